@@ -1,0 +1,52 @@
+/* Cleanup attributes for locals, in the style of bubblewrap and systemd. */
+#pragma once
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void sbx_freep(void *p)
+{
+  free(*(void **)p);
+}
+
+static inline void sbx_closep(int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close(*fd);
+      errno = saved;
+    }
+}
+
+static inline void sbx_strvfreep(char ***v)
+{
+  if (*v == NULL)
+    return;
+  for (char **p = *v; *p != NULL; p++)
+    free(*p);
+  free(*v);
+}
+
+#define _cleanup_free_ _cleanup_(sbx_freep)
+#define _cleanup_close_ _cleanup_(sbx_closep)
+#define _cleanup_strv_ _cleanup_(sbx_strvfreep)
+
+static inline void *sbx_steal_pointer(void *pp)
+{
+  void **p = pp;
+  void *ret = *p;
+  *p = NULL;
+  return ret;
+}
+#define steal_pointer(pp) ((__typeof__(*(pp)))sbx_steal_pointer(pp))
+
+static inline int sbx_steal_fd(int *fd)
+{
+  int ret = *fd;
+  *fd = -1;
+  return ret;
+}

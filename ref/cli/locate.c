@@ -1,0 +1,32 @@
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef SBX_LIBEXECDIR
+#define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
+#endif
+
+const char *sbx_cli_init_path(void)
+{
+  static char path[PATH_MAX];
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+  if (n > 0)
+    {
+      char *slash;
+      self[n] = '\0';
+      slash = strrchr(self, '/');
+      if (slash != NULL)
+        {
+          *slash = '\0';
+          if (snprintf(path, sizeof path, "%s/splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
+            return path;
+        }
+    }
+  snprintf(path, sizeof path, "%s/splitbox-init", SBX_LIBEXECDIR);
+  return path;
+}

@@ -1,0 +1,34 @@
+/* splitbox: the command-line front of libsplitbox. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+  "Usage: splitbox COMMAND [OPTION...]\n"
+  "\n"
+  "Run untrusted user code beside trusted platform commands, with the platform's\n"
+  "secrets out of the user's reach.\n"
+  "\n"
+  "Commands:\n"
+  "  run       run one command in the user or platform context of a fresh sandbox\n"
+  "  help      show this text, or `splitbox run --help` for a command's options\n"
+  "  version   print the version\n";
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+    {
+      fputs(usage, argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
+    {
+      puts("splitbox " SBX_VERSION);
+      return 0;
+    }
+  if (strcmp(argv[1], "run") == 0)
+    return sbx_cli_run(argc - 1, argv + 1);
+  fprintf(stderr, "splitbox: unknown command \"%s\"\n\n%s", argv[1], usage);
+  return 2;
+}

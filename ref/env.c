@@ -1,0 +1,126 @@
+/* The environment of commands: a fixed base plus what the call passes.
+ * Nothing comes from the executor's own environment. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+#define ENV_MAX_ENTRIES 4096
+#define ENV_MAX_BYTES (1024 * 1024)
+#define ENV_NAME_MAX 255
+
+const char sbx_user_path[] = "/usr/local/bin:/usr/bin:/bin";
+/* Only root-owned system directories: never the shared dir nor the cwd,
+ * so a binary planted by user code cannot shadow a platform tool. */
+const char sbx_platform_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool sbx_env_name_valid(const char *name)
+{
+  size_t len = strlen(name);
+
+  if (len == 0 || len > ENV_NAME_MAX)
+    return false;
+  if (!(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z')))
+    return false;
+  for (size_t i = 1; i < len; i++)
+    {
+      char c = name[i];
+      if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+        return false;
+    }
+  return true;
+}
+
+int sbx_env_validate(const char *const *env, enum sbx_context ctx, struct sbx_error *err)
+{
+  size_t bytes = 0, count = 0;
+
+  for (const char *const *e = env; e != NULL && *e != NULL; e++)
+    {
+      const char *eq = strchr(*e, '=');
+      char name[ENV_NAME_MAX + 2];
+      size_t nlen;
+
+      if (eq == NULL)
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "env entry \"%.40s\" has no '='", *e);
+      nlen = (size_t)(eq - *e);
+      if (nlen > ENV_NAME_MAX)
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "env name \"%.40s...\" is too long", *e);
+      memcpy(name, *e, nlen);
+      name[nlen] = '\0';
+      if (!sbx_env_name_valid(name))
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                             "invalid env name \"%.60s\": use letters, digits and '_', not starting with a digit",
+                             name);
+      if (ctx == SBX_CTX_PLATFORM && strcmp(name, "PATH") == 0)
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                             "PATH is fixed in the platform context (%s); call tools by absolute path instead",
+                             sbx_platform_path);
+      bytes += strlen(*e) + 1;
+      if (++count > ENV_MAX_ENTRIES || bytes > ENV_MAX_BYTES)
+        return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "env is too large (at most %d entries, %d bytes)",
+                             ENV_MAX_ENTRIES, ENV_MAX_BYTES);
+    }
+  return 0;
+}
+
+/* Sets NAME=VALUE in v (n entries), replacing an entry of the same name. */
+static int env_put(char **v, size_t *n, const char *entry)
+{
+  size_t nlen = (size_t)(strchr(entry, '=') - entry) + 1;
+  char *copy = strdup(entry);
+
+  if (copy == NULL)
+    return -1;
+  for (size_t i = 0; i < *n; i++)
+    if (strncmp(v[i], entry, nlen) == 0)
+      {
+        free(v[i]);
+        v[i] = copy;
+        return 0;
+      }
+  v[(*n)++] = copy;
+  v[*n] = NULL;
+  return 0;
+}
+
+static size_t strv_len(const char *const *v)
+{
+  size_t n = 0;
+  while (v != NULL && v[n] != NULL)
+    n++;
+  return n;
+}
+
+char **sbx_env_build(enum sbx_context ctx, const char *home, const char *const *legacy,
+                     const char *const *call_env, struct sbx_error *err)
+{
+  _cleanup_strv_ char **v = NULL;
+  char path[sizeof sbx_platform_path + 8], home_entry[PATH_MAX + 8];
+  const char *base[] = { path, home_entry, "LANG=C.UTF-8", "TERM=xterm", NULL };
+  size_t n = 0, max;
+
+  if (sbx_env_validate(call_env, ctx, err) < 0 || sbx_env_validate(legacy, ctx, err) < 0)
+    return NULL;
+  snprintf(path, sizeof path, "PATH=%s", ctx == SBX_CTX_PLATFORM ? sbx_platform_path : sbx_user_path);
+  snprintf(home_entry, sizeof home_entry, "HOME=%s", home);
+  max = strv_len(base) + strv_len(legacy) + strv_len(call_env) + 1;
+  v = calloc(max, sizeof(char *));
+  if (v == NULL)
+    {
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "build env");
+      return NULL;
+    }
+  const char *const *lists[3] = { base, legacy, call_env };
+  for (size_t l = 0; l < 3; l++)
+    for (const char *const *e = lists[l]; e != NULL && *e != NULL; e++)
+      if (env_put(v, &n, *e) < 0)
+        {
+          sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "build env");
+          return NULL;
+        }
+  return steal_pointer(&v);
+}

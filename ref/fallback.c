@@ -1,0 +1,133 @@
+/* Fallback isolation, for hosts without namespaces: process-level only. A
+ * scrubbed environment, an own session and process group, rlimits, and, when
+ * the executor is root, an unprivileged uid for user code. Every result says
+ * which guarantees are lost (warnings.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+static int drop_to_user(struct sbx_sandbox *sb, struct sbx_error *err)
+{
+  if (geteuid() != 0)
+    return 0; /* already unprivileged: user and platform share a uid, and the warning says so */
+  if (sbx_caps_drop_bounding(err) < 0
+      || sbx_become_user(sb->user_host_uid, sb->user_host_gid, true, err) < 0
+      || sbx_caps_drop_all(err) < 0)
+    return -1;
+  return 0;
+}
+
+static int apply_rlimits(struct sbx_error *err)
+{
+  struct rlimit no_core = { 0, 0 };
+
+  if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "setrlimit(RLIMIT_CORE)");
+  return 0;
+}
+
+int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
+                       char *const *envp, const int fds[3], int status_fd, pid_t *pid, struct sbx_error *err)
+{
+  pid_t child = fork();
+
+  if (child < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "fallback: fork");
+  if (child == 0)
+    {
+      struct sbx_error cerr = { 0 };
+      char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)command, NULL };
+      int keep[] = { fds[0], fds[1], fds[2], status_fd };
+      const char *home = ctx == SBX_CTX_USER ? sb->user_home_fallback : sb->platform_home_fallback;
+      struct sbx_supervise_spec spec = {
+        .argv = argv, .envp = envp, .cwd = cwd != NULL ? cwd : home,
+        .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = status_fd,
+        .ns_init = false,
+      };
+
+      if (sbx_close_fds_except(keep, 4) != 0 || setsid() < 0)
+        {
+          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
+          goto fail;
+        }
+      if (sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        {
+          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
+          goto fail;
+        }
+      if (apply_rlimits(&cerr) < 0 || (ctx == SBX_CTX_USER && drop_to_user(sb, &cerr) < 0))
+        goto fail;
+      /* The supervisor holds a copy of the executor's memory: keep it out of reach. */
+      if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        {
+          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_DUMPABLE)");
+          goto fail;
+        }
+      _exit(sbx_supervise(&spec));
+    fail:
+      sbx_status_fail(status_fd, &cerr);
+      _exit(1);
+    }
+  *pid = child;
+  return 0;
+}
+
+int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode,
+                              struct sbx_error *err)
+{
+  int pair[2];
+  _cleanup_close_ int mine = -1;
+  struct sbx_init_reply reply = { 0 };
+  int fd = -1;
+  size_t nfds = 0;
+  pid_t child;
+  ssize_t n;
+
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socketpair");
+  mine = pair[0];
+  child = fork();
+  if (child < 0)
+    {
+      close(pair[1]);
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "fork");
+    }
+  if (child == 0)
+    {
+      struct sbx_error cerr = { 0 };
+      struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+                              .resolve = RESOLVE_NO_MAGICLINKS };
+      int opened = -1;
+
+      /* Open with the user's credentials, as user code itself would. */
+      if (drop_to_user(sb, &cerr) < 0)
+        reply.errno_ = cerr.errno_ != 0 ? cerr.errno_ : EPERM;
+      else if ((opened = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how)) < 0)
+        reply.errno_ = errno;
+      sbx_send_fds(pair[1], &reply, sizeof reply, opened >= 0 ? &opened : NULL, opened >= 0 ? 1 : 0);
+      _exit(0);
+    }
+  close(pair[1]);
+  n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (n != (ssize_t)sizeof reply || reply.errno_ != 0 || fd < 0)
+    {
+      int e = n != (ssize_t)sizeof reply ? EPROTO : reply.errno_ > 0 ? reply.errno_ : EPROTO;
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
+    }
+  return fd;
+}

@@ -1,0 +1,260 @@
+/* File operations per scope. Every path is resolved beneath its root by the
+ * kernel (openat2), never by string checks alone:
+ * - user: opened by splitbox-init inside the sandbox, with the user's credentials;
+ * - platform: beneath the platform view's root, with the /platform private dir;
+ * - shared: beneath the shared directory; an escape by "..", an absolute
+ *   symlink or a magic link is refused. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+static int check_path(const char *path, struct sbx_error *err)
+{
+  if (path == NULL || path[0] == '\0')
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "path is empty");
+  if (strlen(path) >= PATH_MAX)
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_INVALID_PATH, "path is longer than %d bytes", PATH_MAX - 1);
+  return 0;
+}
+
+/* For the shared scope: "/app/x" and "x" both name x in the shared dir. */
+static int shared_relative(const struct sbx_sandbox *sb, const char *path, const char **rel, struct sbx_error *err)
+{
+  size_t plen = strlen(sb->shared_path);
+
+  if (path[0] != '/')
+    {
+      *rel = path;
+      return 0;
+    }
+  if (strncmp(path, sb->shared_path, plen) == 0 && (path[plen] == '/' || path[plen] == '\0'))
+    {
+      *rel = path[plen] == '\0' ? "." : path + plen + 1;
+      if (**rel == '\0')
+        *rel = ".";
+      return 0;
+    }
+  return sbx_error_set(err, EXDEV, SBX_E_INVALID_PATH, "%s is outside the shared directory %s", path,
+                       sb->shared_path);
+}
+
+static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve,
+                        struct sbx_error *err)
+{
+  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+                          .resolve = resolve };
+  int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+
+  if (fd < 0)
+    {
+      int e = errno;
+      if (e == EXDEV || e == ELOOP)
+        return sbx_error_errno(err, e, SBX_E_INVALID_PATH, "%s escapes its root (\"..\" or a symlink out of it)",
+                               path);
+      return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
+    }
+  return fd;
+}
+
+/* Opens path in scope; sets *created_by_root when root made a new file the user must own. */
+static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, int flags, mode_t mode,
+                      struct sbx_error *err)
+{
+  const char *rel = NULL;
+
+  if (check_path(path, err) < 0)
+    return -1;
+  switch (scope)
+    {
+    case SBX_SCOPE_SHARED:
+      if (shared_relative(sb, path, &rel, err) < 0)
+        return -1;
+      return open_beneath(sb->shared_fd, rel, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
+    case SBX_SCOPE_USER:
+      if (sb->isolation == SBX_ISO_FALLBACK)
+        return sbx_fallback_open_as_user(sb, path, flags, mode, err);
+      return sbx_user_open(sb, path, flags, mode, err);
+    case SBX_SCOPE_PLATFORM:
+      if (sb->isolation != SBX_ISO_FALLBACK)
+        return open_beneath(sb->platform_root_fd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
+      /* Without a mount namespace, /platform maps to the private dir on the host. */
+      if (strncmp(path, SBX_PLATFORM_PRIVATE_PATH "/", sizeof SBX_PLATFORM_PRIVATE_PATH) == 0)
+        return open_beneath(sb->platform_fd, path + sizeof SBX_PLATFORM_PRIVATE_PATH, flags, mode,
+                            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
+      return open_beneath(AT_FDCWD, path, flags, mode, RESOLVE_NO_MAGICLINKS, err);
+    default:
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown scope");
+    }
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write(fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      data += n;
+      len -= (size_t)n;
+    }
+  return 0;
+}
+
+int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,
+                   struct sbx_error *err)
+{
+  _cleanup_close_ int fd = -1;
+  struct stat st;
+
+  if (len > SBX_FILE_MAX)
+    return sbx_error_set(err, EFBIG, SBX_E_TOO_LARGE, "content is larger than %u bytes", SBX_FILE_MAX);
+  /* O_NONBLOCK: a FIFO planted by user code must not block the executor.
+   * No O_TRUNC yet: nothing is changed before we know it is a regular file. */
+  fd = scope_open(sb, scope, path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644, err);
+  if (fd < 0)
+    return sbx_error_prefix(err, "write file");
+  if (fstat(fd, &st) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: stat %s", path);
+  if (!S_ISREG(st.st_mode))
+    return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "write file: %s is not a regular file", path);
+  /* Root writes into the shared dir on the user's behalf: the user must own what is created. */
+  if (scope == SBX_SCOPE_SHARED && geteuid() == 0 && sb->isolation != SBX_ISO_USERNS && st.st_uid == 0
+      && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: chown %s", path);
+  if (ftruncate(fd, 0) != 0 || write_all(fd, data, len) != 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
+  return 0;
+}
+
+int sbx_file_read(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, char **data, size_t *len,
+                  struct sbx_error *err)
+{
+  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *buf = NULL;
+  struct stat st;
+  size_t got = 0;
+
+  fd = scope_open(sb, scope, path, O_RDONLY | O_NONBLOCK, 0, err);
+  if (fd < 0)
+    return sbx_error_prefix(err, "read file");
+  if (fstat(fd, &st) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read file: stat %s", path);
+  if (S_ISDIR(st.st_mode))
+    return sbx_error_set(err, EISDIR, SBX_E_IS_DIRECTORY, "read file: %s is a directory", path);
+  if (!S_ISREG(st.st_mode))
+    return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "read file: %s is not a regular file", path);
+  if ((uint64_t)st.st_size > SBX_FILE_MAX)
+    return sbx_error_set(err, EFBIG, SBX_E_TOO_LARGE, "read file: %s is larger than %u bytes", path,
+                         SBX_FILE_MAX);
+  buf = malloc((size_t)st.st_size + 1);
+  if (buf == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read file");
+  while (got < (size_t)st.st_size)
+    {
+      ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read file: %s", path);
+      if (n == 0)
+        break;
+      got += (size_t)n;
+    }
+  buf[got] = '\0';
+  *data = steal_pointer(&buf);
+  *len = got;
+  return 0;
+}
+
+int sbx_file_exists(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, bool *exists,
+                    struct sbx_error *err)
+{
+  struct sbx_error local = { 0 };
+  int fd = scope_open(sb, scope, path, O_PATH | O_NOFOLLOW, 0, &local);
+
+  if (fd >= 0)
+    {
+      close(fd);
+      *exists = true;
+      return 0;
+    }
+  if (local.errno_ == ENOENT || local.errno_ == ENOTDIR)
+    {
+      *exists = false;
+      return 0;
+    }
+  *err = local;
+  return sbx_error_prefix(err, "exists");
+}
+
+static char type_of(mode_t m)
+{
+  return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : 'o';
+}
+
+int sbx_file_list(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, struct sbx_dirent **out,
+                  size_t *n, struct sbx_error *err)
+{
+  int fd = scope_open(sb, scope, path, O_RDONLY | O_DIRECTORY, 0, err);
+  struct sbx_dirent *list = NULL;
+  size_t count = 0, cap = 0;
+  struct dirent *de;
+  DIR *d;
+
+  if (fd < 0)
+    return sbx_error_prefix(err, "list files");
+  d = fdopendir(fd);
+  if (d == NULL)
+    {
+      close(fd);
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "list files: %s", path);
+    }
+  while ((de = readdir(d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        continue; /* removed meanwhile */
+      if (count == cap)
+        {
+          struct sbx_dirent *grown = realloc(list, (cap = cap ? cap * 2 : 32) * sizeof *list);
+          if (grown == NULL)
+            goto oom;
+          list = grown;
+        }
+      list[count].name = strdup(de->d_name);
+      if (list[count].name == NULL)
+        goto oom;
+      list[count].type = type_of(st.st_mode);
+      list[count].size = (uint64_t)st.st_size;
+      count++;
+    }
+  closedir(d);
+  *out = list;
+  *n = count;
+  return 0;
+oom:
+  closedir(d);
+  sbx_dirent_list_free(list, count);
+  return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "list files");
+}
+
+void sbx_dirent_list_free(struct sbx_dirent *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(list[i].name);
+  free(list);
+}

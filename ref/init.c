@@ -1,0 +1,225 @@
+/* splitbox-init: PID 1 of the user context. It is exec'd fresh, so it holds
+ * no copy of the executor's memory; it runs as the sandbox's unprivileged
+ * user, non-dumpable, and only forks supervisors and opens files on request. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_CHILDREN 4096
+#define MAX_PAYLOAD (4u * 1024 * 1024)
+#define MAX_ENV 4096
+#define OPEN_FLAGS_ALLOWED \
+  (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY | O_PATH)
+
+struct child
+{
+  uint64_t id;
+  pid_t pid;
+};
+
+static struct child children[MAX_CHILDREN];
+static size_t n_children;
+static int root_fd = -1;
+
+static void forget(pid_t pid)
+{
+  for (size_t i = 0; i < n_children; i++)
+    if (children[i].pid == pid)
+      {
+        children[i] = children[--n_children];
+        return;
+      }
+}
+
+static void close_all(int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+}
+
+/* Payload: cwd NUL command NUL env... NUL */
+static char *read_payload(int fd, size_t *len)
+{
+  struct stat st;
+  char *buf;
+
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 || (size_t)st.st_size > MAX_PAYLOAD)
+    return NULL;
+  buf = malloc((size_t)st.st_size + 1);
+  if (buf == NULL)
+    return NULL;
+  if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+    {
+      free(buf);
+      return NULL;
+    }
+  buf[st.st_size] = '\0';
+  *len = (size_t)st.st_size;
+  return buf;
+}
+
+static void spawn(const struct sbx_init_msg *msg, int *fds, int sigfd)
+{
+  static char *envp[MAX_ENV + 1];
+  size_t len = 0, n_env = 0;
+  char *payload, *cwd, *command, *p, *end;
+  pid_t pid;
+
+  if (n_children >= MAX_CHILDREN || (payload = read_payload(fds[0], &len)) == NULL)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_set(&err, EAGAIN, SBX_E_SANDBOX, "user context: cannot accept the spawn request");
+      sbx_status_fail(fds[4], &err);
+      return;
+    }
+  end = payload + len;
+  cwd = payload;
+  command = cwd + strlen(cwd) + 1;
+  if (command >= end)
+    {
+      free(payload);
+      return;
+    }
+  for (p = command + strlen(command) + 1; p < end && n_env < MAX_ENV; p += strlen(p) + 1)
+    envp[n_env++] = p;
+  envp[n_env] = NULL;
+
+  pid = fork();
+  if (pid == 0)
+    {
+      char *argv[] = { (char *)"/bin/sh", (char *)"-c", command, NULL };
+      struct sbx_supervise_spec spec = {
+        .argv = argv, .envp = envp, .cwd = cwd[0] != '\0' ? cwd : SBX_USER_HOME,
+        .stdin_fd = fds[1], .stdout_fd = fds[2], .stderr_fd = fds[3], .status_fd = fds[4],
+        .ns_init = false,
+      };
+      close(SBX_INIT_CONTROL_FD);
+      close(sigfd);
+      setsid();
+      _exit(sbx_supervise(&spec));
+    }
+  free(payload);
+  if (pid < 0)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "user context: fork");
+      sbx_status_fail(fds[4], &err);
+      return;
+    }
+  children[n_children].id = msg->id;
+  children[n_children].pid = pid;
+  n_children++;
+}
+
+static void kill_request(const struct sbx_init_msg *msg)
+{
+  union sigval v = { .sival_int = msg->sig };
+
+  if (msg->sig <= 0 || msg->sig >= NSIG)
+    return;
+  for (size_t i = 0; i < n_children; i++)
+    if (children[i].id == msg->id)
+      sigqueue(children[i].pid, SIGUSR1, v);
+}
+
+static void open_request(struct sbx_init_msg *msg, int reply_fd)
+{
+  struct sbx_init_reply reply = { 0 };
+  struct open_how how = { 0 };
+  int fd;
+
+  msg->path[sizeof msg->path - 1] = '\0';
+  how.flags = (uint64_t)(msg->flags & OPEN_FLAGS_ALLOWED) | O_CLOEXEC;
+  how.mode = (how.flags & O_CREAT) ? (msg->mode & 07777) : 0;
+  /* The init's root is the sandbox's root, and it opens with the user's own
+   * credentials: the answer is exactly what user code could open itself. */
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  fd = (int)syscall(SYS_openat2, root_fd, msg->path, &how, sizeof how);
+  if (fd < 0)
+    reply.errno_ = errno;
+  sbx_send_fds(reply_fd, &reply, sizeof reply, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+  if (fd >= 0)
+    close(fd);
+}
+
+static void reap(void)
+{
+  pid_t pid;
+  int status;
+
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    forget(pid);
+}
+
+int main(void)
+{
+  sigset_t mask;
+  int sigfd;
+  struct pollfd pfds[2];
+
+  /* Non-dumpable: user code, same uid, can neither ptrace us nor read our memory. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    return 1;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+    return 1;
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0 || fcntl(SBX_INIT_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
+    return 1;
+
+  pfds[0].fd = SBX_INIT_CONTROL_FD;
+  pfds[0].events = POLLIN;
+  pfds[1].fd = sigfd;
+  pfds[1].events = POLLIN;
+  for (;;)
+    {
+      struct sbx_init_msg msg;
+      int fds[SBX_SPAWN_FDS];
+      size_t nfds = 0;
+      ssize_t n;
+
+      if (poll(pfds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return 1;
+        }
+      if (pfds[1].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          if (read(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
+            return 1;
+          reap();
+        }
+      if (!(pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      n = sbx_recv_fds(SBX_INIT_CONTROL_FD, &msg, sizeof msg, fds, SBX_SPAWN_FDS, &nfds);
+      if (n == 0 || (n < 0 && errno != EMSGSIZE))
+        return 0; /* the executor is gone: exiting ends the whole namespace */
+      if (n == (ssize_t)sizeof msg)
+        {
+          if (msg.op == SBX_OP_SPAWN && nfds == SBX_SPAWN_FDS)
+            spawn(&msg, fds, sigfd);
+          else if (msg.op == SBX_OP_KILL)
+            kill_request(&msg);
+          else if (msg.op == SBX_OP_OPEN && nfds == 1)
+            open_request(&msg, fds[0]);
+        }
+      close_all(fds, nfds);
+    }
+}

@@ -1,0 +1,162 @@
+/* Internal interfaces of libsplitbox, shared between its files and its tests. */
+#pragma once
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "proto.h"
+#include "splitbox.h"
+
+/* ---- time.c ---- */
+double sbx_now_ms(void);       /* CLOCK_MONOTONIC */
+double sbx_wall_seconds(void); /* CLOCK_REALTIME */
+void sbx_iso8601(double wall_seconds, char *buf, size_t len);
+
+/* ---- status.c: status records ---- */
+int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg);
+/* Reports err on fd as a FAILED record. */
+void sbx_status_fail(int fd, const struct sbx_error *err);
+/* Reads one record; 1 on a record, 0 on EOF, -1 on error (errno set). */
+int sbx_status_read(int fd, struct sbx_status_rec *rec);
+
+/* ---- fdpass.c ---- */
+int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+/* Receives up to max_fds fds (made O_CLOEXEC); the rest of fds[] is set to -1. */
+ssize_t sbx_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *nfds);
+
+/* ---- supervise.c: the parent of every command, in every context ---- */
+struct sbx_supervise_spec
+{
+  char *const *argv; /* argv[0] is the program path */
+  char *const *envp;
+  const char *cwd;
+  int stdin_fd, stdout_fd, stderr_fd, status_fd;
+  bool ns_init; /* PID 1 of its own PID namespace: the kernel ends the tree with it */
+};
+/* Runs the command and waits for it; returns the exit code for _exit(). */
+int sbx_supervise(const struct sbx_supervise_spec *spec);
+/* Sends sig to every descendant of the calling process (found through /proc). Returns how many. */
+int sbx_signal_descendants(int sig);
+
+/* ---- caps.c ---- */
+int sbx_caps_drop_bounding(struct sbx_error *err);
+int sbx_caps_drop_all(struct sbx_error *err);
+int sbx_become_user(uid_t uid, gid_t gid, bool drop_groups, struct sbx_error *err);
+
+/* ---- userns.c ---- */
+int sbx_userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
+                          bool deny_setgroups, struct sbx_error *err);
+
+/* ---- mounts.c ---- */
+int sbx_mount_tmpfs(const char *target, const char *opts, struct sbx_error *err);
+int sbx_mount_bind(const char *source, const char *target, bool recursive, bool readonly, struct sbx_error *err);
+int sbx_mount_set_readonly(const char *target, struct sbx_error *err);
+int sbx_mount_proc(const char *target, struct sbx_error *err);
+int sbx_make_slave(struct sbx_error *err);
+int sbx_pivot_into(const char *newroot, struct sbx_error *err);
+int sbx_mkdir_p(const char *path, mode_t mode, struct sbx_error *err);
+int sbx_touch(const char *path, struct sbx_error *err);
+int sbx_loopback_up(struct sbx_error *err);
+
+/* ---- spawn.c: clone with flags, as a fork ---- */
+pid_t sbx_clone_raw(unsigned long flags);
+int sbx_join_new_session_keyring(void);
+int sbx_close_fds_except(const int *keep, size_t n);
+
+/* ---- env.c ---- */
+char **sbx_env_build(enum sbx_context ctx, const char *home, const char *const *legacy,
+                     const char *const *call_env, struct sbx_error *err);
+extern const char sbx_user_path[];
+extern const char sbx_platform_path[];
+
+/* ---- the sandbox ---- */
+struct sbx_proc;
+
+struct sbx_sandbox
+{
+  enum sbx_isolation isolation;
+  enum sbx_network user_network, platform_network;
+  bool legacy;
+  char **legacy_env;
+  char *state_dir;
+  bool own_state_dir;
+  char *shared_host_dir;
+  char *shared_path;
+  char *platform_dir; /* host path of /platform */
+  char *log_dir;
+  char *user_home_fallback;
+  char *platform_home_fallback;
+  uid_t user_host_uid;
+  gid_t user_host_gid;
+  size_t output_cap;
+  bool die_with_parent;
+  int init_bin_fd;
+
+  /* user context */
+  pid_t user_init_pid; /* host pid */
+  int user_ctl_fd;
+
+  /* platform context */
+  int platform_userns_fd;
+  int platform_mntns_fd;
+  int platform_root_fd;
+
+  int shared_fd;
+  int platform_fd;
+
+  pthread_mutex_t lock;
+  struct sbx_proc *procs;
+  size_t n_procs, cap_procs;
+  uint64_t next_id;
+};
+
+/* user_context.c */
+int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
+void sbx_user_context_destroy(struct sbx_sandbox *sb);
+int sbx_user_spawn(struct sbx_sandbox *sb, uint64_t id, const char *cwd, const char *command, char *const *envp,
+                   const int fds[3], int status_fd, struct sbx_error *err);
+int sbx_user_kill(struct sbx_sandbox *sb, uint64_t id, int sig);
+int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode, struct sbx_error *err);
+
+/* platform_context.c */
+int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
+void sbx_platform_context_destroy(struct sbx_sandbox *sb);
+int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
+                       const int fds[3], int status_fd, struct sbx_error *err);
+
+/* fallback.c */
+int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
+                       char *const *envp, const int fds[3], int status_fd, pid_t *pid, struct sbx_error *err);
+int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode,
+                              struct sbx_error *err);
+
+/* launch.c: one command in a context, with its status stream */
+struct sbx_launch
+{
+  enum sbx_context context;
+  uint64_t id;
+  int status_fd;  /* read end */
+  pid_t host_pid; /* platform: namespace init; fallback: supervisor; user: 0 */
+  pid_t pid;      /* inside the context */
+  bool exited;
+  bool reaped;
+  int wait_status;
+  int fail_errno;
+  char fail_msg[244];
+};
+int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3],
+                     struct sbx_launch *l, struct sbx_error *err);
+/* Consumes available status records; blocking waits for the next one. 1 when changed. */
+int sbx_launch_poll_status(struct sbx_launch *l, bool blocking);
+void sbx_launch_signal(struct sbx_sandbox *sb, struct sbx_launch *l, int sig);
+/* Ends the launch: kills what is left and reaps; waits at most grace_ms for a clean exit. */
+void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_ms);
+
+/* warnings.c */
+char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx);
+
+/* Turns a FAILED status record back into an error. Returns -1. */
+int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err);

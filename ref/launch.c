@@ -1,0 +1,188 @@
+/* One command in one context: start it, follow its status stream, signal it,
+ * and end it. exec.c and process.c are built on this. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+static const char *context_home(const struct sbx_sandbox *sb, enum sbx_context ctx)
+{
+  if (sb->isolation == SBX_ISO_FALLBACK)
+    return ctx == SBX_CTX_USER ? sb->user_home_fallback : sb->platform_home_fallback;
+  return ctx == SBX_CTX_USER ? SBX_USER_HOME : SBX_PLATFORM_HOME;
+}
+
+static int validate(const struct sbx_exec_request *req, struct sbx_error *err)
+{
+  if (req->context != SBX_CTX_USER && req->context != SBX_CTX_PLATFORM)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "context must be \"user\" or \"platform\"");
+  if (req->command == NULL || req->command[0] == '\0')
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "command is empty");
+  if (strlen(req->command) > 1024 * 1024)
+    return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "command is longer than 1 MiB");
+  if (req->timeout_ms < 0)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "timeoutMs must not be negative (got %lld)",
+                         req->timeout_ms);
+  if (req->cwd != NULL && (req->cwd[0] != '/' || strlen(req->cwd) >= PATH_MAX))
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "cwd must be an absolute path");
+  return 0;
+}
+
+int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3],
+                     struct sbx_launch *l, struct sbx_error *err)
+{
+  _cleanup_strv_ char **envp = NULL;
+  int status[2];
+  int r;
+
+  memset(l, 0, sizeof *l);
+  l->status_fd = -1;
+  l->context = req->context;
+  if (validate(req, err) < 0)
+    return -1;
+  envp = sbx_env_build(req->context, context_home(sb, req->context),
+                       sb->legacy ? (const char *const *)sb->legacy_env : NULL, req->env, err);
+  if (envp == NULL)
+    return -1;
+  if (pipe2(status, O_CLOEXEC) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "pipe");
+  pthread_mutex_lock(&sb->lock);
+  l->id = ++sb->next_id;
+  pthread_mutex_unlock(&sb->lock);
+
+  if (sb->isolation == SBX_ISO_FALLBACK)
+    r = sbx_fallback_spawn(sb, req->context, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
+  else if (req->context == SBX_CTX_USER)
+    r = sbx_user_spawn(sb, l->id, req->cwd, req->command, envp, fds, status[1], err);
+  else
+    r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], err);
+  close(status[1]);
+  l->status_fd = status[0];
+  if (r < 0)
+    {
+      close(l->status_fd);
+      l->status_fd = -1;
+      return -1;
+    }
+  /* Wait for STARTED (or the reason it failed): after this, the command runs. */
+  while (l->pid == 0 && !l->exited && l->fail_msg[0] == '\0')
+    if (sbx_launch_poll_status(l, true) < 0)
+      break;
+  if (l->pid == 0)
+    {
+      struct sbx_status_rec rec = { .errno_ = l->fail_errno };
+      memcpy(rec.msg, l->fail_msg, sizeof rec.msg);
+      if (l->fail_msg[0] != '\0')
+        sbx_status_record_error(&rec, err);
+      else
+        sbx_error_set(err, EIO, SBX_E_SANDBOX, "the %s context did not start the command",
+                      sbx_context_name(req->context));
+      sbx_launch_finish(sb, l, 0);
+      return -1;
+    }
+  return 0;
+}
+
+int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
+{
+  struct sbx_status_rec rec;
+  int r;
+
+  if (l->status_fd < 0)
+    return 0;
+  if (!blocking)
+    {
+      struct pollfd pfd = { .fd = l->status_fd, .events = POLLIN };
+      if (poll(&pfd, 1, 0) != 1)
+        return 0;
+    }
+  r = sbx_status_read(l->status_fd, &rec);
+  if (r <= 0)
+    {
+      /* EOF without EXITED: the supervisor died (killed from inside the context). */
+      close(l->status_fd);
+      l->status_fd = -1;
+      if (!l->exited)
+        {
+          l->exited = true;
+          l->wait_status = -1;
+        }
+      return r < 0 ? -1 : 1;
+    }
+  switch (rec.kind)
+    {
+    case SBX_ST_GPID:
+      l->host_pid = rec.value;
+      break;
+    case SBX_ST_STARTED:
+      l->pid = rec.value > 0 ? rec.value : -1;
+      break;
+    case SBX_ST_EXITED:
+      l->exited = true;
+      l->wait_status = rec.value;
+      break;
+    case SBX_ST_FAILED:
+      l->fail_errno = rec.errno_;
+      memcpy(l->fail_msg, rec.msg, sizeof l->fail_msg);
+      break;
+    default:
+      break;
+    }
+  return 1;
+}
+
+void sbx_launch_signal(struct sbx_sandbox *sb, struct sbx_launch *l, int sig)
+{
+  union sigval v = { .sival_int = sig };
+
+  if (l->exited)
+    return;
+  if (sb->isolation != SBX_ISO_FALLBACK && l->context == SBX_CTX_USER)
+    {
+      sbx_user_kill(sb, l->id, sig);
+      return;
+    }
+  if (l->host_pid <= 0 || l->reaped)
+    return;
+  /* Killing a PID namespace's init kills everything in it at once. */
+  if (sig == SIGKILL && sb->isolation != SBX_ISO_FALLBACK)
+    kill(l->host_pid, SIGKILL);
+  else
+    sigqueue(l->host_pid, SIGUSR1, v);
+}
+
+void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_ms)
+{
+  double deadline = sbx_now_ms() + grace_ms;
+
+  if (!l->exited)
+    sbx_launch_signal(sb, l, SIGKILL);
+  while (!l->exited && l->status_fd >= 0)
+    {
+      struct pollfd pfd = { .fd = l->status_fd, .events = POLLIN };
+      int left = (int)(deadline - sbx_now_ms());
+      if (left <= 0 || poll(&pfd, 1, left) != 1)
+        break;
+      sbx_launch_poll_status(l, true);
+    }
+  if (l->host_pid > 0 && !l->reaped)
+    {
+      int status;
+      if (!l->exited)
+        kill(l->host_pid, SIGKILL);
+      while (waitpid(l->host_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      l->reaped = true;
+    }
+  if (l->status_fd >= 0)
+    {
+      close(l->status_fd);
+      l->status_fd = -1;
+    }
+}

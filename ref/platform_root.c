@@ -1,0 +1,116 @@
+/* The platform context's view: the host's filesystem, plus the persistent
+ * platform-private directory at /platform and the shared directory. It is
+ * built once per sandbox as a template mount namespace; each platform
+ * command gets its own copy of it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+#include "platform_root.h"
+
+#define NEWROOT "/tmp/.splitbox-platform-root"
+
+/* Entries of the host's / that each command gets fresh, or that we replace. */
+static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
+{
+  static const char *const fresh[] = { "tmp", "proc" };
+
+  if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    return true;
+  for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++)
+    if (strcmp(name, fresh[i]) == 0)
+      return true;
+  return strcmp(name, SBX_PLATFORM_PRIVATE_PATH + 1) == 0 || strcmp(name, spec->shared_path + 1) == 0;
+}
+
+static int add_host_entry(const char *name, struct sbx_error *err)
+{
+  char host[PATH_MAX], dest[PATH_MAX], target[PATH_MAX];
+  struct stat st;
+  ssize_t n;
+
+  snprintf(host, sizeof host, "/%s", name);
+  if (snprintf(dest, sizeof dest, NEWROOT "/%s", name) >= (int)sizeof dest || lstat(host, &st) != 0)
+    return 0;
+  if (S_ISLNK(st.st_mode))
+    {
+      n = readlink(host, target, sizeof target - 1);
+      if (n < 0)
+        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "readlink %s", host);
+      target[n] = '\0';
+      if (symlink(target, dest) != 0)
+        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "symlink %s", dest);
+      return 0;
+    }
+  if (S_ISDIR(st.st_mode))
+    {
+      if (mkdir(dest, 0755) != 0)
+        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
+    }
+  else if (S_ISREG(st.st_mode))
+    {
+      if (sbx_touch(dest, err) < 0)
+        return -1;
+    }
+  else
+    return 0;
+  if (mount(host, dest, NULL, MS_BIND | MS_REC, NULL) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", host);
+  return 0;
+}
+
+int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sbx_error *err)
+{
+  char path[PATH_MAX], private_src[64], shared_src[64];
+  _cleanup_close_ int private_fd = -1, shared_fd = -1;
+  DIR *d;
+  struct dirent *de;
+  int r = 0;
+
+  if (sbx_make_slave(err) < 0)
+    return -1;
+  /* Opened now, in our new namespace, before the scratch tmpfs may hide their paths. */
+  private_fd = open(spec->private_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  shared_fd = open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (private_fd < 0 || shared_fd < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
+  snprintf(private_src, sizeof private_src, "/proc/self/fd/%d", private_fd);
+  snprintf(shared_src, sizeof shared_src, "/proc/self/fd/%d", shared_fd);
+  if (sbx_mount_tmpfs("/tmp", "mode=0755", err) < 0 || sbx_mkdir_p(NEWROOT, 0755, err) < 0
+      || sbx_mount_tmpfs(NEWROOT, "mode=0755", err) < 0)
+    return sbx_error_prefix(err, "platform root");
+  d = opendir("/");
+  if (d == NULL)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: read /");
+  while (r == 0 && (de = readdir(d)) != NULL)
+    if (!skipped(de->d_name, spec))
+      r = add_host_entry(de->d_name, err);
+  closedir(d);
+  if (r < 0)
+    return sbx_error_prefix(err, "platform root");
+  /* /proc: the host's, so that each command may mount a fresh one over it
+   * (the kernel requires a visible proc mount in the namespace). */
+  if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0
+      || (mount("/proc", NEWROOT "/proc", NULL, MS_BIND | MS_REC, NULL) != 0
+          && sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind /proc") < 0))
+    return sbx_error_prefix(err, "platform root");
+  if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0)
+    return sbx_error_prefix(err, "platform root");
+  snprintf(path, sizeof path, NEWROOT "%s", SBX_PLATFORM_PRIVATE_PATH);
+  if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(private_src, path, false, false, err) < 0)
+    return sbx_error_prefix(err, "platform private dir");
+  snprintf(path, sizeof path, NEWROOT "%s", spec->shared_path);
+  if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(shared_src, path, false, false, err) < 0)
+    return sbx_error_prefix(err, "shared dir");
+  if (sbx_pivot_into(NEWROOT, err) < 0 || sbx_mount_set_readonly("/", err) < 0 || sbx_make_slave(err) < 0)
+    return sbx_error_prefix(err, "platform root");
+  return 0;
+}

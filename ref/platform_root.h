@@ -1,0 +1,13 @@
+#pragma once
+
+#include "error.h"
+
+struct sbx_platform_root_spec
+{
+  const char *private_source; /* reaches the host's platform-private dir */
+  const char *shared_source;  /* reaches the host's shared dir */
+  const char *shared_path;    /* e.g. /app */
+};
+
+/* Runs in a fresh mount namespace; leaves the process chrooted into the view. */
+int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sbx_error *err);

@@ -1,0 +1,6 @@
+#pragma once
+
+struct sbx_sandbox;
+
+/* Kills and reaps every started process; frees the table. */
+void sbx_process_table_destroy(struct sbx_sandbox *sb);

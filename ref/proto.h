@@ -1,0 +1,52 @@
+/* Wire formats between the executor, its supervisors and splitbox-init.
+ * Both ends are built from the same tree, but the executor treats every byte
+ * that comes from inside the user sandbox as untrusted. */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+
+/* Status records, written to an exec's status pipe. Each is smaller than
+ * PIPE_BUF, so writes by several processes never interleave. */
+enum sbx_status_kind
+{
+  SBX_ST_GPID = 1, /* value: host pid of the platform namespace's init */
+  SBX_ST_STARTED,  /* value: pid of the command, inside its context */
+  SBX_ST_EXITED,   /* value: raw wait status of the command */
+  SBX_ST_FAILED,   /* errno_ and msg: why the command could not start */
+  SBX_ST_READY,    /* a setup step finished */
+};
+
+struct sbx_status_rec
+{
+  int32_t kind;
+  int32_t value;
+  int32_t errno_;
+  char msg[244];
+};
+
+/* Requests to splitbox-init over its SOCK_SEQPACKET control socket. */
+enum sbx_init_op
+{
+  SBX_OP_SPAWN = 1, /* fds: payload memfd, stdin, stdout, stderr, status pipe */
+  SBX_OP_KILL,      /* signal the process tree of request id */
+  SBX_OP_OPEN,      /* fds: reply socket; opens path as the user, replies errno + fd */
+};
+
+struct sbx_init_msg
+{
+  uint32_t op;
+  uint32_t flags; /* OPEN: open flags */
+  uint64_t id;
+  int32_t sig;
+  uint32_t mode;  /* OPEN: creation mode */
+  char path[PATH_MAX];
+};
+
+struct sbx_init_reply
+{
+  int32_t errno_;
+};
+
+#define SBX_INIT_CONTROL_FD 3
+#define SBX_SPAWN_FDS 5

@@ -1,0 +1,111 @@
+/* JSON shapes of the API (the Cloudflare Sandbox container API's field names). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Output may hold any bytes; JSON strings need valid UTF-8 without NUL. Bytes
+ * that are not are replaced with U+FFFD, so binary output needs base64 (a later issue). */
+static char *utf8_sanitize(const char *s, size_t len)
+{
+  char *out = malloc(len * 3 + 1), *o = out;
+  size_t i = 0;
+
+  if (out == NULL)
+    return NULL;
+  while (i < len)
+    {
+      unsigned char c = (unsigned char)s[i];
+      size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+      bool ok = n > 0 && i + n <= len && c != 0;
+      for (size_t k = 1; ok && k < n; k++)
+        ok = ((unsigned char)s[i + k] >> 6) == 0x2;
+      if (ok && n == 2 && c < 0xc2)
+        ok = false; /* overlong */
+      if (ok)
+        {
+          memcpy(o, s + i, n);
+          o += n;
+          i += n;
+        }
+      else
+        {
+          memcpy(o, "\xef\xbf\xbd", 3);
+          o += 3;
+          i++;
+        }
+    }
+  *o = '\0';
+  return out;
+}
+
+static bool add_text(cJSON *obj, const char *name, const char *s, size_t len)
+{
+  char *clean = utf8_sanitize(s != NULL ? s : "", s != NULL ? len : 0);
+  cJSON *item;
+
+  if (clean == NULL)
+    return false;
+  item = cJSON_AddStringToObject(obj, name, clean);
+  free(clean);
+  return item != NULL;
+}
+
+cJSON *sbx_exec_result_to_json(const struct sbx_exec_result *res)
+{
+  cJSON *o = cJSON_CreateObject();
+  bool ok;
+
+  if (o == NULL)
+    return NULL;
+  ok = cJSON_AddBoolToObject(o, "success", res->success) && cJSON_AddNumberToObject(o, "exitCode", res->exit_code)
+       && add_text(o, "stdout", res->stdout_buf, res->stdout_len)
+       && add_text(o, "stderr", res->stderr_buf, res->stderr_len)
+       && add_text(o, "command", res->command, res->command ? strlen(res->command) : 0)
+       && cJSON_AddNumberToObject(o, "duration", res->duration_ms)
+       && cJSON_AddStringToObject(o, "timestamp", res->timestamp)
+       && cJSON_AddStringToObject(o, "context", sbx_context_name(res->context))
+       && cJSON_AddStringToObject(o, "isolation", sbx_isolation_name(res->isolation));
+  if (ok && res->timed_out)
+    ok = cJSON_AddBoolToObject(o, "timedOut", true) != NULL;
+  if (ok && res->term_signal != 0)
+    ok = cJSON_AddNumberToObject(o, "signal", res->term_signal) != NULL;
+  if (ok && (res->stdout_truncated || res->stderr_truncated))
+    {
+      cJSON *t = cJSON_AddObjectToObject(o, "truncated");
+      ok = t != NULL && cJSON_AddBoolToObject(t, "stdout", res->stdout_truncated)
+           && cJSON_AddBoolToObject(t, "stderr", res->stderr_truncated);
+    }
+  if (ok && res->warnings != NULL && res->warnings[0] != NULL)
+    {
+      cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+      ok = w != NULL;
+      for (char **s = res->warnings; ok && *s != NULL; s++)
+        {
+          cJSON *item = cJSON_CreateString(*s);
+          ok = item != NULL && cJSON_AddItemToArray(w, item);
+        }
+    }
+  if (!ok)
+    {
+      cJSON_Delete(o);
+      return NULL;
+    }
+  return o;
+}
+
+cJSON *sbx_error_to_json(const struct sbx_error *err)
+{
+  cJSON *o = cJSON_CreateObject();
+
+  if (o == NULL)
+    return NULL;
+  if (!cJSON_AddBoolToObject(o, "success", false) || !cJSON_AddStringToObject(o, "code", err->code)
+      || !cJSON_AddStringToObject(o, "error", err->message))
+    {
+      cJSON_Delete(o);
+      return NULL;
+    }
+  return o;
+}

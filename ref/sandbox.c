@@ -1,0 +1,266 @@
+/* The sandbox object: its state directory, its two contexts, its lifetime. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+#include "process_table.h"
+
+/* Names a shared path may not take: they are parts of the views we build. */
+static const char *const reserved[] = { "bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "proc",
+                                        "platform", "root", "sbin", "sys", "tmp", "usr" };
+
+static int validate_shared_path(const char *p, struct sbx_error *err)
+{
+  size_t len = strlen(p);
+
+  if (len < 2 || len > 64 || p[0] != '/')
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "shared path \"%s\" must be /NAME, e.g. /app", p);
+  for (size_t i = 1; i < len; i++)
+    if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')
+          || p[i] == '-' || p[i] == '_' || (p[i] == '.' && i > 1)))
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                           "shared path \"%s\" must be one top-level name of letters, digits, '-', '_' or '.'", p);
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (strcmp(p + 1, reserved[i]) == 0)
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "shared path \"%s\" is reserved", p);
+  return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+  char *s = NULL;
+  if (asprintf(&s, "%s/%s", a, b) < 0)
+    return NULL;
+  return s;
+}
+
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, bool chown_it, struct sbx_error *err)
+{
+  struct stat st;
+
+  if (mkdir(path, mode) != 0 && errno != EEXIST)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "create %s", path);
+  if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+    return sbx_error_set(err, ENOTDIR, SBX_E_SANDBOX, "%s is not a directory", path);
+  if (chmod(path, mode) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "chmod %s", path);
+  if (chown_it && chown(path, uid, gid) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "chown %s", path);
+  return 0;
+}
+
+static int setup_state(struct sbx_sandbox *sb, const struct sbx_options *opts, struct sbx_error *err)
+{
+  /* Root hands the user's directories to the unprivileged user id. */
+  bool give = geteuid() == 0 && sb->isolation != SBX_ISO_USERNS;
+
+  if (opts->state_dir != NULL)
+    sb->state_dir = strdup(opts->state_dir);
+  else
+    {
+      const char *tmp = getenv("TMPDIR");
+      if (asprintf(&sb->state_dir, "%s/splitbox-XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp") < 0)
+        sb->state_dir = NULL;
+      else if (mkdtemp(sb->state_dir) == NULL)
+        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "create a state directory in %s",
+                               tmp != NULL ? tmp : "/tmp");
+      else
+        sb->own_state_dir = true;
+    }
+  if (sb->state_dir == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "state dir");
+  sb->shared_host_dir = opts->shared_dir != NULL ? realpath(opts->shared_dir, NULL) : join(sb->state_dir, "shared");
+  if (opts->shared_dir != NULL && sb->shared_host_dir == NULL)
+    return sbx_error_errno(err, errno, SBX_E_VALIDATION, "shared dir %s", opts->shared_dir);
+  sb->platform_dir = join(sb->state_dir, "platform");
+  sb->log_dir = join(sb->state_dir, "logs");
+  sb->user_home_fallback = join(sb->state_dir, "home-user");
+  sb->platform_home_fallback = join(sb->state_dir, "home-platform");
+  if (!sb->shared_host_dir || !sb->platform_dir || !sb->log_dir || !sb->user_home_fallback
+      || !sb->platform_home_fallback)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "state dir");
+  /* 0711: the unprivileged user may pass through to the shared dir, never list the rest. */
+  if (make_dir(sb->state_dir, 0711, 0, 0, false, err) < 0
+      || (opts->shared_dir == NULL
+          && make_dir(sb->shared_host_dir, 0755, sb->user_host_uid, sb->user_host_gid, give, err) < 0)
+      || make_dir(sb->platform_dir, 0700, 0, 0, false, err) < 0 || make_dir(sb->log_dir, 0700, 0, 0, false, err) < 0
+      || make_dir(sb->user_home_fallback, 0700, sb->user_host_uid, sb->user_host_gid, give, err) < 0
+      || make_dir(sb->platform_home_fallback, 0700, 0, 0, false, err) < 0)
+    return -1;
+  sb->shared_fd = open(sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  sb->platform_fd = open(sb->platform_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (sb->shared_fd < 0 || sb->platform_fd < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open the state directories");
+  return 0;
+}
+
+/* The init binary is exec'd from a sealed memfd: the kernel refuses to exec a
+ * file on a mount outside the sandbox's namespace, and a sealed copy cannot be
+ * changed under us. */
+static int sealed_copy(const char *path, struct sbx_error *err)
+{
+  _cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int mfd = -1;
+  struct stat st;
+  off_t off = 0;
+
+  if (src < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open splitbox-init at %s", path);
+  if (fstat(src, &st) != 0 || !S_ISREG(st.st_mode))
+    return sbx_error_set(err, EINVAL, SBX_E_SANDBOX, "splitbox-init at %s is not a regular file", path);
+  mfd = memfd_create("splitbox-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "memfd_create");
+  while (off < st.st_size)
+    if (sendfile(mfd, src, &off, (size_t)(st.st_size - off)) <= 0)
+      return sbx_error_errno(err, errno, SBX_E_SANDBOX, "copy splitbox-init");
+  if (fchmod(mfd, 0555) != 0
+      || fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "seal splitbox-init");
+  return sbx_steal_fd(&mfd);
+}
+
+static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts, struct sbx_error *err)
+{
+  size_t n = 0;
+
+  if (opts->init_path == NULL)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "no splitbox-init binary given");
+  if (validate_shared_path(opts->shared_path != NULL ? opts->shared_path : SBX_DEFAULT_SHARED_PATH, err) < 0)
+    return -1;
+  sb->shared_path = strdup(opts->shared_path != NULL ? opts->shared_path : SBX_DEFAULT_SHARED_PATH);
+  sb->user_network = opts->user_network == SBX_NET_HOST ? SBX_NET_HOST : SBX_NET_ISOLATED;
+  sb->platform_network = opts->platform_network == SBX_NET_ISOLATED ? SBX_NET_ISOLATED : SBX_NET_HOST;
+  sb->user_host_uid = opts->user_host_uid != 0 ? opts->user_host_uid : SBX_DEFAULT_USER_HOST_ID;
+  sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : SBX_DEFAULT_USER_HOST_ID;
+  sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
+  sb->die_with_parent = opts->die_with_parent;
+  sb->legacy = opts->legacy;
+  if (sb->shared_path == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
+  if (opts->legacy && opts->legacy_env != NULL)
+    {
+      if (sbx_env_validate(opts->legacy_env, SBX_CTX_USER, err) < 0)
+        return sbx_error_prefix(err, "legacy env");
+      while (opts->legacy_env[n] != NULL)
+        n++;
+      sb->legacy_env = calloc(n + 1, sizeof(char *));
+      if (sb->legacy_env == NULL)
+        return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
+      for (size_t i = 0; i < n; i++)
+        if ((sb->legacy_env[i] = strdup(opts->legacy_env[i])) == NULL)
+          return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
+    }
+  sb->init_bin_fd = sealed_copy(opts->init_path, err);
+  return sb->init_bin_fd < 0 ? -1 : 0;
+}
+
+struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err)
+{
+  struct sbx_sandbox *sb = calloc(1, sizeof *sb);
+
+  if (sb == NULL)
+    {
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "create sandbox");
+      return NULL;
+    }
+  sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = -1;
+  sb->platform_userns_fd = sb->platform_mntns_fd = sb->platform_root_fd = -1;
+  pthread_mutex_init(&sb->lock, NULL);
+  if (apply_options(sb, opts, err) < 0)
+    goto fail;
+  sb->isolation = opts->isolation;
+  if (sb->isolation == SBX_ISO_AUTO && sbx_isolation_detect(&sb->isolation, err) < 0)
+    goto fail;
+  if (sb->isolation == SBX_ISO_FALLBACK && opts->require_isolation)
+    {
+      sbx_error_set(err, EPERM, SBX_E_NO_NAMESPACES,
+                    "namespace isolation is required but this host cannot create namespaces "
+                    "(run `splitbox caps` to see why)");
+      goto fail;
+    }
+  if (setup_state(sb, opts, err) < 0)
+    goto fail;
+  if (sb->isolation != SBX_ISO_FALLBACK
+      && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0))
+    goto fail;
+  return sb;
+fail:
+  sbx_sandbox_destroy(sb);
+  return NULL;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+void sbx_sandbox_destroy(struct sbx_sandbox *sb)
+{
+  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd };
+
+  if (sb == NULL)
+    return;
+  sbx_process_table_destroy(sb);
+  sbx_user_context_destroy(sb);
+  sbx_platform_context_destroy(sb);
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (*fds[i] >= 0)
+      close(*fds[i]);
+  /* Physical walk, never crossing mounts or following links planted by user code. */
+  if (sb->own_state_dir && sb->state_dir != NULL)
+    nftw(sb->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (sb->legacy_env != NULL)
+    for (char **e = sb->legacy_env; *e != NULL; e++)
+      free(*e);
+  free(sb->legacy_env);
+  free(sb->state_dir);
+  free(sb->shared_host_dir);
+  free(sb->shared_path);
+  free(sb->platform_dir);
+  free(sb->log_dir);
+  free(sb->user_home_fallback);
+  free(sb->platform_home_fallback);
+  pthread_mutex_destroy(&sb->lock);
+  free(sb);
+}
+
+enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb)
+{
+  return sb->isolation;
+}
+
+const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb)
+{
+  return sb->state_dir;
+}
+
+const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb)
+{
+  return sb->shared_host_dir;
+}
+
+const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx)
+{
+  (void)ctx;
+  /* Without a mount namespace the shared dir can only appear where it is. */
+  return sb->isolation == SBX_ISO_FALLBACK ? sb->shared_host_dir : sb->shared_path;
+}
+
+pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb)
+{
+  return sb->user_init_pid;
+}

@@ -1,0 +1,182 @@
+/* libsplitbox: one sandbox, two contexts (user and platform), and a shared directory. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum sbx_context
+{
+  SBX_CTX_USER,
+  SBX_CTX_PLATFORM,
+};
+
+enum sbx_scope
+{
+  SBX_SCOPE_USER,
+  SBX_SCOPE_PLATFORM,
+  SBX_SCOPE_SHARED,
+};
+
+enum sbx_isolation
+{
+  SBX_ISO_AUTO = 0,
+  SBX_ISO_NAMESPACES,
+  SBX_ISO_USERNS,
+  SBX_ISO_FALLBACK,
+};
+
+enum sbx_network
+{
+  SBX_NET_DEFAULT = 0,
+  SBX_NET_ISOLATED,
+  SBX_NET_HOST,
+};
+
+#define SBX_DEFAULT_OUTPUT_CAP (16u * 1024 * 1024)
+#define SBX_DEFAULT_USER_HOST_ID 100000
+#define SBX_DEFAULT_SHARED_PATH "/app"
+#define SBX_PLATFORM_PRIVATE_PATH "/platform"
+#define SBX_USER_HOME "/home/user"
+#define SBX_PLATFORM_HOME "/root"
+#define SBX_USER_ID_INSIDE 1000
+
+struct sbx_options
+{
+  const char *state_dir;         /* NULL: a fresh directory in $TMPDIR, removed with the sandbox */
+  const char *shared_dir;        /* host dir to share; NULL: STATE/shared */
+  const char *shared_path;       /* where the shared dir appears in both contexts; default /app */
+  const char *init_path;         /* the splitbox-init binary; required */
+  enum sbx_isolation isolation;  /* AUTO: detect */
+  enum sbx_network user_network; /* default isolated */
+  enum sbx_network platform_network; /* default host */
+  bool require_isolation;        /* fail with NAMESPACE_NOT_SUPPORTED instead of falling back */
+  bool legacy;                   /* old behaviour: legacy_env visible to both contexts */
+  const char *const *legacy_env; /* NAME=VALUE, NULL-terminated */
+  uid_t user_host_uid;           /* when privileged; 0 means SBX_DEFAULT_USER_HOST_ID */
+  gid_t user_host_gid;
+  size_t output_cap;             /* per stream; 0 means SBX_DEFAULT_OUTPUT_CAP */
+  bool die_with_parent;          /* kill the sandbox's processes if the creating thread dies */
+};
+
+struct sbx_sandbox;
+
+struct sbx_exec_request
+{
+  enum sbx_context context;
+  const char *command;    /* run as /bin/sh -c COMMAND */
+  const char *const *env; /* NAME=VALUE, NULL-terminated */
+  const char *cwd;        /* a path in the context's view; NULL for the default */
+  long long timeout_ms;   /* 0: none; negative is a validation error */
+};
+
+struct sbx_exec_result
+{
+  bool success;
+  int exit_code;   /* 128+signal when killed by a signal */
+  int term_signal; /* 0 unless killed by a signal */
+  bool timed_out;
+  char *stdout_buf;
+  size_t stdout_len;
+  bool stdout_truncated;
+  char *stderr_buf;
+  size_t stderr_len;
+  bool stderr_truncated;
+  char *command;
+  double duration_ms;
+  char timestamp[40]; /* ISO 8601, UTC, when the exec started */
+  enum sbx_context context;
+  enum sbx_isolation isolation;
+  char **warnings; /* NULL-terminated */
+};
+
+enum sbx_process_status
+{
+  SBX_PROC_RUNNING,
+  SBX_PROC_COMPLETED,
+  SBX_PROC_FAILED,
+  SBX_PROC_KILLED,
+  SBX_PROC_ERROR,
+};
+
+struct sbx_process_info
+{
+  char id[32];
+  pid_t pid; /* as seen inside the process's own context */
+  char *command;
+  enum sbx_process_status status;
+  int exit_code;
+  double start_time; /* seconds since the epoch */
+  double end_time;   /* 0 while running */
+  enum sbx_context context;
+};
+
+struct sbx_dirent
+{
+  char *name;
+  char type; /* 'f' file, 'd' directory, 'l' symlink, 'o' other */
+  uint64_t size;
+};
+
+/* Isolation */
+int sbx_isolation_detect(enum sbx_isolation *out, struct sbx_error *err);
+const char *sbx_isolation_name(enum sbx_isolation iso);
+const char *sbx_context_name(enum sbx_context ctx);
+int sbx_context_parse(const char *name, enum sbx_context *out);
+int sbx_network_parse(const char *name, enum sbx_network *out);
+
+/* Sandbox lifecycle */
+struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err);
+void sbx_sandbox_destroy(struct sbx_sandbox *sb);
+enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb);
+const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb);
+const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb);
+const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx);
+/* Host pid of the user context's init; 0 in fallback mode. */
+pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb);
+
+/* Exec: returns 0 when the command ran (whatever its exit code), -1 on error.
+ * On a timeout it returns -1 with COMMAND_TIMEOUT and still fills *res. */
+int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+             struct sbx_error *err);
+void sbx_exec_result_clear(struct sbx_exec_result *res);
+
+/* Processes */
+int sbx_process_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_process_info *out,
+                      struct sbx_error *err);
+int sbx_process_list(struct sbx_sandbox *sb, enum sbx_context ctx, struct sbx_process_info **out, size_t *n,
+                     struct sbx_error *err);
+int sbx_process_get(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, struct sbx_process_info *out,
+                    struct sbx_error *err);
+int sbx_process_logs(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, char **out, size_t *out_len,
+                     char **errout, size_t *errout_len, struct sbx_error *err);
+int sbx_process_kill(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, int sig, struct sbx_error *err);
+/* Host pid of a platform process's namespace init (tests and the harness need it); 0 if unknown. */
+pid_t sbx_process_host_pid(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id);
+void sbx_process_info_clear(struct sbx_process_info *info);
+void sbx_process_list_free(struct sbx_process_info *list, size_t n);
+const char *sbx_process_status_name(enum sbx_process_status st);
+
+/* Files */
+#define SBX_FILE_MAX (64u * 1024 * 1024)
+int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,
+                   struct sbx_error *err);
+int sbx_file_read(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, char **data, size_t *len,
+                  struct sbx_error *err);
+int sbx_file_exists(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, bool *exists,
+                    struct sbx_error *err);
+int sbx_file_list(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, struct sbx_dirent **out,
+                  size_t *n, struct sbx_error *err);
+void sbx_dirent_list_free(struct sbx_dirent *list, size_t n);
+
+/* Validation shared by the CLI and the daemon */
+bool sbx_env_name_valid(const char *name);
+int sbx_env_validate(const char *const *env, enum sbx_context ctx, struct sbx_error *err);
+
+/* JSON (cJSON) */
+struct cJSON;
+struct cJSON *sbx_exec_result_to_json(const struct sbx_exec_result *res);
+struct cJSON *sbx_error_to_json(const struct sbx_error *err);

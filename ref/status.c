@@ -1,0 +1,58 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
+{
+  struct sbx_status_rec rec;
+  ssize_t n;
+
+  memset(&rec, 0, sizeof rec);
+  rec.kind = kind;
+  rec.value = value;
+  rec.errno_ = errno_;
+  if (msg != NULL)
+    snprintf(rec.msg, sizeof rec.msg, "%s", msg);
+  do
+    n = write(fd, &rec, sizeof rec);
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof rec)
+    return -1;
+  return 0;
+}
+
+void sbx_status_fail(int fd, const struct sbx_error *err)
+{
+  char msg[sizeof ((struct sbx_status_rec *)0)->msg];
+
+  /* Carry the code in front of the message; the reader splits it off. */
+  snprintf(msg, sizeof msg, "%s|%s", err->code, err->message);
+  (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
+}
+
+int sbx_status_read(int fd, struct sbx_status_rec *rec)
+{
+  size_t got = 0;
+
+  while (got < sizeof *rec)
+    {
+      ssize_t n = read(fd, (char *)rec + got, sizeof *rec - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        {
+          if (got == 0)
+            return 0;
+          errno = EPROTO;
+          return -1;
+        }
+      got += (size_t)n;
+    }
+  rec->msg[sizeof rec->msg - 1] = '\0';
+  return 1;
+}

@@ -1,0 +1,221 @@
+/* The supervisor: parent of every command in every context. It forwards
+ * signals to the command's whole tree, and when the command exits it kills
+ * whatever the command left behind, so an exec leaves no process after it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_SCAN 65536
+
+struct pp
+{
+  pid_t pid, ppid;
+};
+
+static pid_t read_ppid(pid_t pid)
+{
+  char path[64], buf[512];
+  char *close_paren;
+  int fd;
+  ssize_t n;
+  long ppid;
+
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  /* comm may hold spaces and parentheses: parse after the last ')'. */
+  close_paren = strrchr(buf, ')');
+  if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+    return -1;
+  return (pid_t)ppid;
+}
+
+int sbx_signal_descendants(int sig)
+{
+  static struct pp table[MAX_SCAN];
+  size_t n = 0;
+  pid_t self = getpid();
+  int count = 0;
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+
+  if (d == NULL)
+    return -1;
+  while ((de = readdir(d)) != NULL && n < MAX_SCAN)
+    {
+      char *end;
+      long pid = strtol(de->d_name, &end, 10);
+      if (*end != '\0' || pid <= 0 || pid == self)
+        continue;
+      table[n].pid = (pid_t)pid;
+      table[n].ppid = read_ppid((pid_t)pid);
+      n++;
+    }
+  closedir(d);
+  for (size_t i = 0; i < n; i++)
+    {
+      /* Walk up the parent chain; a subreaper's orphans have it as parent. */
+      pid_t p = table[i].ppid;
+      for (size_t depth = 0; depth < n && p > 0 && p != self; depth++)
+        {
+          pid_t next = -1;
+          for (size_t j = 0; j < n; j++)
+            if (table[j].pid == p)
+              {
+                next = table[j].ppid;
+                break;
+              }
+          p = next;
+        }
+      if (p == self && kill(table[i].pid, sig) == 0)
+        count++;
+    }
+  return count;
+}
+
+static void signal_tree(const struct sbx_supervise_spec *spec, pid_t child, int sig)
+{
+  if (spec->ns_init)
+    {
+      /* From a namespace's init, -1 means every other process in it. */
+      kill(-1, sig);
+      return;
+    }
+  kill(-child, sig);
+  sbx_signal_descendants(sig);
+}
+
+static void kill_leftovers(const struct sbx_supervise_spec *spec)
+{
+  struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+  for (;;)
+    {
+      int status;
+      pid_t r;
+
+      if (spec->ns_init)
+        kill(-1, SIGKILL);
+      else
+        sbx_signal_descendants(SIGKILL);
+      while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+        ;
+      if (r < 0 && errno == ECHILD)
+        return;
+      /* Children remain: a process forked between scan and kill. Rescan. */
+      nanosleep(&pause, NULL);
+    }
+}
+
+static void child_exec(const struct sbx_supervise_spec *spec, const sigset_t *oldmask)
+{
+  struct sbx_error err = { 0 };
+
+  for (int s = 1; s < NSIG; s++)
+    signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, oldmask, NULL);
+  setpgid(0, 0);
+  if (dup2(spec->stdin_fd, 0) < 0 || dup2(spec->stdout_fd, 1) < 0 || dup2(spec->stderr_fd, 2) < 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "set up stdio");
+      goto fail;
+    }
+  /* Only 0-2 survive exec; the status fd stays open until exec succeeds. */
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "close_range");
+      goto fail;
+    }
+  if (spec->cwd != NULL && chdir(spec->cwd) != 0)
+    {
+      sbx_error_errno(&err, errno, errno == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s",
+                      spec->cwd);
+      goto fail;
+    }
+  execve(spec->argv[0], spec->argv, spec->envp);
+  sbx_error_errno(&err, errno, SBX_E_INTERNAL, "exec %s", spec->argv[0]);
+fail:
+  sbx_status_fail(spec->status_fd, &err);
+  _exit(127);
+}
+
+int sbx_supervise(const struct sbx_supervise_spec *spec)
+{
+  sigset_t all, old;
+  pid_t child;
+  int child_status = 0;
+  bool child_done = false;
+
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  if (!spec->ns_init && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "prctl(PR_SET_CHILD_SUBREAPER)");
+      sbx_status_fail(spec->status_fd, &err);
+      return 1;
+    }
+  child = fork();
+  if (child < 0)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "fork the command");
+      sbx_status_fail(spec->status_fd, &err);
+      return 1;
+    }
+  if (child == 0)
+    child_exec(spec, &old);
+
+  /* The supervisor keeps no end of the command's stdio: EOF must mean the tree is gone. */
+  close(spec->stdin_fd);
+  close(spec->stdout_fd);
+  close(spec->stderr_fd);
+  sbx_status_write(spec->status_fd, SBX_ST_STARTED, (int)child, 0, NULL);
+
+  while (!child_done)
+    {
+      siginfo_t si;
+      int sig = sigwaitinfo(&all, &si);
+
+      if (sig < 0)
+        continue;
+      if (sig == SIGCHLD)
+        {
+          int status;
+          pid_t r;
+          while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+            if (r == child)
+              {
+                child_status = status;
+                child_done = true;
+              }
+          continue;
+        }
+      /* SIGUSR1 queued with a value is a request to send that signal to the tree. */
+      if (sig == SIGUSR1 && si.si_code == SI_QUEUE)
+        sig = si.si_value.sival_int;
+      if (sig > 0 && sig < NSIG)
+        signal_tree(spec, child, sig);
+    }
+  kill_leftovers(spec);
+  sbx_status_write(spec->status_fd, SBX_ST_EXITED, child_status, 0, NULL);
+  return 0;
+}

@@ -1,0 +1,340 @@
+/* The user context: one long-lived sandbox per sandbox object. Its first
+ * process builds the view and then becomes splitbox-init, a small exec'd
+ * binary, so no copy of the executor's memory ever lives inside. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+#include "user_root.h"
+
+#define INIT_REPLY_TIMEOUT_MS 5000
+
+struct user_child_args
+{
+  struct sbx_sandbox *sb;
+  int status_fd;
+  int ctl_fd;
+  bool privileged;
+};
+
+static void user_init_child(const struct user_child_args *a)
+{
+  struct sbx_error err = { 0 };
+  char *const argv[] = { (char *)"splitbox-init", NULL };
+  char *const envp[] = { NULL };
+  int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd };
+
+  if (a->sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
+      goto fail;
+    }
+  if (sbx_close_fds_except(keep, 4) != 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "close inherited fds");
+      goto fail;
+    }
+  /* Become the mapped, unprivileged id first: files created on the new tmpfs
+   * need an fsuid that the namespace maps. Capabilities stay until dropped. */
+  if (sbx_become_user(SBX_USER_ID_INSIDE, SBX_USER_ID_INSIDE, a->privileged, &err) < 0)
+    goto fail;
+  if (sbx_join_new_session_keyring() < 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
+      goto fail;
+    }
+  if (sethostname("splitbox", 8) != 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "sethostname");
+      goto fail;
+    }
+  if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
+    goto fail;
+  {
+    /* By path: a bind source must be a mount of our own, new namespace. */
+    struct sbx_user_root_spec spec = { .shared_source = a->sb->shared_host_dir, .shared_path = a->sb->shared_path };
+    if (sbx_user_root_build(&spec, &err) < 0)
+      goto fail;
+  }
+  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0)
+    goto fail;
+  if (dup2(a->ctl_fd, SBX_INIT_CONTROL_FD) < 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "dup2 control socket");
+      goto fail;
+    }
+  syscall(SYS_execveat, a->sb->init_bin_fd, "", argv, envp, AT_EMPTY_PATH);
+  sbx_error_errno(&err, errno, SBX_E_SANDBOX, "exec splitbox-init");
+fail:
+  sbx_error_prefix(&err, "start user sandbox");
+  sbx_status_fail(a->status_fd, &err);
+  _exit(1);
+}
+
+int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err)
+{
+  const char *bar = strchr(rec->msg, '|');
+  char code[40];
+
+  if (bar == NULL)
+    return sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
+  snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
+  return sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
+}
+
+static void close_pairs(int *a, int *b, int *c)
+{
+  int saved = errno;
+  for (int i = 0; i < 2; i++)
+    {
+      if (a[i] >= 0)
+        close(a[i]);
+      if (b[i] >= 0)
+        close(b[i]);
+      if (c[i] >= 0)
+        close(c[i]);
+    }
+  errno = saved;
+}
+
+/* Reads GPID and FAILED records until EOF; the init's exec closes the last writer. */
+static int await_init(int status_read, pid_t *init_pid, struct sbx_error *err)
+{
+  struct sbx_status_rec rec;
+  int r;
+
+  while ((r = sbx_status_read(status_read, &rec)) > 0)
+    {
+      if (rec.kind == SBX_ST_GPID)
+        *init_pid = rec.value;
+      else if (rec.kind == SBX_ST_FAILED)
+        return sbx_status_record_error(&rec, err);
+    }
+  if (r < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: read status");
+  if (*init_pid <= 0)
+    return sbx_error_set(err, EIO, SBX_E_SANDBOX, "start user sandbox: the namespace setup exited early");
+  return 0;
+}
+
+int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
+{
+  bool privileged = sb->isolation == SBX_ISO_NAMESPACES;
+  int sync[2] = { -1, -1 }, status[2] = { -1, -1 }, ctl[2] = { -1, -1 };
+  _cleanup_close_ int sync_parent = -1, status_read = -1, ctl_parent = -1;
+  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  pid_t child;
+  int r = 0;
+  char byte = 0;
+
+  if (sb->user_network != SBX_NET_HOST)
+    flags |= CLONE_NEWNET;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0 || pipe2(status, O_CLOEXEC) != 0
+      || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
+    {
+      close_pairs(sync, status, ctl);
+      return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: create sockets");
+    }
+  child = fork();
+  if (child < 0)
+    {
+      close_pairs(sync, status, ctl);
+      return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: fork");
+    }
+  if (child == 0)
+    {
+      struct sbx_error cerr = { 0 };
+      struct user_child_args a = { .sb = sb, .status_fd = status[1], .ctl_fd = ctl[1], .privileged = privileged };
+      pid_t init;
+
+      if (unshare((int)flags) != 0)
+        {
+          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");
+          sbx_status_fail(status[1], &cerr);
+          _exit(1);
+        }
+      if (write(sync[1], &byte, 1) != 1 || read(sync[1], &byte, 1) != 1)
+        _exit(1);
+      /* CLONE_PARENT: the executor, not this short-lived child, reaps the init. */
+      init = sbx_clone_raw(CLONE_PARENT);
+      if (init == 0)
+        user_init_child(&a);
+      if (init < 0)
+        {
+          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: clone init");
+          sbx_status_fail(status[1], &cerr);
+          _exit(1);
+        }
+      sbx_status_write(status[1], SBX_ST_GPID, (int)init, 0, NULL);
+      _exit(0);
+    }
+  sync_parent = sync[0];
+  status_read = status[0];
+  ctl_parent = ctl[0];
+  close(sync[1]);
+  close(status[1]);
+  close(ctl[1]);
+
+  if (read(sync_parent, &byte, 1) == 1)
+    {
+      uid_t outside_uid = privileged ? sb->user_host_uid : getuid();
+      gid_t outside_gid = privileged ? sb->user_host_gid : getgid();
+      r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
+                                !privileged, err);
+      if (r == 0 && write(sync_parent, &byte, 1) != 1)
+        r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: sync");
+    }
+  close(sync_parent);
+  sync_parent = -1;
+  sb->user_init_pid = 0;
+  if (r == 0)
+    r = await_init(status_read, &sb->user_init_pid, err);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (r < 0)
+    {
+      sbx_user_context_destroy(sb);
+      return sbx_error_prefix(err, "user context");
+    }
+  sb->user_ctl_fd = sbx_steal_fd(&ctl_parent);
+  return 0;
+}
+
+void sbx_user_context_destroy(struct sbx_sandbox *sb)
+{
+  if (sb->user_ctl_fd >= 0)
+    {
+      close(sb->user_ctl_fd);
+      sb->user_ctl_fd = -1;
+    }
+  if (sb->user_init_pid > 0)
+    {
+      /* SIGKILL to a PID namespace's init ends every process in it. */
+      kill(sb->user_init_pid, SIGKILL);
+      while (waitpid(sb->user_init_pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      sb->user_init_pid = 0;
+    }
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write(fd, s, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      s += n;
+      len -= (size_t)n;
+    }
+  return 0;
+}
+
+static int make_payload(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
+{
+  _cleanup_close_ int fd = memfd_create("splitbox-spawn", MFD_CLOEXEC);
+  const char *parts[2] = { cwd != NULL ? cwd : "", command };
+
+  if (fd < 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "memfd_create");
+  for (size_t i = 0; i < 2; i++)
+    if (write_all(fd, parts[i], strlen(parts[i]) + 1) < 0)
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
+  for (char *const *e = envp; *e != NULL; e++)
+    if (write_all(fd, *e, strlen(*e) + 1) < 0)
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
+  return sbx_steal_fd(&fd);
+}
+
+int sbx_user_spawn(struct sbx_sandbox *sb, uint64_t id, const char *cwd, const char *command, char *const *envp,
+                   const int fds[3], int status_fd, struct sbx_error *err)
+{
+  struct sbx_init_msg msg;
+  _cleanup_close_ int payload = make_payload(cwd, command, envp, err);
+  int send[SBX_SPAWN_FDS];
+
+  if (payload < 0)
+    return -1;
+  memset(&msg, 0, sizeof msg);
+  msg.op = SBX_OP_SPAWN;
+  msg.id = id;
+  send[0] = payload;
+  send[1] = fds[0];
+  send[2] = fds[1];
+  send[3] = fds[2];
+  send[4] = status_fd;
+  if (sbx_send_fds(sb->user_ctl_fd, &msg, sizeof msg, send, SBX_SPAWN_FDS) < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "user context: send spawn request");
+  return 0;
+}
+
+int sbx_user_kill(struct sbx_sandbox *sb, uint64_t id, int sig)
+{
+  struct sbx_init_msg msg;
+
+  memset(&msg, 0, sizeof msg);
+  msg.op = SBX_OP_KILL;
+  msg.id = id;
+  msg.sig = sig;
+  return sbx_send_fds(sb->user_ctl_fd, &msg, sizeof msg, NULL, 0);
+}
+
+int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode, struct sbx_error *err)
+{
+  struct sbx_init_msg msg;
+  struct sbx_init_reply reply;
+  int pair[2];
+  _cleanup_close_ int mine = -1;
+  int fd = -1, sent;
+  size_t nfds = 0;
+  struct pollfd pfd;
+  ssize_t n;
+
+  if (strlen(path) >= sizeof msg.path)
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_INVALID_PATH, "path is too long");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socketpair");
+  mine = pair[0];
+  memset(&msg, 0, sizeof msg);
+  msg.op = SBX_OP_OPEN;
+  msg.flags = (uint32_t)flags;
+  msg.mode = mode;
+  snprintf(msg.path, sizeof msg.path, "%s", path);
+  sent = sbx_send_fds(sb->user_ctl_fd, &msg, sizeof msg, &pair[1], 1);
+  close(pair[1]);
+  if (sent < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "user context: send open request");
+  pfd.fd = mine;
+  pfd.events = POLLIN;
+  if (poll(&pfd, 1, INIT_REPLY_TIMEOUT_MS) != 1)
+    return sbx_error_set(err, ETIMEDOUT, SBX_E_SANDBOX, "user context: no answer to an open request");
+  n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
+  if (n != (ssize_t)sizeof reply)
+    {
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_set(err, EPROTO, SBX_E_SANDBOX, "user context: bad answer to an open request");
+    }
+  if (reply.errno_ != 0 || fd < 0)
+    {
+      int e = reply.errno_ > 0 ? reply.errno_ : EPROTO;
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
+    }
+  return fd;
+}
