@@ -24,8 +24,9 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
 
   if (sb->isolation == SBX_ISO_USERNS)
     {
-      /* The platform's own user namespace maps only the executor's uid, to 0. */
-      if (unshare(CLONE_NEWUSER) != 0)
+      /* The platform's own user namespace maps only the executor's uid, to 0.
+       * Dumpable, so that the parent may write our uid_map. */
+      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || unshare(CLONE_NEWUSER) != 0)
         {
           sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
           goto fail;

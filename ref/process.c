@@ -305,7 +305,8 @@ void sbx_process_table_destroy(struct sbx_sandbox *sb)
   for (size_t i = 0; i < sb->n_procs; i++)
     {
       struct sbx_proc *p = &sb->procs[i];
-      sbx_launch_finish(sb, &p->l, 0);
+      /* A grace period: a fallback supervisor kills its tree before it goes. */
+      sbx_launch_finish(sb, &p->l, KILL_GRACE_MS);
       free(p->command);
       free(p->out_path);
       free(p->err_path);

@@ -184,8 +184,9 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   if (sb->isolation == SBX_ISO_FALLBACK && opts->require_isolation)
     {
       sbx_error_set(err, EPERM, SBX_E_NO_NAMESPACES,
-                    "namespace isolation is required but this host cannot create namespaces "
-                    "(run `splitbox caps` to see why)");
+                    "namespace isolation is required, but this host refuses to create user, PID and mount "
+                    "namespaces (unshare failed); without --require-isolation splitbox falls back to "
+                    "process-level isolation");
       goto fail;
     }
   if (setup_state(sb, opts, err) < 0)

@@ -159,6 +159,14 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
       struct user_child_args a = { .sb = sb, .status_fd = status[1], .ctl_fd = ctl[1], .privileged = privileged };
       pid_t init;
 
+      /* Our copies of the parent's ends would hide the EOFs it waits for. */
+      close(sync[0]);
+      close(status[0]);
+      close(ctl[0]);
+      /* A non-dumpable process's /proc files belong to root: the parent could
+       * not write our uid_map. Nothing of the user context can see us. */
+      if (!privileged && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        _exit(1);
       if (unshare((int)flags) != 0)
         {
           sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");

@@ -1,0 +1,284 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deny_namespaces.h"
+#include "harness.h"
+
+#define NOBODY 65534
+
+static const char *const mode_names[] = {
+  [MODE_ROOT] = "root", [MODE_USERNS] = "userns", [MODE_FALLBACK_ROOT] = "fallback-root",
+  [MODE_FALLBACK_NOBODY] = "fallback-nobody",
+};
+
+const char *harness_mode_name(enum harness_mode mode)
+{
+  return mode_names[mode];
+}
+
+bool harness_must_work(void)
+{
+  const char *v = getenv("SPLITBOX_MUST_WORK");
+  return v != NULL && strcmp(v, "1") == 0;
+}
+
+void harness_random_token(char *buf, size_t len, const char *prefix)
+{
+  unsigned char raw[16];
+  size_t off = (size_t)snprintf(buf, len, "%s", prefix);
+
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    abort();
+  for (size_t i = 0; i < sizeof raw && off + 2 < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "%02x", raw[i]);
+}
+
+void harness_report(struct world *w, const char *fmt, ...)
+{
+  char *line = NULL;
+  va_list ap;
+  size_t n;
+  int r;
+
+  va_start(ap, fmt);
+  r = vasprintf(&line, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    abort();
+  n = (size_t)r;
+  if (w->out_len + n + 2 > w->out_cap)
+    {
+      w->out_cap = (w->out_cap + n + 2) * 2;
+      w->out = realloc(w->out, w->out_cap);
+      if (w->out == NULL)
+        abort();
+    }
+  memcpy(w->out + w->out_len, line, n);
+  free(line);
+  w->out_len += n;
+  w->out[w->out_len++] = '\n';
+  w->out[w->out_len] = '\0';
+}
+
+char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd)
+{
+  struct sbx_exec_request req = { .context = ctx, .command = cmd, .env = env, .cwd = cwd, .timeout_ms = 60000 };
+  struct sbx_exec_result res;
+  struct sbx_error err = { 0 };
+  char *out;
+
+  if (sbx_exec(w->sb, &req, &res, &err) < 0)
+    {
+      harness_report(w, "ERROR exec %s `%s`: %s: %s", sbx_context_name(ctx), cmd, err.code, err.message);
+      sbx_exec_result_clear(&res);
+      return NULL;
+    }
+  out = res.stdout_buf;
+  res.stdout_buf = NULL;
+  sbx_exec_result_clear(&res);
+  return out;
+}
+
+int harness_count(const char *text, const char *prefix)
+{
+  int n = 0;
+  size_t plen = strlen(prefix);
+
+  for (const char *p = text; p != NULL && *p != '\0';)
+    {
+      if (strncmp(p, prefix, plen) == 0)
+        n++;
+      p = strchr(p, '\n');
+      if (p != NULL)
+        p++;
+    }
+  return n;
+}
+
+bool harness_has(const char *text, const char *prefix)
+{
+  return harness_count(text, prefix) > 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  long n;
+
+  if (f == NULL)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)))
+    {
+      if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+        {
+          free(buf);
+          buf = NULL;
+        }
+      else
+        *len = (size_t)n;
+    }
+  fclose(f);
+  return buf;
+}
+
+static int spill(const char *path, const char *data, size_t len, mode_t mode)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  ssize_t n;
+
+  if (fd < 0)
+    return -1;
+  n = write(fd, data, len);
+  if (fchmod(fd, mode) != 0)
+    n = -1;
+  close(fd);
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+static int become_nobody(void)
+{
+  if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
+    return -1;
+  return 0;
+}
+
+struct payload
+{
+  char *init, *leakcheck;
+  size_t init_len, leakcheck_len;
+};
+
+/* Places sbx-leakcheck in the shared dir, where user code can run it. */
+static int stage_world(struct world *w, const struct payload *p)
+{
+  char path[600];
+  const char *shared_host = sbx_sandbox_shared_host_dir(w->sb);
+
+  snprintf(path, sizeof path, "%s/sbx-leakcheck", shared_host);
+  if (spill(path, p->leakcheck, p->leakcheck_len, 0755) != 0)
+    return -1;
+  if (geteuid() == 0 && chown(path, SBX_DEFAULT_USER_HOST_ID, SBX_DEFAULT_USER_HOST_ID) != 0)
+    return -1;
+  snprintf(w->leakcheck, sizeof w->leakcheck, "%s/sbx-leakcheck", sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
+  snprintf(w->leakcheck_platform, sizeof w->leakcheck_platform, "%s/sbx-leakcheck",
+           sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  snprintf(w->private_host_dir, sizeof w->private_host_dir, "%s/platform", sbx_sandbox_state_dir(w->sb));
+  return 0;
+}
+
+static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra,
+                       const struct payload *p, int out_fd)
+{
+  struct world w;
+  struct sbx_options opts = { 0 };
+  struct sbx_error err = { 0 };
+  char bindir[] = "/tmp/sbx-test-bin-XXXXXX";
+  char init_path[64];
+  enum sbx_isolation expected = mode == MODE_ROOT     ? SBX_ISO_NAMESPACES
+                                : mode == MODE_USERNS ? SBX_ISO_USERNS
+                                                      : SBX_ISO_FALLBACK;
+  ssize_t n;
+
+  memset(&w, 0, sizeof w);
+  w.mode = mode;
+  harness_random_token(w.canary, sizeof w.canary, "SPLITBOX-CANARY-");
+  harness_random_token(w.marker, sizeof w.marker, "sbxmark");
+  harness_report(&w, "INFO mode %s canary %s marker %s", harness_mode_name(mode), w.canary, w.marker);
+
+  if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
+    harness_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
+  else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_test_deny_namespaces() != 0)
+    harness_report(&w, "ERROR install the seccomp filter");
+  else if (mkdtemp(bindir) == NULL || chmod(bindir, 0755) != 0)
+    harness_report(&w, "ERROR mkdtemp: %s", strerror(errno));
+  else
+    {
+      snprintf(init_path, sizeof init_path, "%s/splitbox-init", bindir);
+      if (spill(init_path, p->init, p->init_len, 0755) != 0)
+        harness_report(&w, "ERROR stage splitbox-init: %s", strerror(errno));
+      if (extra != NULL)
+        opts = *extra;
+      opts.init_path = init_path;
+      /* The executor's own environment must reach neither context. */
+      setenv("SPLITBOX_TEST_LEAK", w.canary, 1);
+      w.sb = sbx_sandbox_create(&opts, &err);
+      unsetenv("SPLITBOX_TEST_LEAK");
+      if (w.sb == NULL)
+        harness_report(&w, "ERROR create sandbox: %s: %s", err.code, err.message);
+      else if (sbx_sandbox_isolation(w.sb) != expected)
+        harness_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
+                       sbx_isolation_name(sbx_sandbox_isolation(w.sb)), sbx_isolation_name(expected));
+      else if (stage_world(&w, p) != 0)
+        harness_report(&w, "ERROR stage sbx-leakcheck: %s", strerror(errno));
+      else
+        fn(&w);
+      sbx_sandbox_destroy(w.sb);
+      unlink(init_path);
+      rmdir(bindir);
+    }
+  for (size_t off = 0; off < w.out_len; off += (size_t)n)
+    if ((n = write(out_fd, w.out + off, w.out_len - off)) <= 0)
+      _exit(3);
+  _exit(0);
+}
+
+char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra)
+{
+  struct payload p = { 0 };
+  const char *init = getenv("SPLITBOX_INIT"), *leak = getenv("SBX_LEAKCHECK");
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+  int fds[2], status;
+  pid_t pid;
+
+  if (init == NULL || leak == NULL || (p.init = slurp(init, &p.init_len)) == NULL
+      || (p.leakcheck = slurp(leak, &p.leakcheck_len)) == NULL)
+    return strdup("ERROR SPLITBOX_INIT and SBX_LEAKCHECK must name the built binaries\n");
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return strdup("ERROR pipe\n");
+  pid = fork();
+  if (pid == 0)
+    {
+      close(fds[0]);
+      child_main(mode, fn, extra, &p, fds[1]);
+    }
+  close(fds[1]);
+  free(p.init);
+  free(p.leakcheck);
+  for (;;)
+    {
+      ssize_t n;
+      if (len + 4096 + 1 > cap)
+        {
+          cap = (cap + 4096) * 2;
+          text = realloc(text, cap);
+        }
+      n = read(fds[0], text + len, cap - len - 1);
+      if (n <= 0)
+        break;
+      len += (size_t)n;
+    }
+  text[len] = '\0';
+  close(fds[0]);
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    {
+      char *more = NULL;
+      if (asprintf(&more, "%sERROR the scenario's process ended abnormally (status %d)\n", text, status) > 0)
+        {
+          free(text);
+          text = more;
+        }
+    }
+  return text;
+}

@@ -1,0 +1,47 @@
+/* Test harness: runs a scenario against a fresh sandbox in a forked child, in
+ * one of several modes, and collects what it found as text lines:
+ *   LEAK ...   the secret or the platform process was reachable
+ *   ERROR ...  the scenario could not run (the test fails)
+ *   SKIP ...   the mode is not available here (a failure under SPLITBOX_MUST_WORK)
+ *   INFO ...   anything else worth printing */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "splitbox.h"
+
+enum harness_mode
+{
+  MODE_ROOT,            /* the executor as root: isolation "namespaces" */
+  MODE_USERNS,          /* the executor as uid 65534, no capabilities: "userns" */
+  MODE_FALLBACK_ROOT,   /* root under a seccomp filter denying namespaces */
+  MODE_FALLBACK_NOBODY, /* uid 65534 under that filter: the weakest host */
+};
+
+struct world
+{
+  struct sbx_sandbox *sb;
+  enum harness_mode mode;
+  char canary[64];
+  char marker[40];
+  char leakcheck[512]; /* path of sbx-leakcheck inside the user context */
+  char leakcheck_platform[512];
+  char private_host_dir[512];
+  char *out;
+  size_t out_len, out_cap;
+};
+
+typedef void (*scenario_fn)(struct world *w);
+
+/* Runs fn in a child in the given mode; returns the collected lines (malloc'd). */
+char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra);
+
+void harness_report(struct world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs a command to completion; returns its stdout (malloc'd) or NULL after reporting an ERROR. */
+char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd);
+void harness_random_token(char *buf, size_t len, const char *prefix);
+bool harness_must_work(void);
+const char *harness_mode_name(enum harness_mode mode);
+int harness_count(const char *text, const char *prefix);
+bool harness_has(const char *text, const char *prefix);
