@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -214,7 +215,9 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
       setenv("SPLITBOX_TEST_LEAK", w.canary, 1);
       w.sb = sbx_sandbox_create(&opts, &err);
       unsetenv("SPLITBOX_TEST_LEAK");
-      if (w.sb == NULL)
+      if (w.sb == NULL && opts.require_isolation && strcmp(err.code, SBX_E_NO_NAMESPACES) == 0)
+        harness_report(&w, "INFO create refused: %s: %s", err.code, err.message);
+      else if (w.sb == NULL)
         harness_report(&w, "ERROR create sandbox: %s: %s", err.code, err.message);
       else if (sbx_sandbox_isolation(w.sb) != expected)
         harness_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
@@ -281,4 +284,46 @@ char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_optio
         }
     }
   return text;
+}
+
+int harness_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+                      struct sbx_error *err)
+{
+  memset(err, 0, sizeof *err);
+  return sbx_exec(w->sb, req, res, err);
+}
+
+int harness_host_processes(const char *needle)
+{
+  static char buf[65536];
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  int count = 0;
+
+  if (d == NULL)
+    return -1;
+  while ((de = readdir(d)) != NULL)
+    {
+      char path[64];
+      int fd, pid = atoi(de->d_name);
+      ssize_t n;
+      if (pid <= 0 || pid == getpid())
+        continue;
+      snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+      fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      n = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (n <= 0)
+        continue;
+      for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+          buf[i] = ' ';
+      buf[n] = '\0';
+      if (strstr(buf, needle) != NULL)
+        count++;
+    }
+  closedir(d);
+  return count;
 }

@@ -45,3 +45,39 @@ bool harness_must_work(void);
 const char *harness_mode_name(enum harness_mode mode);
 int harness_count(const char *text, const char *prefix);
 bool harness_has(const char *text, const char *prefix);
+
+/* A Criterion test that runs scenario fn in mode and fails on any ERROR, FAIL
+ * or LEAK line. A SKIP (mode unavailable) is a failure under SPLITBOX_MUST_WORK. */
+#define SCENARIO_TEST(suite, name, mode, fn, opts)                                                            \
+  Test(suite, name, .timeout = 60)                                                                            \
+  {                                                                                                           \
+    char *text = harness_run(mode, fn, opts);                                                                 \
+    if (harness_has(text, "SKIP") && !harness_must_work())                                                    \
+      {                                                                                                       \
+        cr_log_info("%s", text);                                                                              \
+        cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
+                     harness_mode_name(mode));                                                                \
+      }                                                                                                       \
+    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "FAIL")         \
+                && !harness_has(text, "LEAK"),                                                                \
+              "in mode %s:\n%s", harness_mode_name(mode), text);                                              \
+    free(text);                                                                                               \
+  }
+
+/* Reports FAIL unless cond holds. */
+#define EXPECT(w, cond, ...)                                                                                  \
+  do                                                                                                          \
+    {                                                                                                         \
+      if (!(cond))                                                                                            \
+        {                                                                                                     \
+          harness_report(w, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);                                     \
+          harness_report(w, "     " __VA_ARGS__);                                                             \
+        }                                                                                                     \
+    }                                                                                                         \
+  while (0)
+
+/* Runs a request; returns sbx_exec's value and fills res and err. */
+int harness_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+                      struct sbx_error *err);
+/* Counts host processes whose cmdline contains needle (for leftovers). */
+int harness_host_processes(const char *needle);

@@ -1,0 +1,239 @@
+/* Exec semantics, in both contexts and every mode. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "harness.h"
+
+static const enum sbx_context both[] = { SBX_CTX_USER, SBX_CTX_PLATFORM };
+
+static void streams_and_exit_codes(struct world *w)
+{
+  for (size_t i = 0; i < 2; i++)
+    {
+      struct sbx_exec_request req = { .context = both[i], .command = "echo out; echo err >&2; exit 3" };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+      int r = harness_exec_full(w, &req, &res, &err);
+
+      EXPECT(w, r == 0, "%s: %s", err.code, err.message);
+      EXPECT(w, res.exit_code == 3 && !res.success, "exit %d", res.exit_code);
+      EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "out\n") == 0, "stdout \"%s\"", res.stdout_buf);
+      EXPECT(w, res.stderr_buf && strcmp(res.stderr_buf, "err\n") == 0, "stderr \"%s\"", res.stderr_buf);
+      EXPECT(w, res.context == both[i] && res.duration_ms > 0 && res.timestamp[0] != '\0', "metadata");
+      EXPECT(w, res.isolation == sbx_sandbox_isolation(w->sb), "isolation on the result");
+      sbx_exec_result_clear(&res);
+
+      req.command = "kill -TERM $$";
+      r = harness_exec_full(w, &req, &res, &err);
+      EXPECT(w, r == 0 && res.term_signal == SIGTERM && res.exit_code == 128 + SIGTERM, "signal %d exit %d",
+             res.term_signal, res.exit_code);
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void env_is_per_call(struct world *w)
+{
+  for (size_t i = 0; i < 2; i++)
+    {
+      const char *env[] = { "SECRET=platform-secret", NULL };
+      struct sbx_exec_request req = { .context = both[i], .command = "echo \"[$SECRET]\"", .env = env };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+
+      harness_exec_full(w, &req, &res, &err);
+      EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "[platform-secret]\n") == 0, "with env: %s",
+             res.stdout_buf);
+      sbx_exec_result_clear(&res);
+      req.env = NULL;
+      /* The design's first test: an export in one exec does not reach the next one. */
+      req.command = "export SECRET=exported; echo \"[$SECRET]\"";
+      harness_exec_full(w, &req, &res, &err);
+      sbx_exec_result_clear(&res);
+      req.command = "echo \"[$SECRET]\"";
+      harness_exec_full(w, &req, &res, &err);
+      EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "[]\n") == 0, "a later call sees: %s", res.stdout_buf);
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void cwd_is_honoured(struct world *w)
+{
+  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  for (size_t i = 0; i < 2; i++)
+    {
+      struct sbx_exec_request req = { .context = both[i], .command = "pwd", .cwd = shared };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+      char want[600];
+
+      snprintf(want, sizeof want, "%s\n", shared);
+      harness_exec_full(w, &req, &res, &err);
+      EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, want) == 0, "pwd: %s", res.stdout_buf);
+      sbx_exec_result_clear(&res);
+      req.cwd = "/nonexistent-dir";
+      EXPECT(w, harness_exec_full(w, &req, &res, &err) < 0 && strcmp(err.code, SBX_E_FILE_NOT_FOUND) == 0,
+             "missing cwd: %s %s", err.code, err.message);
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void timeout_kills_the_tree(struct world *w)
+{
+  for (size_t i = 0; i < 2; i++)
+    {
+      char token[40], cmd[200];
+      struct sbx_exec_request req = { .context = both[i], .command = cmd, .timeout_ms = 300 };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+      int r;
+
+      /* A unique duration names the sleeps, so we can look for them on the host afterwards. */
+      harness_random_token(token, sizeof token, "");
+      snprintf(cmd, sizeof cmd, "sleep 30.%.6u & sleep 30.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000,
+               (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+      r = harness_exec_full(w, &req, &res, &err);
+      EXPECT(w, r < 0 && strcmp(err.code, SBX_E_TIMEOUT) == 0, "want COMMAND_TIMEOUT, got %d %s", r, err.code);
+      EXPECT(w, res.timed_out && !res.success, "timed_out flag");
+      EXPECT(w, res.duration_ms < 2000, "returned after %.0f ms", res.duration_ms);
+      snprintf(cmd, sizeof cmd, "sleep 30.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+      EXPECT(w, harness_host_processes(cmd) == 0, "`%s` left on the host after the timeout", cmd);
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void background_children_end_with_the_exec(struct world *w)
+{
+  for (size_t i = 0; i < 2; i++)
+    {
+      char token[40], cmd[200], needle[64];
+      struct sbx_exec_request req = { .context = both[i], .command = cmd };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+
+      harness_random_token(token, sizeof token, "");
+      snprintf(needle, sizeof needle, "sleep 40.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+      /* setsid: even a child that leaves the session is part of the exec's tree. */
+      snprintf(cmd, sizeof cmd, "%s >/dev/null 2>&1 & setsid %s >/dev/null 2>&1 & echo started", needle, needle);
+      EXPECT(w, harness_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
+      EXPECT(w, harness_host_processes(needle) == 0, "`%s` outlived its exec in the %s context", needle,
+             sbx_context_name(both[i]));
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void output_is_capped(struct world *w)
+{
+  struct rusage before, after;
+
+  getrusage(RUSAGE_SELF, &before);
+  for (size_t i = 0; i < 2; i++)
+    {
+      /* 64 MiB through a 1 MiB cap (set in the options below). */
+      struct sbx_exec_request req = { .context = both[i],
+                                      .command = "head -c 67108864 /dev/zero; echo done >&2" };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+
+      EXPECT(w, harness_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
+      EXPECT(w, res.stdout_len == 1024 * 1024 && res.stdout_truncated, "kept %zu bytes, truncated=%d",
+             res.stdout_len, res.stdout_truncated);
+      EXPECT(w, !res.stderr_truncated && res.stderr_buf && strcmp(res.stderr_buf, "done\n") == 0, "stderr intact");
+      EXPECT(w, res.exit_code == 0, "exit %d", res.exit_code);
+      sbx_exec_result_clear(&res);
+    }
+  getrusage(RUSAGE_SELF, &after);
+  harness_report(w, "INFO max RSS %ld KiB before, %ld KiB after", before.ru_maxrss, after.ru_maxrss);
+  EXPECT(w, after.ru_maxrss - before.ru_maxrss < 16 * 1024, "memory grew by %ld KiB for a 1 MiB cap",
+         after.ru_maxrss - before.ru_maxrss);
+}
+
+static const struct sbx_options small_cap = { .output_cap = 1024 * 1024 };
+
+static void bad_input_is_refused(struct world *w)
+{
+  static const struct
+  {
+    enum sbx_context ctx;
+    const char *command, *env0, *cwd;
+    long long timeout;
+  } cases[] = {
+    { SBX_CTX_USER, "true", "1BAD=x", NULL, 0 },
+    { SBX_CTX_USER, "true", "A-B=x", NULL, 0 },
+    { SBX_CTX_USER, "true", "NOEQUALS", NULL, 0 },
+    { SBX_CTX_USER, "true", "=x", NULL, 0 },
+    { SBX_CTX_PLATFORM, "true", "PATH=/app:/usr/bin", NULL, 0 },
+    { SBX_CTX_USER, "true", NULL, NULL, -1 },
+    { SBX_CTX_PLATFORM, "", NULL, NULL, 0 },
+    { SBX_CTX_USER, "true", NULL, "relative/dir", 0 },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      const char *env[] = { cases[i].env0, NULL };
+      struct sbx_exec_request req = { .context = cases[i].ctx, .command = cases[i].command, .env = env,
+                                      .cwd = cases[i].cwd, .timeout_ms = cases[i].timeout };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+      int r = harness_exec_full(w, &req, &res, &err);
+
+      EXPECT(w, r < 0 && strcmp(err.code, SBX_E_VALIDATION) == 0 && err.message[0] != '\0',
+             "case %zu: want VALIDATION_FAILED, got %d %s %s", i, r, err.code, err.message);
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void warnings_name_the_mode(struct world *w)
+{
+  struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "echo [$LEGACY]" };
+  struct sbx_exec_result res;
+  struct sbx_error err;
+  bool fallback = sbx_sandbox_isolation(w->sb) == SBX_ISO_FALLBACK, saw_fallback = false, saw_legacy = false;
+
+  harness_exec_full(w, &req, &res, &err);
+  for (char **s = res.warnings; s && *s; s++)
+    {
+      saw_fallback |= strstr(*s, "fallback") != NULL;
+      saw_legacy |= strstr(*s, "deprecated") != NULL;
+    }
+  EXPECT(w, saw_fallback == fallback, "fallback warning present=%d in mode %s", saw_fallback,
+         sbx_isolation_name(sbx_sandbox_isolation(w->sb)));
+  EXPECT(w, saw_legacy, "legacy mode carries a deprecation warning");
+  /* Legacy mode is the old, insecure behaviour: its env reaches both contexts. */
+  EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "[visible-to-all]\n") == 0, "legacy env: %s", res.stdout_buf);
+  sbx_exec_result_clear(&res);
+}
+
+static const char *const legacy_env[] = { "LEGACY=visible-to-all", NULL };
+static const struct sbx_options legacy = { .legacy = true, .legacy_env = legacy_env };
+
+#define MODES(name, fn, opts)                                                                                 \
+  SCENARIO_TEST(exec_root, name, MODE_ROOT, fn, opts)                                                         \
+  SCENARIO_TEST(exec_userns, name, MODE_USERNS, fn, opts)                                                     \
+  SCENARIO_TEST(exec_fallback, name, MODE_FALLBACK_ROOT, fn, opts)
+
+MODES(streams_and_exit_codes, streams_and_exit_codes, NULL)
+MODES(env_is_per_call, env_is_per_call, NULL)
+MODES(cwd_is_honoured, cwd_is_honoured, NULL)
+MODES(timeout_kills_the_tree, timeout_kills_the_tree, NULL)
+MODES(background_children_end_with_the_exec, background_children_end_with_the_exec, NULL)
+MODES(output_is_capped, output_is_capped, &small_cap)
+MODES(bad_input_is_refused, bad_input_is_refused, NULL)
+MODES(legacy_mode_warns, warnings_name_the_mode, &legacy)
+
+static void nothing(struct world *w)
+{
+  harness_report(w, "FAIL the sandbox was created although isolation is required and unavailable");
+}
+
+Test(exec_fallback, require_isolation_fails_closed, .timeout = 60)
+{
+  static const struct sbx_options require = { .require_isolation = true };
+  char *text = harness_run(MODE_FALLBACK_NOBODY, nothing, &require);
+
+  cr_expect(strstr(text, "INFO create refused: " SBX_E_NO_NAMESPACES) != NULL, "%s", text);
+  cr_expect(!harness_has(text, "FAIL") && !harness_has(text, "ERROR"), "%s", text);
+  free(text);
+}
