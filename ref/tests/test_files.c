@@ -1,0 +1,147 @@
+/* File operations: per-context views, the shared directory, and escapes. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void round_trip(struct world *w, enum sbx_scope scope, const char *path, const char *data, size_t len)
+{
+  struct sbx_error err = { 0 };
+  char *back = NULL;
+  size_t back_len = 0;
+
+  EXPECT(w, sbx_file_write(w->sb, scope, path, data, len, &err) == 0, "write %s: %s %s", path, err.code,
+         err.message);
+  EXPECT(w, sbx_file_read(w->sb, scope, path, &back, &back_len, &err) == 0, "read %s: %s %s", path, err.code,
+         err.message);
+  EXPECT(w, back != NULL && back_len == len && memcmp(back, data, len) == 0, "%s came back different", path);
+  free(back);
+}
+
+static void refused(struct world *w, enum sbx_scope scope, const char *path, const char *code)
+{
+  struct sbx_error err = { 0 };
+  char *data = NULL;
+  size_t len = 0;
+  int r = sbx_file_read(w->sb, scope, path, &data, &len, &err);
+
+  EXPECT(w, r < 0 && strcmp(err.code, code) == 0, "read %s: want %s, got %d %s (%s)", path, code, r, err.code,
+         err.message);
+  free(data);
+}
+
+static void shared_files(struct world *w)
+{
+  char binary[256], *out;
+  struct sbx_dirent *list = NULL;
+  struct sbx_error err = { 0 };
+  size_t n = 0;
+  bool exists = false, found = false;
+  char cmd[600], abs_path[600];
+  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+
+  for (int i = 0; i < 256; i++)
+    binary[i] = (char)i;
+  round_trip(w, SBX_SCOPE_SHARED, "bin.dat", binary, sizeof binary);
+  /* An absolute path under the shared dir names the same file. */
+  snprintf(abs_path, sizeof abs_path, "%s/bin.dat", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  if (sbx_sandbox_isolation(w->sb) != SBX_ISO_FALLBACK)
+    round_trip(w, SBX_SCOPE_SHARED, abs_path, binary, sizeof binary);
+  EXPECT(w, sbx_file_exists(w->sb, SBX_SCOPE_SHARED, "bin.dat", &exists, &err) == 0 && exists, "exists");
+  EXPECT(w, sbx_file_exists(w->sb, SBX_SCOPE_SHARED, "nope", &exists, &err) == 0 && !exists, "not exists");
+  EXPECT(w, sbx_file_list(w->sb, SBX_SCOPE_SHARED, ".", &list, &n, &err) == 0, "list: %s", err.message);
+  for (size_t i = 0; i < n; i++)
+    found |= strcmp(list[i].name, "bin.dat") == 0 && list[i].type == 'f' && list[i].size == 256;
+  EXPECT(w, found, "list shows bin.dat");
+  sbx_dirent_list_free(list, n);
+  /* Both contexts see what the API wrote, and what the other context wrote. */
+  snprintf(cmd, sizeof cmd, "cmp -s %s/bin.dat - < %s/bin.dat && echo same; echo from-user > %s/u.txt", shared,
+           shared, shared);
+  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out && strcmp(out, "same\n") == 0, "user context: %s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "cat %s/u.txt; echo from-platform > %s/p.txt",
+           sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  out = harness_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out && strcmp(out, "from-user\n") == 0, "platform context: %s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "cat %s/p.txt", shared);
+  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out && strcmp(out, "from-platform\n") == 0, "user reads the platform's shared file: %s", out);
+  free(out);
+  /* A file the API wrote into the shared dir stays writable by user code. */
+  snprintf(cmd, sizeof cmd, "echo changed > %s/bin.dat && echo ok", shared);
+  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out && strcmp(out, "ok\n") == 0, "user code rewrites an API-written file: %s", out);
+  free(out);
+}
+
+static void shared_escapes_are_refused(struct world *w)
+{
+  char cmd[600];
+  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  struct sbx_error err = { 0 };
+
+  refused(w, SBX_SCOPE_SHARED, "../../etc/shadow", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "../platform/x", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "/etc/shadow", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "/platform/x", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "missing.txt", SBX_E_FILE_NOT_FOUND);
+  refused(w, SBX_SCOPE_SHARED, "", SBX_E_VALIDATION);
+  /* Symlinks planted by user code: absolute, relative out, and through /proc. */
+  snprintf(cmd, sizeof cmd,
+           "cd %s && ln -s /platform/x abs && ln -s ../../../../etc/shadow rel && ln -s /proc/self/root/etc/shadow "
+           "magic && mkdir d && ln -s /etc d2 && mkfifo fifo",
+           shared);
+  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  refused(w, SBX_SCOPE_SHARED, "abs", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "rel", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "magic", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "d2/passwd", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "d", SBX_E_IS_DIRECTORY);
+  /* A FIFO must neither block the executor nor be written through. */
+  refused(w, SBX_SCOPE_SHARED, "fifo", SBX_E_NOT_REGULAR);
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "abs", "x", 1, &err) < 0
+              && strcmp(err.code, SBX_E_INVALID_PATH) == 0,
+         "write through an absolute symlink: %s", err.code);
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "fifo", "x", 1, &err) < 0, "write to a FIFO succeeded");
+}
+
+static void context_files(struct world *w)
+{
+  struct sbx_error err = { 0 };
+  char *out;
+  bool exists = true;
+
+  round_trip(w, SBX_SCOPE_PLATFORM, "/platform/creds", "platform-only", 13);
+  round_trip(w, SBX_SCOPE_USER, "/tmp/user.txt", "user data", 9);
+  out = harness_exec(w, SBX_CTX_USER, "cat /tmp/user.txt", NULL, NULL);
+  EXPECT(w, out && strcmp(out, "user data") == 0, "user exec sees the user file: %s", out);
+  free(out);
+  out = harness_exec(w, SBX_CTX_PLATFORM, "cat /platform/creds", NULL, NULL);
+  EXPECT(w, out && strcmp(out, "platform-only") == 0, "platform exec sees the platform file: %s", out);
+  free(out);
+  /* The user view has no /platform; ".." cannot climb out of the user's root. */
+  refused(w, SBX_SCOPE_USER, "/platform/creds", SBX_E_FILE_NOT_FOUND);
+  refused(w, SBX_SCOPE_USER, "/../../platform/creds", SBX_E_FILE_NOT_FOUND);
+  EXPECT(w, sbx_file_exists(w->sb, SBX_SCOPE_USER, "/platform", &exists, &err) == 0 && !exists,
+         "/platform exists in the user view");
+  /* User file operations use the user's credentials, not the executor's. */
+  refused(w, SBX_SCOPE_USER, "/etc/shadow", SBX_E_PERMISSION);
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_USER, "/etc/passwd", "x", 1, &err) < 0, "user wrote /etc/passwd");
+  /* Symlinks in the user view resolve inside it. */
+  free(harness_exec(w, SBX_CTX_USER, "ln -s /../../../platform/creds /tmp/l", NULL, NULL));
+  refused(w, SBX_SCOPE_USER, "/tmp/l", SBX_E_FILE_NOT_FOUND);
+}
+
+#define MODES(name, fn)                                                                                       \
+  SCENARIO_TEST(files_root, name, MODE_ROOT, fn, NULL)                                                        \
+  SCENARIO_TEST(files_userns, name, MODE_USERNS, fn, NULL)
+
+MODES(shared_files_from_both_sides, shared_files)
+MODES(shared_escapes_are_refused, shared_escapes_are_refused)
+MODES(context_files, context_files)
+SCENARIO_TEST(files_fallback, shared_files_from_both_sides, MODE_FALLBACK_ROOT, shared_files, NULL)
+SCENARIO_TEST(files_fallback, shared_escapes_are_refused, MODE_FALLBACK_ROOT, shared_escapes_are_refused, NULL)
