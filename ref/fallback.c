@@ -40,23 +40,22 @@ static int apply_rlimits(struct sbx_error *err)
 int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
                        char *const *envp, const int fds[3], int status_fd, pid_t *pid, struct sbx_error *err)
 {
-  pid_t child = fork();
+  const char *home = ctx == SBX_CTX_USER ? sb->user_home_fallback : sb->platform_home_fallback;
+  _cleanup_close_ int payload = sbx_payload_create(cwd != NULL ? cwd : home, command, envp, err);
+  pid_t child;
 
+  if (payload < 0)
+    return -1;
+  child = fork();
   if (child < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "fallback: fork");
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
-      char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)command, NULL };
-      int keep[] = { fds[0], fds[1], fds[2], status_fd };
-      const char *home = ctx == SBX_CTX_USER ? sb->user_home_fallback : sb->platform_home_fallback;
-      struct sbx_supervise_spec spec = {
-        .argv = argv, .envp = envp, .cwd = cwd != NULL ? cwd : home,
-        .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = status_fd,
-        .ns_init = false,
-      };
+      int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd };
+      int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd };
 
-      if (sbx_close_fds_except(keep, 4) != 0 || setsid() < 0)
+      if (sbx_close_fds_except(keep, 6) != 0 || setsid() < 0)
         {
           sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
           goto fail;
@@ -68,13 +67,13 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
         }
       if (apply_rlimits(&cerr) < 0 || (ctx == SBX_CTX_USER && drop_to_user(sb, &cerr) < 0))
         goto fail;
-      /* The supervisor holds a copy of the executor's memory: keep it out of reach. */
+      /* Until the exec we hold a copy of the executor's memory: keep it out of reach. */
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         {
           sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_DUMPABLE)");
           goto fail;
         }
-      _exit(sbx_supervise(&spec));
+      sbx_exec_supervisor(sb->init_bin_fd, sup, false, &cerr);
     fail:
       sbx_status_fail(status_fd, &cerr);
       _exit(1);

@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,47 +73,66 @@ static char *read_payload(int fd, size_t *len)
   return buf;
 }
 
+struct parsed
+{
+  char *payload, *cwd, *command;
+  char *envp[MAX_ENV + 1];
+};
+
+static int parse_payload(int fd, struct parsed *p)
+{
+  size_t len = 0, n_env = 0;
+  char *end;
+
+  if ((p->payload = read_payload(fd, &len)) == NULL)
+    return -1;
+  end = p->payload + len;
+  p->cwd = p->payload;
+  p->command = p->cwd + strlen(p->cwd) + 1;
+  if (p->command >= end)
+    {
+      free(p->payload);
+      return -1;
+    }
+  for (char *e = p->command + strlen(p->command) + 1; e < end && n_env < MAX_ENV; e += strlen(e) + 1)
+    p->envp[n_env++] = e;
+  p->envp[n_env] = NULL;
+  return 0;
+}
+
+/* Fork-free path: supervise the payload's command in this very process. */
+static int supervise(const struct parsed *p, const int *fds, bool ns_init, const char *default_cwd)
+{
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", p->command, NULL };
+  struct sbx_supervise_spec spec = {
+    .argv = argv, .envp = (char *const *)p->envp, .cwd = p->cwd[0] != '\0' ? p->cwd : default_cwd,
+    .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = fds[3],
+    .ns_init = ns_init,
+  };
+  return sbx_supervise(&spec);
+}
+
 static void spawn(const struct sbx_init_msg *msg, int *fds, int sigfd)
 {
-  static char *envp[MAX_ENV + 1];
-  size_t len = 0, n_env = 0;
-  char *payload, *cwd, *command, *p, *end;
+  static struct parsed p;
   pid_t pid;
 
-  if (n_children >= MAX_CHILDREN || (payload = read_payload(fds[0], &len)) == NULL)
+  if (n_children >= MAX_CHILDREN || parse_payload(fds[0], &p) < 0)
     {
       struct sbx_error err = { 0 };
       sbx_error_set(&err, EAGAIN, SBX_E_SANDBOX, "user context: cannot accept the spawn request");
       sbx_status_fail(fds[4], &err);
       return;
     }
-  end = payload + len;
-  cwd = payload;
-  command = cwd + strlen(cwd) + 1;
-  if (command >= end)
-    {
-      free(payload);
-      return;
-    }
-  for (p = command + strlen(command) + 1; p < end && n_env < MAX_ENV; p += strlen(p) + 1)
-    envp[n_env++] = p;
-  envp[n_env] = NULL;
-
   pid = fork();
   if (pid == 0)
     {
-      char *argv[] = { (char *)"/bin/sh", (char *)"-c", command, NULL };
-      struct sbx_supervise_spec spec = {
-        .argv = argv, .envp = envp, .cwd = cwd[0] != '\0' ? cwd : SBX_USER_HOME,
-        .stdin_fd = fds[1], .stdout_fd = fds[2], .stderr_fd = fds[3], .status_fd = fds[4],
-        .ns_init = false,
-      };
       close(SBX_INIT_CONTROL_FD);
       close(sigfd);
       setsid();
-      _exit(sbx_supervise(&spec));
+      _exit(supervise(&p, fds + 1, false, SBX_USER_HOME));
     }
-  free(payload);
+  free(p.payload);
   if (pid < 0)
     {
       struct sbx_error err = { 0 };
@@ -165,12 +185,38 @@ static void reap(void)
     forget(pid);
 }
 
-int main(void)
+/* splitbox-init supervise [--ns-init]: the supervisor of one platform or
+ * fallback command, exec'd so that it holds nothing of the executor. */
+static int supervise_main(bool ns_init)
+{
+  static struct parsed p;
+  int fds[SBX_SUPERVISE_FDS - 1];
+
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    return 1;
+  for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
+    fds[i] = SBX_SUPERVISE_FIRST_FD + 1 + i;
+  if (parse_payload(SBX_SUPERVISE_FIRST_FD, &p) < 0)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_set(&err, EINVAL, SBX_E_SANDBOX, "supervisor: unreadable spawn payload");
+      sbx_status_fail(fds[3], &err);
+      return 1;
+    }
+  close(SBX_SUPERVISE_FIRST_FD);
+  for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
+    fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+  return supervise(&p, fds, ns_init, "/");
+}
+
+int main(int argc, char **argv)
 {
   sigset_t mask;
   int sigfd;
   struct pollfd pfds[2];
 
+  if (argc >= 2 && strcmp(argv[1], "supervise") == 0)
+    return supervise_main(argc >= 3 && strcmp(argv[2], "--ns-init") == 0);
   /* Non-dumpable: user code, same uid, can neither ptrace us nor read our memory. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     return 1;

@@ -72,6 +72,13 @@ char **sbx_env_build(enum sbx_context ctx, const char *home, const char *const *
 extern const char sbx_user_path[];
 extern const char sbx_platform_path[];
 
+/* ---- payload.c ---- */
+int sbx_payload_create(const char *cwd, const char *command, char *const *envp, struct sbx_error *err);
+int sbx_place_fds(const int *src, size_t n, int first);
+/* Replaces the caller by splitbox-init supervising the command: fds are the
+ * payload, stdin, stdout, stderr and status. Returns only on error. */
+int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err);
+
 /* ---- the sandbox ---- */
 struct sbx_proc;
 

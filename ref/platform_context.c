@@ -159,32 +159,27 @@ void sbx_platform_context_destroy(struct sbx_sandbox *sb)
 struct platform_child_args
 {
   struct sbx_sandbox *sb;
-  const char *cwd;
-  const char *command;
-  char *const *envp;
+  int payload_fd;
   const int *fds;
   int status_fd;
 };
 
-/* PID 1 of the command's namespaces: prepares the per-command mounts, then supervises. */
+/* PID 1 of the command's namespaces: prepares the per-command mounts, then
+ * becomes splitbox-init, so that no copy of the executor's memory (and of its
+ * environment) is left where platform code could read it. */
 static void platform_init(const struct platform_child_args *a)
 {
   struct sbx_error err = { 0 };
-  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)a->command, NULL };
-  struct sbx_supervise_spec spec = {
-    .argv = argv, .envp = a->envp, .cwd = a->cwd != NULL ? a->cwd : SBX_PLATFORM_HOME,
-    .stdin_fd = a->fds[0], .stdout_fd = a->fds[1], .stderr_fd = a->fds[2], .status_fd = a->status_fd,
-    .ns_init = true,
-  };
-  int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd };
+  int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->payload_fd, a->sb->init_bin_fd };
+  int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd };
 
   if (a->sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
       goto fail;
     }
-  /* Non-dumpable: this process keeps a copy of the executor's memory. */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 4) != 0)
+  /* Non-dumpable until the exec: this process holds a copy of the executor's memory. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 6) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prepare platform init");
       goto fail;
@@ -199,7 +194,7 @@ static void platform_init(const struct platform_child_args *a)
     }
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
     goto fail;
-  _exit(sbx_supervise(&spec));
+  sbx_exec_supervisor(a->sb->init_bin_fd, fds, true, &err);
 fail:
   sbx_error_prefix(&err, "start platform command");
   sbx_status_fail(a->status_fd, &err);
@@ -249,11 +244,13 @@ fail:
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
                        const int fds[3], int status_fd, struct sbx_error *err)
 {
-  struct platform_child_args a = {
-    .sb = sb, .cwd = cwd, .command = command, .envp = envp, .fds = fds, .status_fd = status_fd,
-  };
-  pid_t child = fork();
+  _cleanup_close_ int payload = sbx_payload_create(cwd != NULL ? cwd : SBX_PLATFORM_HOME, command, envp, err);
+  struct platform_child_args a = { .sb = sb, .payload_fd = payload, .fds = fds, .status_fd = status_fd };
+  pid_t child;
 
+  if (payload < 0)
+    return -1;
+  child = fork();
   if (child < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
   if (child == 0)

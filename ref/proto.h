@@ -49,4 +49,9 @@ struct sbx_init_reply
 };
 
 #define SBX_INIT_CONTROL_FD 3
+
+/* `splitbox-init supervise [--ns-init]` finds, from fd 3 on: the payload
+ * memfd, the command's stdin, stdout and stderr, and the status pipe. */
+#define SBX_SUPERVISE_FIRST_FD 3
+#define SBX_SUPERVISE_FDS 5
 #define SBX_SPAWN_FDS 5

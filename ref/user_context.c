@@ -237,42 +237,11 @@ void sbx_user_context_destroy(struct sbx_sandbox *sb)
     }
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write(fd, s, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      s += n;
-      len -= (size_t)n;
-    }
-  return 0;
-}
-
-static int make_payload(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
-{
-  _cleanup_close_ int fd = memfd_create("splitbox-spawn", MFD_CLOEXEC);
-  const char *parts[2] = { cwd != NULL ? cwd : "", command };
-
-  if (fd < 0)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "memfd_create");
-  for (size_t i = 0; i < 2; i++)
-    if (write_all(fd, parts[i], strlen(parts[i]) + 1) < 0)
-      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
-  for (char *const *e = envp; *e != NULL; e++)
-    if (write_all(fd, *e, strlen(*e) + 1) < 0)
-      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
-  return sbx_steal_fd(&fd);
-}
-
 int sbx_user_spawn(struct sbx_sandbox *sb, uint64_t id, const char *cwd, const char *command, char *const *envp,
                    const int fds[3], int status_fd, struct sbx_error *err)
 {
   struct sbx_init_msg msg;
-  _cleanup_close_ int payload = make_payload(cwd, command, envp, err);
+  _cleanup_close_ int payload = sbx_payload_create(cwd, command, envp, err);
   int send[SBX_SPAWN_FDS];
 
   if (payload < 0)

@@ -212,7 +212,7 @@ static int parse_option(struct run_args *a, int c, const char *arg)
       a->opts.user_host_gid = (gid_t)n;
       return 0;
     case OPT_OUTPUT_CAP:
-      if (parse_number(arg, 1, (long long)SIZE_MAX / 2, &n) < 0)
+      if (parse_number(arg, 1, LLONG_MAX, &n) < 0)
         return usage_error("--output-cap needs a positive number of bytes, not \"%s\"", arg);
       a->opts.output_cap = (size_t)n;
       return 0;

@@ -174,7 +174,7 @@ static void check_executor_env(struct world *w)
 {
   struct sbx_process_info victim;
   char *u = harness_exec(w, SBX_CTX_USER, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
-  char *pl = harness_exec(w, SBX_CTX_PLATFORM, "env", NULL, NULL);
+  char *pl = harness_exec(w, SBX_CTX_PLATFORM, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
 
   /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment. */
   if (u != NULL && strstr(u, "SPLITBOX_TEST_LEAK") != NULL)

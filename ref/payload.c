@@ -1,0 +1,78 @@
+/* The spawn payload: what a supervisor needs to run a command, passed in a
+ * memfd so that its size is bounded by memory, not by a socket's buffer.
+ * Format: cwd NUL command NUL env-entry NUL ... */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+static int write_all(int fd, const char *s, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write(fd, s, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      s += n;
+      len -= (size_t)n;
+    }
+  return 0;
+}
+
+int sbx_payload_create(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
+{
+  _cleanup_close_ int fd = memfd_create("splitbox-spawn", MFD_CLOEXEC);
+  const char *parts[2] = { cwd != NULL ? cwd : "", command };
+
+  if (fd < 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "memfd_create");
+  for (size_t i = 0; i < 2; i++)
+    if (write_all(fd, parts[i], strlen(parts[i]) + 1) < 0)
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
+  for (char *const *e = envp; *e != NULL; e++)
+    if (write_all(fd, *e, strlen(*e) + 1) < 0)
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
+  return sbx_steal_fd(&fd);
+}
+
+int sbx_place_fds(const int *src, size_t n, int first)
+{
+  int tmp[SBX_SUPERVISE_FDS];
+
+  if (n > SBX_SUPERVISE_FDS)
+    return -1;
+  /* Park every fd above the targets first, so that no dup2 clobbers a source. */
+  for (size_t i = 0; i < n; i++)
+    if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
+      return -1;
+  for (size_t i = 0; i < n; i++)
+    if (dup2(tmp[i], first + (int)i) < 0)
+      return -1;
+  for (size_t i = 0; i < n; i++)
+    close(tmp[i]);
+  return 0;
+}
+
+int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err)
+{
+  char *const argv[] = { (char *)"splitbox-init", (char *)"supervise", (char *)(ns_init ? "--ns-init" : NULL),
+                         NULL };
+  char *const envp[] = { NULL };
+  int parked = fcntl(init_fd, F_DUPFD_CLOEXEC, 64);
+
+  /* A fresh image: nothing of the executor's memory or environment survives. */
+  if (parked < 0 || sbx_place_fds(fds, SBX_SUPERVISE_FDS, SBX_SUPERVISE_FIRST_FD) < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
+  if (syscall(SYS_close_range, SBX_SUPERVISE_FIRST_FD + SBX_SUPERVISE_FDS, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "close_range");
+  syscall(SYS_execveat, parked, "", argv, envp, AT_EMPTY_PATH);
+  return sbx_error_errno(err, errno, SBX_E_SANDBOX, "exec the supervisor");
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end checks of `splitbox run`, as a user of the CLI sees it: exit codes,
+# JSON, modes (root, an unprivileged uid, a host without namespaces), and memory.
+set -u
+cli=${SPLITBOX_CLI:?set by meson}
+init=${SPLITBOX_INIT:?set by meson}
+nons=${SBX_NO_NAMESPACES:?set by meson}
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "command: $*"; fi; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+# An unprivileged uid must reach the binaries wherever the checkout lives.
+cp "$cli" "$init" "$nons" "$work/"
+chmod 755 "$work"/*
+bin=$work/splitbox
+token=$(od -An -N6 -tu4 /dev/urandom | tr -d ' \n' | cut -c1-6)
+
+out=$("$bin" run --help); rc=$?
+check "--help exits 0 and explains the contexts" test $rc -eq 0 -a -n "$(grep -e 'Exit status' <<<"$out")"
+"$bin" run >/dev/null 2>&1; check "a missing --context is a usage error (2)" test $? -eq 2
+"$bin" run --context nope -- true >/dev/null 2>&1; check "a bad --context is a usage error (2)" test $? -eq 2
+
+out=$("$bin" run --context user -- 'id -u; echo to-stderr >&2' 2>"$work/err"); rc=$?
+check "user context runs as uid 1000" test "$out" = 1000 -a $rc -eq 0
+check "stderr passes through" grep -qx to-stderr "$work/err"
+"$bin" run --context platform -- 'exit 7'; check "the command's exit code is ours" test $? -eq 7
+
+start=$(date +%s%N)
+"$bin" run --context user --timeout-ms 300 -- "sleep 30.$token & sleep 30.$token" 2>"$work/err"; rc=$?
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "a timeout exits 124" test $rc -eq 124
+check "a timeout names COMMAND_TIMEOUT" grep -q COMMAND_TIMEOUT "$work/err"
+check "a timeout returns in under 2 s (took ${elapsed} ms)" test $elapsed -lt 2000
+check "no sleep of the timed-out tree is left on the host" test -z "$(pgrep -f "sleep 30.$token")"
+
+"$bin" run --context user --cwd /nonexistent -- true 2>"$work/err"; rc=$?
+check "an executor error exits 125" test $rc -eq 125
+check "an executor error says what failed" grep -q "FILE_NOT_FOUND" "$work/err"
+"$bin" run --context user --env '1BAD=x' -- true 2>"$work/err"; rc=$?
+check "a bad env name is a VALIDATION_FAILED error" test $rc -eq 125 -a -n "$(grep VALIDATION_FAILED "$work/err")"
+"$bin" run --context user --timeout-ms -5 -- true 2>"$work/err"; rc=$?
+check "a negative timeout is a VALIDATION_FAILED error" test $rc -eq 125 -a -n "$(grep VALIDATION_FAILED "$work/err")"
+
+json=$("$bin" run --json --context platform --env A=1 -- 'echo $A'); rc=$?
+for field in '"success":true' '"exitCode":0' '"stdout":"1\n"' '"context":"platform"' '"isolation":"namespaces"' \
+  '"duration":' '"timestamp":"' '"command":"echo $A"'; do
+  check "--json has $field" grep -qF "$field" <<<"$json"
+done
+
+for ctx in user platform; do
+  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx -- 'env; cat /proc/*/environ 2>/dev/null')
+  check "the executor's environment does not reach the $ctx context" test -z "$(grep -a "leak-$token" <<<"$out")"
+done
+
+# Two runs at once: a platform command holding a secret, user code looking for it.
+"$bin" run --context platform --env "SECRET=canary-$token" -- "sleep 3; : marker-$token" &
+holder=$!
+sleep 0.5
+out=$("$bin" run --context user -- 'ps -eo args; cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr "\0" "\n"')
+check "a concurrent platform run is invisible to a user run" test -z "$(grep -a -e "canary-$token" -e "marker-$token" <<<"$out")"
+wait $holder
+
+# Unprivileged: the userns mode.
+as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+json=$(cd "$work" && "${as_nobody[@]}" "$bin" run --json --context user -- 'id -u; grep CapEff /proc/self/status')
+check "as uid 65534 the mode is userns" grep -qF '"isolation":"userns"' <<<"$json"
+check "as uid 65534 user code has no capabilities" grep -qF 'CapEff:\t0000000000000000' <<<"$json"
+json=$(cd "$work" && "${as_nobody[@]}" "$bin" run --json --context platform -- 'ls -d /platform')
+check "as uid 65534 the platform context has /platform" grep -qF '"stdout":"/platform\n"' <<<"$json"
+
+# A host without namespaces: fallback, with warnings; fails closed on request.
+"$nons" "$bin" run --context user -- true 2>"$work/err"; rc=$?
+check "without namespaces the run falls back and still works" test $rc -eq 0
+check "the fallback warns which guarantees are lost" grep -q "warning: isolation fallback.*Lost:" "$work/err"
+"$nons" "$bin" run --require-isolation --context user -- true 2>"$work/err"; rc=$?
+check "--require-isolation fails closed (125)" test $rc -eq 125
+check "--require-isolation names NAMESPACE_NOT_SUPPORTED" grep -q NAMESPACE_NOT_SUPPORTED "$work/err"
+out=$(cd "$work" && "${as_nobody[@]}" "$nons" "$bin" run --json --context user -- true 2>/dev/null)
+check "unprivileged without namespaces the mode is fallback" grep -qF '"isolation":"fallback"' <<<"$out"
+
+# Output past the cap is dropped, and the executor's memory stays bounded.
+/usr/bin/time -f '%M' -o "$work/rss" "$bin" run --json --output-cap 1048576 --context user -- \
+  'head -c 268435456 /dev/zero | tr "\0" x' >"$work/json"
+rss=$(tail -1 "$work/rss")
+check "256 MiB of output through a 1 MiB cap is flagged truncated" grep -qF '"truncated":{"stdout":true' "$work/json"
+check "the executor's peak RSS stays under 32 MiB (was ${rss} KiB)" test "$rss" -lt 32768
+
+echo "$passed passed, $failed failed"
+test $failed -eq 0

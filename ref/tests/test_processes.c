@@ -1,0 +1,147 @@
+/* Started processes: lifecycle, visibility per context, and tree kills. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static bool start(struct world *w, enum sbx_context ctx, const char *cmd, struct sbx_process_info *info)
+{
+  struct sbx_exec_request req = { .context = ctx, .command = cmd };
+  struct sbx_error err = { 0 };
+
+  if (sbx_process_start(w->sb, &req, info, &err) < 0)
+    {
+      harness_report(w, "FAIL start `%s`: %s: %s", cmd, err.code, err.message);
+      return false;
+    }
+  return true;
+}
+
+static enum sbx_process_status wait_for_end(struct world *w, enum sbx_context ctx, const char *id, int *exit_code)
+{
+  struct sbx_process_info info;
+  struct sbx_error err = { 0 };
+
+  for (int i = 0; i < 400; i++)
+    {
+      if (sbx_process_get(w->sb, ctx, id, &info, &err) < 0)
+        {
+          harness_report(w, "FAIL get %s: %s", id, err.message);
+          return SBX_PROC_ERROR;
+        }
+      if (info.status != SBX_PROC_RUNNING)
+        {
+          enum sbx_process_status st = info.status;
+          *exit_code = info.exit_code;
+          EXPECT(w, info.end_time >= info.start_time, "end time");
+          sbx_process_info_clear(&info);
+          return st;
+        }
+      sbx_process_info_clear(&info);
+      usleep(10000);
+    }
+  harness_report(w, "FAIL %s still running after 4 s", id);
+  return SBX_PROC_RUNNING;
+}
+
+static void lifecycle(struct world *w)
+{
+  static const enum sbx_context both[] = { SBX_CTX_USER, SBX_CTX_PLATFORM };
+
+  for (size_t c = 0; c < 2; c++)
+    {
+      enum sbx_context ctx = both[c];
+      struct sbx_process_info p, *list = NULL;
+      struct sbx_error err = { 0 };
+      char *out = NULL, *errout = NULL, needle[64], cmd[200];
+      size_t out_len = 0, err_len = 0, n = 0;
+      int code = -1;
+      bool listed = false;
+
+      harness_random_token(needle, sizeof needle, "");
+      snprintf(needle, sizeof needle, "sleep 50.%.6u", (unsigned)strtoul(needle + 26, NULL, 16) % 1000000);
+      snprintf(cmd, sizeof cmd, "echo hello; echo oops >&2; %s & %s", needle, needle);
+      if (!start(w, ctx, cmd, &p))
+        continue;
+      EXPECT(w, p.status == SBX_PROC_RUNNING && p.pid > 0 && p.id[0] != '\0', "started: %s pid %d",
+             sbx_process_status_name(p.status), (int)p.pid);
+      EXPECT(w, sbx_process_list(w->sb, ctx, &list, &n, &err) == 0, "list: %s", err.message);
+      for (size_t i = 0; i < n; i++)
+        listed |= strcmp(list[i].id, p.id) == 0 && list[i].status == SBX_PROC_RUNNING;
+      sbx_process_list_free(list, n);
+      EXPECT(w, listed, "the process is listed in its own context");
+      EXPECT(w, sbx_process_list(w->sb, ctx == SBX_CTX_USER ? SBX_CTX_PLATFORM : SBX_CTX_USER, &list, &n, &err) == 0,
+             "list other");
+      for (size_t i = 0; i < n; i++)
+        EXPECT(w, strcmp(list[i].id, p.id) != 0, "a %s process is listed in the other context",
+               sbx_context_name(ctx));
+      sbx_process_list_free(list, n);
+      usleep(100000);
+      EXPECT(w, sbx_process_logs(w->sb, ctx, p.id, &out, &out_len, &errout, &err_len, &err) == 0, "logs: %s",
+             err.message);
+      EXPECT(w, out && strcmp(out, "hello\n") == 0 && errout && strcmp(errout, "oops\n") == 0, "logs: [%s] [%s]",
+             out ? out : "", errout ? errout : "");
+      free(out);
+      free(errout);
+      EXPECT(w, harness_host_processes(needle) >= 2, "the shell and its sleeps run before the kill (%d)",
+             harness_host_processes(needle));
+      EXPECT(w, sbx_process_kill(w->sb, ctx, p.id, SIGKILL, &err) == 0, "kill: %s", err.message);
+      EXPECT(w, wait_for_end(w, ctx, p.id, &code) == SBX_PROC_KILLED, "status after kill");
+      EXPECT(w, code == 128 + SIGKILL, "exit code after kill: %d", code);
+      /* The whole tree, not just the shell, and no zombies. */
+      EXPECT(w, harness_host_processes(needle) == 0, "`%s` survived the kill of its process", needle);
+      EXPECT(w, sbx_process_get(w->sb, ctx, "proc-999999", &p, &err) < 0
+                  && strcmp(err.code, SBX_E_PROCESS_NOT_FOUND) == 0,
+             "missing process: %s", err.code);
+      EXPECT(w, sbx_process_kill(w->sb, ctx, "nope", SIGTERM, &err) < 0
+                  && strcmp(err.code, SBX_E_PROCESS_NOT_FOUND) == 0,
+             "kill missing: %s", err.code);
+      sbx_process_info_clear(&p);
+
+      if (!start(w, ctx, "exit 7", &p))
+        continue;
+      EXPECT(w, wait_for_end(w, ctx, p.id, &code) == SBX_PROC_FAILED && code == 7, "exit 7: code %d", code);
+      sbx_process_info_clear(&p);
+      if (!start(w, ctx, "trap 'exit 0' TERM; sleep 5 & wait", &p))
+        continue;
+      usleep(100000);
+      EXPECT(w, sbx_process_kill(w->sb, ctx, p.id, SIGTERM, &err) == 0, "SIGTERM: %s", err.message);
+      EXPECT(w, wait_for_end(w, ctx, p.id, &code) != SBX_PROC_RUNNING, "SIGTERM ends a process that traps it");
+      sbx_process_info_clear(&p);
+    }
+}
+
+/* The design's second test, both ways, and user processes seeing each other. */
+static void visibility(struct world *w)
+{
+  struct sbx_process_info user_proc, platform_proc;
+  char token[64], ucmd[128], pcmd[128], *out;
+
+  harness_random_token(token, sizeof token, "");
+  snprintf(ucmd, sizeof ucmd, "sleep 61.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+  snprintf(pcmd, sizeof pcmd, "sleep 62.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+  if (!start(w, SBX_CTX_USER, ucmd, &user_proc))
+    return;
+  if (!start(w, SBX_CTX_PLATFORM, pcmd, &platform_proc))
+    return;
+  out = harness_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
+  EXPECT(w, out && strstr(out, ucmd) != NULL, "a started user process is visible to a later user exec:\n%s", out ? out : "");
+  EXPECT(w, out && strstr(out, pcmd) == NULL, "user exec sees the platform process:\n%s", out ? out : "");
+  free(out);
+  out = harness_exec(w, SBX_CTX_PLATFORM, "ps -eo args", NULL, NULL);
+  EXPECT(w, out && strstr(out, pcmd) == NULL, "a platform exec sees another platform command:\n%s", out ? out : "");
+  EXPECT(w, out && strstr(out, ucmd) == NULL, "platform exec sees the user process:\n%s", out ? out : "");
+  free(out);
+  sbx_process_info_clear(&user_proc);
+  sbx_process_info_clear(&platform_proc);
+}
+
+SCENARIO_TEST(processes_root, lifecycle, MODE_ROOT, lifecycle, NULL)
+SCENARIO_TEST(processes_userns, lifecycle, MODE_USERNS, lifecycle, NULL)
+SCENARIO_TEST(processes_fallback, lifecycle, MODE_FALLBACK_ROOT, lifecycle, NULL)
+SCENARIO_TEST(processes_root, visibility, MODE_ROOT, visibility, NULL)
+SCENARIO_TEST(processes_userns, visibility, MODE_USERNS, visibility, NULL)
