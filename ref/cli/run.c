@@ -38,6 +38,8 @@ static const char run_usage[] =
   "  -c, --context CTX          user or platform (required)\n"
   "  -e, --env NAME=VALUE       set a variable for COMMAND (repeatable); NAME must be\n"
   "                             letters, digits and '_'; PATH is fixed for platform\n"
+  "  -e, --env NAME             pass NAME from splitbox's own environment: keeps a\n"
+  "                             secret out of the process list\n"
   "  -C, --cwd DIR              working directory, a path inside the context\n"
   "  -t, --timeout-ms N         kill COMMAND's whole process tree after N ms (0: none)\n"
   "      --shared DIR           host directory to share (default: a fresh one)\n"
@@ -68,6 +70,8 @@ struct run_args
   struct sbx_options opts;
   struct sbx_exec_request req;
   const char *env[MAX_ENV + 1];
+  char *env_owned[MAX_ENV];
+  size_t n_owned;
   const char *legacy_env[MAX_ENV + 1];
   size_t n_env, n_legacy;
   bool json, have_context;
@@ -169,6 +173,18 @@ static int parse_option(struct run_args *a, int c, const char *arg)
     case 'e':
       if (a->n_env >= MAX_ENV)
         return usage_error("too many --env options (at most %d)", MAX_ENV);
+      if (strchr(arg, '=') == NULL)
+        {
+          /* --env NAME passes our own NAME, so a secret need not appear in argv. */
+          const char *value = getenv(arg);
+          char *entry = NULL;
+          if (value == NULL)
+            return usage_error("--env %s: no such variable in splitbox's environment", arg);
+          if (asprintf(&entry, "%s=%s", arg, value) < 0)
+            return usage_error("%s", "out of memory");
+          a->env_owned[a->n_owned++] = entry;
+          arg = entry;
+        }
       a->env[a->n_env++] = arg;
       return 0;
     case 'C':
@@ -305,6 +321,8 @@ int sbx_cli_run(int argc, char **argv)
   r = sbx_exec(sb, &a.req, &res, &err);
   sbx_sandbox_destroy(sb);
   free(a.command);
+  for (size_t i = 0; i < a.n_owned; i++)
+    free(a.env_owned[i]);
   if (a.json)
     print_json(&res, &err, r < 0);
   else

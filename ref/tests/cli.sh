@@ -53,9 +53,14 @@ for field in '"success":true' '"exitCode":0' '"stdout":"1\n"' '"context":"platfo
 done
 
 for ctx in user platform; do
-  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx -- 'env; cat /proc/*/environ 2>/dev/null')
+  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx -- 'env; cat /proc/*/environ 2>/dev/null | tr "\0" "\n"')
   check "the executor's environment does not reach the $ctx context" test -z "$(grep -a "leak-$token" <<<"$out")"
 done
+
+out=$(PASSED_IN=from-env-$token "$bin" run --context platform --env PASSED_IN -- 'echo $PASSED_IN')
+check "--env NAME passes the named variable, and only it" test "$out" = "from-env-$token"
+"$bin" run --context user --env NOT_SET_ANYWHERE_$token -- true 2>/dev/null
+check "--env NAME of an unset variable is a usage error" test $? -eq 2
 
 # Two runs at once: a platform command holding a secret, user code looking for it.
 "$bin" run --context platform --env "SECRET=canary-$token" -- "sleep 3; : marker-$token" &

@@ -1,0 +1,171 @@
+/* Unit tests of the pure parts of libsplitbox: no namespaces, no children. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+Test(env, names)
+{
+  const char *good[] = { "A", "_", "AWS_SECRET_ACCESS_KEY", "a1", "x_Y_9" };
+  const char *bad[] = { "", "1A", "A-B", "A B", "A=B", "Ä", "A.B" };
+
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    cr_expect(sbx_env_name_valid(good[i]), "%s should be valid", good[i]);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_expect(!sbx_env_name_valid(bad[i]), "%s should be invalid", bad[i]);
+}
+
+Test(env, validate_refuses_platform_path_and_malformed_entries)
+{
+  struct sbx_error err = { 0 };
+  const char *path[] = { "PATH=/app:/usr/bin", NULL };
+  const char *noeq[] = { "JUSTANAME", NULL };
+  const char *ok[] = { "A=", "B=x=y", NULL };
+
+  cr_expect(sbx_env_validate(path, SBX_CTX_PLATFORM, &err) < 0);
+  cr_expect_str_eq(err.code, SBX_E_VALIDATION);
+  cr_expect(sbx_env_validate(path, SBX_CTX_USER, &err) == 0, "user code may set its own PATH");
+  cr_expect(sbx_env_validate(noeq, SBX_CTX_USER, &err) < 0);
+  cr_expect(sbx_env_validate(ok, SBX_CTX_PLATFORM, &err) == 0, "%s", err.message);
+}
+
+Test(env, validate_bounds_size)
+{
+  static char big[2 * 1024 * 1024];
+  const char *env[] = { big, NULL };
+  struct sbx_error err = { 0 };
+
+  memset(big, 'x', sizeof big - 1);
+  big[0] = 'A';
+  big[1] = '=';
+  cr_expect(sbx_env_validate(env, SBX_CTX_USER, &err) < 0);
+  cr_expect_str_eq(err.code, SBX_E_VALIDATION);
+}
+
+Test(env, build_is_base_plus_call_only)
+{
+  struct sbx_error err = { 0 };
+  const char *call[] = { "HOME=/elsewhere", "TOKEN=t", NULL };
+  const char *legacy[] = { "OLD=1", NULL };
+  char **v;
+  size_t n = 0;
+  bool token = false, home = false, old = false, path = false;
+
+  setenv("SPLITBOX_UNIT_LEAK", "1", 1);
+  v = sbx_env_build(SBX_CTX_PLATFORM, "/root", legacy, call, &err);
+  cr_assert_not_null(v, "%s", err.message);
+  for (char **e = v; *e != NULL; e++, n++)
+    {
+      cr_expect(strncmp(*e, "SPLITBOX_UNIT_LEAK", 18) != 0, "the executor's env leaked");
+      token |= strcmp(*e, "TOKEN=t") == 0;
+      home |= strcmp(*e, "HOME=/elsewhere") == 0;
+      old |= strcmp(*e, "OLD=1") == 0;
+      path |= strncmp(*e, "PATH=", 5) == 0 && strcmp(*e + 5, sbx_platform_path) == 0;
+    }
+  cr_expect(token && home && old && path);
+  cr_expect_eq(n, 6, "PATH HOME LANG TERM OLD TOKEN, each once: %zu", n);
+  for (char **e = v; *e != NULL; e++)
+    free(*e);
+  free(v);
+}
+
+Test(json, exec_result_is_valid_utf8_json)
+{
+  char out[] = "ok \xff\xfe bad \xc3\xa9 good \0 nul";
+  struct sbx_exec_result res = { .success = true, .stdout_buf = out, .stdout_len = sizeof out - 1,
+                                 .stderr_buf = (char *)"", .command = (char *)"echo", .context = SBX_CTX_USER,
+                                 .isolation = SBX_ISO_USERNS, .stdout_truncated = true };
+  char *warnings[] = { (char *)"w1", NULL };
+  cJSON *doc, *parsed;
+  char *text;
+
+  res.warnings = warnings;
+  doc = sbx_exec_result_to_json(&res);
+  cr_assert_not_null(doc);
+  text = cJSON_PrintUnformatted(doc);
+  parsed = cJSON_ParseWithOpts(text, NULL, true);
+  cr_assert_not_null(parsed, "not JSON: %s", text);
+  cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "stdout")),
+                   "ok \xef\xbf\xbd\xef\xbf\xbd bad \xc3\xa9 good \xef\xbf\xbd nul");
+  cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "isolation")), "userns");
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+    cJSON_GetObjectItemCaseSensitive(parsed, "truncated"), "stdout")));
+  cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(parsed, "warnings")), 1);
+  cJSON_Delete(parsed);
+  cJSON_Delete(doc);
+  free(text);
+}
+
+Test(errors, prefix_and_codes)
+{
+  struct sbx_error err = { 0 };
+
+  cr_expect_eq(sbx_error_errno(&err, ENOENT, SBX_E_FILE_NOT_FOUND, "open %s", "/x"), -1);
+  sbx_error_prefix(&err, "read file");
+  cr_expect_str_eq(err.message, "read file: open /x: No such file or directory");
+  cr_expect_eq(err.errno_, ENOENT);
+  cr_expect_str_eq(sbx_error_code_for_errno(EXDEV), SBX_E_INVALID_PATH);
+  cr_expect_str_eq(sbx_error_code_for_errno(EACCES), SBX_E_PERMISSION);
+  cr_expect_str_eq(sbx_error_code_for_errno(12345), SBX_E_INTERNAL);
+}
+
+Test(status, records_round_trip_and_short_ones_are_errors)
+{
+  int p[2];
+  struct sbx_status_rec rec;
+  struct sbx_error err = { 0 }, back = { 0 };
+
+  cr_assert(pipe(p) == 0);
+  sbx_status_write(p[1], SBX_ST_STARTED, 42, 0, NULL);
+  sbx_error_set(&err, EPERM, SBX_E_PERMISSION, "nope");
+  sbx_status_fail(p[1], &err);
+  cr_expect(write(p[1], "abc", 3) == 3);
+  close(p[1]);
+  cr_expect_eq(sbx_status_read(p[0], &rec), 1);
+  cr_expect(rec.kind == SBX_ST_STARTED && rec.value == 42);
+  cr_expect_eq(sbx_status_read(p[0], &rec), 1);
+  sbx_status_record_error(&rec, &back);
+  cr_expect_str_eq(back.code, SBX_E_PERMISSION);
+  cr_expect_str_eq(back.message, "nope");
+  cr_expect_eq(sbx_status_read(p[0], &rec), -1, "a torn record is an error");
+  close(p[0]);
+}
+
+Test(fdpass, fds_cross_and_extra_ones_are_closed)
+{
+  int sv[2], p[2], got[1] = { -1 };
+  size_t n = 0;
+  char msg[4] = "hey", back[4] = { 0 };
+
+  cr_assert(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0 && pipe(p) == 0);
+  cr_assert(sbx_send_fds(sv[0], msg, sizeof msg, p, 2) == 0);
+  cr_expect_eq(sbx_recv_fds(sv[1], back, sizeof back, got, 1, &n), (ssize_t)sizeof msg);
+  cr_expect_eq(n, 1);
+  cr_expect(fcntl(got[0], F_GETFD) & FD_CLOEXEC, "received fds are close-on-exec");
+  cr_expect_str_eq(back, "hey");
+  close(got[0]);
+  close(p[0]);
+  close(p[1]);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+Test(options, bad_shared_paths_are_refused)
+{
+  const char *bad[] = { "app", "/", "/etc", "/a/b", "/..", "/proc", "/a b" };
+
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      struct sbx_options opts = { .init_path = "/nonexistent", .shared_path = bad[i] };
+      struct sbx_error err = { 0 };
+      struct sbx_sandbox *sb = sbx_sandbox_create(&opts, &err);
+      cr_expect_null(sb, "%s accepted", bad[i]);
+      cr_expect_str_eq(err.code, SBX_E_VALIDATION, "%s: %s", bad[i], err.message);
+      sbx_sandbox_destroy(sb);
+    }
+}
