@@ -211,10 +211,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 {
-  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd };
-
   if (sb == NULL)
     return;
+  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd };
+
   sbx_process_table_destroy(sb);
   sbx_user_context_destroy(sb);
   sbx_platform_context_destroy(sb);

@@ -274,15 +274,13 @@ static void print_plain(const struct sbx_exec_result *res)
     fputs("splitbox: warning: output was truncated at --output-cap\n", stderr);
 }
 
-int sbx_cli_run(int argc, char **argv)
+static int run(struct run_args *a, int argc, char **argv)
 {
-  struct run_args a;
   struct sbx_error err = { 0 };
   struct sbx_exec_result res;
   struct sbx_sandbox *sb;
   int c, r;
 
-  memset(&a, 0, sizeof a);
   memset(&res, 0, sizeof res);
   optind = 1;
   while ((c = getopt_long(argc, argv, "+c:e:C:t:h", long_opts, NULL)) != -1)
@@ -294,46 +292,57 @@ int sbx_cli_run(int argc, char **argv)
         }
       if (c == '?')
         return usage_error("%s", "invalid option");
-      if (parse_option(&a, c, optarg) != 0)
+      if (parse_option(a, c, optarg) != 0)
         return 2;
     }
-  if (!a.have_context)
+  if (!a->have_context)
     return usage_error("%s", "--context is required");
   if (optind >= argc)
     return usage_error("%s", "no COMMAND given");
-  a.command = join_command(argc - optind, argv + optind);
-  if (a.command == NULL)
+  a->command = join_command(argc - optind, argv + optind);
+  if (a->command == NULL)
     return usage_error("%s", "out of memory");
-  a.req.command = a.command;
-  a.req.env = a.env;
-  a.opts.legacy_env = a.legacy_env;
-  a.opts.init_path = sbx_cli_init_path();
-  a.opts.die_with_parent = true;
+  a->req.command = a->command;
+  a->req.env = a->env;
+  a->opts.legacy_env = a->legacy_env;
+  a->opts.init_path = sbx_cli_init_path();
+  a->opts.die_with_parent = true;
 
-  sb = sbx_sandbox_create(&a.opts, &err);
+  sb = sbx_sandbox_create(&a->opts, &err);
   if (sb == NULL)
     {
-      if (a.json)
+      if (a->json)
         print_json(&res, &err, true);
       fprintf(stderr, "splitbox run: %s: %s\n", err.code, err.message);
       return EXIT_EXECUTOR;
     }
-  r = sbx_exec(sb, &a.req, &res, &err);
+  r = sbx_exec(sb, &a->req, &res, &err);
   sbx_sandbox_destroy(sb);
-  free(a.command);
-  for (size_t i = 0; i < a.n_owned; i++)
-    free(a.env_owned[i]);
-  if (a.json)
+  if (a->json)
     print_json(&res, &err, r < 0);
   else
     print_plain(&res);
   if (r < 0)
     {
       fprintf(stderr, "splitbox run: %s: %s\n", err.code, err.message);
-      sbx_exec_result_clear(&res);
-      return strcmp(err.code, SBX_E_TIMEOUT) == 0 ? EXIT_TIMEOUT : EXIT_EXECUTOR;
+      r = strcmp(err.code, SBX_E_TIMEOUT) == 0 ? EXIT_TIMEOUT : EXIT_EXECUTOR;
     }
-  r = res.exit_code;
+  else
+    r = res.exit_code;
   sbx_exec_result_clear(&res);
+  return r;
+}
+
+int sbx_cli_run(int argc, char **argv)
+{
+  _cleanup_free_ struct run_args *a = calloc(1, sizeof *a);
+  int r;
+
+  if (a == NULL)
+    return usage_error("%s", "out of memory");
+  r = run(a, argc, argv);
+  free(a->command);
+  for (size_t i = 0; i < a->n_owned; i++)
+    free(a->env_owned[i]);
   return r;
 }
