@@ -52,20 +52,17 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
-      int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd };
+      int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd, sb->lifeline[0] };
       int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd };
 
-      if (sbx_close_fds_except(keep, 6) != 0 || setsid() < 0)
+      if (sbx_close_fds_except(keep, 7) != 0 || setsid() < 0)
         {
           sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
           goto fail;
         }
-      if (sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-        {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
-          goto fail;
-        }
-      if (apply_rlimits(&cerr) < 0 || (ctx == SBX_CTX_USER && drop_to_user(sb, &cerr) < 0))
+      /* The parent-death signal last: a uid change clears it. */
+      if (apply_rlimits(&cerr) < 0 || (ctx == SBX_CTX_USER && drop_to_user(sb, &cerr) < 0)
+          || sbx_die_with_parent(sb, SBX_SIG_PARENT_DIED, &cerr) < 0)
         goto fail;
       /* Until the exec we hold a copy of the executor's memory: keep it out of reach. */
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)

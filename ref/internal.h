@@ -65,6 +65,9 @@ int sbx_loopback_up(struct sbx_error *err);
 pid_t sbx_clone_raw(unsigned long flags);
 int sbx_join_new_session_keyring(void);
 int sbx_close_fds_except(const int *keep, size_t n);
+struct sbx_sandbox;
+/* With die_with_parent: sig when the executor dies. Call after any uid change. */
+int sbx_die_with_parent(const struct sbx_sandbox *sb, int sig, struct sbx_error *err);
 
 /* ---- env.c ---- */
 char **sbx_env_build(enum sbx_context ctx, const char *home, const char *const *legacy,
@@ -100,6 +103,7 @@ struct sbx_sandbox
   gid_t user_host_gid;
   size_t output_cap;
   bool die_with_parent;
+  int lifeline[2]; /* a pipe: children see POLLHUP once the executor is gone */
   int init_bin_fd;
 
   /* user context */

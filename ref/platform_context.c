@@ -170,20 +170,18 @@ struct platform_child_args
 static void platform_init(const struct platform_child_args *a)
 {
   struct sbx_error err = { 0 };
-  int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->payload_fd, a->sb->init_bin_fd };
+  int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->payload_fd, a->sb->init_bin_fd,
+                 a->sb->lifeline[0] };
   int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd };
 
-  if (a->sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-    {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
-      goto fail;
-    }
   /* Non-dumpable until the exec: this process holds a copy of the executor's memory. */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 6) != 0)
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 7) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prepare platform init");
       goto fail;
     }
+  if (sbx_die_with_parent(a->sb, SBX_SIG_PARENT_DIED, &err) < 0)
+    goto fail;
   if (sbx_mount_tmpfs("/tmp", "mode=1777", &err) < 0 || sbx_mount_tmpfs(SBX_PLATFORM_HOME, "mode=0700", &err) < 0
       || sbx_mount_proc("/proc", &err) < 0 || sbx_mount_tmpfs("/dev/shm", "mode=1777", &err) < 0)
     goto fail;

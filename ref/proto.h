@@ -4,6 +4,7 @@
 #pragma once
 
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* Status records, written to an exec's status pipe. Each is smaller than
@@ -49,6 +50,10 @@ struct sbx_init_reply
 };
 
 #define SBX_INIT_CONTROL_FD 3
+
+/* A supervisor's parent-death signal: it kills the command's whole tree,
+ * where SIGKILL would end the supervisor alone and orphan the tree. */
+#define SBX_SIG_PARENT_DIED (SIGRTMIN + 2)
 
 /* `splitbox-init supervise [--ns-init]` finds, from fd 3 on: the payload
  * memfd, the command's stdin, stdout and stderr, and the status pipe. */

@@ -144,6 +144,8 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : SBX_DEFAULT_USER_HOST_ID;
   sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
   sb->die_with_parent = opts->die_with_parent;
+  if (pipe2(sb->lifeline, O_CLOEXEC) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "pipe");
   sb->legacy = opts->legacy;
   if (sb->shared_path == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
@@ -174,6 +176,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
       return NULL;
     }
   sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = -1;
+  sb->lifeline[0] = sb->lifeline[1] = -1;
   sb->platform_userns_fd = sb->platform_mntns_fd = sb->platform_root_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
   if (apply_options(sb, opts, err) < 0)
@@ -213,7 +216,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 {
   if (sb == NULL)
     return;
-  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd };
+  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1] };
 
   sbx_process_table_destroy(sb);
   sbx_user_context_destroy(sb);

@@ -3,7 +3,9 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,4 +50,20 @@ int sbx_close_fds_except(const int *keep, size_t n)
       from = (unsigned int)sorted[i] + 1;
     }
   return (int)syscall(SYS_close_range, from, ~0U, 0);
+}
+
+int sbx_die_with_parent(const struct sbx_sandbox *sb, int sig, struct sbx_error *err)
+{
+  if (!sb->die_with_parent)
+    return 0;
+  if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
+  /* The executor may have died before the prctl, and then nobody will signal
+   * us. getppid() cannot tell from inside a new PID namespace, but the
+   * lifeline can: its write end is open while the executor lives. Callers
+   * have closed their own copy of it. */
+  struct pollfd pfd = { .fd = sb->lifeline[0], .events = POLLIN };
+  if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+    return sbx_error_set(err, ESRCH, SBX_E_SANDBOX, "the executor exited during setup");
+  return 0;
 }

@@ -212,6 +212,8 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
       /* SIGUSR1 queued with a value is a request to send that signal to the tree. */
       if (sig == SIGUSR1 && si.si_code == SI_QUEUE)
         sig = si.si_value.sival_int;
+      else if (sig == SBX_SIG_PARENT_DIED)
+        sig = SIGKILL; /* the executor is gone: nobody will collect this tree */
       if (sig > 0 && sig < NSIG)
         signal_tree(spec, child, sig);
     }

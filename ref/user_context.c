@@ -34,14 +34,9 @@ static void user_init_child(const struct user_child_args *a)
   struct sbx_error err = { 0 };
   char *const argv[] = { (char *)"splitbox-init", NULL };
   char *const envp[] = { NULL };
-  int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd };
+  int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd, a->sb->lifeline[0] };
 
-  if (a->sb->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-    {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
-      goto fail;
-    }
-  if (sbx_close_fds_except(keep, 4) != 0)
+  if (sbx_close_fds_except(keep, 5) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "close inherited fds");
       goto fail;
@@ -49,6 +44,9 @@ static void user_init_child(const struct user_child_args *a)
   /* Become the mapped, unprivileged id first: files created on the new tmpfs
    * need an fsuid that the namespace maps. Capabilities stay until dropped. */
   if (sbx_become_user(SBX_USER_ID_INSIDE, SBX_USER_ID_INSIDE, a->privileged, &err) < 0)
+    goto fail;
+  /* After the uid change, which would clear it. */
+  if (sbx_die_with_parent(a->sb, SIGKILL, &err) < 0)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {

@@ -70,6 +70,21 @@ out=$("$bin" run --context user -- 'ps -eo args; cat /proc/*/environ /proc/*/cmd
 check "a concurrent platform run is invisible to a user run" test -z "$(grep -a -e "canary-$token" -e "marker-$token" <<<"$out")"
 wait $holder
 
+# Killing splitbox run kills what it started, in both contexts and in fallback.
+for wrap in "" "$nons"; do
+  for ctx in user platform; do
+    $wrap "$bin" run --context $ctx -- "sleep 77.$token & sleep 77.$token" 2>/dev/null &
+    runner=$!
+    sleep 0.3
+    kill -KILL $runner
+    wait $runner 2>/dev/null
+    sleep 0.3
+    check "SIGKILL of splitbox run ${wrap:+(no namespaces) }leaves no $ctx process behind" \
+      test -z "$(pgrep -f "sleep 77.$token")"
+    pkill -KILL -f "sleep 77.$token"
+  done
+done
+
 # Unprivileged: the userns mode.
 as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 json=$(cd "$work" && "${as_nobody[@]}" "$bin" run --json --context user -- 'id -u; grep CapEff /proc/self/status')
