@@ -206,6 +206,67 @@ static void warnings_name_the_mode(struct world *w)
   sbx_exec_result_clear(&res);
 }
 
+/* Interface names of a /proc/net/dev text, space-separated. */
+static void interfaces(const char *dev, char *out, size_t len)
+{
+  size_t o = 0;
+  out[0] = '\0';
+  for (const char *line = dev; line != NULL && *line != '\0'; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    {
+      const char *colon = strchr(line, ':'), *nl = strchr(line, '\n');
+      if (colon == NULL || (nl != NULL && colon > nl))
+        continue;
+      while (*line == ' ')
+        line++;
+      o += (size_t)snprintf(out + o, len - o, "%.*s ", (int)(colon - line), line);
+    }
+}
+
+static char *host_net_dev(void)
+{
+  static char buf[8192];
+  FILE *f = fopen("/proc/net/dev", "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+static void check_network(struct world *w, enum sbx_context ctx, bool want_isolated)
+{
+  char got[1024], host[1024];
+  char *out = harness_exec(w, ctx, "cat /proc/net/dev", NULL, NULL);
+
+  interfaces(out, got, sizeof got);
+  interfaces(host_net_dev(), host, sizeof host);
+  if (want_isolated)
+    EXPECT(w, strcmp(got, "lo ") == 0, "%s network should hold only lo, has: %s", sbx_context_name(ctx), got);
+  else
+    EXPECT(w, strcmp(got, host) == 0, "%s network should be the host's (%s), has: %s", sbx_context_name(ctx), host,
+           got);
+  free(out);
+}
+
+static void default_networks(struct world *w)
+{
+  check_network(w, SBX_CTX_USER, true);
+  check_network(w, SBX_CTX_PLATFORM, false);
+}
+
+static void swapped_networks(struct world *w)
+{
+  check_network(w, SBX_CTX_USER, false);
+  check_network(w, SBX_CTX_PLATFORM, true);
+}
+
+static const struct sbx_options swapped = { .user_network = SBX_NET_HOST, .platform_network = SBX_NET_ISOLATED };
+
+SCENARIO_TEST(exec_root, user_network_isolated_platform_host_by_default, MODE_ROOT, default_networks, NULL)
+SCENARIO_TEST(exec_userns, user_network_isolated_platform_host_by_default, MODE_USERNS, default_networks, NULL)
+SCENARIO_TEST(exec_root, network_options_are_honoured, MODE_ROOT, swapped_networks, &swapped)
+SCENARIO_TEST(exec_userns, network_options_are_honoured, MODE_USERNS, swapped_networks, &swapped)
+
 static const char *const legacy_env[] = { "LEGACY=visible-to-all", NULL };
 static const struct sbx_options legacy = { .legacy = true, .legacy_env = legacy_env };
 
