@@ -97,21 +97,6 @@ static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *
     }
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write(fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      data += n;
-      len -= (size_t)n;
-    }
-  return 0;
-}
-
 int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,
                    struct sbx_error *err)
 {
@@ -133,7 +118,7 @@ int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *pat
   if (scope == SBX_SCOPE_SHARED && geteuid() == 0 && sb->isolation != SBX_ISO_USERNS && st.st_uid == 0
       && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: chown %s", path);
-  if (ftruncate(fd, 0) != 0 || write_all(fd, data, len) != 0)
+  if (ftruncate(fd, 0) != 0 || sbx_write_all(fd, data, len) != 0)
     return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
   return 0;
 }

@@ -15,7 +15,9 @@ double sbx_now_ms(void);       /* CLOCK_MONOTONIC */
 double sbx_wall_seconds(void); /* CLOCK_REALTIME */
 void sbx_iso8601(double wall_seconds, char *buf, size_t len);
 
-/* ---- status.c: status records ---- */
+/* ---- status.c: status records, and full writes ---- */
+/* Writes all of buf, retrying short writes and EINTR. 0, or -1 with errno. */
+int sbx_write_all(int fd, const void *buf, size_t len);
 int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg);
 /* Reports err on fd as a FAILED record. */
 void sbx_status_fail(int fd, const struct sbx_error *err);
@@ -59,6 +61,8 @@ int sbx_make_slave(struct sbx_error *err);
 int sbx_pivot_into(const char *newroot, struct sbx_error *err);
 int sbx_mkdir_p(const char *path, mode_t mode, struct sbx_error *err);
 int sbx_touch(const char *path, struct sbx_error *err);
+/* Recreates the symlink host at dest, with the same target. */
+int sbx_copy_symlink(const char *host, const char *dest, struct sbx_error *err);
 int sbx_loopback_up(struct sbx_error *err);
 
 /* ---- spawn.c: clone with flags, as a fork ---- */

@@ -124,3 +124,16 @@ int sbx_loopback_up(struct sbx_error *err)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bring up lo");
   return 0;
 }
+
+int sbx_copy_symlink(const char *host, const char *dest, struct sbx_error *err)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlink(host, target, sizeof target - 1);
+
+  if (n < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "readlink %s", host);
+  target[n] = '\0';
+  if (symlink(target, dest) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "symlink %s", dest);
+  return 0;
+}

@@ -12,21 +12,6 @@
 #include "cleanup.h"
 #include "internal.h"
 
-static int write_all(int fd, const char *s, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write(fd, s, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      s += n;
-      len -= (size_t)n;
-    }
-  return 0;
-}
-
 int sbx_payload_create(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
 {
   _cleanup_close_ int fd = memfd_create("splitbox-spawn", MFD_CLOEXEC);
@@ -35,10 +20,10 @@ int sbx_payload_create(const char *cwd, const char *command, char *const *envp, 
   if (fd < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "memfd_create");
   for (size_t i = 0; i < 2; i++)
-    if (write_all(fd, parts[i], strlen(parts[i]) + 1) < 0)
+    if (sbx_write_all(fd, parts[i], strlen(parts[i]) + 1) < 0)
       return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
   for (char *const *e = envp; *e != NULL; e++)
-    if (write_all(fd, *e, strlen(*e) + 1) < 0)
+    if (sbx_write_all(fd, *e, strlen(*e) + 1) < 0)
       return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
   return sbx_steal_fd(&fd);
 }

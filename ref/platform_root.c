@@ -33,23 +33,14 @@ static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
 
 static int add_host_entry(const char *name, struct sbx_error *err)
 {
-  char host[PATH_MAX], dest[PATH_MAX], target[PATH_MAX];
+  char host[PATH_MAX], dest[PATH_MAX];
   struct stat st;
-  ssize_t n;
 
   snprintf(host, sizeof host, "/%s", name);
   if (snprintf(dest, sizeof dest, NEWROOT "/%s", name) >= (int)sizeof dest || lstat(host, &st) != 0)
     return 0;
   if (S_ISLNK(st.st_mode))
-    {
-      n = readlink(host, target, sizeof target - 1);
-      if (n < 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "readlink %s", host);
-      target[n] = '\0';
-      if (symlink(target, dest) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "symlink %s", dest);
-      return 0;
-    }
+    return sbx_copy_symlink(host, dest, err);
   if (S_ISDIR(st.st_mode))
     {
       if (mkdir(dest, 0755) != 0)

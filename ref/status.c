@@ -5,6 +5,28 @@
 
 #include "internal.h"
 
+int sbx_write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = write(fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        {
+          errno = EIO;
+          return -1;
+        }
+      p += n;
+      len -= (size_t)n;
+    }
+  return 0;
+}
+
 int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
 {
   struct sbx_status_rec rec;

@@ -39,9 +39,8 @@ static int path_in_root(char *buf, size_t len, const char *rel, struct sbx_error
 /* A system directory: bound read-only, or recreated as the symlink it is on a merged-/usr host. */
 static int add_system_dir(const char *name, struct sbx_error *err)
 {
-  char host[PATH_MAX], dest[PATH_MAX], target[PATH_MAX];
+  char host[PATH_MAX], dest[PATH_MAX];
   struct stat st;
-  ssize_t n;
 
   snprintf(host, sizeof host, "/%s", name);
   if (lstat(host, &st) != 0)
@@ -49,15 +48,7 @@ static int add_system_dir(const char *name, struct sbx_error *err)
   if (path_in_root(dest, sizeof dest, name, err) < 0)
     return -1;
   if (S_ISLNK(st.st_mode))
-    {
-      n = readlink(host, target, sizeof target - 1);
-      if (n < 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "readlink %s", host);
-      target[n] = '\0';
-      if (symlink(target, dest) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "symlink %s", dest);
-      return 0;
-    }
+    return sbx_copy_symlink(host, dest, err);
   if (!S_ISDIR(st.st_mode))
     return 0;
   if (mkdir(dest, 0755) != 0)

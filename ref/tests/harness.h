@@ -46,9 +46,11 @@ const char *harness_mode_name(enum harness_mode mode);
 int harness_count(const char *text, const char *prefix);
 bool harness_has(const char *text, const char *prefix);
 
-/* A Criterion test that runs scenario fn in mode and fails on any ERROR, FAIL
- * or LEAK line. A SKIP (mode unavailable) is a failure under SPLITBOX_MUST_WORK. */
-#define SCENARIO_TEST(suite, name, mode, fn, opts)                                                            \
+/* A Criterion test that runs scenario fn in mode. It fails on any ERROR or
+ * FAIL line, and on a LEAK line unless expect_leak; with expect_leak it is a
+ * positive control and fails when no LEAK was found. A SKIP (mode
+ * unavailable) is a failure under SPLITBOX_MUST_WORK. */
+#define SCENARIO_TEST_EXPECTING(suite, name, mode, fn, opts, expect_leak)                                    \
   Test(suite, name, .timeout = 60)                                                                            \
   {                                                                                                           \
     char *text = harness_run(mode, fn, opts);                                                                 \
@@ -58,11 +60,17 @@ bool harness_has(const char *text, const char *prefix);
         cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
                      harness_mode_name(mode));                                                                \
       }                                                                                                       \
-    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "FAIL")         \
-                && !harness_has(text, "LEAK"),                                                                \
+    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "FAIL"),        \
               "in mode %s:\n%s", harness_mode_name(mode), text);                                              \
+    if (expect_leak)                                                                                          \
+      cr_expect(harness_has(text, "LEAK"), "positive control: the leak is real in mode %s, the check must "   \
+                                           "find it:\n%s", harness_mode_name(mode), text);                    \
+    else                                                                                                      \
+      cr_expect(!harness_has(text, "LEAK"), "leak in mode %s:\n%s", harness_mode_name(mode), text);           \
     free(text);                                                                                               \
   }
+
+#define SCENARIO_TEST(suite, name, mode, fn, opts) SCENARIO_TEST_EXPECTING(suite, name, mode, fn, opts, false)
 
 /* Reports FAIL unless cond holds. */
 #define EXPECT(w, cond, ...)                                                                                  \

@@ -269,24 +269,8 @@ static void check_planted_binary(struct world *w)
   free(out);
 }
 
-#define CHECK(suite, mode, fn, expect_leak)                                                                   \
-  Test(suite, fn##_##mode, .timeout = 60)                                                                     \
-  {                                                                                                           \
-    char *text = harness_run(mode, check_##fn, NULL);                                                         \
-    if (harness_has(text, "SKIP") && !harness_must_work())                                                    \
-      {                                                                                                       \
-        cr_log_info("%s", text);                                                                              \
-        cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
-                     harness_mode_name(mode));                                                                \
-      }                                                                                                       \
-    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP"), "harness errors:\n%s", text);        \
-    if (expect_leak)                                                                                          \
-      cr_expect(harness_has(text, "LEAK"), "positive control: the leak is real in mode %s, the check must "   \
-                                           "find it:\n%s", harness_mode_name(mode), text);                    \
-    else                                                                                                      \
-      cr_expect(!harness_has(text, "LEAK"), "leak in mode %s:\n%s", harness_mode_name(mode), text);           \
-    free(text);                                                                                               \
-  }
+#define CHECK(suite, mode, fn, expect_leak) \
+  SCENARIO_TEST_EXPECTING(suite, fn##_##mode, mode, check_##fn, NULL, expect_leak)
 
 #define ALL_CHECKS(suite, mode, leaks_listing, leaks_environ, leaks_ptrace, leaks_files, leaks_view)            \
   CHECK(suite, mode, process_listing, leaks_listing)                                                          \
