@@ -1,5 +1,6 @@
 /* Started processes: lifecycle, visibility per context, and tree kills. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,47 @@ static enum sbx_process_status wait_for_end(struct world *w, enum sbx_context ct
   return SBX_PROC_RUNNING;
 }
 
+/* Zombies among our own children (platform inits and fallback supervisors are ours). */
+static int host_zombie_children(void)
+{
+  char path[64], buf[512];
+  int count = 0;
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+
+  while (d != NULL && (de = readdir(d)) != NULL)
+    {
+      int pid = atoi(de->d_name), ppid = 0;
+      char state = 0, *paren;
+      FILE *f;
+      if (pid <= 0)
+        continue;
+      snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      if ((f = fopen(path, "r")) == NULL)
+        continue;
+      if (fgets(buf, sizeof buf, f) != NULL && (paren = strrchr(buf, ')')) != NULL
+          && sscanf(paren + 1, " %c %d", &state, &ppid) == 2 && state == 'Z' && ppid == getpid())
+        count++;
+      fclose(f);
+    }
+  if (d != NULL)
+    closedir(d);
+  return count;
+}
+
+static void no_zombies(struct world *w, enum sbx_context ctx)
+{
+  char *out;
+
+  usleep(50000);
+  EXPECT(w, host_zombie_children() == 0, "the executor has %d unreaped children", host_zombie_children());
+  if (ctx != SBX_CTX_USER || sbx_sandbox_isolation(w->sb) == SBX_ISO_FALLBACK)
+    return;
+  out = harness_exec(w, SBX_CTX_USER, "ps -eo stat=,args= | grep '^Z' || true", NULL, NULL);
+  EXPECT(w, out != NULL && out[0] == '\0', "zombies in the user sandbox:\n%s", out ? out : "");
+  free(out);
+}
+
 static void lifecycle(struct world *w)
 {
   static const enum sbx_context both[] = { SBX_CTX_USER, SBX_CTX_PLATFORM };
@@ -94,6 +136,7 @@ static void lifecycle(struct world *w)
       EXPECT(w, code == 128 + SIGKILL, "exit code after kill: %d", code);
       /* The whole tree, not just the shell, and no zombies. */
       EXPECT(w, harness_host_processes(needle) == 0, "`%s` survived the kill of its process", needle);
+      no_zombies(w, ctx);
       EXPECT(w, sbx_process_get(w->sb, ctx, "proc-999999", &p, &err) < 0
                   && strcmp(err.code, SBX_E_PROCESS_NOT_FOUND) == 0,
              "missing process: %s", err.code);
