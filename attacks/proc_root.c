@@ -1,0 +1,28 @@
+/* proc-root: the victim's files through its /proc entry: root, cwd and fds. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "probe.h"
+#include "walk.h"
+
+void probe_proc_root(struct probe *p)
+{
+  static const char *const under_root[] = { "platform", "tmp", "root", "home", "dev/shm", "var/tmp", "run" };
+  char path[128];
+
+  if (p->n_targets == 0)
+    probe_attempt(p, "find-target", p->marker, false, ESRCH, "no process carries the marker");
+  for (int i = 0; i < p->n_targets; i++)
+    {
+      int pid = (int)p->targets[i];
+      for (size_t k = 0; k < sizeof under_root / sizeof under_root[0]; k++)
+        {
+          snprintf(path, sizeof path, "/proc/%d/root/%s", pid, under_root[k]);
+          probe_walk(p, "proc-root", path, 3, 500);
+        }
+      snprintf(path, sizeof path, "/proc/%d/cwd", pid);
+      probe_walk(p, "proc-cwd", path, 2, 200);
+      snprintf(path, sizeof path, "/proc/%d/fd", pid);
+      probe_walk(p, "proc-fd", path, 0, 64);
+    }
+}

@@ -1,0 +1,167 @@
+/* Recording and printing a probe's findings as one JSON document. Written by
+ * hand, with no JSON library, so that the probe links statically. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canary.h"
+#include "probe.h"
+#include "report.h"
+
+#define MAX_ATTEMPTS 4096
+#define MAX_FOUND 64
+#define MAX_OBSERVED 64
+
+struct attempt
+{
+  char *technique, *target, *detail;
+  bool ok;
+  int errno_;
+};
+
+static struct attempt attempts[MAX_ATTEMPTS];
+static size_t n_attempts, dropped_attempts;
+static char found[MAX_FOUND][SBX_CANARY_LEN + 1];
+static size_t n_found;
+static char *observed_keys[MAX_OBSERVED], *observed_values[MAX_OBSERVED];
+static size_t n_observed;
+
+static char *vformat(const char *fmt, va_list ap)
+{
+  char *s = NULL;
+  if (fmt == NULL)
+    return strdup("");
+  if (vasprintf(&s, fmt, ap) < 0)
+    return NULL;
+  return s;
+}
+
+void probe_attempt(struct probe *p, const char *technique, const char *target, bool ok, int errno_,
+                   const char *detail_fmt, ...)
+{
+  va_list ap;
+  struct attempt *a;
+
+  (void)p;
+  if (n_attempts == MAX_ATTEMPTS)
+    {
+      dropped_attempts++;
+      return;
+    }
+  a = &attempts[n_attempts++];
+  a->technique = strdup(technique);
+  a->target = strdup(target != NULL ? target : "");
+  a->ok = ok;
+  a->errno_ = ok ? 0 : errno_;
+  va_start(ap, detail_fmt);
+  a->detail = vformat(detail_fmt, ap);
+  va_end(ap);
+}
+
+static void add_token(const char *token, void *arg)
+{
+  (void)arg;
+  for (size_t i = 0; i < n_found; i++)
+    if (strcmp(found[i], token) == 0)
+      return;
+  if (n_found < MAX_FOUND)
+    strcpy(found[n_found++], token);
+}
+
+void probe_scan(struct probe *p, const void *buf, size_t len)
+{
+  (void)p;
+  sbx_canary_scan(buf, len, add_token, NULL);
+}
+
+void probe_observe(struct probe *p, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+
+  (void)p;
+  if (n_observed == MAX_OBSERVED)
+    return;
+  va_start(ap, fmt);
+  observed_values[n_observed] = vformat(fmt, ap);
+  va_end(ap);
+  observed_keys[n_observed++] = strdup(key);
+}
+
+void probe_unsupported(struct probe *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  p->unsupported = true;
+  va_start(ap, fmt);
+  vsnprintf(p->unsupported_why, sizeof p->unsupported_why, fmt, ap);
+  va_end(ap);
+}
+
+size_t report_found_count(void)
+{
+  return n_found;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (const unsigned char *c = (const unsigned char *)(s != NULL ? s : ""); *c != '\0'; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        fprintf(f, "\\%c", *c);
+      else if (*c == '\n')
+        fputs("\\n", f);
+      else if (*c < 0x20 || *c >= 0x7f)
+        fprintf(f, "\\u%04x", *c); /* bytes, not characters: details stay ASCII */
+      else
+        fputc(*c, f);
+    }
+  fputc('"', f);
+}
+
+void report_print(FILE *f, const char *name, const struct probe *p, const char *status, const char *error)
+{
+  fputs("{\"probe\":", f);
+  json_string(f, name);
+  fputs(",\"status\":", f);
+  json_string(f, status);
+  if (p->unsupported)
+    {
+      fputs(",\"reason\":", f);
+      json_string(f, p->unsupported_why);
+    }
+  if (error != NULL)
+    {
+      fputs(",\"error\":", f);
+      json_string(f, error);
+    }
+  fputs(",\"attempts\":[", f);
+  for (size_t i = 0; i < n_attempts; i++)
+    {
+      fputs(i ? ",{\"technique\":" : "{\"technique\":", f);
+      json_string(f, attempts[i].technique);
+      fputs(",\"target\":", f);
+      json_string(f, attempts[i].target);
+      fprintf(f, ",\"ok\":%s,\"errno\":%d,\"detail\":", attempts[i].ok ? "true" : "false", attempts[i].errno_);
+      json_string(f, attempts[i].detail);
+      fputc('}', f);
+    }
+  fputs("],\"found\":[", f);
+  for (size_t i = 0; i < n_found; i++)
+    {
+      if (i)
+        fputc(',', f);
+      json_string(f, found[i]);
+    }
+  fprintf(f, "],\"observed\":{\"targets\":%d,\"attempts_dropped\":%zu", p->n_targets, dropped_attempts);
+  for (size_t i = 0; i < n_observed; i++)
+    {
+      fputc(',', f);
+      json_string(f, observed_keys[i]);
+      fputc(':', f);
+      json_string(f, observed_values[i]);
+    }
+  fputs("}}\n", f);
+}

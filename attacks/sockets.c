@@ -1,0 +1,48 @@
+/* Which sockets belong to whom: a socket inode is owned by a visible
+ * process whose fd links to "socket:[inode]". Probes connect only to sockets
+ * of marker processes, or of owners they cannot see. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "sockets.h"
+
+enum owner sbx_socket_owner(const struct probe *p, unsigned long inode)
+{
+  pid_t *pids = NULL;
+  int n = probe_list_pids(&pids);
+  enum owner who = OWNER_UNKNOWN;
+  char want[64];
+
+  snprintf(want, sizeof want, "socket:[%lu]", inode);
+  for (int i = 0; i < n && who == OWNER_UNKNOWN; i++)
+    {
+      char dir[64];
+      DIR *d;
+      struct dirent *de;
+      snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pids[i]);
+      if ((d = opendir(dir)) == NULL)
+        continue;
+      while ((de = readdir(d)) != NULL)
+        {
+          char link[128], target[128];
+          ssize_t len;
+          snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
+          len = readlink(link, target, sizeof target - 1);
+          if (len <= 0)
+            continue;
+          target[len] = '\0';
+          if (strcmp(target, want) == 0)
+            {
+              who = probe_is_target(p, pids[i]) ? OWNER_MARKER : OWNER_OTHER;
+              break;
+            }
+        }
+      closedir(d);
+    }
+  free(pids);
+  return who;
+}

@@ -1,0 +1,315 @@
+/* splitbox-victim: a platform command that holds a canary everywhere a real
+ * one might, so that probes running as user code have something to find.
+ *
+ *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]
+ *
+ * The canary comes from $AWS_SECRET_ACCESS_KEY (or --canary-env NAME). The
+ * marker is carried in argv and comm, so active probes can aim at us alone.
+ * Every trace is removed on SIGTERM, SIGINT, or when the parent dies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "canary.h"
+
+#define KEY_SPEC_USER_KEYRING -4
+#define KEYCTL_SETPERM 5
+#define KEYCTL_UNLINK 9
+#define KEY_POS_ALL 0x3f000000
+#define KEY_USR_VIEW_READ 0x00030000
+
+struct victim
+{
+  const char *marker, *private_dir, *ready_file;
+  char canary[SBX_CANARY_LEN + 1];
+  char *heap_copy;
+  char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
+  int shm_id;
+  long key;
+  int tcp, unix_sock, udp, timer, sig;
+  unsigned short tcp_port, udp_port;
+};
+
+static struct victim *current;
+static void cleanup(struct victim *v);
+
+static void die(const char *what)
+{
+  fprintf(stderr, "splitbox-victim: %s: %s\n", what, strerror(errno));
+  if (current != NULL)
+    cleanup(current); /* never leave a partial set of traces */
+  exit(1);
+}
+
+static void write_file(const char *path, const char *text)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  size_t len = strlen(text);
+
+  if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+    die(path);
+  close(fd);
+}
+
+static void hold_files(struct victim *v)
+{
+  const char *home = getenv("HOME");
+  char text[256];
+
+  snprintf(v->private_file, sizeof v->private_file, "%s/canary-%s", v->private_dir, v->marker);
+  write_file(v->private_file, v->canary);
+  snprintf(v->aws_dir, sizeof v->aws_dir, "%s/.aws", home != NULL ? home : "/tmp");
+  if (mkdir(v->aws_dir, 0700) != 0 && errno != EEXIST)
+    die(v->aws_dir);
+  snprintf(v->aws_file, sizeof v->aws_file, "%s/credentials", v->aws_dir);
+  snprintf(text, sizeof text, "[default]\naws_secret_access_key = %s\n", v->canary);
+  write_file(v->aws_file, text);
+  snprintf(v->tmp_file, sizeof v->tmp_file, "/tmp/splitbox-victim-%s", v->marker);
+  write_file(v->tmp_file, v->canary);
+}
+
+static void hold_ipc(struct victim *v)
+{
+  char *mem;
+  int fd;
+
+  v->shm_id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+  if (v->shm_id < 0 || (mem = shmat(v->shm_id, NULL, 0)) == (void *)-1)
+    die("SysV shm");
+  strcpy(mem, v->canary);
+  shmdt(mem);
+  snprintf(v->shm_name, sizeof v->shm_name, "/splitbox-%s", v->marker);
+  fd = shm_open(v->shm_name, O_CREAT | O_RDWR | O_EXCL, 0600);
+  if (fd < 0 || write(fd, v->canary, strlen(v->canary)) != (ssize_t)strlen(v->canary))
+    die("POSIX shm");
+  close(fd);
+  {
+    char desc[64];
+    snprintf(desc, sizeof desc, "splitbox-%s", v->marker);
+    v->key = syscall(SYS_add_key, "user", desc, v->canary, strlen(v->canary), KEY_SPEC_USER_KEYRING);
+    if (v->key < 0)
+      die("add_key");
+    /* Readable by its owner's uid, as a credential helper's key would be. */
+    if (syscall(SYS_keyctl, KEYCTL_SETPERM, v->key, KEY_POS_ALL | KEY_USR_VIEW_READ) != 0)
+      die("keyctl setperm");
+  }
+}
+
+static unsigned short bound_port(int fd)
+{
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+
+  if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+    die("getsockname");
+  return ntohs(a.sin_port);
+}
+
+static int loopback_socket(int type)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+    die("bind loopback");
+  return fd;
+}
+
+static void hold_network(struct victim *v)
+{
+  struct sockaddr_un u = { .sun_family = AF_UNIX };
+  struct itimerspec every = { { 0, 50 * 1000 * 1000 }, { 0, 50 * 1000 * 1000 } };
+  socklen_t ulen;
+
+  v->tcp = loopback_socket(SOCK_STREAM);
+  if (listen(v->tcp, 16) != 0)
+    die("listen tcp");
+  v->tcp_port = bound_port(v->tcp);
+  v->udp = loopback_socket(SOCK_DGRAM);
+  v->udp_port = bound_port(v->udp);
+  snprintf(v->abstract, sizeof v->abstract, "splitbox-%s", v->marker);
+  /* An abstract name: sun_path starts with NUL, and is not NUL-terminated. */
+  memcpy(u.sun_path + 1, v->abstract, strlen(v->abstract));
+  ulen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(v->abstract));
+  v->unix_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (v->unix_sock < 0 || bind(v->unix_sock, (struct sockaddr *)&u, ulen) != 0 || listen(v->unix_sock, 16) != 0)
+    die("abstract unix socket");
+  v->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  if (v->timer < 0 || timerfd_settime(v->timer, 0, &every, NULL) != 0)
+    die("timerfd");
+}
+
+static void write_ready(const struct victim *v)
+{
+  char tmp[4200];
+  FILE *f;
+
+  if (v->ready_file == NULL)
+    return;
+  snprintf(tmp, sizeof tmp, "%s.tmp", v->ready_file);
+  f = fopen(tmp, "w");
+  if (f == NULL)
+    die(tmp);
+  fprintf(f, "pid %d\ntcp_port %u\nudp_port %u\nabstract %s\nsysv_shm_id %d\nposix_shm %s\nkey %ld\n"
+             "private_file %s\naws_file %s\ntmp_file %s\n",
+          (int)getpid(), v->tcp_port, v->udp_port, v->abstract, v->shm_id, v->shm_name, v->key, v->private_file,
+          v->aws_file, v->tmp_file);
+  if (fclose(f) != 0 || rename(tmp, v->ready_file) != 0)
+    die("ready file");
+}
+
+static void cleanup(struct victim *v)
+{
+  current = NULL;
+  unlink(v->private_file);
+  unlink(v->aws_file);
+  rmdir(v->aws_dir);
+  unlink(v->tmp_file);
+  if (v->shm_id >= 0)
+    shmctl(v->shm_id, IPC_RMID, NULL);
+  if (v->shm_name[0] != '\0')
+    shm_unlink(v->shm_name);
+  if (v->key >= 0)
+    syscall(SYS_keyctl, KEYCTL_UNLINK, v->key, KEY_SPEC_USER_KEYRING);
+  if (v->ready_file != NULL)
+    unlink(v->ready_file);
+}
+
+static void serve(int listener, const char *canary)
+{
+  int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+  if (c < 0)
+    return;
+  (void)!write(c, canary, strlen(canary));
+  close(c);
+}
+
+static void loop(struct victim *v)
+{
+  struct sockaddr_in self = { .sin_family = AF_INET, .sin_port = htons(v->udp_port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  struct pollfd pfd[5] = {
+    { .fd = v->sig, .events = POLLIN },   { .fd = v->tcp, .events = POLLIN },  { .fd = v->unix_sock, .events = POLLIN },
+    { .fd = v->timer, .events = POLLIN }, { .fd = v->udp, .events = POLLIN },
+  };
+
+  for (;;)
+    {
+      char buf[256];
+      if (poll(pfd, 5, -1) < 0 && errno != EINTR)
+        die("poll");
+      if (pfd[0].revents & POLLIN)
+        return;
+      if (pfd[1].revents & POLLIN)
+        serve(v->tcp, v->canary);
+      if (pfd[2].revents & POLLIN)
+        serve(v->unix_sock, v->canary);
+      if (pfd[3].revents & POLLIN)
+        {
+          uint64_t ticks;
+          (void)!read(v->timer, &ticks, sizeof ticks);
+          sendto(v->udp, v->canary, strlen(v->canary), 0, (struct sockaddr *)&self, sizeof self);
+        }
+      if (pfd[4].revents & POLLIN)
+        (void)!recv(v->udp, buf, sizeof buf, MSG_DONTWAIT);
+    }
+}
+
+/* --argv-canary: re-exec once with the canary in argv, as `tool --secret-key X`. */
+static void put_canary_in_argv(int argc, char **argv, const char *canary)
+{
+  char **nargv = calloc((size_t)argc + 3, sizeof(char *));
+
+  if (nargv == NULL)
+    die("calloc");
+  for (int i = 0; i < argc; i++)
+    nargv[i] = strcmp(argv[i], "--argv-canary") == 0 ? (char *)"--argv-canary-done" : argv[i];
+  nargv[argc] = (char *)"--secret-key";
+  nargv[argc + 1] = (char *)canary;
+  execv("/proc/self/exe", nargv);
+  die("re-exec with the canary in argv");
+}
+
+int main(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "marker", required_argument, NULL, 'm' },      { "private-dir", required_argument, NULL, 'd' },
+    { "ready-file", required_argument, NULL, 'r' },  { "argv-canary", no_argument, NULL, 'a' },
+    { "argv-canary-done", no_argument, NULL, 'A' },  { "secret-key", required_argument, NULL, 's' },
+    { "canary-env", required_argument, NULL, 'e' },  { NULL, 0, NULL, 0 },
+  };
+  struct victim v = { .shm_id = -1, .key = -1 };
+  const char *env_name = "AWS_SECRET_ACCESS_KEY", *canary;
+  bool argv_canary = false;
+  pid_t parent;
+  sigset_t mask;
+  int c;
+
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'm': v.marker = optarg; break;
+      case 'd': v.private_dir = optarg; break;
+      case 'r': v.ready_file = optarg; break;
+      case 'a': argv_canary = true; break;
+      case 'e': env_name = optarg; break;
+      case 'A': case 's': break;
+      default:
+        fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]\n");
+        return 2;
+      }
+  canary = getenv(env_name);
+  if (v.marker == NULL || v.private_dir == NULL || canary == NULL || !sbx_canary_valid(canary)
+      || strlen(v.marker) > 15 || strspn(v.marker, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(v.marker))
+    {
+      fprintf(stderr, "splitbox-victim: need --marker (at most 15 of [a-z0-9]), --private-dir, and a canary "
+                      "(%s...) in $%s\n", SBX_CANARY_PREFIX, env_name);
+      return 2;
+    }
+  if (argv_canary)
+    put_canary_in_argv(argc, argv, canary);
+  snprintf(v.canary, sizeof v.canary, "%s", canary);
+  /* In heap memory too, and kept alive. */
+  v.heap_copy = strdup(canary);
+  if (v.heap_copy == NULL || prctl(PR_SET_NAME, v.marker, 0, 0, 0) != 0)
+    die("heap copy / comm");
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  parent = getppid();
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || (v.sig = signalfd(-1, &mask, SFD_CLOEXEC)) < 0
+      || prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0)
+    die("signals");
+  if (getppid() != parent)
+    return 1; /* the parent died before the prctl */
+  current = &v;
+  hold_files(&v);
+  hold_ipc(&v);
+  hold_network(&v);
+  write_ready(&v);
+  loop(&v);
+  cleanup(&v);
+  return 0;
+}
