@@ -64,7 +64,9 @@ static int stream_read(struct stream *s)
 
 static void fill_exit(struct sbx_exec_result *res, const struct sbx_launch *l)
 {
-  if (l->wait_status == -1)
+  if (!l->exited)
+    res->exit_code = -1; /* its supervisor never answered: nothing is known */
+  else if (l->wait_status == -1)
     {
       res->exit_code = 128 + SIGKILL;
       res->term_signal = SIGKILL;

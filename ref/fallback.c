@@ -1,5 +1,5 @@
 /* Fallback isolation, for hosts without namespaces: process-level only. A
- * scrubbed environment, an own session and process group, rlimits, and, when
+ * scrubbed environment, an own session and process group, no core dumps, and, when
  * the executor is root, an unprivileged uid for user code. Every result says
  * which guarantees are lost (warnings.c). */
 #include <errno.h>
@@ -109,7 +109,7 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flag
       /* Open with the user's credentials, as user code itself would. */
       if (drop_to_user(sb, &cerr) < 0)
         reply.errno_ = cerr.errno_ != 0 ? cerr.errno_ : EPERM;
-      else if ((opened = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how)) < 0)
+      else if ((opened = sbx_openat2(AT_FDCWD, path, &how)) < 0)
         reply.errno_ = errno;
       sbx_send_fds(pair[1], &reply, sizeof reply, opened >= 0 ? &opened : NULL, opened >= 0 ? 1 : 0);
       _exit(0);

@@ -1,9 +1,12 @@
 /* File operations per scope. Every path is resolved beneath its root by the
  * kernel (openat2), never by string checks alone:
  * - user: opened by splitbox-init inside the sandbox, with the user's credentials;
- * - platform: beneath the platform view's root, with the /platform private dir;
+ * - platform: the private dir /platform and the shared dir, nothing else:
+ *   the rest of the platform view is the host's own filesystem (and /tmp and
+ *   HOME are private to each command), so the root executor never writes it;
  * - shared: beneath the shared directory; an escape by "..", an absolute
- *   symlink or a magic link is refused. */
+ *   symlink or a magic link is refused. Under /app in any scope, the shared
+ *   rules apply: user code plants symlinks there. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +56,7 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uin
 {
   struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
                           .resolve = resolve };
-  int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  int fd = sbx_openat2(dirfd, path, &how);
 
   if (fd < 0)
     {
@@ -66,7 +69,40 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uin
   return fd;
 }
 
-/* Opens path in scope; sets *created_by_root when root made a new file the user must own. */
+static bool has_dotdot(const char *path)
+{
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+      return true;
+  return false;
+}
+
+/* The first component of an absolute path names a platform area. */
+static bool under(const char *path, const char *area)
+{
+  size_t len = strlen(area);
+  return strncmp(path, area, len) == 0 && (path[len] == '/' || path[len] == '\0');
+}
+
+static int platform_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode, struct sbx_error *err)
+{
+  const char *rel;
+
+  /* No "..": the area is decided by the first component, and must stay decided. */
+  if (path[0] != '/' || has_dotdot(path))
+    return sbx_error_set(err, EINVAL, SBX_E_INVALID_PATH, "platform paths are absolute, without \"..\": %s", path);
+  if (under(path, sb->shared_path))
+    return open_beneath(sb->shared_fd, path[strlen(sb->shared_path)] ? path + strlen(sb->shared_path) + 1 : ".",
+                        flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
+  if (!under(path, SBX_PLATFORM_PRIVATE_PATH))
+    return sbx_error_set(err, EINVAL, SBX_E_INVALID_PATH,
+                         "platform file operations reach %s and %s only (%s is the host's, or private to each "
+                         "command)",
+                         SBX_PLATFORM_PRIVATE_PATH, sb->shared_path, path);
+  rel = path[sizeof SBX_PLATFORM_PRIVATE_PATH - 1] ? path + sizeof SBX_PLATFORM_PRIVATE_PATH : ".";
+  return open_beneath(sb->platform_fd, rel, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
+}
+
 static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, int flags, mode_t mode,
                       struct sbx_error *err)
 {
@@ -85,16 +121,28 @@ static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *
         return sbx_fallback_open_as_user(sb, path, flags, mode, err);
       return sbx_user_open(sb, path, flags, mode, err);
     case SBX_SCOPE_PLATFORM:
-      if (sb->isolation != SBX_ISO_FALLBACK)
-        return open_beneath(sb->platform_root_fd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
-      /* Without a mount namespace, /platform maps to the private dir on the host. */
-      if (strncmp(path, SBX_PLATFORM_PRIVATE_PATH "/", sizeof SBX_PLATFORM_PRIVATE_PATH) == 0)
-        return open_beneath(sb->platform_fd, path + sizeof SBX_PLATFORM_PRIVATE_PATH, flags, mode,
-                            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, err);
-      return open_beneath(AT_FDCWD, path, flags, mode, RESOLVE_NO_MAGICLINKS, err);
+      return platform_open(sb, path, flags, mode, err);
     default:
       return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown scope");
     }
+}
+
+/* Creates path, or opens it if it exists. *created tells which. */
+static int open_for_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, bool *created,
+                          struct sbx_error *err)
+{
+  struct sbx_error first = { 0 };
+  /* O_NONBLOCK: a FIFO planted by user code must not block the executor. */
+  int fd = scope_open(sb, scope, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0644, &first);
+
+  *created = fd >= 0;
+  if (fd >= 0 || first.errno_ != EEXIST)
+    {
+      if (fd < 0)
+        *err = first;
+      return fd;
+    }
+  return scope_open(sb, scope, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0, err);
 }
 
 int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,
@@ -102,23 +150,29 @@ int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *pat
 {
   _cleanup_close_ int fd = -1;
   struct stat st;
+  bool created = false;
 
   if (len > SBX_FILE_MAX)
     return sbx_error_set(err, EFBIG, SBX_E_TOO_LARGE, "content is larger than %u bytes", SBX_FILE_MAX);
-  /* O_NONBLOCK: a FIFO planted by user code must not block the executor.
-   * No O_TRUNC yet: nothing is changed before we know it is a regular file. */
-  fd = scope_open(sb, scope, path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644, err);
+  fd = open_for_write(sb, scope, path, &created, err);
   if (fd < 0)
     return sbx_error_prefix(err, "write file");
   if (fstat(fd, &st) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: stat %s", path);
   if (!S_ISREG(st.st_mode))
     return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "write file: %s is not a regular file", path);
-  /* Root writes into the shared dir on the user's behalf: the user must own what is created. */
-  if (scope == SBX_SCOPE_SHARED && geteuid() == 0 && sb->isolation != SBX_ISO_USERNS && st.st_uid == 0
+  /* A second link may be one that user code made to a file it cannot write. */
+  if (st.st_nlink > 1)
+    return sbx_error_set(err, EPERM, SBX_E_PERMISSION, "write file: %s has several hard links", path);
+  /* Truncate before anything else: old contents must never become readable. */
+  if (ftruncate(fd, 0) != 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
+  /* What root creates in the shared dir on the user's behalf, the user owns. Only that. */
+  if (created && geteuid() == 0 && sb->isolation != SBX_ISO_USERNS && sb->shared_fd >= 0
+      && (scope == SBX_SCOPE_SHARED || under(path, sb->shared_path))
       && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: chown %s", path);
-  if (ftruncate(fd, 0) != 0 || sbx_write_all(fd, data, len) != 0)
+  if (sbx_write_all(fd, data, len) != 0)
     return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
   return 0;
 }

@@ -1,6 +1,7 @@
 /* splitbox-init: PID 1 of the user context. It is exec'd fresh, so it holds
  * no copy of the executor's memory; it runs as the sandbox's unprivileged
  * user, non-dumpable, and only forks supervisors and opens files on request. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -145,6 +146,39 @@ static void spawn(const struct sbx_init_msg *msg, int *fds, int sigfd)
   n_children++;
 }
 
+/* Every process of a supervisor's session: the supervisor did setsid(), so
+ * its tree shares its pid as session id unless a process left on purpose. */
+static void kill_session(pid_t sid)
+{
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+
+  while (d != NULL && (de = readdir(d)) != NULL)
+    {
+      char path[64], buf[512], *paren;
+      int pid = atoi(de->d_name), fd, session = 0;
+      ssize_t n;
+      if (pid <= 1)
+        continue;
+      snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        continue;
+      n = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (n <= 0)
+        continue;
+      buf[n] = '\0';
+      /* Fields after comm: state ppid pgrp session. */
+      /* The supervisor itself is spared, and woken: it reaps the tree and reports. */
+      if ((paren = strrchr(buf, ')')) != NULL && sscanf(paren + 1, " %*c %*d %*d %d", &session) == 1
+          && session == sid && pid != sid)
+        kill(pid, SIGKILL);
+    }
+  if (d != NULL)
+    closedir(d);
+  kill(sid, SIGCONT);
+}
+
 static void kill_request(const struct sbx_init_msg *msg)
 {
   union sigval v = { .sival_int = msg->sig };
@@ -153,7 +187,13 @@ static void kill_request(const struct sbx_init_msg *msg)
     return;
   for (size_t i = 0; i < n_children; i++)
     if (children[i].id == msg->id)
-      sigqueue(children[i].pid, SIGUSR1, v);
+      {
+        sigqueue(children[i].pid, SIGUSR1, v);
+        /* User code shares the supervisor's uid and may have stopped or
+         * killed it: a SIGKILL request does not depend on its help. */
+        if (msg->sig == SIGKILL)
+          kill_session(children[i].pid);
+      }
 }
 
 static void open_request(struct sbx_init_msg *msg, int reply_fd)
@@ -168,7 +208,7 @@ static void open_request(struct sbx_init_msg *msg, int reply_fd)
   /* The init's root is the sandbox's root, and it opens with the user's own
    * credentials: the answer is exactly what user code could open itself. */
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  fd = (int)syscall(SYS_openat2, root_fd, msg->path, &how, sizeof how);
+  fd = sbx_openat2(root_fd, msg->path, &how);
   if (fd < 0)
     reply.errno_ = errno;
   sbx_send_fds(reply_fd, &reply, sizeof reply, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
@@ -182,7 +222,14 @@ static void reap(void)
   int status;
 
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-    forget(pid);
+    {
+      /* A supervisor killed (by user code) leaves its tree to us: end it. */
+      if (WIFSIGNALED(status))
+        for (size_t i = 0; i < n_children; i++)
+          if (children[i].pid == pid)
+            kill_session(pid);
+      forget(pid);
+    }
 }
 
 /* splitbox-init supervise [--ns-init]: the supervisor of one platform or

@@ -24,6 +24,11 @@ void sbx_status_fail(int fd, const struct sbx_error *err);
 /* Reads one record; 1 on a record, 0 on EOF, -1 on error (errno set). */
 int sbx_status_read(int fd, struct sbx_status_rec *rec);
 
+/* ---- resolve.c ---- */
+struct open_how;
+/* openat2, retried while the kernel answers EAGAIN. */
+int sbx_openat2(int dirfd, const char *path, struct open_how *how);
+
 /* ---- fdpass.c ---- */
 int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 /* Receives up to max_fds fds (made O_CLOEXEC); the rest of fds[] is set to -1. */
@@ -53,6 +58,10 @@ int sbx_userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t 
                           bool deny_setgroups, struct sbx_error *err);
 
 /* ---- mounts.c ---- */
+/* Every tmpfs a context can write is bounded: it is memory. */
+#define SBX_TMPFS_SIZE "size=1g"
+#define SBX_TMPFS_SHM_SIZE "size=256m"
+
 int sbx_mount_tmpfs(const char *target, const char *opts, struct sbx_error *err);
 int sbx_mount_bind(const char *source, const char *target, bool recursive, bool readonly, struct sbx_error *err);
 int sbx_mount_set_readonly(const char *target, struct sbx_error *err);
@@ -117,7 +126,6 @@ struct sbx_sandbox
   /* platform context */
   int platform_userns_fd;
   int platform_mntns_fd;
-  int platform_root_fd;
 
   int shared_fd;
   int platform_fd;
@@ -156,6 +164,7 @@ struct sbx_launch
   int status_fd;  /* read end */
   pid_t host_pid; /* platform: namespace init; fallback: supervisor; user: 0 */
   pid_t pid;      /* inside the context */
+  bool trust_gpid; /* only a platform launch reports its init's host pid */
   bool exited;
   bool reaped;
   int wait_status;

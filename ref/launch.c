@@ -61,7 +61,10 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   else if (req->context == SBX_CTX_USER)
     r = sbx_user_spawn(sb, l->id, req->cwd, req->command, envp, fds, status[1], err);
   else
-    r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], err);
+    {
+      l->trust_gpid = true;
+      r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], err);
+    }
   close(status[1]);
   l->status_fd = status[0];
   if (r < 0)
@@ -118,7 +121,10 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
   switch (rec.kind)
     {
     case SBX_ST_GPID:
-      l->host_pid = rec.value;
+      /* Only the platform launcher, a fork of ours, says this; from anywhere
+       * else (a supervisor user code could reach) it would be a pid to kill. */
+      if (l->trust_gpid && l->host_pid == 0 && rec.value > 0)
+        l->host_pid = rec.value;
       break;
     case SBX_ST_STARTED:
       l->pid = rec.value > 0 ? rec.value : -1;

@@ -73,11 +73,6 @@ static int open_ns_fds(struct sbx_sandbox *sb, pid_t pid, struct sbx_error *err)
       if (sb->platform_userns_fd < 0)
         return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open %s", path);
     }
-  /* Platform file operations resolve beneath this root. */
-  snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
-  sb->platform_root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (sb->platform_root_fd < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open %s", path);
   return 0;
 }
 
@@ -146,7 +141,7 @@ int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
 
 void sbx_platform_context_destroy(struct sbx_sandbox *sb)
 {
-  int *fds[] = { &sb->platform_mntns_fd, &sb->platform_userns_fd, &sb->platform_root_fd };
+  int *fds[] = { &sb->platform_mntns_fd, &sb->platform_userns_fd };
 
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (*fds[i] >= 0)
@@ -182,8 +177,9 @@ static void platform_init(const struct platform_child_args *a)
     }
   if (sbx_die_with_parent(a->sb, SBX_SIG_PARENT_DIED, &err) < 0)
     goto fail;
-  if (sbx_mount_tmpfs("/tmp", "mode=1777", &err) < 0 || sbx_mount_tmpfs(SBX_PLATFORM_HOME, "mode=0700", &err) < 0
-      || sbx_mount_proc("/proc", &err) < 0 || sbx_mount_tmpfs("/dev/shm", "mode=1777", &err) < 0)
+  if (sbx_mount_tmpfs("/tmp", "mode=1777," SBX_TMPFS_SIZE, &err) < 0
+      || sbx_mount_tmpfs(SBX_PLATFORM_HOME, "mode=0700," SBX_TMPFS_SIZE, &err) < 0 || sbx_mount_proc("/proc", &err) < 0
+      || sbx_mount_tmpfs("/dev/shm", "mode=1777," SBX_TMPFS_SHM_SIZE, &err) < 0)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {
@@ -207,6 +203,8 @@ static void platform_launcher(const struct platform_child_args *a)
 
   if (a->sb->platform_network == SBX_NET_ISOLATED)
     flags |= CLONE_NEWNET;
+  /* Only the executor may hold the lifeline's write end (see sbx_die_with_parent). */
+  close(a->sb->lifeline[1]);
   if (a->sb->platform_userns_fd >= 0 && setns(a->sb->platform_userns_fd, CLONE_NEWUSER) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join the platform user namespace");

@@ -1,7 +1,7 @@
 /* The sandbox object: its state directory, its two contexts, its lifetime. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +123,9 @@ static int sealed_copy(const char *path, struct sbx_error *err)
   while (off < st.st_size)
     if (sendfile(mfd, src, &off, (size_t)(st.st_size - off)) <= 0)
       return sbx_error_errno(err, errno, SBX_E_SANDBOX, "copy splitbox-init");
-  if (fchmod(mfd, 0555) != 0
+  /* Execute-only: a process exec'd from an unreadable file is not dumpable,
+   * so user code of the same uid cannot ptrace a supervisor before it says so. */
+  if (fchmod(mfd, 0111) != 0
       || fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "seal splitbox-init");
   return sbx_steal_fd(&mfd);
@@ -177,7 +179,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
     }
   sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = -1;
   sb->lifeline[0] = sb->lifeline[1] = -1;
-  sb->platform_userns_fd = sb->platform_mntns_fd = sb->platform_root_fd = -1;
+  sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
@@ -203,13 +205,42 @@ fail:
   return NULL;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Removes everything below dir_fd, then closes it. By fd, never by path, and
+ * never following a link: user code may still be renaming and planting
+ * symlinks in the shared dir while we remove it. */
+static void remove_below(int dir_fd, int depth)
 {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  remove(path);
-  return 0;
+  DIR *d = fdopendir(dir_fd);
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      close(dir_fd);
+      return;
+    }
+  while ((de = readdir(d)) != NULL)
+    {
+      int child;
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
+        continue;
+      child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child >= 0)
+        remove_below(child, depth - 1);
+      unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+    }
+  closedir(d);
+}
+
+static void remove_state_dir(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  remove_below(fd, 64);
+  rmdir(path);
 }
 
 void sbx_sandbox_destroy(struct sbx_sandbox *sb)
@@ -224,9 +255,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (*fds[i] >= 0)
       close(*fds[i]);
-  /* Physical walk, never crossing mounts or following links planted by user code. */
   if (sb->own_state_dir && sb->state_dir != NULL)
-    nftw(sb->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    remove_state_dir(sb->state_dir);
   if (sb->legacy_env != NULL)
     for (char **e = sb->legacy_env; *e != NULL; e++)
       free(*e);

@@ -158,6 +158,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
       pid_t init;
 
       /* Our copies of the parent's ends would hide the EOFs it waits for. */
+      close(sb->lifeline[1]);
       close(sync[0]);
       close(status[0]);
       close(ctl[0]);

@@ -60,7 +60,7 @@ static int build_dev(struct sbx_error *err)
 {
   char path[PATH_MAX], host[64];
 
-  if (sbx_mkdir_p(NEWROOT "/dev", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/dev", "mode=0755", err) < 0)
+  if (sbx_mkdir_p(NEWROOT "/dev", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/dev", "mode=0755,size=64k", err) < 0)
     return -1;
   for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++)
     {
@@ -84,7 +84,7 @@ static int build_dev(struct sbx_error *err)
       != 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mount devpts");
   if (sbx_mkdir_p(NEWROOT "/dev/shm", 0755, err) < 0
-      || sbx_mount_tmpfs(NEWROOT "/dev/shm", "mode=1777", err) < 0)
+      || sbx_mount_tmpfs(NEWROOT "/dev/shm", "mode=1777," SBX_TMPFS_SHM_SIZE, err) < 0)
     return -1;
   return 0;
 }
@@ -103,7 +103,7 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
   snprintf(shared, sizeof shared, "/proc/self/fd/%d", shared_fd);
   /* A private tmpfs on /tmp as scratch space, and the new root inside it. */
   if (sbx_mount_tmpfs("/tmp", "mode=0755", err) < 0 || sbx_mkdir_p(NEWROOT, 0755, err) < 0
-      || sbx_mount_tmpfs(NEWROOT, "mode=0755", err) < 0)
+      || sbx_mount_tmpfs(NEWROOT, "mode=0755,size=1m", err) < 0)
     return sbx_error_prefix(err, "user root");
   for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
     if (add_system_dir(system_dirs[i], err) < 0)
@@ -112,10 +112,10 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
     return sbx_error_prefix(err, "user /dev");
   if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0 || sbx_mount_proc(NEWROOT "/proc", err) < 0)
     return sbx_error_prefix(err, "user /proc");
-  if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", "mode=1777", err) < 0)
+  if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", "mode=1777," SBX_TMPFS_SIZE, err) < 0)
     return sbx_error_prefix(err, "user /tmp");
   if (path_in_root(path, sizeof path, SBX_USER_HOME + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
-      || sbx_mount_tmpfs(path, "mode=0700", err) < 0)
+      || sbx_mount_tmpfs(path, "mode=0700," SBX_TMPFS_SIZE, err) < 0)
     return sbx_error_prefix(err, "user HOME");
   if (path_in_root(path, sizeof path, spec->shared_path + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
       || sbx_mount_bind(shared, path, false, false, err) < 0)

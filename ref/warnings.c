@@ -29,7 +29,7 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
                "isolation fallback: no namespaces on this host, process-level isolation only. Lost: process "
                "listing (user code sees platform processes), network sniffing and abstract sockets, and "
                "filesystem separation (user code sees the host filesystem). Kept: scrubbed environment, own "
-               "session and process group, rlimits");
+               "session and process group, no core dumps");
       if (geteuid() != 0)
         r |= add(v, &n,
                  "isolation fallback without root: user and platform commands share one uid, so user code can "

@@ -154,23 +154,41 @@ static int become_nobody(void)
   return 0;
 }
 
+/* Binaries placed in the shared dir of every scenario's sandbox, from the env
+ * variables meson sets (the probe and the victim only where a suite has them). */
+static const struct
+{
+  const char *env, *name;
+} staged[] = {
+  { "SBX_LEAKCHECK", "sbx-leakcheck" },
+  { "SBX_PROBE", "splitbox-probe" },
+  { "SBX_VICTIM", "splitbox-victim" },
+};
+#define N_STAGED (sizeof staged / sizeof staged[0])
+
 struct payload
 {
-  char *init, *leakcheck;
-  size_t init_len, leakcheck_len;
+  char *init;
+  size_t init_len;
+  char *bin[N_STAGED];
+  size_t bin_len[N_STAGED];
 };
 
-/* Places sbx-leakcheck in the shared dir, where user code can run it. */
 static int stage_world(struct world *w, const struct payload *p)
 {
   char path[600];
   const char *shared_host = sbx_sandbox_shared_host_dir(w->sb);
 
-  snprintf(path, sizeof path, "%s/sbx-leakcheck", shared_host);
-  if (spill(path, p->leakcheck, p->leakcheck_len, 0755) != 0)
-    return -1;
-  if (geteuid() == 0 && chown(path, SBX_DEFAULT_USER_HOST_ID, SBX_DEFAULT_USER_HOST_ID) != 0)
-    return -1;
+  for (size_t i = 0; i < N_STAGED; i++)
+    {
+      if (p->bin[i] == NULL)
+        continue;
+      snprintf(path, sizeof path, "%s/%s", shared_host, staged[i].name);
+      if (spill(path, p->bin[i], p->bin_len[i], 0755) != 0)
+        return -1;
+      if (geteuid() == 0 && chown(path, SBX_DEFAULT_USER_HOST_ID, SBX_DEFAULT_USER_HOST_ID) != 0)
+        return -1;
+    }
   snprintf(w->leakcheck, sizeof w->leakcheck, "%s/sbx-leakcheck", sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
   snprintf(w->leakcheck_platform, sizeof w->leakcheck_platform, "%s/sbx-leakcheck",
            sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
@@ -194,7 +212,7 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
   memset(&w, 0, sizeof w);
   w.mode = mode;
   harness_random_token(w.canary, sizeof w.canary, "SPLITBOX-CANARY-");
-  harness_random_token(w.marker, sizeof w.marker, "sbxmark");
+  harness_random_token(w.marker, 15, "sbxm"); /* comm holds 15 bytes */
   harness_report(&w, "INFO mode %s canary %s marker %s", harness_mode_name(mode), w.canary, w.marker);
 
   if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
@@ -223,7 +241,7 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
         harness_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
                        sbx_isolation_name(sbx_sandbox_isolation(w.sb)), sbx_isolation_name(expected));
       else if (stage_world(&w, p) != 0)
-        harness_report(&w, "ERROR stage sbx-leakcheck: %s", strerror(errno));
+        harness_report(&w, "ERROR stage the test binaries: %s", strerror(errno));
       else
         fn(&w);
       sbx_sandbox_destroy(w.sb);
@@ -239,15 +257,22 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
 char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra)
 {
   struct payload p = { 0 };
-  const char *init = getenv("SPLITBOX_INIT"), *leak = getenv("SBX_LEAKCHECK");
+  const char *init = getenv("SPLITBOX_INIT");
   char *text = NULL;
   size_t len = 0, cap = 0;
   int fds[2], status;
   pid_t pid;
 
-  if (init == NULL || leak == NULL || (p.init = slurp(init, &p.init_len)) == NULL
-      || (p.leakcheck = slurp(leak, &p.leakcheck_len)) == NULL)
-    return strdup("ERROR SPLITBOX_INIT and SBX_LEAKCHECK must name the built binaries\n");
+  if (init == NULL || (p.init = slurp(init, &p.init_len)) == NULL)
+    return strdup("ERROR SPLITBOX_INIT must name the built splitbox-init\n");
+  for (size_t i = 0; i < N_STAGED; i++)
+    if (getenv(staged[i].env) != NULL && (p.bin[i] = slurp(getenv(staged[i].env), &p.bin_len[i])) == NULL)
+      {
+        char *msg = NULL;
+        if (asprintf(&msg, "ERROR %s=%s is not readable\n", staged[i].env, getenv(staged[i].env)) < 0)
+          abort();
+        return msg;
+      }
   if (pipe2(fds, O_CLOEXEC) != 0)
     return strdup("ERROR pipe\n");
   pid = fork();
@@ -258,7 +283,8 @@ char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_optio
     }
   close(fds[1]);
   free(p.init);
-  free(p.leakcheck);
+  for (size_t i = 0; i < N_STAGED; i++)
+    free(p.bin[i]);
   for (;;)
     {
       ssize_t n;

@@ -123,8 +123,8 @@ static void scan_ptrace(const char *marker)
       for (size_t i = 0; n != (size_t)-1 && i < n; i++)
         if (buf[i] == '\0')
           buf[i] = ' ';
-      /* Harmless: only marked targets, and those whose argv we cannot read. */
-      if (n != (size_t)-1 && n != 0 && !contains(buf, n, marker))
+      /* Harmless: marked targets only. */
+      if (!contains(buf, n, marker))
         continue;
       if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0)
         {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -124,6 +125,31 @@ static void background_children_end_with_the_exec(struct world *w)
       sbx_exec_result_clear(&res);
     }
 }
+
+/* User code shares its supervisor's uid and can kill it; its tree must not survive that. */
+static void killed_supervisor_leaves_nothing(struct world *w)
+{
+  char token[40], cmd[200], needle[64], *out;
+  struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = cmd };
+  struct sbx_exec_result res;
+  struct sbx_error err;
+
+  harness_random_token(token, sizeof token, "");
+  snprintf(needle, sizeof needle, "sleep 33.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+  snprintf(cmd, sizeof cmd, "%s >/dev/null 2>&1 & kill -9 $PPID; wait", needle);
+  harness_exec_full(w, &req, &res, &err);
+  EXPECT(w, !res.success, "an exec whose supervisor was killed reports success");
+  sbx_exec_result_clear(&res);
+  usleep(100000);
+  out = harness_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
+  EXPECT(w, out != NULL && strstr(out, needle) == NULL, "`%s` outlived its killed supervisor:\n%s", needle,
+         out ? out : "");
+  free(out);
+  EXPECT(w, harness_host_processes(needle) == 0, "`%s` is still on the host", needle);
+}
+
+SCENARIO_TEST(exec_root, killed_supervisor_leaves_nothing, MODE_ROOT, killed_supervisor_leaves_nothing, NULL)
+SCENARIO_TEST(exec_userns, killed_supervisor_leaves_nothing, MODE_USERNS, killed_supervisor_leaves_nothing, NULL)
 
 static void output_is_capped(struct world *w)
 {

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -136,6 +138,43 @@ static void context_files(struct world *w)
   refused(w, SBX_SCOPE_USER, "/tmp/l", SBX_E_FILE_NOT_FOUND);
 }
 
+/* The review's findings: symlinks user code plants under /app must not steer
+ * the root executor, and its writes must never hand over a file's old contents. */
+static void platform_scope_stays_in_its_areas(struct world *w)
+{
+  struct sbx_error err = { 0 };
+  char cmd[600], host[700];
+  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  struct stat st;
+
+  round_trip(w, SBX_SCOPE_PLATFORM, "/platform/token", "TOPSECRET", 9);
+  snprintf(cmd, sizeof cmd, "ln -s /platform %s/results && ln -s /etc %s/etc && ln -s /proc/self %s/self", shared,
+           shared, shared);
+  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  snprintf(cmd, sizeof cmd, "%s/results/token", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_INVALID_PATH);
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, cmd, "pwned", 5, &err) < 0, "write through a planted link");
+  snprintf(cmd, sizeof cmd, "%s/self/environ", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_PLATFORM, "/platform/../etc/passwd", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_PLATFORM, "/etc/passwd", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_PLATFORM, "/root/.bashrc", SBX_E_INVALID_PATH);
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, "/root/x", "x", 1, &err) < 0, "platform write to the host's /root");
+  round_trip(w, SBX_SCOPE_PLATFORM, "/platform/token", "TOPSECRET", 9);
+
+  /* A platform-written shared file keeps its owner when the API rewrites it. */
+  snprintf(cmd, sizeof cmd, "umask 077; echo TOPSECRET > %s/report.txt", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  free(harness_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL));
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "report.txt", "new", 3, &err) == 0, "%s", err.message);
+  snprintf(host, sizeof host, "%s/report.txt", sbx_sandbox_shared_host_dir(w->sb));
+  EXPECT(w, stat(host, &st) == 0 && st.st_uid == geteuid(), "the rewritten file changed owner to %u", st.st_uid);
+  /* A hard link user code made is never written through. */
+  snprintf(cmd, sizeof cmd, "cd %s && echo mine > a && ln a b", shared);
+  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "b", "x", 1, &err) < 0 && strcmp(err.code, SBX_E_PERMISSION) == 0,
+         "write through a hard link: %s", err.code);
+}
+
 #define MODES(name, fn)                                                                                       \
   SCENARIO_TEST(files_root, name, MODE_ROOT, fn, NULL)                                                        \
   SCENARIO_TEST(files_userns, name, MODE_USERNS, fn, NULL)
@@ -143,5 +182,6 @@ static void context_files(struct world *w)
 MODES(shared_files_from_both_sides, shared_files)
 MODES(shared_escapes_are_refused, shared_escapes_are_refused)
 MODES(context_files, context_files)
+MODES(platform_scope_stays_in_its_areas, platform_scope_stays_in_its_areas)
 SCENARIO_TEST(files_fallback, shared_files_from_both_sides, MODE_FALLBACK_ROOT, shared_files, NULL)
 SCENARIO_TEST(files_fallback, shared_escapes_are_refused, MODE_FALLBACK_ROOT, shared_escapes_are_refused, NULL)

@@ -1,0 +1,20 @@
+/* Reading a probe's JSON and deciding whether it found the run's secret. The
+ * probe reports every canary-shaped token; only the current run's counts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct verdict
+{
+  bool parsed;
+  char status[16];
+  bool found_canary;   /* the current run's token */
+  int stale_tokens;    /* canary-shaped, but not this run's */
+  bool marker_visible; /* ps-scan */
+  bool stopped;        /* signal */
+  char dangerous[128]; /* capabilities */
+  char reason[256];
+};
+
+struct verdict verdict_read(const char *json, const char *canary);
