@@ -19,8 +19,9 @@ static void plant(struct probe *p, const char *dir, const char *tool)
 
   snprintf(path, sizeof path, "%s/%s", dir, tool);
   snprintf(script, sizeof script,
-           "#!/bin/sh\n# splitbox path-hijack plant: records that it ran, with its environment\n"
-           "env > \"$(dirname \"$0\")/.splitbox-hijacked-%s\"\n",
+           "#!/bin/sh\n# splitbox path-hijack plant: records that it ran, with its environment.\n"
+           "# Builtins only: a plant named env or dirname must not find itself.\n"
+           "export -p > \"${0%%/*}/.splitbox-hijacked-%s\"\n",
            tool);
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0755);
   if (fd < 0 || write(fd, script, strlen(script)) != (ssize_t)strlen(script))

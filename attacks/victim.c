@@ -33,7 +33,10 @@
 #include "canary.h"
 
 #define KEY_SPEC_USER_KEYRING -4
+#define KEY_SPEC_SESSION_KEYRING -3
 #define KEYCTL_SETPERM 5
+#define KEYCTL_LINK 8
+#define KEYCTL_INVALIDATE 21
 #define KEYCTL_UNLINK 9
 #define KEY_POS_ALL 0x3f000000
 #define KEY_USR_VIEW_READ 0x00030000
@@ -106,6 +109,9 @@ static void hold_ipc(struct victim *v)
   {
     char desc[64];
     snprintf(desc, sizeof desc, "splitbox-%s", v->marker);
+    /* Possess the user keyring through our session keyring, which a sandbox
+     * may have made anonymous: setperm needs possession. */
+    syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
     v->key = syscall(SYS_add_key, "user", desc, v->canary, strlen(v->canary), KEY_SPEC_USER_KEYRING);
     if (v->key < 0)
       die("add_key");
@@ -190,7 +196,11 @@ static void cleanup(struct victim *v)
   if (v->shm_name[0] != '\0')
     shm_unlink(v->shm_name);
   if (v->key >= 0)
-    syscall(SYS_keyctl, KEYCTL_UNLINK, v->key, KEY_SPEC_USER_KEYRING);
+    {
+      /* Invalidate first: an unlinked key lives on until garbage collection. */
+      syscall(SYS_keyctl, KEYCTL_INVALIDATE, v->key);
+      syscall(SYS_keyctl, KEYCTL_UNLINK, v->key, KEY_SPEC_USER_KEYRING);
+    }
   if (v->ready_file != NULL)
     unlink(v->ready_file);
 }

@@ -28,6 +28,14 @@ static int drop_to_user(struct sbx_sandbox *sb, struct sbx_error *err)
   return 0;
 }
 
+static int no_new_privs(struct sbx_error *err)
+{
+  /* Set by drop_to_user as root; an unprivileged executor needs it for seccomp. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_NO_NEW_PRIVS)");
+  return 0;
+}
+
 static int apply_rlimits(struct sbx_error *err)
 {
   struct rlimit no_core = { 0, 0 };
@@ -61,7 +69,9 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
           goto fail;
         }
       /* The parent-death signal last: a uid change clears it. */
-      if (apply_rlimits(&cerr) < 0 || (ctx == SBX_CTX_USER && drop_to_user(sb, &cerr) < 0)
+      if (apply_rlimits(&cerr) < 0
+          || (ctx == SBX_CTX_USER && (drop_to_user(sb, &cerr) < 0 || no_new_privs(&cerr) < 0
+                                      || sbx_seccomp_user(&cerr) < 0))
           || sbx_die_with_parent(sb, SBX_SIG_PARENT_DIED, &cerr) < 0)
         goto fail;
       /* Until the exec we hold a copy of the executor's memory: keep it out of reach. */

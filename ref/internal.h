@@ -48,6 +48,10 @@ int sbx_supervise(const struct sbx_supervise_spec *spec);
 /* Sends sig to every descendant of the calling process (found through /proc). Returns how many. */
 int sbx_signal_descendants(int sig);
 
+/* ---- seccomp.c ---- */
+/* Denies user code the kernel keyring syscalls. Needs no_new_privs or CAP_SYS_ADMIN. */
+int sbx_seccomp_user(struct sbx_error *err);
+
 /* ---- caps.c ---- */
 int sbx_caps_drop_bounding(struct sbx_error *err);
 int sbx_caps_drop_all(struct sbx_error *err);

@@ -66,7 +66,7 @@ static void user_init_child(const struct user_child_args *a)
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }
-  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0)
+  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_user(&err) < 0)
     goto fail;
   if (dup2(a->ctl_fd, SBX_INIT_CONTROL_FD) < 0)
     {

@@ -1,0 +1,304 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/random.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "bare.h"
+
+static void hex(char *out, size_t bytes)
+{
+  unsigned char raw[32];
+  if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
+    abort();
+  for (size_t i = 0; i < bytes; i++)
+    sprintf(out + 2 * i, "%02x", raw[i]);
+}
+
+bool bare_init(struct bare *b)
+{
+  char path[128];
+
+  memset(b, 0, sizeof *b);
+  b->shm_id = -1;
+  b->key = -1;
+  strcpy(b->canary, "SPLITBOX-CANARY-");
+  hex(b->canary + strlen(b->canary), 16);
+  strcpy(b->marker, "sbxm");
+  hex(b->marker + 4, 5);
+  strcpy(b->dir, "/tmp/sbx-bare-XXXXXX");
+  if (mkdtemp(b->dir) == NULL)
+    return false;
+  for (const char *const *sub = (const char *const[]){ "platform", "home", "app", NULL }; *sub != NULL; sub++)
+    {
+      snprintf(path, sizeof path, "%s/%s", b->dir, *sub);
+      if (mkdir(path, 0755) != 0)
+        return false;
+    }
+  snprintf(b->ready, sizeof b->ready, "%s/ready", b->dir);
+  return true;
+}
+
+static void read_ready(struct bare *b)
+{
+  FILE *f = fopen(b->ready, "r");
+  char key[64], value[256];
+
+  while (f != NULL && fscanf(f, "%63s %255s", key, value) == 2)
+    {
+      if (strcmp(key, "tcp_port") == 0)
+        b->tcp_port = atoi(value);
+      else if (strcmp(key, "sysv_shm_id") == 0)
+        b->shm_id = atoi(value);
+      else if (strcmp(key, "key") == 0)
+        b->key = atol(value);
+      else if (strcmp(key, "abstract") == 0)
+        snprintf(b->abstract, sizeof b->abstract, "%s", value);
+      else if (strcmp(key, "posix_shm") == 0)
+        snprintf(b->posix_shm, sizeof b->posix_shm, "%s", value);
+      else if (strcmp(key, "private_file") == 0)
+        snprintf(b->private_file, sizeof b->private_file, "%s", value);
+      else if (strcmp(key, "aws_file") == 0)
+        snprintf(b->aws_file, sizeof b->aws_file, "%s", value);
+      else if (strcmp(key, "tmp_file") == 0)
+        snprintf(b->tmp_file, sizeof b->tmp_file, "%s", value);
+    }
+  if (f != NULL)
+    fclose(f);
+}
+
+bool bare_start_victim(struct bare *b, bool argv_canary)
+{
+  const char *victim = getenv("SBX_VICTIM");
+  char private_dir[128], home[128], env_key[128], env_home[160];
+
+  snprintf(private_dir, sizeof private_dir, "%s/platform", b->dir);
+  snprintf(home, sizeof home, "%s/home", b->dir);
+  snprintf(env_key, sizeof env_key, "AWS_SECRET_ACCESS_KEY=%s", b->canary);
+  snprintf(env_home, sizeof env_home, "HOME=%s", home);
+  if (victim == NULL)
+    return false;
+  b->victim = fork();
+  if (b->victim == 0)
+    {
+      char *envp[] = { env_key, env_home, (char *)"PATH=/usr/bin:/bin", NULL };
+      char *argv[] = { (char *)victim, (char *)"--marker", b->marker, (char *)"--private-dir", private_dir,
+                       (char *)"--ready-file", b->ready, argv_canary ? (char *)"--argv-canary" : NULL, NULL };
+      execve(victim, argv, envp);
+      _exit(127);
+    }
+  for (int i = 0; i < 500; i++)
+    {
+      if (access(b->ready, F_OK) == 0)
+        {
+          read_ready(b);
+          return true;
+        }
+      usleep(10000);
+    }
+  return false;
+}
+
+char *bare_probe(struct bare *b, const char *name, bool canary_env)
+{
+  const char *probe = getenv("SBX_PROBE");
+  char shared[128], env_key[128], *out = NULL;
+  size_t len = 0, cap = 0;
+  int fds[2];
+  pid_t pid;
+
+  snprintf(shared, sizeof shared, "%s/app", b->dir);
+  snprintf(env_key, sizeof env_key, "AWS_SECRET_ACCESS_KEY=%s", b->canary);
+  if (probe == NULL || pipe2(fds, O_CLOEXEC) != 0)
+    return NULL;
+  pid = fork();
+  if (pid == 0)
+    {
+      char *envp[] = { (char *)"PATH=/usr/bin:/bin", canary_env ? env_key : NULL, NULL };
+      char *argv[] = { (char *)probe, (char *)name, (char *)"--marker", b->marker, (char *)"--shared", shared, NULL };
+      dup2(fds[1], 1);
+      execve(probe, argv, envp);
+      _exit(127);
+    }
+  close(fds[1]);
+  for (;;)
+    {
+      ssize_t n;
+      if (len + 65536 > cap && (out = realloc(out, cap = cap * 2 + 65536)) == NULL)
+        abort();
+      if ((n = read(fds[0], out + len, cap - len - 1)) <= 0)
+        break;
+      len += (size_t)n;
+    }
+  out[len] = '\0';
+  close(fds[0]);
+  waitpid(pid, NULL, 0);
+  return out;
+}
+
+static void serve_control_plane(int listener, const char *canary)
+{
+  for (int i = 0; i < 64; i++)
+    {
+      char req[8192], resp[512];
+      int c = accept(listener, NULL, NULL);
+      ssize_t n;
+      if (c < 0)
+        _exit(0);
+      n = read(c, req, sizeof req - 1);
+      req[n > 0 ? n : 0] = '\0';
+      if (strstr(req, "/execute") != NULL)
+        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"stdout\":\"%s\"}",
+                 canary);
+      else
+        snprintf(resp, sizeof resp, "HTTP/1.1 404 Not Found\r\n\r\n{}");
+      (void)!write(c, resp, strlen(resp));
+      close(c);
+    }
+  _exit(0);
+}
+
+bool bare_start_control_plane(struct bare *b)
+{
+  struct sockaddr_un u = { .sun_family = AF_UNIX };
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  snprintf(u.sun_path, sizeof u.sun_path, "%s/api.sock", b->dir);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&u, sizeof u) != 0 || listen(fd, 16) != 0)
+    return false;
+  b->server = fork();
+  if (b->server == 0)
+    serve_control_plane(fd, b->canary);
+  close(fd);
+  return b->server > 0;
+}
+
+void bare_platform_command(struct bare *b)
+{
+  char shared[128], env_key[128];
+  pid_t pid;
+
+  snprintf(shared, sizeof shared, "%s/app", b->dir);
+  snprintf(env_key, sizeof env_key, "AWS_SECRET_ACCESS_KEY=%s", b->canary);
+  pid = fork();
+  if (pid == 0)
+    {
+      /* npm puts node_modules/.bin first in PATH; the platform's secret is in its env. */
+      char *envp[] = { (char *)"PATH=node_modules/.bin:/usr/bin:/bin", env_key, NULL };
+      char *argv[] = { (char *)"/bin/sh", (char *)"-c",
+                       (char *)"zip -v; aws --version; git --version; env; sh -c true; true", NULL };
+      int null = open("/dev/null", O_WRONLY);
+      if (chdir(shared) != 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+        _exit(1);
+      execve("/bin/sh", argv, envp);
+      _exit(127);
+    }
+  waitpid(pid, NULL, 0);
+}
+
+bool bare_hijacked(struct bare *b)
+{
+  char path[256];
+  static const char *const tools[] = { "zip", "aws", "git", "sh", "env" };
+
+  for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
+    {
+      snprintf(path, sizeof path, "%s/app/.splitbox-hijacked-%s", b->dir, tools[i]);
+      if (access(path, F_OK) == 0)
+        return true;
+      snprintf(path, sizeof path, "%s/app/node_modules/.bin/.splitbox-hijacked-%s", b->dir, tools[i]);
+      if (access(path, F_OK) == 0)
+        return true;
+    }
+  return false;
+}
+
+static bool marker_process_alive(const char *marker)
+{
+  char cmd[128], out[64] = "";
+  FILE *p;
+
+  snprintf(cmd, sizeof cmd, "pgrep -x %s", marker);
+  p = popen(cmd, "r");
+  if (p != NULL)
+    {
+      if (fgets(out, sizeof out, p) == NULL)
+        out[0] = '\0';
+      pclose(p);
+    }
+  return out[0] != '\0';
+}
+
+char *bare_stop(struct bare *b)
+{
+  char *left = calloc(1, 4096), path[128];
+  struct shmid_ds ds;
+  char keybuf[128];
+  struct sockaddr_in tcp = { .sin_family = AF_INET, .sin_port = htons((uint16_t)b->tcp_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  struct sockaddr_un u = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (b->victim > 0)
+    {
+      kill(b->victim, SIGTERM);
+      waitpid(b->victim, NULL, 0);
+      b->victim = 0;
+    }
+  if (marker_process_alive(b->marker))
+    strcat(left, "process; ");
+  if (b->shm_id >= 0 && shmctl(b->shm_id, IPC_STAT, &ds) == 0)
+    strcat(left, "SysV shm; ");
+  snprintf(path, sizeof path, "/dev/shm%s", b->posix_shm);
+  if (b->posix_shm[0] && access(path, F_OK) == 0)
+    strcat(left, "POSIX shm; ");
+  if (b->key > 0 && syscall(SYS_keyctl, 11 /* KEYCTL_READ */, b->key, keybuf, sizeof keybuf) >= 0)
+    strcat(left, "key; ");
+  for (const char *f[] = { b->private_file, b->aws_file, b->tmp_file, b->ready }, **p = f; p < f + 4; p++)
+    if ((*p)[0] && access(*p, F_OK) == 0)
+      snprintf(left + strlen(left), 4096 - strlen(left), "file %s; ", *p);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (b->tcp_port > 0 && connect(fd, (struct sockaddr *)&tcp, sizeof tcp) == 0)
+    strcat(left, "TCP listener; ");
+  close(fd);
+  memcpy(u.sun_path + 1, b->abstract, strlen(b->abstract));
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (b->abstract[0]
+      && connect(fd, (struct sockaddr *)&u, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(b->abstract)))
+           == 0)
+    strcat(left, "abstract socket; ");
+  close(fd);
+  return left;
+}
+
+void bare_cleanup(struct bare *b)
+{
+  char cmd[128];
+
+  if (b->victim > 0)
+    free(bare_stop(b));
+  if (b->server > 0)
+    {
+      kill(b->server, SIGKILL);
+      waitpid(b->server, NULL, 0);
+    }
+  if (strncmp(b->dir, "/tmp/sbx-bare-", 14) == 0)
+    {
+      snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+      if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", b->dir);
+    }
+}

@@ -1,0 +1,35 @@
+/* The bare backend: victim and probe as plain processes of one uid, in the
+ * same namespaces, as today's SDK runs them. Every probe must find the canary
+ * here (its positive control). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct bare
+{
+  char dir[64];        /* /tmp/sbx-bare-XXXXXX: platform/, home/, app/ */
+  char canary[64];
+  char marker[16];
+  char ready[128];
+  pid_t victim;
+  pid_t server;        /* the fake control plane, when started */
+  long key;
+  int shm_id, tcp_port;
+  char abstract[64], posix_shm[64], private_file[256], aws_file[256], tmp_file[256];
+};
+
+/* Prepares the run's directory, canary and marker. */
+bool bare_init(struct bare *b);
+/* Starts the victim; with via_parent, under an intermediate parent that bare_kill_parent ends. */
+bool bare_start_victim(struct bare *b, bool argv_canary);
+/* Runs the probe; returns its stdout (malloc'd). canary_env: today's SDK hands its env to user code. */
+char *bare_probe(struct bare *b, const char *name, bool canary_env);
+/* A fake executor API on a unix socket in the run's dir: it answers every execute with the canary. */
+bool bare_start_control_plane(struct bare *b);
+/* A platform command of today's SDK in the shared dir, with npm's PATH. */
+void bare_platform_command(struct bare *b);
+bool bare_hijacked(struct bare *b);
+/* SIGTERM to the victim; returns what it left behind (empty string if nothing). */
+char *bare_stop(struct bare *b);
+void bare_cleanup(struct bare *b);
