@@ -321,5 +321,7 @@ int main(int argc, char **argv)
   write_ready(&v);
   loop(&v);
   cleanup(&v);
+  explicit_bzero(v.heap_copy, strlen(v.heap_copy));
+  free(v.heap_copy);
   return 0;
 }

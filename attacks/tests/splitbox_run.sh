@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every probe as user code of `splitbox run`, while another `splitbox run`
+# holds the victim in its platform context: two runs at once must be as
+# isolated as two contexts of one sandbox. No probe may find the canary.
+set -u
+cli=${SPLITBOX_CLI:?set by meson}
+probe=${SBX_PROBE:?set by meson}
+victim=${SBX_VICTIM:?set by meson}
+passed=0 failed=0
+
+work=$(mktemp -d)
+platform_dir=$work/platform-shared user_dir=$work/user-shared
+mkdir -p "$platform_dir" "$user_dir"
+cp "$victim" "$platform_dir/"
+cp "$probe" "$user_dir/"
+chmod 755 "$work" "$platform_dir" "$user_dir"
+chown -R 100000:100000 "$user_dir"
+canary=SPLITBOX-CANARY-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+marker=sbxm$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')
+
+AWS_SECRET_ACCESS_KEY=$canary "$cli" run --shared "$platform_dir" --context platform --env AWS_SECRET_ACCESS_KEY -- \
+  "/app/splitbox-victim --marker $marker --private-dir /platform --ready-file /app/ready --argv-canary" &
+holder=$!
+trap 'kill $holder 2>/dev/null; wait $holder 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -e "$platform_dir/ready" ] && break; sleep 0.05; done
+if [ ! -e "$platform_dir/ready" ]; then
+  echo "not ok - the victim did not get ready in its platform run"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+for name in $("$probe" --list | awk '{print $1}'); do
+  out=$("$cli" run --shared "$user_dir" --context user --timeout-ms 60000 -- \
+    "/app/splitbox-probe $name --marker $marker --shared /app" 2>&1)
+  if grep -q "\"status\":\"ran\"" <<<"$out" && ! grep -q "$canary" <<<"$out" \
+    && ! grep -qF '"marker_visible":"true"' <<<"$out" && ! grep -qF '"stopped":"true"' <<<"$out"; then
+    passed=$((passed + 1)); echo "ok - $name finds nothing in a concurrent splitbox run"
+  else
+    failed=$((failed + 1)); echo "not ok - $name against splitbox run"; echo "    $out" | head -c 2000; echo
+  fi
+done
+echo "$passed passed, $failed failed"
+test $failed -eq 0
