@@ -11,5 +11,5 @@ void probe_fs_scan(struct probe *p)
 
   for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
     if (roots[i] != NULL)
-      probe_walk(p, "read", roots[i], 4, 2000);
+      probe_walk(p, "read", roots[i], 4, 20000);
 }

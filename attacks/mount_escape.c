@@ -27,7 +27,7 @@ static void scan_view(struct probe *p, const char *root)
   for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
     {
       snprintf(path, sizeof path, "%s/%s", strcmp(root, "/") == 0 ? "" : root, places[i]);
-      probe_walk(p, "escaped-read", path, 4, 2000);
+      probe_walk(p, "escaped-read", path, 4, 20000);
     }
 }
 
@@ -39,7 +39,10 @@ static int mount_tmpfs(struct probe *p, char *root, size_t len)
   (void)root;
   (void)len;
   if (mkdtemp(dir) == NULL)
-    return -1;
+    {
+      probe_attempt(p, "mkdtemp", dir, false, errno, NULL);
+      return -1;
+    }
   ok = mount("tmpfs", dir, "tmpfs", 0, NULL) == 0;
   probe_attempt(p, "mount", dir, ok, errno, NULL);
   if (ok)
@@ -120,13 +123,18 @@ static int by_handle(struct probe *p, char *root, size_t len)
 static int chroot_breakout(struct probe *p, char *root, size_t len)
 {
   char dir[] = "/tmp/splitbox-probe-XXXXXX";
-  int ok;
+  int ok, tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (mkdtemp(dir) == NULL)
-    return -1;
+    {
+      probe_attempt(p, "mkdtemp", dir, false, errno, NULL);
+      return -1;
+    }
   ok = chroot(dir) == 0;
   probe_attempt(p, "chroot", dir, ok, errno, NULL);
-  rmdir(dir);
+  /* By fd: after the chroot, the path would name something else. */
+  unlinkat(tmp, dir + 5, AT_REMOVEDIR);
+  close(tmp);
   if (!ok)
     return -1;
   for (int i = 0; i < 64; i++)
@@ -138,40 +146,43 @@ static int chroot_breakout(struct probe *p, char *root, size_t len)
   return ok ? 0 : -1;
 }
 
+/* The child's attempts and tokens come back as one record each, untruncated. */
 static void in_child(struct probe *p, const char *name, escape_fn fn)
 {
   int fds[2];
   pid_t pid;
 
   if (pipe(fds) != 0)
-    return;
+    {
+      probe_attempt(p, name, "pipe", false, errno, NULL);
+      return;
+    }
   pid = fork();
   if (pid == 0)
     {
       char root[4096];
+      FILE *f;
       close(fds[0]);
+      report_reset();
       if (fn(p, root, sizeof root) == 0)
         scan_view(p, root);
-      /* Hand our attempts and tokens to the parent as one report. */
-      FILE *f = fdopen(fds[1], "w");
-      report_print(f, name, p, "ran", NULL);
+      f = fdopen(fds[1], "w");
+      report_dump_records(f);
       fclose(f);
       _exit(0);
     }
   close(fds[1]);
-  {
-    static char buf[1 << 20];
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof buf && (n = read(fds[0], buf + got, sizeof buf - got)) > 0)
-      got += (size_t)n;
-    /* The child's report carries its tokens; scanning it adds them to ours. */
-    probe_scan(p, buf, got);
-    probe_attempt(p, name, "child", pid > 0, errno, "%.*s", (int)(got > 1500 ? 1500 : got), buf);
-  }
+  if (pid < 0)
+    probe_attempt(p, name, "fork", false, errno, NULL);
+  else
+    {
+      FILE *f = fdopen(fds[0], "r");
+      report_load_records(p, f, name);
+      fclose(f);
+      waitpid(pid, NULL, 0);
+      return;
+    }
   close(fds[0]);
-  if (pid > 0)
-    waitpid(pid, NULL, 0);
 }
 
 void probe_mount_escape(struct probe *p)

@@ -56,7 +56,7 @@ void probe_pidfd_getfd(struct probe *p)
       for (int target_fd = 0; target_fd < 64; target_fd++)
         {
           int fd = (int)syscall(SYS_pidfd_getfd, pidfd, target_fd, 0);
-          struct stat st;
+          struct stat st = { 0 };
           char what[32];
           if (fd < 0)
             {
@@ -66,7 +66,9 @@ void probe_pidfd_getfd(struct probe *p)
             }
           stolen++;
           snprintf(what, sizeof what, "fd %d", target_fd);
-          if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+          if (fstat(fd, &st) != 0)
+            probe_attempt(p, "fstat-stolen", "victim", false, errno, "fd %d", target_fd);
+          else if (S_ISREG(st.st_mode))
             {
               char buf[65536];
               ssize_t n = pread(fd, buf, sizeof buf, 0);
@@ -74,7 +76,7 @@ void probe_pidfd_getfd(struct probe *p)
                 probe_scan(p, buf, (size_t)n);
               probe_attempt(p, "read-stolen-file", what, n > 0, errno, "%zd bytes", n);
             }
-          else if (S_ISSOCK(st.st_mode))
+          if (S_ISSOCK(st.st_mode))
             read_socket(p, fd);
           close(fd);
         }

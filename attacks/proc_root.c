@@ -1,6 +1,8 @@
 /* proc-root: the victim's files through its /proc entry: root, cwd and fds. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "probe.h"
 #include "walk.h"
@@ -18,11 +20,16 @@ void probe_proc_root(struct probe *p)
       for (size_t k = 0; k < sizeof under_root / sizeof under_root[0]; k++)
         {
           snprintf(path, sizeof path, "/proc/%d/root/%s", pid, under_root[k]);
-          probe_walk(p, "proc-root", path, 3, 500);
+          probe_walk(p, "proc-root", path, 3, 20000);
         }
       snprintf(path, sizeof path, "/proc/%d/cwd", pid);
       probe_walk(p, "proc-cwd", path, 2, 200);
-      snprintf(path, sizeof path, "/proc/%d/fd", pid);
-      probe_walk(p, "proc-fd", path, 0, 64);
+      /* Its fds are magic links: open each, which follows it. */
+      for (int fd = 0; fd < 64; fd++)
+        {
+          snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+          if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            probe_scan_file(p, "proc-fd", path);
+        }
     }
 }

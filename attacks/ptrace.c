@@ -65,7 +65,11 @@ void probe_ptrace(struct probe *p)
         {
           probe_attempt(p, "PTRACE_SEIZE", target, true, 0, NULL);
           if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) != 0)
-            probe_attempt(p, "PTRACE_INTERRUPT", target, false, errno, NULL);
+            {
+              probe_attempt(p, "PTRACE_INTERRUPT", target, false, errno, NULL);
+              ptrace(PTRACE_DETACH, pid, NULL, NULL);
+              continue; /* no stop is coming: waiting would hang */
+            }
         }
       if (waitpid(pid, &status, __WALL) == pid)
         peek(p, pid);

@@ -11,7 +11,7 @@
 #include "report.h"
 
 #define MAX_ATTEMPTS 4096
-#define MAX_FOUND 64
+#define MAX_FOUND 4096
 #define MAX_OBSERVED 64
 
 struct attempt
@@ -24,7 +24,7 @@ struct attempt
 static struct attempt attempts[MAX_ATTEMPTS];
 static size_t n_attempts, dropped_attempts;
 static char found[MAX_FOUND][SBX_CANARY_LEN + 1];
-static size_t n_found;
+static size_t n_found, dropped_found;
 static char *observed_keys[MAX_OBSERVED], *observed_values[MAX_OBSERVED];
 static size_t n_observed;
 
@@ -68,6 +68,8 @@ static void add_token(const char *token, void *arg)
       return;
   if (n_found < MAX_FOUND)
     strcpy(found[n_found++], token);
+  else
+    dropped_found++; /* counted: a full list must not pass for an empty one */
 }
 
 void probe_scan(struct probe *p, const void *buf, size_t len)
@@ -155,7 +157,8 @@ void report_print(FILE *f, const char *name, const struct probe *p, const char *
         fputc(',', f);
       json_string(f, found[i]);
     }
-  fprintf(f, "],\"observed\":{\"targets\":%d,\"attempts_dropped\":%zu", p->n_targets, dropped_attempts);
+  fprintf(f, "],\"found_dropped\":%zu,\"observed\":{\"targets\":%d,\"attempts_dropped\":%zu", dropped_found,
+          p->n_targets, dropped_attempts);
   for (size_t i = 0; i < n_observed; i++)
     {
       fputc(',', f);
@@ -164,4 +167,44 @@ void report_print(FILE *f, const char *name, const struct probe *p, const char *
       json_string(f, observed_values[i]);
     }
   fputs("}}\n", f);
+}
+
+void report_reset(void)
+{
+  n_attempts = dropped_attempts = 0;
+}
+
+/* One line per attempt ("A" ok errno technique TAB target TAB detail) and per token ("T" token). */
+void report_dump_records(FILE *f)
+{
+  for (size_t i = 0; i < n_attempts; i++)
+    fprintf(f, "A %d %d %s\t%s\t%s\n", attempts[i].ok, attempts[i].errno_, attempts[i].technique,
+            attempts[i].target, attempts[i].detail);
+  for (size_t i = 0; i < n_found; i++)
+    fprintf(f, "T %s\n", found[i]);
+}
+
+void report_load_records(struct probe *p, FILE *f, const char *prefix)
+{
+  char line[8192];
+
+  while (fgets(line, sizeof line, f) != NULL)
+    {
+      int ok, errno_, used = 0;
+      line[strcspn(line, "\n")] = '\0';
+      if (line[0] == 'T')
+        probe_scan(p, line, strlen(line));
+      else if (sscanf(line, "A %d %d %n", &ok, &errno_, &used) == 2 && used > 0)
+        {
+          char *technique = line + used, *target = strchr(technique, '\t'), *detail = NULL;
+          if (target != NULL)
+            {
+              *target++ = '\0';
+              detail = strchr(target, '\t');
+              if (detail != NULL)
+                *detail++ = '\0';
+            }
+          probe_attempt(p, technique, target, ok, errno_, "%s: %s", prefix, detail != NULL ? detail : "");
+        }
+    }
 }

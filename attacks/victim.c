@@ -47,7 +47,7 @@ struct victim
   char canary[SBX_CANARY_LEN + 1];
   char *heap_copy;
   char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
-  int shm_id;
+  int shm_id, open_file;
   long key;
   int tcp, unix_sock, udp, timer, sig;
   unsigned short tcp_port, udp_port;
@@ -66,7 +66,8 @@ static void die(const char *what)
 
 static void write_file(const char *path, const char *text)
 {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  /* O_EXCL: never clobber (and later delete) a file that was there before us. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   size_t len = strlen(text);
 
   if (fd < 0 || write(fd, text, len) != (ssize_t)len)
@@ -81,6 +82,10 @@ static void hold_files(struct victim *v)
 
   snprintf(v->private_file, sizeof v->private_file, "%s/canary-%s", v->private_dir, v->marker);
   write_file(v->private_file, v->canary);
+  /* Held open, as a tool keeps its config: a stolen fd reads it. */
+  v->open_file = open(v->private_file, O_RDONLY | O_CLOEXEC);
+  if (v->open_file < 0)
+    die(v->private_file);
   snprintf(v->aws_dir, sizeof v->aws_dir, "%s/.aws", home != NULL ? home : "/tmp");
   if (mkdir(v->aws_dir, 0700) != 0 && errno != EEXIST)
     die(v->aws_dir);
@@ -200,6 +205,7 @@ static void cleanup(struct victim *v)
       /* Invalidate first: an unlinked key lives on until garbage collection. */
       syscall(SYS_keyctl, KEYCTL_INVALIDATE, v->key);
       syscall(SYS_keyctl, KEYCTL_UNLINK, v->key, KEY_SPEC_USER_KEYRING);
+      syscall(SYS_keyctl, KEYCTL_UNLINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
     }
   if (v->ready_file != NULL)
     unlink(v->ready_file);

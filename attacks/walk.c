@@ -1,9 +1,12 @@
-/* A bounded, physical walk of a directory tree that scans every readable
- * regular file for tokens. Shared by fs-scan, proc-root and mount-escape. */
+/* A bounded, physical, breadth-first walk that scans every readable regular
+ * file for tokens. Breadth first: on a crowded host (a build tree in /tmp)
+ * the shallow places where secrets are left are read before any budget runs
+ * out. Shared by fs-scan, proc-root and mount-escape. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,65 +15,78 @@
 #include "walk.h"
 
 #define MAX_FILE (1u << 20)
+#define MAX_DIRS 20000
 
-static void walk(struct probe *p, const char *technique, int dir_fd, const char *path, int depth, int *budget)
+struct pending
 {
-  DIR *d = fdopendir(dir_fd);
-  struct dirent *de;
+  char *path;
+  int depth;
+};
 
-  if (d == NULL)
+static void scan_file(struct probe *p, const char *technique, int dir_fd, const char *name, const char *path)
+{
+  static char buf[MAX_FILE];
+  int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
     {
-      close(dir_fd);
+      probe_attempt(p, technique, path, false, errno, NULL);
       return;
     }
-  while ((de = readdir(d)) != NULL && *budget > 0)
-    {
-      char child[4096];
-      struct stat st;
-      int fd;
-
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      snprintf(child, sizeof child, "%s/%s", path, de->d_name);
-      if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        continue;
-      if (S_ISDIR(st.st_mode) && depth > 0)
-        {
-          fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (fd >= 0)
-            walk(p, technique, fd, child, depth - 1, budget);
-          continue;
-        }
-      if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
-        continue;
-      --*budget;
-      fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0)
-        {
-          probe_attempt(p, technique, child, false, errno, NULL);
-          continue;
-        }
-      {
-        static char buf[MAX_FILE];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n > 0)
-          probe_scan(p, buf, (size_t)n);
-        probe_attempt(p, technique, child, n >= 0, errno, "%zd bytes", n);
-      }
-      close(fd);
-    }
-  closedir(d);
+  n = read(fd, buf, sizeof buf);
+  if (n > 0)
+    probe_scan(p, buf, (size_t)n);
+  probe_attempt(p, technique, path, n >= 0, errno, "%zd bytes", n);
+  close(fd);
 }
 
 void probe_walk(struct probe *p, const char *technique, const char *root, int depth, int max_files)
 {
-  int budget = max_files;
-  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct pending *queue = calloc(MAX_DIRS, sizeof *queue);
+  size_t head = 0, tail = 0;
+  int files = 0;
 
-  if (fd < 0)
+  if (queue == NULL)
+    return;
+  queue[tail++] = (struct pending){ strdup(root), depth };
+  while (head < tail)
     {
-      probe_attempt(p, technique, root, false, errno, "not a readable directory");
-      return;
+      struct pending dir = queue[head++];
+      int fd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (head > 1 ? O_NOFOLLOW : 0));
+      DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+      struct dirent *de;
+
+      if (d == NULL)
+        {
+          if (head == 1)
+            probe_attempt(p, technique, root, false, errno, "not a readable directory");
+          if (fd >= 0)
+            close(fd);
+          free(dir.path);
+          continue;
+        }
+      while ((de = readdir(d)) != NULL)
+        {
+          char child[4096];
+          struct stat st;
+          if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+          snprintf(child, sizeof child, "%s/%s", dir.path, de->d_name);
+          if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+          if (S_ISDIR(st.st_mode) && dir.depth > 0 && tail < MAX_DIRS)
+            queue[tail++] = (struct pending){ strdup(child), dir.depth - 1 };
+          else if (S_ISREG(st.st_mode) && st.st_size <= MAX_FILE && files < max_files)
+            {
+              files++;
+              scan_file(p, technique, dirfd(d), de->d_name, child);
+            }
+        }
+      closedir(d);
+      free(dir.path);
     }
-  walk(p, technique, fd, root, depth, &budget);
+  if (files >= max_files)
+    probe_observe(p, "walk_budget_exhausted", "%s after %d files", root, files);
+  free(queue);
 }

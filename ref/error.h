@@ -12,7 +12,7 @@ struct sbx_error
 
 /* Error codes of the API, shaped like the Cloudflare Sandbox container API's. */
 #define SBX_E_VALIDATION "VALIDATION_FAILED"
-#define SBX_E_INVALID_PATH "INVALID_PATH"
+#define SBX_E_PATH_OUTSIDE_ROOT "PATH_OUTSIDE_ROOT"
 #define SBX_E_FILE_NOT_FOUND "FILE_NOT_FOUND"
 #define SBX_E_PERMISSION "PERMISSION_DENIED"
 #define SBX_E_IS_DIRECTORY "IS_DIRECTORY"

@@ -26,7 +26,7 @@ static int check_path(const char *path, struct sbx_error *err)
   if (path == NULL || path[0] == '\0')
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "path is empty");
   if (strlen(path) >= PATH_MAX)
-    return sbx_error_set(err, ENAMETOOLONG, SBX_E_INVALID_PATH, "path is longer than %d bytes", PATH_MAX - 1);
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "path is longer than %d bytes", PATH_MAX - 1);
   return 0;
 }
 
@@ -47,7 +47,7 @@ static int shared_relative(const struct sbx_sandbox *sb, const char *path, const
         *rel = ".";
       return 0;
     }
-  return sbx_error_set(err, EXDEV, SBX_E_INVALID_PATH, "%s is outside the shared directory %s", path,
+  return sbx_error_set(err, EXDEV, SBX_E_PATH_OUTSIDE_ROOT, "%s is outside the shared directory %s", path,
                        sb->shared_path);
 }
 
@@ -62,7 +62,7 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uin
     {
       int e = errno;
       if (e == EXDEV || e == ELOOP)
-        return sbx_error_errno(err, e, SBX_E_INVALID_PATH, "%s escapes its root (\"..\" or a symlink out of it)",
+        return sbx_error_errno(err, e, SBX_E_PATH_OUTSIDE_ROOT, "%s escapes its root (\"..\" or a symlink out of it)",
                                path);
       return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
     }
@@ -90,12 +90,12 @@ static int platform_open(struct sbx_sandbox *sb, const char *path, int flags, mo
 
   /* No "..": the area is decided by the first component, and must stay decided. */
   if (path[0] != '/' || has_dotdot(path))
-    return sbx_error_set(err, EINVAL, SBX_E_INVALID_PATH, "platform paths are absolute, without \"..\": %s", path);
+    return sbx_error_set(err, EINVAL, SBX_E_PATH_OUTSIDE_ROOT, "platform paths are absolute, without \"..\": %s", path);
   if (under(path, sb->shared_path))
     return open_beneath(sb->shared_fd, path[strlen(sb->shared_path)] ? path + strlen(sb->shared_path) + 1 : ".",
                         flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
   if (!under(path, SBX_PLATFORM_PRIVATE_PATH))
-    return sbx_error_set(err, EINVAL, SBX_E_INVALID_PATH,
+    return sbx_error_set(err, EINVAL, SBX_E_PATH_OUTSIDE_ROOT,
                          "platform file operations reach %s and %s only (%s is the host's, or private to each "
                          "command)",
                          SBX_PLATFORM_PRIVATE_PATH, sb->shared_path, path);

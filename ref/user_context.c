@@ -281,7 +281,7 @@ int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mo
   ssize_t n;
 
   if (strlen(path) >= sizeof msg.path)
-    return sbx_error_set(err, ENAMETOOLONG, SBX_E_INVALID_PATH, "path is too long");
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "path is too long");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socketpair");
   mine = pair[0];

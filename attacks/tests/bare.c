@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
@@ -160,7 +161,9 @@ static void serve_control_plane(int listener, const char *canary)
         _exit(0);
       n = read(c, req, sizeof req - 1);
       req[n > 0 ? n : 0] = '\0';
-      if (strstr(req, "/execute") != NULL)
+      if (strstr(req, "GET /api/ping") != NULL)
+        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}");
+      else if (strstr(req, "/execute") != NULL)
         snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"stdout\":\"%s\"}",
                  canary);
       else
@@ -181,7 +184,11 @@ bool bare_start_control_plane(struct bare *b)
     return false;
   b->server = fork();
   if (b->server == 0)
-    serve_control_plane(fd, b->canary);
+    {
+      /* Marked like a victim: probes only ever talk to marked processes they can see. */
+      prctl(PR_SET_NAME, b->marker, 0, 0, 0);
+      serve_control_plane(fd, b->canary);
+    }
   close(fd);
   return b->server > 0;
 }

@@ -21,7 +21,9 @@ marker=sbxm$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')
 AWS_SECRET_ACCESS_KEY=$canary "$cli" run --shared "$platform_dir" --context platform --env AWS_SECRET_ACCESS_KEY -- \
   "/app/splitbox-victim --marker $marker --private-dir /platform --ready-file /app/ready --argv-canary" &
 holder=$!
-trap 'kill $holder 2>/dev/null; wait $holder 2>/dev/null; rm -rf "$work"' EXIT
+# SIGTERM to the victim itself, so that it removes its traces (its key is in a
+# keyring, which no namespace ends); then its run ends by itself.
+trap 'pkill -TERM -x "$marker"; wait $holder 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -e "$platform_dir/ready" ] && break; sleep 0.05; done
 if [ ! -e "$platform_dir/ready" ]; then
   echo "not ok - the victim did not get ready in its platform run"
@@ -32,12 +34,21 @@ fi
 for name in $("$probe" --list | awk '{print $1}'); do
   out=$("$cli" run --shared "$user_dir" --context user --timeout-ms 60000 -- \
     "/app/splitbox-probe $name --marker $marker --shared /app" 2>&1)
-  if grep -q "\"status\":\"ran\"" <<<"$out" && ! grep -q "$canary" <<<"$out" \
-    && ! grep -qF '"marker_visible":"true"' <<<"$out" && ! grep -qF '"stopped":"true"' <<<"$out"; then
+  if grep -q "\"status\":\"ran\"" <<<"$out" && ! grep -q "SPLITBOX-CANARY-" <<<"$out" \
+    && ! grep -qF '"marker_visible":"true"' <<<"$out" && ! grep -qF '"stopped":"true"' <<<"$out" \
+    && ! grep -qE '"dangerous":"[^"]' <<<"$out" && ! grep -qE '"fds_stolen":"[1-9]' <<<"$out"; then
     passed=$((passed + 1)); echo "ok - $name finds nothing in a concurrent splitbox run"
   else
     failed=$((failed + 1)); echo "not ok - $name against splitbox run"; echo "    $out" | head -c 2000; echo
   fi
 done
+pkill -TERM -x "$marker"
+wait $holder
+# An invalidated (i), revoked (R) or dead (D) key awaits garbage collection, unreadable.
+if awk -v d="splitbox-$marker:" '$9 == d && $2 !~ /[iRD]/' /proc/keys | grep -q .; then
+  failed=$((failed + 1)); echo "not ok - the victim's key outlived the run"
+else
+  passed=$((passed + 1)); echo "ok - the victim's key is gone after the run"
+fi
 echo "$passed passed, $failed failed"
 test $failed -eq 0

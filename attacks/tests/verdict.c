@@ -1,5 +1,6 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "verdict.h"
@@ -39,6 +40,9 @@ struct verdict verdict_read(const char *json, const char *canary)
   v.marker_visible = strcmp(observed(doc, "marker_visible"), "true") == 0;
   v.stopped = strcmp(observed(doc, "stopped"), "true") == 0;
   snprintf(v.dangerous, sizeof v.dangerous, "%s", observed(doc, "dangerous"));
+  v.hidden_pids = atoi(observed(doc, "pids_hidden_from_proc"));
+  v.fds_stolen = atoi(observed(doc, "fds_stolen"));
+  v.found_dropped = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "found_dropped"));
   cJSON_Delete(doc);
   return v;
 }

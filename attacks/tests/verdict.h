@@ -14,6 +14,9 @@ struct verdict
   bool marker_visible; /* ps-scan */
   bool stopped;        /* signal */
   char dangerous[128]; /* capabilities */
+  int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
+  int fds_stolen;      /* pidfd-getfd */
+  int found_dropped;   /* tokens past the probe's list: never to be read as none */
   char reason[256];
 };
 

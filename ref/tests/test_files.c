@@ -86,10 +86,10 @@ static void shared_escapes_are_refused(struct world *w)
   const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
   struct sbx_error err = { 0 };
 
-  refused(w, SBX_SCOPE_SHARED, "../../etc/shadow", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "../platform/x", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "/etc/shadow", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "/platform/x", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "../../etc/shadow", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "../platform/x", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "/etc/shadow", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "/platform/x", SBX_E_PATH_OUTSIDE_ROOT);
   refused(w, SBX_SCOPE_SHARED, "missing.txt", SBX_E_FILE_NOT_FOUND);
   refused(w, SBX_SCOPE_SHARED, "", SBX_E_VALIDATION);
   /* Symlinks planted by user code: absolute, relative out, and through /proc. */
@@ -98,15 +98,15 @@ static void shared_escapes_are_refused(struct world *w)
            "magic && mkdir d && ln -s /etc d2 && mkfifo fifo",
            shared);
   free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
-  refused(w, SBX_SCOPE_SHARED, "abs", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "rel", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "magic", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_SHARED, "d2/passwd", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_SHARED, "abs", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "rel", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "magic", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_SHARED, "d2/passwd", SBX_E_PATH_OUTSIDE_ROOT);
   refused(w, SBX_SCOPE_SHARED, "d", SBX_E_IS_DIRECTORY);
   /* A FIFO must neither block the executor nor be written through. */
   refused(w, SBX_SCOPE_SHARED, "fifo", SBX_E_NOT_REGULAR);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "abs", "x", 1, &err) < 0
-              && strcmp(err.code, SBX_E_INVALID_PATH) == 0,
+              && strcmp(err.code, SBX_E_PATH_OUTSIDE_ROOT) == 0,
          "write through an absolute symlink: %s", err.code);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "fifo", "x", 1, &err) < 0, "write to a FIFO succeeded");
 }
@@ -152,13 +152,13 @@ static void platform_scope_stays_in_its_areas(struct world *w)
            shared, shared);
   free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
   snprintf(cmd, sizeof cmd, "%s/results/token", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
-  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_PATH_OUTSIDE_ROOT);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, cmd, "pwned", 5, &err) < 0, "write through a planted link");
   snprintf(cmd, sizeof cmd, "%s/self/environ", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
-  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_PLATFORM, "/platform/../etc/passwd", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_PLATFORM, "/etc/passwd", SBX_E_INVALID_PATH);
-  refused(w, SBX_SCOPE_PLATFORM, "/root/.bashrc", SBX_E_INVALID_PATH);
+  refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_PLATFORM, "/platform/../etc/passwd", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_PLATFORM, "/etc/passwd", SBX_E_PATH_OUTSIDE_ROOT);
+  refused(w, SBX_SCOPE_PLATFORM, "/root/.bashrc", SBX_E_PATH_OUTSIDE_ROOT);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, "/root/x", "x", 1, &err) < 0, "platform write to the host's /root");
   round_trip(w, SBX_SCOPE_PLATFORM, "/platform/token", "TOPSECRET", 9);
 

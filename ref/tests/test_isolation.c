@@ -225,9 +225,9 @@ static void check_platform_files(struct world *w)
       harness_report(w, "LEAK the shared file API follows a symlink to the platform-private file");
       free(data);
     }
-  else if (strcmp(err.code, SBX_E_INVALID_PATH) != 0)
+  else if (strcmp(err.code, SBX_E_PATH_OUTSIDE_ROOT) != 0)
     harness_report(w, "ERROR shared read of a symlink out of the shared dir: %s, want %s", err.code,
-                   SBX_E_INVALID_PATH);
+                   SBX_E_PATH_OUTSIDE_ROOT);
 }
 
 static void check_user_view(struct world *w)

@@ -109,7 +109,7 @@ Test(errors, prefix_and_codes)
   sbx_error_prefix(&err, "read file");
   cr_expect_str_eq(err.message, "read file: open /x: No such file or directory");
   cr_expect_eq(err.errno_, ENOENT);
-  cr_expect_str_eq(sbx_error_code_for_errno(EXDEV), SBX_E_INVALID_PATH);
+  cr_expect_str_eq(sbx_error_code_for_errno(EXDEV), SBX_E_PATH_OUTSIDE_ROOT);
   cr_expect_str_eq(sbx_error_code_for_errno(EACCES), SBX_E_PERMISSION);
   cr_expect_str_eq(sbx_error_code_for_errno(12345), SBX_E_INTERNAL);
 }
