@@ -16,12 +16,25 @@ static void status_line(struct probe *p, const char *status, const char *key)
 
 void probe_capabilities(struct probe *p)
 {
+  /* Any of these lets user code reach past its sandbox: read or write files it
+   * should not, leave its root, trace, sniff, or reconfigure the kernel. */
   static const struct
   {
     int cap;
     const char *name;
-  } watched[] = { { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" }, { CAP_SYS_PTRACE, "CAP_SYS_PTRACE" }, { CAP_NET_RAW, "CAP_NET_RAW" } };
-  static const capng_type_t sets[] = { CAPNG_EFFECTIVE, CAPNG_PERMITTED, CAPNG_BOUNDING_SET };
+  } watched[] = {
+    { CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },     { CAP_SYS_PTRACE, "CAP_SYS_PTRACE" },
+    { CAP_NET_RAW, "CAP_NET_RAW" },         { CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+    { CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE" }, { CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH" },
+    { CAP_SYS_CHROOT, "CAP_SYS_CHROOT" },   { CAP_SETUID, "CAP_SETUID" },
+    { CAP_SETGID, "CAP_SETGID" },           { CAP_SYS_MODULE, "CAP_SYS_MODULE" },
+    { CAP_SYS_RAWIO, "CAP_SYS_RAWIO" },     { CAP_MKNOD, "CAP_MKNOD" },
+  };
+  static const capng_type_t sets[] = { CAPNG_EFFECTIVE, CAPNG_PERMITTED, CAPNG_INHERITABLE, CAPNG_BOUNDING_SET,
+#ifdef CAPNG_AMBIENT
+                                       CAPNG_AMBIENT,
+#endif
+  };
   char dangerous[256] = "";
   size_t len = 0;
   char *status, *map;
@@ -40,6 +53,8 @@ void probe_capabilities(struct probe *p)
       status_line(p, status, "CapEff:");
       status_line(p, status, "CapPrm:");
       status_line(p, status, "CapBnd:");
+      status_line(p, status, "CapInh:");
+      status_line(p, status, "CapAmb:");
       status_line(p, status, "NoNewPrivs:");
       status_line(p, status, "Seccomp:");
       status_line(p, status, "Uid:");

@@ -87,6 +87,8 @@ int main(int argc, char **argv)
     }
   probe_find_targets(&p);
   def->run(&p);
+  if (!p.unsupported && report_all_unsupported(p.unsupported_why, sizeof p.unsupported_why))
+    p.unsupported = true;
   report_print(stdout, def->name, &p, p.unsupported ? "unsupported" : "ran", NULL);
   return 0;
 }

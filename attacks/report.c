@@ -123,6 +123,20 @@ static void json_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
+/* True when every attempt failed for want of kernel support: the probe could
+ * not test anything here, which must not read as "blocked". */
+bool report_all_unsupported(char *why, size_t len)
+{
+  if (n_attempts == 0)
+    return false;
+  for (size_t i = 0; i < n_attempts; i++)
+    if (attempts[i].ok || (attempts[i].errno_ != ENOSYS && attempts[i].errno_ != EAFNOSUPPORT
+                           && attempts[i].errno_ != EOPNOTSUPP && attempts[i].errno_ != EPROTONOSUPPORT))
+      return false;
+  snprintf(why, len, "%s: %s", attempts[0].technique, strerror(attempts[0].errno_));
+  return true;
+}
+
 void report_print(FILE *f, const char *name, const struct probe *p, const char *status, const char *error)
 {
   fputs("{\"probe\":", f);

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "probe.h"
 
 size_t report_found_count(void);
+bool report_all_unsupported(char *why, size_t len);
 void report_print(FILE *f, const char *name, const struct probe *p, const char *status, const char *error);
 
 /* For probes that work in children: the child's records, to be loaded by the parent. */

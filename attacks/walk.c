@@ -77,7 +77,9 @@ void probe_walk(struct probe *p, const char *technique, const char *root, int de
             continue;
           if (S_ISDIR(st.st_mode) && dir.depth > 0 && tail < MAX_DIRS)
             queue[tail++] = (struct pending){ strdup(child), dir.depth - 1 };
-          else if (S_ISREG(st.st_mode) && st.st_size <= MAX_FILE && files < max_files)
+          else if (S_ISREG(st.st_mode) && st.st_size > MAX_FILE)
+            probe_attempt(p, technique, child, false, EFBIG, "skipped: larger than 1 MiB");
+          else if (S_ISREG(st.st_mode) && files < max_files)
             {
               files++;
               scan_file(p, technique, dirfd(d), de->d_name, child);
