@@ -24,6 +24,10 @@ struct sbx_error
 #define SBX_E_NO_NAMESPACES "NAMESPACE_NOT_SUPPORTED"
 #define SBX_E_SANDBOX "SANDBOX_ERROR"
 #define SBX_E_INTERNAL "INTERNAL_ERROR"
+#define SBX_E_SANDBOX_NOT_FOUND "SANDBOX_NOT_FOUND"
+#define SBX_E_TOO_LARGE_PAYLOAD "PAYLOAD_TOO_LARGE"
+#define SBX_E_NOT_FOUND "NOT_FOUND"
+#define SBX_E_UNAUTHORIZED "UNAUTHORIZED"
 
 /* Sets code and message; errno_ is the given errno (0 for none). Returns -1. */
 int sbx_error_set(struct sbx_error *err, int errno_, const char *code, const char *fmt, ...)

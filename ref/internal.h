@@ -29,6 +29,11 @@ struct open_how;
 /* openat2, retried while the kernel answers EAGAIN. */
 int sbx_openat2(int dirfd, const char *path, struct open_how *how);
 
+/* ---- base64.c ---- */
+char *sbx_base64_encode(const void *data, size_t len);
+/* 0, or -1 on malformed input. */
+int sbx_base64_decode(const char *text, char **out, size_t *out_len);
+
 /* ---- fdpass.c ---- */
 int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 /* Receives up to max_fds fds (made O_CLOEXEC); the rest of fds[] is set to -1. */
@@ -182,6 +187,9 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking);
 void sbx_launch_signal(struct sbx_sandbox *sb, struct sbx_launch *l, int sig);
 /* Ends the launch: kills what is left and reaps; waits at most grace_ms for a clean exit. */
 void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_ms);
+
+/* sandbox.c: removes a tree by fd, never following links. */
+void sbx_remove_tree(const char *path);
 
 /* warnings.c */
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx);

@@ -64,7 +64,10 @@ static int setup_state(struct sbx_sandbox *sb, const struct sbx_options *opts, s
   bool give = geteuid() == 0 && sb->isolation != SBX_ISO_USERNS;
 
   if (opts->state_dir != NULL)
-    sb->state_dir = strdup(opts->state_dir);
+    {
+      sb->state_dir = strdup(opts->state_dir);
+      sb->own_state_dir = opts->remove_state_dir;
+    }
   else
     {
       const char *tmp = getenv("TMPDIR");
@@ -233,7 +236,7 @@ static void remove_below(int dir_fd, int depth)
   closedir(d);
 }
 
-static void remove_state_dir(const char *path)
+void sbx_remove_tree(const char *path)
 {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -256,7 +259,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
     if (*fds[i] >= 0)
       close(*fds[i]);
   if (sb->own_state_dir && sb->state_dir != NULL)
-    remove_state_dir(sb->state_dir);
+    sbx_remove_tree(sb->state_dir);
   if (sb->legacy_env != NULL)
     for (char **e = sb->legacy_env; *e != NULL; e++)
       free(*e);

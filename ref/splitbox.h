@@ -47,6 +47,7 @@ enum sbx_network
 struct sbx_options
 {
   const char *state_dir;         /* NULL: a fresh directory in $TMPDIR, removed with the sandbox */
+  bool remove_state_dir;         /* remove a given state_dir with the sandbox too */
   const char *shared_dir;        /* host dir to share; NULL: STATE/shared */
   const char *shared_path;       /* where the shared dir appears in both contexts; default /app */
   const char *init_path;         /* the splitbox-init binary; required */

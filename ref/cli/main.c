@@ -12,6 +12,7 @@ static const char usage[] =
   "\n"
   "Commands:\n"
   "  run       run one command in the user or platform context of a fresh sandbox\n"
+  "  daemon    serve sandboxes over an HTTP+JSON API on a unix socket\n"
   "  help      show this text, or `splitbox run --help` for a command's options\n"
   "  version   print the version\n";
 
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
     }
   if (strcmp(argv[1], "run") == 0)
     return sbx_cli_run(argc - 1, argv + 1);
+  if (strcmp(argv[1], "daemon") == 0)
+    return sbx_cli_daemon(argc - 1, argv + 1);
   fprintf(stderr, "splitbox: unknown command \"%s\"\n\n%s", argv[1], usage);
   return 2;
 }

@@ -1,0 +1,139 @@
+/* splitbox daemon: the executor behind an HTTP+JSON API. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "daemon/http_server.h"
+#include "daemon/registry.h"
+#include "internal.h"
+
+static const char daemon_usage[] =
+  "Usage: splitbox daemon --socket PATH [--state-dir DIR] [--listen 127.0.0.1:PORT --token-file FILE]\n"
+  "                       [--user-network isolated|host] [--require-isolation]\n"
+  "\n"
+  "Serve the sandbox API (shaped like the Cloudflare Sandbox container API) on a unix\n"
+  "socket of mode 0600, and optionally on a loopback TCP port that requires\n"
+  "`Authorization: Bearer <token>`. Sandboxes live under --state-dir (default\n"
+  "/var/lib/splitbox, or $XDG_RUNTIME_DIR/splitbox when not root); what a crashed\n"
+  "daemon left there is removed at start. SIGTERM or SIGINT kill every process the\n"
+  "daemon started, remove its state and the socket, and exit 0.\n"
+  "\n"
+  "Exit status: 0 after a clean shutdown, 1 when the daemon could not start, 2 on bad usage.\n";
+
+static char *read_token(const char *path)
+{
+  char buf[512];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return NULL;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return strdup(buf);
+}
+
+int sbx_cli_daemon(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "socket", required_argument, NULL, 's' },       { "state-dir", required_argument, NULL, 'd' },
+    { "listen", required_argument, NULL, 'l' },       { "token-file", required_argument, NULL, 't' },
+    { "user-network", required_argument, NULL, 'n' }, { "require-isolation", no_argument, NULL, 'r' },
+    { "help", no_argument, NULL, 'h' },               { NULL, 0, NULL, 0 },
+  };
+  struct sbx_registry_options ropts = { .init_path = sbx_cli_init_path() };
+  const char *socket_path = NULL, *listen_addr = NULL, *token_file = NULL;
+  char default_state[4096], *token = NULL;
+  struct sbx_error err = { 0 };
+  struct sbx_registry *registry;
+  struct sbx_http_server *server;
+  sigset_t mask;
+  int c, sig;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 's': socket_path = optarg; break;
+      case 'd': ropts.state_dir = optarg; break;
+      case 'l': listen_addr = optarg; break;
+      case 't': token_file = optarg; break;
+      case 'r': ropts.require_isolation = true; break;
+      case 'n':
+        if (sbx_network_parse(optarg, &ropts.user_network) < 0)
+          {
+            fprintf(stderr, "splitbox daemon: --user-network must be isolated or host\n");
+            return 2;
+          }
+        break;
+      case 'h': fputs(daemon_usage, stdout); return 0;
+      default: fputs(daemon_usage, stderr); return 2;
+      }
+  if (socket_path == NULL)
+    {
+      fprintf(stderr, "splitbox daemon: --socket is required\n\n%s", daemon_usage);
+      return 2;
+    }
+  if ((listen_addr == NULL) != (token_file == NULL))
+    {
+      fprintf(stderr, "splitbox daemon: --listen and --token-file go together\n");
+      return 2;
+    }
+  if (token_file != NULL && (token = read_token(token_file)) == NULL)
+    {
+      fprintf(stderr, "splitbox daemon: cannot read a token from %s: %s\n", token_file, strerror(errno ? errno : EINVAL));
+      return 2;
+    }
+  if (ropts.state_dir == NULL)
+    {
+      const char *rt = getenv("XDG_RUNTIME_DIR");
+      snprintf(default_state, sizeof default_state, "%s",
+               geteuid() == 0 ? "/var/lib/splitbox" : rt != NULL ? rt : "/tmp");
+      if (geteuid() != 0)
+        strncat(default_state, "/splitbox", sizeof default_state - strlen(default_state) - 1);
+      ropts.state_dir = default_state;
+    }
+  /* A crashed daemon's sandboxes: their namespaces died with it; their files go now. */
+  {
+    char leftovers[4200];
+    snprintf(leftovers, sizeof leftovers, "%s/sandboxes", ropts.state_dir);
+    sbx_remove_tree(leftovers);
+  }
+  /* Signals are taken by sigwait below; the server's threads inherit the mask. */
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &mask, NULL);
+  registry = sbx_registry_new(&ropts, &err);
+  server = registry != NULL ? sbx_http_server_start(registry, socket_path, listen_addr, token, &err) : NULL;
+  if (token != NULL)
+    explicit_bzero(token, strlen(token));
+  free(token);
+  if (server == NULL)
+    {
+      fprintf(stderr, "splitbox daemon: %s: %s\n", err.code, err.message);
+      sbx_registry_free(registry);
+      return 1;
+    }
+  fprintf(stderr, "splitbox daemon: serving on %s%s%s\n", socket_path, listen_addr ? " and " : "",
+          listen_addr ? listen_addr : "");
+  do
+    if (sigwait(&mask, &sig) != 0)
+      sig = SIGTERM;
+  while (sig == SIGPIPE);
+  fprintf(stderr, "splitbox daemon: %s, shutting down\n", strsignal(sig));
+  sbx_http_server_stop(server);
+  sbx_registry_free(registry);
+  return 0;
+}

@@ -1,0 +1,26 @@
+/* The daemon's sandboxes, keyed by id (the design's userId). */
+#pragma once
+
+#include "splitbox.h"
+
+struct sbx_registry;
+
+struct sbx_registry_options
+{
+  const char *state_dir;  /* each sandbox gets STATE/sandboxes/ID */
+  const char *init_path;
+  enum sbx_network user_network;
+  bool require_isolation;
+};
+
+struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, struct sbx_error *err);
+void sbx_registry_free(struct sbx_registry *r);
+bool sbx_sandbox_id_valid(const char *id);
+/* Creates the sandbox if it does not exist; *created says which. opts may be NULL. */
+struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, const struct sbx_options *opts,
+                                        bool *created, struct sbx_error *err);
+/* Both return a referenced sandbox: give it back with sbx_registry_put. */
+struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id);
+void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb);
+int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err);
+const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r);
