@@ -35,10 +35,19 @@ static void user_init_child(const struct user_child_args *a)
   char *const argv[] = { (char *)"splitbox-init", NULL };
   char *const envp[] = { NULL };
   int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd, a->sb->lifeline[0] };
+  int shared_fd = -1;
 
   if (sbx_close_fds_except(keep, 5) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "close inherited fds");
+      goto fail;
+    }
+  /* Opened now, in our new mount namespace, while we still own what the
+   * executor owns: the path may cross directories the user may not enter. */
+  shared_fd = open(a->sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (shared_fd < 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
       goto fail;
     }
   /* Become the mapped, unprivileged id first: files created on the new tmpfs
@@ -61,8 +70,7 @@ static void user_init_child(const struct user_child_args *a)
   if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
     goto fail;
   {
-    /* By path: a bind source must be a mount of our own, new namespace. */
-    struct sbx_user_root_spec spec = { .shared_source = a->sb->shared_host_dir, .shared_path = a->sb->shared_path };
+    struct sbx_user_root_spec spec = { .shared_fd = shared_fd, .shared_path = a->sb->shared_path };
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }

@@ -92,15 +92,10 @@ static int build_dev(struct sbx_error *err)
 int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error *err)
 {
   char path[PATH_MAX], shared[64];
-  _cleanup_close_ int shared_fd = -1;
 
   if (sbx_make_slave(err) < 0)
     return -1;
-  /* Opened now, in our new namespace, before the scratch tmpfs may hide its path. */
-  shared_fd = open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (shared_fd < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open shared dir %s", spec->shared_source);
-  snprintf(shared, sizeof shared, "/proc/self/fd/%d", shared_fd);
+  snprintf(shared, sizeof shared, "/proc/self/fd/%d", spec->shared_fd);
   /* A private tmpfs on /tmp as scratch space, and the new root inside it. */
   if (sbx_mount_tmpfs("/tmp", "mode=0755", err) < 0 || sbx_mkdir_p(NEWROOT, 0755, err) < 0
       || sbx_mount_tmpfs(NEWROOT, "mode=0755,size=1m", err) < 0)

@@ -4,7 +4,7 @@
 
 struct sbx_user_root_spec
 {
-  const char *shared_source; /* the host path of the shared dir */
+  int shared_fd;             /* the shared dir, opened in the new mount namespace */
   const char *shared_path;   /* where it appears, e.g. /app */
 };
 

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# splitbox daemon end to end, over its unix socket with curl: the routes, the
+# compatibility routes, bad input, isolation through the API, concurrency, the
+# TCP port's token, and a clean SIGTERM shutdown.
+set -u
+cli=${SPLITBOX_CLI:?set by meson}
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "command: $*"; fi; }
+
+work=$(mktemp -d)
+sock=$work/api.sock state=$work/state
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "$token" > "$work/token"
+port=$((20000 + RANDOM % 20000))
+"$cli" daemon --socket "$sock" --state-dir "$state" --listen "127.0.0.1:$port" --token-file "$work/token" \
+  2>"$work/daemon.log" &
+daemon=$!
+cleanup() { kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+
+# req METHOD PATH [BODY]: prints "STATUS BODY"
+req() {
+  local out
+  out=$(curl -s --max-time 60 --unix-socket "$sock" -X "$1" -w '\n%{http_code}' ${3:+--data-binary "$3"} "http://splitbox$2")
+  printf '%s %s\n' "${out##*$'\n'}" "${out%$'\n'*}"
+}
+has() { grep -qF -- "$2" <<<"$1"; }
+
+r=$(req GET /api/ping); check "GET /api/ping" has "$r" '200 {"success":true'
+check "the socket is mode 0600" test "$(stat -c %a "$sock")" = 600
+r=$(req GET /api/capabilities); check "GET /api/capabilities names the mode" has "$r" '"isolation":"namespaces"'
+r=$(req PUT /api/sandboxes/a '{}'); check "PUT creates a sandbox" has "$r" '201 {"success":true,"id":"a","created":true'
+r=$(req PUT /api/sandboxes/a '{}'); check "PUT again finds it" has "$r" '"created":false'
+req PUT /api/sandboxes/b '{}' >/dev/null
+
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"id -u; echo $FOO; exit 3","env":{"FOO":"bar"},"cwd":"/tmp"}')
+check "user execute: output, env, exit code" has "$r" '200 {"success":false,"exitCode":3,"stdout":"1000\nbar\n"'
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"echo secret > /platform/s; cat /platform/s"}')
+check "platform execute" has "$r" '"stdout":"secret\n"'
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"sleep 5","timeoutMs":200}')
+check "a timeout is COMMAND_TIMEOUT (408)" has "$r" '408 {'
+check "a timeout's body names COMMAND_TIMEOUT" has "$r" '"code":"COMMAND_TIMEOUT"'
+
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300","env":{"SECRET":"hidden-'$token'"}}')
+check "platform process/start" has "$r" '"processId":"proc-'
+pid_id=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+r=$(req GET /api/sandboxes/a/platform/process/list); check "process/list" has "$r" "\"id\":\"$pid_id\""
+r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "process/{id}" has "$r" '"status":"running"'
+r=$(req GET "/api/sandboxes/a/platform/process/$pid_id/logs"); check "process/{id}/logs" has "$r" '"stdout":""'
+r=$(req GET /api/sandboxes/a/user/process/list); check "the platform process is not in the user list" test -z "$(grep -o "$pid_id" <<<"$r")"
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"ps -eo args; cat /proc/*/environ 2>/dev/null | tr \"\\0\" \"\\n\""}')
+check "user code cannot see the platform process or its env" test -z "$(grep -e 'sleep 300' -e "hidden-$token" <<<"$r")"
+r=$(req DELETE "/api/sandboxes/a/platform/process/$pid_id" '{"signal":"SIGKILL"}'); check "process DELETE" has "$r" '200 {"success":true'
+r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "a killed process says so" has "$r" '"status":"killed"'
+
+r=$(req POST /api/sandboxes/a/shared/write '{"path":"/app/hello.txt","content":"hi"}'); check "shared write" has "$r" '"size":2'
+r=$(req POST /api/sandboxes/a/shared/read '{"path":"hello.txt"}'); check "shared read" has "$r" '"content":"hi"'
+r=$(req POST /api/sandboxes/a/shared/exists '{"path":"hello.txt"}'); check "shared exists" has "$r" '"exists":true'
+r=$(req POST /api/sandboxes/a/shared/list-files '{"path":"."}'); check "shared list-files" has "$r" '{"name":"hello.txt","type":"file","size":2}'
+r=$(req POST /api/sandboxes/a/shared/write '{"path":"bin","content":"AAEC/w==","encoding":"base64"}')
+r=$(req POST /api/sandboxes/a/shared/read '{"path":"bin"}'); check "binary round-trips as base64" has "$r" '"content":"AAEC/w==","encoding":"base64"'
+r=$(req POST /api/sandboxes/a/user/write '{"path":"/tmp/u","content":"mine"}'); check "user write" has "$r" '200 '
+r=$(req POST /api/sandboxes/a/user/read '{"path":"/platform/s"}'); check "user read of /platform is FILE_NOT_FOUND" has "$r" '"code":"FILE_NOT_FOUND"'
+r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/s"}'); check "platform read" has "$r" '"content":"secret\n"'
+
+r=$(req POST /api/execute '{"command":"hostname"}'); check "compatibility /api/execute runs in the user context" has "$r" '"context":"user"'
+r=$(req POST /api/write '{"path":"/tmp/c","content":"compat"}'); check "compatibility /api/write" has "$r" '200 '
+r=$(req POST /api/read '{"path":"/tmp/c"}'); check "compatibility /api/read" has "$r" '"content":"compat"'
+r=$(req POST /api/process/start '{"command":"sleep 100"}'); check "compatibility /api/process/start" has "$r" '"processId"'
+r=$(req GET /api/process/list); check "compatibility /api/process/list" has "$r" '"context":"user"'
+
+# Cross-sandbox: b's user sees nothing of a.
+req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'"${token:0:4}"'"}' >/dev/null
+r=$(req POST /api/sandboxes/b/user/execute '{"command":"ps -eo args; ls /app; cat /tmp/u 2>&1"}')
+check "sandbox b sees none of a's processes or files" test -z "$(grep -e "sleep 123" -e hello.txt -e mine <<<"$r")"
+
+# The control socket is in no user view.
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"cat /proc/net/unix; find / -xdev -type s 2>/dev/null; ls '"$work"' 2>&1"}')
+check "user code finds no splitbox socket" test -z "$(grep -e api.sock -e "$work" <<<"${r#* }" | grep -v 'No such file')"
+
+# Bad input: status and code, and the daemon still answers.
+bad=0
+while IFS='|' read -r method path body want_status want_code; do
+  [ -z "$method" ] && continue
+  r=$(req "$method" "$path" "$body")
+  if has "$r" "$want_status " && has "$r" "\"code\":\"$want_code\""; then
+    passed=$((passed + 1)); echo "ok - bad input: $method $path $body -> $want_status $want_code"
+  else
+    failed=$((failed + 1)); bad=1; echo "not ok - bad input: $method $path $body"; echo "    got: $r"
+  fi
+done <<'CASES'
+POST|/api/sandboxes/a/user/execute|{bad json|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|[1,2]|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|"str"|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":42}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":""}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","timeoutMs":-1}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","timeoutMs":1e30}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","timeoutMs":1.5}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","timeoutMs":"10"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","env":{"1BAD":"x"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","env":{"A-B":"x"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","env":{"A":1}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","env":[]}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"PATH":"/app"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"echo a\u0000b"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","cwd":"relative"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","cwd":"/nonexistent"}|404|FILE_NOT_FOUND
+POST|/api/sandboxes/a/nobody/execute|{"command":"true"}|404|NOT_FOUND
+POST|/api/sandboxes/bad%20id/user/execute|{"command":"true"}|400|VALIDATION_FAILED
+PUT|/api/sandboxes/has.dot|{}|400|VALIDATION_FAILED
+POST|/api/sandboxes/missing/user/execute|{"command":"true"}|404|SANDBOX_NOT_FOUND
+DELETE|/api/sandboxes/missing||404|SANDBOX_NOT_FOUND
+GET|/api/sandboxes/a/user/process/proc-999||404|PROCESS_NOT_FOUND
+DELETE|/api/sandboxes/a/user/process/proc-999|{}|404|PROCESS_NOT_FOUND
+DELETE|/api/sandboxes/a/user/process/proc-999|{"signal":"SIGNOPE"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/shared/read|{"path":"../../etc/shadow"}|400|PATH_OUTSIDE_ROOT
+POST|/api/sandboxes/a/shared/read|{"path":"/etc/shadow"}|400|PATH_OUTSIDE_ROOT
+POST|/api/sandboxes/a/shared/read|{"path":"nope"}|404|FILE_NOT_FOUND
+POST|/api/sandboxes/a/shared/write|{"path":"x","content":"@@@","encoding":"base64"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/shared/write|{"path":"x","content":"y","encoding":"rot13"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/read|{"path":"/etc/passwd"}|400|PATH_OUTSIDE_ROOT
+POST|/api/sandboxes/a/user/read|{"path":"/etc/shadow"}|403|PERMISSION_DENIED
+GET|/api/nothing-here||404|NOT_FOUND
+PUT|/api/sandboxes/a/user/execute|{}|405|METHOD_NOT_ALLOWED
+PUT|/api/sandboxes/c|{"userNetwork":"wifi"}|400|VALIDATION_FAILED
+PUT|/api/sandboxes/c|{"envVars":{"K":"v"}}|400|VALIDATION_FAILED
+CASES
+big=$(head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' a)
+r=$(curl -s --unix-socket "$sock" -X POST -w '\n%{http_code}' --data-binary @- http://splitbox/api/sandboxes/a/user/execute <<<"$big")
+check "a 9 MiB body is PAYLOAD_TOO_LARGE (413)" test "${r##*$'\n'}" = 413
+r=$(req GET /api/ping); check "after all that the daemon still answers" has "$r" '200 '
+
+# TCP: loopback only, and only with the token.
+r=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/ping"); check "TCP without a token is 401" test "$r" = 401
+r=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" "http://127.0.0.1:$port/api/ping")
+check "TCP with a wrong token is 401" test "$r" = 401
+r=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/ping")
+check "TCP with the token is 200" test "$r" = 200
+
+# 64 concurrent execs across 4 sandboxes.
+for s in c1 c2 c3 c4; do req PUT /api/sandboxes/$s '{}' >/dev/null; done
+seq 64 | xargs -P 16 -I{} sh -c 'n={}; s=c$(( n % 4 + 1 )); curl -s --max-time 60 --unix-socket "$0" -X POST \
+  --data-binary "{\"command\":\"echo run-$n\"}" "http://splitbox/api/sandboxes/$s/user/execute"; echo' "$sock" >"$work/concurrent"
+good=0
+for n in $(seq 64); do grep -qF "\"stdout\":\"run-$n\\n\"" "$work/concurrent" && good=$((good + 1)); done
+check "64 concurrent execs across 4 sandboxes all succeed with their own output ($good/64)" test $good -eq 64
+
+r=$(req DELETE /api/sandboxes/b); check "DELETE a sandbox" has "$r" '200 '
+r=$(req POST /api/sandboxes/b/user/execute '{"command":"true"}'); check "a deleted sandbox is gone" has "$r" 'SANDBOX_NOT_FOUND'
+
+# SIGTERM: every process the daemon started goes, and its state.
+kill -TERM $daemon
+wait $daemon; rc=$?
+check "SIGTERM exits 0" test $rc -eq 0
+check "no process of the daemon's sandboxes is left on the host" \
+  test -z "$(pgrep -f 'sleep 300|sleep 100|sleep 123|splitbox-init')"
+check "the socket is removed" test ! -e "$sock"
+check "no sandbox state is left" test -z "$(ls -A "$state/sandboxes" 2>/dev/null)"
+echo "$passed passed, $failed failed"
+test $failed -eq 0
