@@ -27,6 +27,7 @@ struct call
   const char *id, *ctx_name, *pid_id;
   enum sbx_scope scope;
   enum sbx_context ctx;
+  struct sbx_sandbox *sb; /* held by the router for handlers that name a sandbox */
   cJSON *body;
   struct sbx_api_response *out;
 };
@@ -281,13 +282,11 @@ static int h_execute(struct call *c)
   struct sbx_error err = { 0 };
   _cleanup_strv_ char **env = NULL;
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   int r;
 
-  if (exec_request(c, &req, &env) < 0 || (sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
+  if (exec_request(c, &req, &env) < 0)
     return -1;
-  r = sbx_exec(sb, &req, &res, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_exec(c->sb, &req, &res, &err);
   if (r < 0 && res.command == NULL)
     return fail(c, &err);
   doc = sbx_exec_result_to_json(&res);
@@ -330,13 +329,11 @@ static int h_process_start(struct call *c)
   struct sbx_error err = { 0 };
   _cleanup_strv_ char **env = NULL;
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   int r;
 
-  if (exec_request(c, &req, &env) < 0 || (sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
+  if (exec_request(c, &req, &env) < 0)
     return -1;
-  r = sbx_process_start(sb, &req, &info, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_process_start(c->sb, &req, &info, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -354,15 +351,11 @@ static int h_process_list(struct call *c)
   struct sbx_process_info *list = NULL;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb = sandbox(c, strcmp(c->id, "default") == 0);
   cJSON *arr;
   size_t n = 0;
   int r;
 
-  if (sb == NULL)
-    return -1;
-  r = sbx_process_list(sb, c->ctx, &list, &n, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_process_list(c->sb, c->ctx, &list, &n, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -380,13 +373,9 @@ static int h_process_get(struct call *c)
   struct sbx_process_info info;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb = sandbox(c, false);
   int r;
 
-  if (sb == NULL)
-    return -1;
-  r = sbx_process_get(sb, c->ctx, c->pid_id, &info, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_process_get(c->sb, c->ctx, c->pid_id, &info, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -404,13 +393,9 @@ static int h_process_logs(struct call *c)
   size_t out_len = 0, err_len = 0;
   _cleanup_json_ cJSON *doc = NULL;
   struct sbx_exec_result as_text = { 0 };
-  struct sbx_sandbox *sb = sandbox(c, false);
   int r;
 
-  if (sb == NULL)
-    return -1;
-  r = sbx_process_logs(sb, c->ctx, c->pid_id, &out, &out_len, &errout, &err_len, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_process_logs(c->sb, c->ctx, c->pid_id, &out, &out_len, &errout, &err_len, &err);
   if (r < 0)
     return fail(c, &err);
   /* Reuse the exec result's UTF-8 handling for the logs. */
@@ -441,7 +426,6 @@ static int h_process_kill(struct call *c)
   _cleanup_json_ cJSON *doc = NULL;
   const cJSON *sig = c->body != NULL ? cJSON_GetObjectItemCaseSensitive(c->body, "signal") : NULL;
   int signo = SIGTERM;
-  struct sbx_sandbox *sb;
   int r;
 
   if (sig != NULL && cJSON_IsString(sig))
@@ -462,10 +446,7 @@ static int h_process_kill(struct call *c)
     return invalid(c, "\"signal\" must be a signal name or a number from 1 to 64");
   else if (sig != NULL)
     signo = (int)sig->valuedouble;
-  if ((sb = sandbox(c, false)) == NULL)
-    return -1;
-  r = sbx_process_kill(sb, c->ctx, c->pid_id, signo, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_process_kill(c->sb, c->ctx, c->pid_id, signo, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -496,7 +477,6 @@ static int h_write(struct call *c)
   bool base64;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   int r;
 
   if (field_string(c, "path", true, &path) < 0 || field_string(c, "content", true, &content) < 0
@@ -505,10 +485,7 @@ static int h_write(struct call *c)
   len = strlen(content);
   if (base64 && sbx_base64_decode(content, &decoded, &len) < 0)
     return invalid(c, "\"content\" is not valid base64");
-  if ((sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
-    return -1;
-  r = sbx_file_write(sb, c->scope, path, base64 ? decoded : content, len, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_file_write(c->sb, c->scope, path, base64 ? decoded : content, len, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -543,15 +520,11 @@ static int h_read(struct call *c)
   bool base64;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   int r;
 
   if (field_string(c, "path", true, &path) < 0 || encoding_of(c, &base64) < 0)
     return -1;
-  if ((sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
-    return -1;
-  r = sbx_file_read(sb, c->scope, path, &data, &len, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_file_read(c->sb, c->scope, path, &data, &len, &err);
   if (r < 0)
     return fail(c, &err);
   /* Text that is not UTF-8 cannot travel as a JSON string: it goes as base64. */
@@ -574,13 +547,11 @@ static int h_exists(struct call *c)
   bool exists = false;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   int r;
 
-  if (field_string(c, "path", true, &path) < 0 || (sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
+  if (field_string(c, "path", true, &path) < 0)
     return -1;
-  r = sbx_file_exists(sb, c->scope, path, &exists, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_file_exists(c->sb, c->scope, path, &exists, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -598,14 +569,12 @@ static int h_list(struct call *c)
   size_t n = 0;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  struct sbx_sandbox *sb;
   cJSON *files;
   int r;
 
-  if (field_string(c, "path", false, &path) < 0 || (sb = sandbox(c, strcmp(c->id, "default") == 0)) == NULL)
+  if (field_string(c, "path", false, &path) < 0)
     return -1;
-  r = sbx_file_list(sb, c->scope, path != NULL ? path : ".", &list, &n, &err);
-  sbx_registry_put(c->r, sb);
+  r = sbx_file_list(c->sb, c->scope, path != NULL ? path : ".", &list, &n, &err);
   if (r < 0)
     return fail(c, &err);
   doc = cJSON_CreateObject();
@@ -636,31 +605,32 @@ static const struct route
 {
   const char *method, *pattern;
   int (*handler)(struct call *c);
+  bool sandbox; /* the router holds c->sb for the handler; "default" is made on first use */
 } routes[] = {
-  { "GET", "/api/ping", h_ping },
-  { "GET", "/api/capabilities", h_capabilities },
-  { "PUT", "/api/sandboxes/:id", h_put_sandbox },
-  { "DELETE", "/api/sandboxes/:id", h_delete_sandbox },
-  { "POST", "/api/sandboxes/:id/:ctx/execute", h_execute },
-  { "POST", "/api/sandboxes/:id/:ctx/process/start", h_process_start },
-  { "GET", "/api/sandboxes/:id/:ctx/process/list", h_process_list },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", h_process_logs },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid", h_process_get },
-  { "DELETE", "/api/sandboxes/:id/:ctx/process/:pid", h_process_kill },
-  { "POST", "/api/sandboxes/:id/:scope/write", h_write },
-  { "POST", "/api/sandboxes/:id/:scope/read", h_read },
-  { "POST", "/api/sandboxes/:id/shared/exists", h_exists },
-  { "POST", "/api/sandboxes/:id/shared/list-files", h_list },
-  { "POST", "/api/execute", h_execute },
-  { "POST", "/api/process/start", h_process_start },
-  { "GET", "/api/process/list", h_process_list },
-  { "GET", "/api/process/:pid/logs", h_process_logs },
-  { "GET", "/api/process/:pid", h_process_get },
-  { "DELETE", "/api/process/:pid", h_process_kill },
-  { "POST", "/api/write", h_write },
-  { "POST", "/api/read", h_read },
-  { "POST", "/api/exists", h_exists },
-  { "POST", "/api/list-files", h_list },
+  { "GET", "/api/ping", h_ping, false },
+  { "GET", "/api/capabilities", h_capabilities, false },
+  { "PUT", "/api/sandboxes/:id", h_put_sandbox, false },
+  { "DELETE", "/api/sandboxes/:id", h_delete_sandbox, false },
+  { "POST", "/api/sandboxes/:id/:ctx/execute", h_execute, true },
+  { "POST", "/api/sandboxes/:id/:ctx/process/start", h_process_start, true },
+  { "GET", "/api/sandboxes/:id/:ctx/process/list", h_process_list, true },
+  { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", h_process_logs, true },
+  { "GET", "/api/sandboxes/:id/:ctx/process/:pid", h_process_get, true },
+  { "DELETE", "/api/sandboxes/:id/:ctx/process/:pid", h_process_kill, true },
+  { "POST", "/api/sandboxes/:id/:scope/write", h_write, true },
+  { "POST", "/api/sandboxes/:id/:scope/read", h_read, true },
+  { "POST", "/api/sandboxes/:id/shared/exists", h_exists, true },
+  { "POST", "/api/sandboxes/:id/shared/list-files", h_list, true },
+  { "POST", "/api/execute", h_execute, true },
+  { "POST", "/api/process/start", h_process_start, true },
+  { "GET", "/api/process/list", h_process_list, true },
+  { "GET", "/api/process/:pid/logs", h_process_logs, true },
+  { "GET", "/api/process/:pid", h_process_get, true },
+  { "DELETE", "/api/process/:pid", h_process_kill, true },
+  { "POST", "/api/write", h_write, true },
+  { "POST", "/api/read", h_read, true },
+  { "POST", "/api/exists", h_exists, true },
+  { "POST", "/api/list-files", h_list, true },
 };
 
 static int split(char *path, const char **seg)
@@ -773,7 +743,11 @@ void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path
       else
         doc = cJSON_CreateObject();
       c.body = doc;
+      if (routes[i].sandbox && (c.sb = sandbox(&c, strcmp(c.id, "default") == 0)) == NULL)
+        return;
       routes[i].handler(&c);
+      if (c.sb != NULL)
+        sbx_registry_put(r, c.sb);
       return;
     }
   if (path_known)
