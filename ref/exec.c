@@ -22,7 +22,7 @@ struct stream
   bool truncated;
 };
 
-static int stream_read(struct stream *s)
+static int stream_read(struct stream *s, const struct sbx_exec_request *req, int which)
 {
   char scratch[65536];
   ssize_t n = read(s->fd, scratch, sizeof scratch);
@@ -35,6 +35,8 @@ static int stream_read(struct stream *s)
       s->fd = -1;
       return 0;
     }
+  if (req->on_output != NULL)
+    req->on_output(req->on_output_arg, which, scratch, (size_t)n);
   /* Past the cap, keep reading (so the writer never blocks) but keep nothing. */
   size_t keep = s->len < s->cap ? s->cap - s->len : 0;
   if ((size_t)n > keep)
@@ -99,9 +101,9 @@ static int pipes(int out[2], int errp[2], int *devnull, struct sbx_error *err)
 
 /* Polls output and status until the command has exited and its output is
  * drained, or the deadline passes. Returns true on a timeout. */
-static bool capture(struct sbx_sandbox *sb, struct sbx_launch *l, struct stream *s, long long timeout_ms)
+static bool capture(struct sbx_sandbox *sb, struct sbx_launch *l, struct stream *s, const struct sbx_exec_request *req)
 {
-  double deadline = timeout_ms > 0 ? sbx_now_ms() + (double)timeout_ms : -1;
+  double deadline = req->timeout_ms > 0 ? sbx_now_ms() + (double)req->timeout_ms : -1;
   double drain_until = -1;
   bool timed_out = false;
 
@@ -133,7 +135,7 @@ static bool capture(struct sbx_sandbox *sb, struct sbx_launch *l, struct stream 
         break;
       for (int i = 0; i < 2; i++)
         if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-          stream_read(&s[i]);
+          stream_read(&s[i], req, i + 1);
       if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
         sbx_launch_poll_status(l, true);
     }
@@ -178,7 +180,7 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
   s[0].fd = out[0];
   s[1].fd = errp[0];
   s[0].cap = s[1].cap = sb->output_cap;
-  res->timed_out = capture(sb, &l, s, req->timeout_ms);
+  res->timed_out = capture(sb, &l, s, req);
   for (int i = 0; i < 2; i++)
     if (s[i].fd >= 0)
       close(s[i].fd);

@@ -191,6 +191,9 @@ void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_m
 /* sandbox.c: removes a tree by fd, never following links. */
 void sbx_remove_tree(const char *path);
 
+/* result_json.c: valid UTF-8 without NUL, invalid bytes as U+FFFD (malloc'd). */
+char *sbx_utf8_sanitize(const char *s, size_t len);
+
 /* warnings.c */
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx);
 

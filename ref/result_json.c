@@ -7,7 +7,7 @@
 
 /* Output may hold any bytes; JSON strings need valid UTF-8 without NUL. Bytes
  * that are not are replaced with U+FFFD, so binary output needs base64 (a later issue). */
-static char *utf8_sanitize(const char *s, size_t len)
+char *sbx_utf8_sanitize(const char *s, size_t len)
 {
   char *out = malloc(len * 3 + 1), *o = out;
   size_t i = 0;
@@ -42,7 +42,7 @@ static char *utf8_sanitize(const char *s, size_t len)
 
 static bool add_text(cJSON *obj, const char *name, const char *s, size_t len)
 {
-  char *clean = utf8_sanitize(s != NULL ? s : "", s != NULL ? len : 0);
+  char *clean = sbx_utf8_sanitize(s != NULL ? s : "", s != NULL ? len : 0);
   cJSON *item;
 
   if (clean == NULL)

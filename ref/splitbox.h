@@ -72,6 +72,10 @@ struct sbx_exec_request
   const char *const *env; /* NAME=VALUE, NULL-terminated */
   const char *cwd;        /* a path in the context's view; NULL for the default */
   long long timeout_ms;   /* 0: none; negative is a validation error */
+  /* Optional: called with each chunk of output as it arrives (stream 1 or 2),
+   * in the calling thread. The result still holds the captured output. */
+  void (*on_output)(void *arg, int stream, const char *data, size_t len);
+  void *on_output_arg;
 };
 
 struct sbx_exec_result

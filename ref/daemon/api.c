@@ -1,5 +1,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -299,6 +302,132 @@ static int h_execute(struct call *c)
   respond(c->out, r < 0 ? status_for(err.code) : 200, doc);
   sbx_exec_result_clear(&res);
   return 0;
+}
+
+/* ---- execute/stream: server-sent events from a thread of its own ---- */
+
+struct stream_job
+{
+  struct sbx_registry *r;
+  struct sbx_sandbox *sb; /* a reference of the job's own */
+  struct sbx_exec_request req;
+  char **env;
+  char *command, *cwd;
+  int fd; /* write end of the pipe the server reads */
+  bool broken;
+};
+
+static void send_event(struct stream_job *j, const char *event, cJSON *data)
+{
+  char *text = data != NULL ? cJSON_PrintUnformatted(data) : NULL;
+  char *frame = NULL;
+  int n;
+
+  if (text != NULL && !j->broken && (n = asprintf(&frame, "event: %s\ndata: %s\n\n", event, text)) > 0
+      && sbx_write_all(j->fd, frame, (size_t)n) != 0)
+    j->broken = true; /* the client left: the command still runs to its end */
+  free(frame);
+  free(text);
+}
+
+static void on_output(void *arg, int stream, const char *data, size_t len)
+{
+  struct stream_job *j = arg;
+  _cleanup_free_ char *clean = sbx_utf8_sanitize(data, len);
+  _cleanup_json_ cJSON *doc = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(doc, "type", stream == 1 ? "stdout" : "stderr");
+  cJSON_AddStringToObject(doc, "data", clean != NULL ? clean : "");
+  send_event(j, stream == 1 ? "stdout" : "stderr", doc);
+}
+
+static void *stream_main(void *arg)
+{
+  struct stream_job *j = arg;
+  struct sbx_exec_result res;
+  struct sbx_error err = { 0 };
+  cJSON *start = cJSON_CreateObject(), *done;
+  char ts[40];
+  int r;
+
+  sbx_iso8601(sbx_wall_seconds(), ts, sizeof ts);
+  cJSON_AddStringToObject(start, "type", "start");
+  cJSON_AddStringToObject(start, "command", j->command);
+  cJSON_AddStringToObject(start, "timestamp", ts);
+  send_event(j, "start", start);
+  cJSON_Delete(start);
+  r = sbx_exec(j->sb, &j->req, &res, &err);
+  done = res.command != NULL ? sbx_exec_result_to_json(&res) : cJSON_CreateObject();
+  cJSON_AddStringToObject(done, "type", r < 0 && res.command == NULL ? "error" : "complete");
+  if (r < 0)
+    {
+      cJSON_AddStringToObject(done, "code", err.code);
+      cJSON_AddStringToObject(done, "message", err.message);
+    }
+  send_event(j, r < 0 && res.command == NULL ? "error" : "complete", done);
+  cJSON_Delete(done);
+  sbx_exec_result_clear(&res);
+  close(j->fd);
+  sbx_registry_put(j->r, j->sb);
+  sbx_strvfreep(&j->env);
+  free(j->command);
+  free(j->cwd);
+  free(j);
+  return NULL;
+}
+
+static int h_execute_stream(struct call *c)
+{
+  struct stream_job *j = calloc(1, sizeof *j);
+  struct sbx_exec_request req;
+  int fds[2] = { -1, -1 };
+  pthread_t thread;
+  pthread_attr_t attr;
+
+  if (j == NULL)
+    return invalid(c, "out of memory");
+  if (exec_request(c, &req, &j->env) < 0)
+    {
+      sbx_strvfreep(&j->env);
+      free(j);
+      return -1;
+    }
+  j->r = c->r;
+  j->command = strdup(req.command);
+  j->cwd = req.cwd != NULL ? strdup(req.cwd) : NULL;
+  j->req = req;
+  j->req.command = j->command;
+  j->req.cwd = j->cwd;
+  j->req.on_output = on_output;
+  j->req.on_output_arg = j;
+  /* Its own reference: the router lets go of c->sb when this returns. */
+  j->sb = sbx_registry_get(c->r, c->id);
+  if (j->command == NULL || j->sb == NULL || pipe2(fds, O_CLOEXEC) != 0)
+    goto fail;
+  j->fd = fds[1];
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&thread, &attr, stream_main, j) != 0)
+    {
+      pthread_attr_destroy(&attr);
+      goto fail;
+    }
+  pthread_attr_destroy(&attr);
+  c->out->status = 200;
+  c->out->stream_fd = fds[0];
+  return 0;
+fail:
+  if (fds[0] >= 0)
+    {
+      close(fds[0]);
+      close(fds[1]);
+    }
+  sbx_registry_put(c->r, j->sb);
+  sbx_strvfreep(&j->env);
+  free(j->command);
+  free(j->cwd);
+  free(j);
+  return invalid(c, "could not start the stream");
 }
 
 static cJSON *process_json(const struct sbx_process_info *p)
@@ -612,6 +741,7 @@ static const struct route
   { "PUT", "/api/sandboxes/:id", h_put_sandbox, false },
   { "DELETE", "/api/sandboxes/:id", h_delete_sandbox, false },
   { "POST", "/api/sandboxes/:id/:ctx/execute", h_execute, true },
+  { "POST", "/api/sandboxes/:id/:ctx/execute/stream", h_execute_stream, true },
   { "POST", "/api/sandboxes/:id/:ctx/process/start", h_process_start, true },
   { "GET", "/api/sandboxes/:id/:ctx/process/list", h_process_list, true },
   { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", h_process_logs, true },
@@ -622,6 +752,7 @@ static const struct route
   { "POST", "/api/sandboxes/:id/shared/exists", h_exists, true },
   { "POST", "/api/sandboxes/:id/shared/list-files", h_list, true },
   { "POST", "/api/execute", h_execute, true },
+  { "POST", "/api/execute/stream", h_execute_stream, true },
   { "POST", "/api/process/start", h_process_start, true },
   { "GET", "/api/process/list", h_process_list, true },
   { "GET", "/api/process/:pid/logs", h_process_logs, true },
@@ -700,6 +831,7 @@ void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path
   int n;
 
   memset(out, 0, sizeof *out);
+  out->stream_fd = -1;
   if (copy == NULL || (n = split(copy, seg)) < 0)
     {
       sbx_api_error(out, SBX_E_NOT_FOUND, "no such route");

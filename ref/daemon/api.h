@@ -12,7 +12,8 @@
 struct sbx_api_response
 {
   unsigned status;
-  char *body; /* JSON, malloc'd */
+  char *body;     /* JSON, malloc'd */
+  int stream_fd;  /* >= 0: a server-sent event stream to pass on instead of body */
 };
 
 void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path, const char *body, size_t len,

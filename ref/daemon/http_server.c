@@ -34,9 +34,25 @@ struct request
 
 static enum MHD_Result send_json(struct MHD_Connection *conn, struct sbx_api_response *r)
 {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *resp;
   enum MHD_Result ret;
 
+  if (r->stream_fd >= 0)
+    {
+      /* MHD reads the pipe until its writer (the exec's thread) closes it. */
+      resp = MHD_create_response_from_pipe(r->stream_fd);
+      if (resp == NULL)
+        {
+          close(r->stream_fd);
+          return MHD_NO;
+        }
+      MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+      MHD_add_response_header(resp, "Cache-Control", "no-cache");
+      ret = MHD_queue_response(conn, r->status, resp);
+      MHD_destroy_response(resp);
+      return ret;
+    }
+  resp = MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
   if (resp == NULL)
     {
       free(r->body);
@@ -108,6 +124,7 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
       return MHD_YES;
     }
   memset(&resp, 0, sizeof resp);
+  resp.stream_fd = -1;
   if (!authorized(s, conn, tcp))
     sbx_api_error(&resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
   else if (r->too_large)

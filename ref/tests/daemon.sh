@@ -44,6 +44,12 @@ r=$(req POST /api/sandboxes/a/user/execute '{"command":"sleep 5","timeoutMs":200
 check "a timeout is COMMAND_TIMEOUT (408)" has "$r" '408 {'
 check "a timeout's body names COMMAND_TIMEOUT" has "$r" '"code":"COMMAND_TIMEOUT"'
 
+r=$(curl -sN --max-time 30 --unix-socket "$sock" -X POST --data-binary '{"command":"echo one; sleep 0.2; echo two >&2; exit 4"}' \
+  http://splitbox/api/sandboxes/a/user/execute/stream)
+check "execute/stream sends start, stdout, stderr and complete in order" \
+  test "$(grep '^event:' <<<"$r" | tr '\n' ' ')" = "event: start event: stdout event: stderr event: complete "
+check "the stream's data are JSON with the output" has "$r" 'data: {"type":"stdout","data":"one\n"}'
+check "the stream's complete event carries the exit code" has "$r" '"exitCode":4'
 r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300","env":{"SECRET":"hidden-'$token'"}}')
 check "platform process/start" has "$r" '"processId":"proc-'
 pid_id=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
