@@ -50,7 +50,8 @@ check "execute/stream sends start, stdout, stderr and complete in order" \
   test "$(grep '^event:' <<<"$r" | tr '\n' ' ')" = "event: start event: stdout event: stderr event: complete "
 check "the stream's data are JSON with the output" has "$r" 'data: {"type":"stdout","data":"one\n"}'
 check "the stream's complete event carries the exit code" has "$r" '"exitCode":4'
-r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300","env":{"SECRET":"hidden-'$token'"}}')
+u=$((RANDOM * 32768 + RANDOM)) # a unique sleep length names this run's processes on the host
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300.'$u'","env":{"SECRET":"hidden-'$token'"}}')
 check "platform process/start" has "$r" '"processId":"proc-'
 pid_id=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
 r=$(req GET /api/sandboxes/a/platform/process/list); check "process/list" has "$r" "\"id\":\"$pid_id\""
@@ -58,7 +59,7 @@ r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "process/{id}" h
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id/logs"); check "process/{id}/logs" has "$r" '"stdout":""'
 r=$(req GET /api/sandboxes/a/user/process/list); check "the platform process is not in the user list" test -z "$(grep -o "$pid_id" <<<"$r")"
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"ps -eo args; cat /proc/*/environ 2>/dev/null | tr \"\\0\" \"\\n\""}')
-check "user code cannot see the platform process or its env" test -z "$(grep -e 'sleep 300' -e "hidden-$token" <<<"$r")"
+check "user code cannot see the platform process or its env" test -z "$(grep -e "sleep 300.$u" -e "hidden-$token" <<<"$r")"
 r=$(req DELETE "/api/sandboxes/a/platform/process/$pid_id" '{"signal":"SIGKILL"}'); check "process DELETE" has "$r" '200 {"success":true'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "a killed process says so" has "$r" '"status":"killed"'
 
@@ -75,11 +76,11 @@ r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/s"}'); check "pl
 r=$(req POST /api/execute '{"command":"hostname"}'); check "compatibility /api/execute runs in the user context" has "$r" '"context":"user"'
 r=$(req POST /api/write '{"path":"/tmp/c","content":"compat"}'); check "compatibility /api/write" has "$r" '200 '
 r=$(req POST /api/read '{"path":"/tmp/c"}'); check "compatibility /api/read" has "$r" '"content":"compat"'
-r=$(req POST /api/process/start '{"command":"sleep 100"}'); check "compatibility /api/process/start" has "$r" '"processId"'
+r=$(req POST /api/process/start '{"command":"sleep 100.'$u'"}'); check "compatibility /api/process/start" has "$r" '"processId"'
 r=$(req GET /api/process/list); check "compatibility /api/process/list" has "$r" '"context":"user"'
 
 # Cross-sandbox: b's user sees nothing of a.
-req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'"${token:0:4}"'"}' >/dev/null
+req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'$u'"}' >/dev/null
 r=$(req POST /api/sandboxes/b/user/execute '{"command":"ps -eo args; ls /app; cat /tmp/u 2>&1"}')
 check "sandbox b sees none of a's processes or files" test -z "$(grep -e "sleep 123" -e hello.txt -e mine <<<"$r")"
 
@@ -159,12 +160,17 @@ check "64 concurrent execs across 4 sandboxes all succeed with their own output 
 r=$(req DELETE /api/sandboxes/b); check "DELETE a sandbox" has "$r" '200 '
 r=$(req POST /api/sandboxes/b/user/execute '{"command":"true"}'); check "a deleted sandbox is gone" has "$r" 'SANDBOX_NOT_FOUND'
 
-# SIGTERM: every process the daemon started goes, and its state.
+# SIGTERM: every process the daemon started goes, and its state. Its sandboxes'
+# inits are its own children (CLONE_PARENT); other tests' are not.
+children=$(pgrep -P $daemon | tr '\n' ' ')
+check "the daemon has sandbox inits to end" test -n "$children"
 kill -TERM $daemon
 wait $daemon; rc=$?
 check "SIGTERM exits 0" test $rc -eq 0
-check "no process of the daemon's sandboxes is left on the host" \
-  test -z "$(pgrep -f 'sleep 300|sleep 100|sleep 123|splitbox-init')"
+left=""
+for pid in $children; do kill -0 "$pid" 2>/dev/null && left="$left $pid"; done
+check "none of the daemon's sandbox inits is left" test -z "$left"
+check "no process of the daemon's sandboxes is left on the host" test -z "$(pgrep -f "sleep [0-9]*.$u")"
 check "the socket is removed" test ! -e "$sock"
 check "no sandbox state is left" test -z "$(ls -A "$state/sandboxes" 2>/dev/null)"
 echo "$passed passed, $failed failed"
