@@ -140,6 +140,12 @@ struct sbx_sandbox
   int platform_fd;
 
   pthread_mutex_t lock;
+  /* Host pids of launches in flight (platform inits, fallback supervisors).
+   * A lock of its own: launch_finish runs under sb->lock in process.c. */
+  pthread_mutex_t active_lock;
+  pid_t *active;
+  size_t n_active, cap_active;
+  bool killed;   /* sbx_sandbox_kill_all ran: nothing new starts */
   struct sbx_proc *procs;
   size_t n_procs, cap_procs;
   uint64_t next_id;
@@ -174,6 +180,7 @@ struct sbx_launch
   pid_t host_pid; /* platform: namespace init; fallback: supervisor; user: 0 */
   pid_t pid;      /* inside the context */
   bool trust_gpid; /* only a platform launch reports its init's host pid */
+  bool tracked;    /* registered with sbx_sandbox_track */
   bool exited;
   bool reaped;
   int wait_status;
@@ -187,6 +194,10 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking);
 void sbx_launch_signal(struct sbx_sandbox *sb, struct sbx_launch *l, int sig);
 /* Ends the launch: kills what is left and reaps; waits at most grace_ms for a clean exit. */
 void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_ms);
+
+/* sandbox.c: launches in flight, for sbx_sandbox_kill_all. */
+int sbx_sandbox_track(struct sbx_sandbox *sb, pid_t host_pid);
+void sbx_sandbox_untrack(struct sbx_sandbox *sb, pid_t host_pid);
 
 /* sandbox.c: removes a tree by fd, never following links. */
 void sbx_remove_tree(const char *path);

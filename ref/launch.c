@@ -77,6 +77,14 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   while (l->pid == 0 && !l->exited && l->fail_msg[0] == '\0')
     if (sbx_launch_poll_status(l, true) < 0)
       break;
+  /* In flight: sbx_sandbox_kill_all must be able to end it. */
+  if (l->host_pid > 0 && sbx_sandbox_track(sb, l->host_pid) < 0)
+    {
+      sbx_error_set(err, ECANCELED, SBX_E_SANDBOX, "the sandbox is being torn down");
+      sbx_launch_finish(sb, l, 0);
+      return -1;
+    }
+  l->tracked = l->host_pid > 0;
   if (l->pid == 0)
     {
       struct sbx_status_rec rec = { .errno_ = l->fail_errno };
@@ -176,6 +184,11 @@ void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_m
       if (left <= 0 || poll(&pfd, 1, left) != 1)
         break;
       sbx_launch_poll_status(l, true);
+    }
+  if (l->tracked)
+    {
+      sbx_sandbox_untrack(sb, l->host_pid);
+      l->tracked = false;
     }
   if (l->host_pid > 0 && !l->reaped)
     {

@@ -1,6 +1,7 @@
 /* The sandbox object: its state directory, its two contexts, its lifetime. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   sb->lifeline[0] = sb->lifeline[1] = -1;
   sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
+  pthread_mutex_init(&sb->active_lock, NULL);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
   sb->isolation = opts->isolation;
@@ -272,7 +274,63 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   free(sb->user_home_fallback);
   free(sb->platform_home_fallback);
   pthread_mutex_destroy(&sb->lock);
+  pthread_mutex_destroy(&sb->active_lock);
+  free(sb->active);
   free(sb);
+}
+
+int sbx_sandbox_track(struct sbx_sandbox *sb, pid_t host_pid)
+{
+  int r = 0;
+
+  pthread_mutex_lock(&sb->active_lock);
+  if (sb->killed)
+    r = -1;
+  else if (sb->n_active == sb->cap_active)
+    {
+      size_t cap = sb->cap_active ? sb->cap_active * 2 : 16;
+      pid_t *grown = realloc(sb->active, cap * sizeof *grown);
+      if (grown == NULL)
+        r = -1;
+      else
+        {
+          sb->active = grown;
+          sb->cap_active = cap;
+        }
+    }
+  if (r == 0)
+    sb->active[sb->n_active++] = host_pid;
+  pthread_mutex_unlock(&sb->active_lock);
+  return r;
+}
+
+void sbx_sandbox_untrack(struct sbx_sandbox *sb, pid_t host_pid)
+{
+  pthread_mutex_lock(&sb->active_lock);
+  for (size_t i = 0; i < sb->n_active; i++)
+    if (sb->active[i] == host_pid)
+      {
+        sb->active[i] = sb->active[--sb->n_active];
+        break;
+      }
+  pthread_mutex_unlock(&sb->active_lock);
+}
+
+void sbx_sandbox_kill_all(struct sbx_sandbox *sb)
+{
+  union sigval v = { .sival_int = SIGKILL };
+
+  pthread_mutex_lock(&sb->active_lock);
+  sb->killed = true;
+  /* Unreaped children of ours: their pids cannot have been reused. */
+  for (size_t i = 0; i < sb->n_active; i++)
+    if (sb->isolation == SBX_ISO_FALLBACK)
+      sigqueue(sb->active[i], SIGUSR1, v); /* the supervisor kills its tree */
+    else
+      kill(sb->active[i], SIGKILL); /* a PID namespace's init: the namespace dies */
+  if (sb->user_init_pid > 0)
+    kill(sb->user_init_pid, SIGKILL);
+  pthread_mutex_unlock(&sb->active_lock);
 }
 
 enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb)

@@ -136,6 +136,9 @@ int sbx_network_parse(const char *name, enum sbx_network *out);
 /* Sandbox lifecycle */
 struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err);
 void sbx_sandbox_destroy(struct sbx_sandbox *sb);
+/* Kills every process of the sandbox, in both contexts, now; the object
+ * stays valid (calls on it then fail) until sbx_sandbox_destroy. Thread-safe. */
+void sbx_sandbox_kill_all(struct sbx_sandbox *sb);
 enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb);

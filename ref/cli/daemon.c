@@ -133,6 +133,8 @@ int sbx_cli_daemon(int argc, char **argv)
       sig = SIGTERM;
   while (sig == SIGPIPE);
   fprintf(stderr, "splitbox daemon: %s, shutting down\n", strsignal(sig));
+  /* Commands first: the server's threads wait for their requests to end. */
+  sbx_registry_shutdown(registry);
   sbx_http_server_stop(server);
   sbx_registry_free(registry);
   return 0;

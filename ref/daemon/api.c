@@ -47,7 +47,7 @@ static const struct
   { SBX_E_READ_ONLY, 403 },       { SBX_E_FILE_NOT_FOUND, 404 },    { SBX_E_PROCESS_NOT_FOUND, 404 },
   { SBX_E_SANDBOX_NOT_FOUND, 404 }, { SBX_E_NOT_FOUND, 404 },       { "METHOD_NOT_ALLOWED", 405 },
   { SBX_E_TIMEOUT, 408 },         { SBX_E_TOO_LARGE, 413 },         { SBX_E_TOO_LARGE_PAYLOAD, 413 },
-  { SBX_E_NO_NAMESPACES, 503 },
+  { SBX_E_NO_NAMESPACES, 503 },  { "TOO_MANY_SANDBOXES", 503 },
 };
 
 static unsigned status_for(const char *code)
@@ -135,10 +135,11 @@ static int field_timeout(struct call *c, long long *out)
   if (item == NULL || cJSON_IsNull(item))
     return 0;
   /* valuedouble, not valueint: valueint saturates. */
-  if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long long)item->valuedouble)
+  /* Range first: converting an out-of-range double is undefined. */
+  if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > (double)MAX_TIMEOUT_MS)
+    return invalid(c, "\"timeoutMs\" must be a number between 0 and %lld", MAX_TIMEOUT_MS);
+  if (item->valuedouble != (double)(long long)item->valuedouble)
     return invalid(c, "\"timeoutMs\" must be a whole number of milliseconds");
-  if (item->valuedouble < 0 || item->valuedouble > (double)MAX_TIMEOUT_MS)
-    return invalid(c, "\"timeoutMs\" must be between 0 and %lld", MAX_TIMEOUT_MS);
   *out = (long long)item->valuedouble;
   return 0;
 }
@@ -372,6 +373,7 @@ static void *stream_main(void *arg)
   sbx_strvfreep(&j->env);
   free(j->command);
   free(j->cwd);
+  sbx_registry_job_end(j->r); /* last: the registry may be freed right after */
   free(j);
   return NULL;
 }
@@ -400,15 +402,18 @@ static int h_execute_stream(struct call *c)
   j->req.cwd = j->cwd;
   j->req.on_output = on_output;
   j->req.on_output_arg = j;
-  /* Its own reference: the router lets go of c->sb when this returns. */
-  j->sb = sbx_registry_get(c->r, c->id);
-  if (j->command == NULL || j->sb == NULL || pipe2(fds, O_CLOEXEC) != 0)
+  /* Its own reference to the router's sandbox: the router lets go when this returns. */
+  sbx_registry_ref(c->r, c->sb);
+  j->sb = c->sb;
+  if (j->command == NULL || pipe2(fds, O_CLOEXEC) != 0)
     goto fail;
   j->fd = fds[1];
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sbx_registry_job_begin(c->r);
   if (pthread_create(&thread, &attr, stream_main, j) != 0)
     {
+      sbx_registry_job_end(c->r);
       pthread_attr_destroy(&attr);
       goto fail;
     }
@@ -427,7 +432,11 @@ fail:
   free(j->command);
   free(j->cwd);
   free(j);
-  return invalid(c, "could not start the stream");
+  {
+    struct sbx_error err = { 0 };
+    sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
+    return fail(c, &err);
+  }
 }
 
 static cJSON *process_json(const struct sbx_process_info *p)

@@ -92,6 +92,14 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
 
   if (r == NULL)
     {
+      /* Before any body is read: an unauthenticated client gets nothing buffered. */
+      if (!authorized(s, conn, tcp))
+        {
+          memset(&resp, 0, sizeof resp);
+          resp.stream_fd = -1;
+          sbx_api_error(&resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
+          return send_json(conn, &resp);
+        }
       r = calloc(1, sizeof *r);
       *req_cls = r;
       return r != NULL ? MHD_YES : MHD_NO;
@@ -125,9 +133,7 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
     }
   memset(&resp, 0, sizeof resp);
   resp.stream_fd = -1;
-  if (!authorized(s, conn, tcp))
-    sbx_api_error(&resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
-  else if (r->too_large)
+  if (r->too_large)
     sbx_api_error(&resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
   else
     sbx_api_handle(s->registry, method, url, r->buf != NULL ? r->buf : "", r->len, &resp);
@@ -228,7 +234,8 @@ static struct MHD_Daemon *start(int fd, MHD_AccessHandlerCallback cb, struct sbx
   /* A thread per connection: an exec blocks its request for as long as it runs. */
   return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, cb, s,
                           MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600, MHD_OPTION_END);
+                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600, MHD_OPTION_CONNECTION_LIMIT,
+                          (unsigned)256, MHD_OPTION_END);
 }
 
 struct sbx_http_server *sbx_http_server_start(struct sbx_registry *registry, const char *socket_path,

@@ -1,16 +1,19 @@
+/* The daemon's sandboxes. Requests hold references: a sandbox is destroyed
+ * when it has been deleted and its last request lets go, never under one.
+ * A delete kills the sandbox's processes at once, so nothing it ran goes on. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "registry.h"
 
 #define MAX_SANDBOXES 256
 
-/* Requests hold a reference: a DELETE while an exec runs destroys the
- * sandbox when that exec lets go, never under it. */
 struct entry
 {
   char id[65];
@@ -24,8 +27,12 @@ struct sbx_registry
   struct sbx_registry_options opts;
   char *state_dir, *init_path;
   pthread_mutex_t lock;
-  struct entry *entries[MAX_SANDBOXES];
-  size_t n;
+  pthread_cond_t idle;
+  /* Live entries first; deleted ones still referenced after them. */
+  struct entry **entries;
+  size_t n, n_deleted, cap;
+  unsigned long long incarnation;
+  int jobs; /* background jobs (streams) that still use the registry */
 };
 
 bool sbx_sandbox_id_valid(const char *id)
@@ -57,6 +64,7 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   r->opts.state_dir = r->state_dir;
   r->opts.init_path = r->init_path;
   pthread_mutex_init(&r->lock, NULL);
+  pthread_cond_init(&r->idle, NULL);
   snprintf(path, sizeof path, "%s/sandboxes", opts->state_dir);
   if (r->state_dir == NULL || r->init_path == NULL || (mkdir(opts->state_dir, 0711) != 0 && errno != EEXIST)
       || (mkdir(path, 0711) != 0 && errno != EEXIST))
@@ -68,19 +76,43 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   return r;
 }
 
+void sbx_registry_shutdown(struct sbx_registry *r)
+{
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < r->n + r->n_deleted; i++)
+    sbx_sandbox_kill_all(r->entries[i]->sb);
+  pthread_mutex_unlock(&r->lock);
+}
+
 void sbx_registry_free(struct sbx_registry *r)
 {
+  struct timespec until;
+
   if (r == NULL)
     return;
-  for (size_t i = 0; i < r->n; i++)
+  sbx_registry_shutdown(r);
+  /* Background jobs end once their commands are dead; wait for them, a while. */
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 10;
+  pthread_mutex_lock(&r->lock);
+  while (r->jobs > 0 && pthread_cond_timedwait(&r->idle, &r->lock, &until) == 0)
+    ;
+  pthread_mutex_unlock(&r->lock);
+  for (size_t i = 0; i < r->n + r->n_deleted; i++)
     {
       sbx_sandbox_destroy(r->entries[i]->sb);
       free(r->entries[i]);
     }
-  pthread_mutex_destroy(&r->lock);
-  free(r->state_dir);
-  free(r->init_path);
-  free(r);
+  free(r->entries);
+  if (r->jobs == 0)
+    {
+      pthread_cond_destroy(&r->idle);
+      pthread_mutex_destroy(&r->lock);
+      free(r->state_dir);
+      free(r->init_path);
+      free(r);
+    }
+  /* else: a job is stuck; leaking the registry beats freeing it under the job. */
 }
 
 static size_t find(struct sbx_registry *r, const char *id)
@@ -91,14 +123,30 @@ static size_t find(struct sbx_registry *r, const char *id)
   return (size_t)-1;
 }
 
+static int grow(struct sbx_registry *r)
+{
+  struct entry **grown;
+  size_t cap;
+
+  if (r->n + r->n_deleted < r->cap)
+    return 0;
+  cap = r->cap ? r->cap * 2 : 16;
+  grown = realloc(r->entries, cap * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  r->entries = grown;
+  r->cap = cap;
+  return 0;
+}
+
 struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, const struct sbx_options *opts,
                                         bool *created, struct sbx_error *err)
 {
   struct sbx_options o = { 0 };
-  size_t i;
   char dir[4096];
-  struct sbx_sandbox *sb;
+  struct sbx_sandbox *sb = NULL;
   struct entry *e;
+  size_t i;
 
   *created = false;
   if (!sbx_sandbox_id_valid(id))
@@ -109,25 +157,26 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   pthread_mutex_lock(&r->lock);
   if ((i = find(r, id)) != (size_t)-1)
     {
+      sb = r->entries[i]->sb; /* read before unlocking: a delete may move the slot */
       r->entries[i]->refs++;
       pthread_mutex_unlock(&r->lock);
-      return r->entries[i]->sb;
+      return sb;
     }
-  if (r->n == MAX_SANDBOXES)
+  if (r->n == MAX_SANDBOXES || grow(r) < 0)
     {
       pthread_mutex_unlock(&r->lock);
-      sbx_error_set(err, ENOSPC, SBX_E_VALIDATION, "at most %d sandboxes", MAX_SANDBOXES);
+      sbx_error_set(err, ENOSPC, "TOO_MANY_SANDBOXES", "at most %d sandboxes", MAX_SANDBOXES);
       return NULL;
     }
   if (opts != NULL)
     o = *opts;
-  snprintf(dir, sizeof dir, "%s/sandboxes/%s", r->state_dir, id);
-  /* A fresh directory: never adopt what a crashed daemon left under that id. */
+  /* A directory per incarnation: a deleted sandbox still in use keeps its own. */
+  snprintf(dir, sizeof dir, "%s/sandboxes/%s.%llu", r->state_dir, id, ++r->incarnation);
   if (mkdir(dir, 0711) != 0)
     {
       int e2 = errno;
       pthread_mutex_unlock(&r->lock);
-      sbx_error_errno(err, e2, SBX_E_INTERNAL, "create %s (a leftover of a crash is removed at start)", dir);
+      sbx_error_errno(err, e2, SBX_E_INTERNAL, "create %s", dir);
       return NULL;
     }
   o.state_dir = dir;
@@ -136,6 +185,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   if (o.user_network == SBX_NET_DEFAULT)
     o.user_network = r->opts.user_network;
   o.require_isolation = o.require_isolation || r->opts.require_isolation;
+  /* Under the lock: two creations of one id must not race. A slow create
+   * holds up other sandbox lookups; a per-id placeholder would not. */
   sb = sbx_sandbox_create(&o, err);
   e = sb != NULL ? calloc(1, sizeof *e) : NULL;
   if (e != NULL)
@@ -143,6 +194,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
       snprintf(e->id, sizeof e->id, "%s", id);
       e->sb = sb;
       e->refs = 1;
+      /* Keep live entries in front of deleted ones. */
+      r->entries[r->n + r->n_deleted] = r->n_deleted > 0 ? r->entries[r->n] : e;
       r->entries[r->n++] = e;
       *created = true;
     }
@@ -152,6 +205,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
       sb = NULL;
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "registry");
     }
+  else
+    rmdir(dir);
   pthread_mutex_unlock(&r->lock);
   return sb;
 }
@@ -171,9 +226,14 @@ struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id)
   return sb;
 }
 
-/* Entries deleted while in use wait here for their last reference. */
-static struct entry *orphans[MAX_SANDBOXES * 4];
-static size_t n_orphans;
+void sbx_registry_ref(struct sbx_registry *r, struct sbx_sandbox *sb)
+{
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < r->n + r->n_deleted; i++)
+    if (r->entries[i]->sb == sb)
+      r->entries[i]->refs++;
+  pthread_mutex_unlock(&r->lock);
+}
 
 void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
 {
@@ -182,14 +242,12 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
   if (sb == NULL)
     return;
   pthread_mutex_lock(&r->lock);
-  for (size_t i = 0; i < r->n; i++)
-    if (r->entries[i]->sb == sb)
-      r->entries[i]->refs--;
-  for (size_t i = 0; i < n_orphans; i++)
-    if (orphans[i]->sb == sb && --orphans[i]->refs == 0)
+  for (size_t i = 0; i < r->n + r->n_deleted; i++)
+    if (r->entries[i]->sb == sb && --r->entries[i]->refs == 0 && r->entries[i]->deleted)
       {
-        done = orphans[i];
-        orphans[i] = orphans[--n_orphans];
+        done = r->entries[i];
+        r->entries[i] = r->entries[r->n + r->n_deleted - 1];
+        r->n_deleted--;
         break;
       }
   pthread_mutex_unlock(&r->lock);
@@ -202,8 +260,8 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
 
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err)
 {
-  struct entry *e = NULL;
-  size_t i;
+  struct entry *e;
+  size_t i, last;
 
   pthread_mutex_lock(&r->lock);
   if ((i = find(r, id)) == (size_t)-1)
@@ -212,12 +270,21 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
       return sbx_error_set(err, ENOENT, SBX_E_SANDBOX_NOT_FOUND, "no sandbox \"%s\"", id);
     }
   e = r->entries[i];
-  r->entries[i] = r->entries[--r->n];
-  if (e->refs > 0 && n_orphans < sizeof orphans / sizeof orphans[0])
+  /* Out of the live part: swap with the last live entry, then count it deleted. */
+  last = r->n - 1;
+  r->entries[i] = r->entries[last];
+  r->entries[last] = e;
+  r->n--;
+  e->deleted = true;
+  /* Its processes end now, in use or not; the object goes with the last reference. */
+  sbx_sandbox_kill_all(e->sb);
+  if (e->refs > 0)
     {
-      orphans[n_orphans++] = e; /* the last request destroys it */
+      r->n_deleted++;
       e = NULL;
     }
+  else
+    r->entries[r->n] = r->entries[r->n + r->n_deleted];
   pthread_mutex_unlock(&r->lock);
   if (e != NULL)
     {
@@ -225,6 +292,21 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
       free(e);
     }
   return 0;
+}
+
+void sbx_registry_job_begin(struct sbx_registry *r)
+{
+  pthread_mutex_lock(&r->lock);
+  r->jobs++;
+  pthread_mutex_unlock(&r->lock);
+}
+
+void sbx_registry_job_end(struct sbx_registry *r)
+{
+  pthread_mutex_lock(&r->lock);
+  if (--r->jobs == 0)
+    pthread_cond_broadcast(&r->idle);
+  pthread_mutex_unlock(&r->lock);
 }
 
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r)

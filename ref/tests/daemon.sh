@@ -157,6 +157,17 @@ good=0
 for n in $(seq 64); do grep -qF "\"stdout\":\"run-$n\\n\"" "$work/concurrent" && good=$((good + 1)); done
 check "64 concurrent execs across 4 sandboxes all succeed with their own output ($good/64)" test $good -eq 64
 
+# DELETE ends what the sandbox runs, and its id is free again at once.
+req PUT /api/sandboxes/d '{}' >/dev/null
+start=$(date +%s%N)
+req POST /api/sandboxes/d/user/execute '{"command":"sleep 20"}' >"$work/long" &
+long=$!
+sleep 0.5
+r=$(req DELETE /api/sandboxes/d); check "DELETE a sandbox with an exec in flight" has "$r" '200 '
+wait $long
+check "the exec in flight ended with the sandbox ($(( ($(date +%s%N) - start) / 1000000 )) ms)" \
+  test $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000
+r=$(req PUT /api/sandboxes/d '{}'); check "the id of a deleted sandbox is free again" has "$r" '201 '
 r=$(req DELETE /api/sandboxes/b); check "DELETE a sandbox" has "$r" '200 '
 r=$(req POST /api/sandboxes/b/user/execute '{"command":"true"}'); check "a deleted sandbox is gone" has "$r" 'SANDBOX_NOT_FOUND'
 
