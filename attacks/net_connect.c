@@ -18,22 +18,13 @@ static void try_port(struct probe *p, int family, unsigned port)
   struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = in6addr_loopback };
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  char target[64], buf[4096];
-  ssize_t n = -1;
+  char target[64];
 
   snprintf(target, sizeof target, "%s:%u", family == AF_INET ? "127.0.0.1" : "[::1]", port);
-  if (fd >= 0 && connect(fd, family == AF_INET ? (struct sockaddr *)&v4 : (struct sockaddr *)&v6,
-                         family == AF_INET ? sizeof v4 : sizeof v6) == 0)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      n = poll(&pfd, 1, 300) == 1 ? read(fd, buf, sizeof buf) : 0;
-      if (n > 0)
-        probe_scan(p, buf, (size_t)n);
-    }
-  probe_attempt(p, "connect-read", target, n >= 0, errno, "%zd bytes", n);
-  if (fd >= 0)
-    close(fd);
+  if (family == AF_INET)
+    sbx_connect_and_read(p, family, (struct sockaddr *)&v4, sizeof v4, target);
+  else
+    sbx_connect_and_read(p, family, (struct sockaddr *)&v6, sizeof v6, target);
 }
 
 static void scan_table(struct probe *p, const char *path, int family)

@@ -2,6 +2,8 @@
  * process whose fd links to "socket:[inode]". Probes connect only to sockets
  * of marker processes, or of owners they cannot see. */
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +47,23 @@ enum owner sbx_socket_owner(const struct probe *p, unsigned long inode)
     }
   free(pids);
   return who;
+}
+
+void sbx_connect_and_read(struct probe *p, int family, const struct sockaddr *addr, socklen_t len, const char *target)
+{
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  char buf[4096];
+  ssize_t n = -1;
+
+  /* Read what the listener sends unprompted; never write to it. */
+  if (fd >= 0 && connect(fd, addr, len) == 0)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      n = poll(&pfd, 1, 300) == 1 ? read(fd, buf, sizeof buf) : 0;
+      if (n > 0)
+        probe_scan(p, buf, (size_t)n);
+    }
+  probe_attempt(p, "connect-read", target, n >= 0, errno, "%zd bytes", n);
+  if (fd >= 0)
+    close(fd);
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/socket.h>
+
 #include "probe.h"
 
 enum owner
@@ -10,3 +12,6 @@ enum owner
 };
 
 enum owner sbx_socket_owner(const struct probe *p, unsigned long inode);
+
+/* Connects to addr, reads for 300 ms, scans what came, records the attempt. */
+void sbx_connect_and_read(struct probe *p, int family, const struct sockaddr *addr, socklen_t len, const char *target);

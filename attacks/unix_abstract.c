@@ -17,23 +17,12 @@ static void try_name(struct probe *p, const char *name)
 {
   struct sockaddr_un u = { .sun_family = AF_UNIX };
   size_t len = strlen(name);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  char buf[4096];
-  ssize_t n = -1;
 
   if (len > sizeof u.sun_path - 1)
     len = sizeof u.sun_path - 1;
   memcpy(u.sun_path + 1, name, len);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&u, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) == 0)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      n = poll(&pfd, 1, 300) == 1 ? read(fd, buf, sizeof buf) : 0;
-      if (n > 0)
-        probe_scan(p, buf, (size_t)n);
-    }
-  probe_attempt(p, "connect-read", name, n >= 0, errno, "%zd bytes", n);
-  if (fd >= 0)
-    close(fd);
+  sbx_connect_and_read(p, AF_UNIX, (struct sockaddr *)&u, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len),
+                       name);
 }
 
 void probe_unix_abstract(struct probe *p)

@@ -5,11 +5,9 @@ set -u
 cli=${SPLITBOX_CLI:?set by meson}
 init=${SPLITBOX_INIT:?set by meson}
 nons=${SBX_NO_NAMESPACES:?set by meson}
-passed=0 failed=0
 
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "command: $*"; fi; }
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -110,5 +108,4 @@ rss=$(tail -1 "$work/rss")
 check "256 MiB of output through a 1 MiB cap is flagged truncated" grep -qF '"truncated":{"stdout":true' "$work/json"
 check "the executor's peak RSS stays under 32 MiB (was ${rss} KiB)" test "$rss" -lt 32768
 
-echo "$passed passed, $failed failed"
-test $failed -eq 0
+finish

@@ -4,10 +4,8 @@
 # TCP port's token, and a clean SIGTERM shutdown.
 set -u
 cli=${SPLITBOX_CLI:?set by meson}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "command: $*"; fi; }
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 work=$(mktemp -d)
 sock=$work/api.sock state=$work/state
@@ -184,5 +182,4 @@ check "none of the daemon's sandbox inits is left" test -z "$left"
 check "no process of the daemon's sandboxes is left on the host" test -z "$(pgrep -f "sleep [0-9]*.$u")"
 check "the socket is removed" test ! -e "$sock"
 check "no sandbox state is left" test -z "$(ls -A "$state/sandboxes" 2>/dev/null)"
-echo "$passed passed, $failed failed"
-test $failed -eq 0
+finish
