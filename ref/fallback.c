@@ -61,7 +61,7 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
     {
       struct sbx_error cerr = { 0 };
       int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd, sb->lifeline[0] };
-      int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd };
+      int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd, sb->lifeline[0] };
 
       if (sbx_close_fds_except(keep, 7) != 0 || setsid() < 0)
         {

@@ -102,13 +102,13 @@ static int parse_payload(int fd, struct parsed *p)
 }
 
 /* Fork-free path: supervise the payload's command in this very process. */
-static int supervise(const struct parsed *p, const int *fds, bool ns_init, const char *default_cwd)
+static int supervise(const struct parsed *p, const int *fds, int lifeline_fd, bool ns_init, const char *default_cwd)
 {
   char *argv[] = { (char *)"/bin/sh", (char *)"-c", p->command, NULL };
   struct sbx_supervise_spec spec = {
     .argv = argv, .envp = (char *const *)p->envp, .cwd = p->cwd[0] != '\0' ? p->cwd : default_cwd,
     .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = fds[3],
-    .ns_init = ns_init,
+    .lifeline_fd = lifeline_fd, .ns_init = ns_init,
   };
   return sbx_supervise(&spec);
 }
@@ -131,7 +131,7 @@ static void spawn(const struct sbx_init_msg *msg, int *fds, int sigfd)
       close(SBX_INIT_CONTROL_FD);
       close(sigfd);
       setsid();
-      _exit(supervise(&p, fds + 1, false, SBX_USER_HOME));
+      _exit(supervise(&p, fds + 1, -1, false, SBX_USER_HOME));
     }
   free(p.payload);
   if (pid < 0)
@@ -253,7 +253,7 @@ static int supervise_main(bool ns_init)
   close(SBX_SUPERVISE_FIRST_FD);
   for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
     fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-  return supervise(&p, fds, ns_init, "/");
+  return supervise(&p, fds, fds[4], ns_init, "/");
 }
 
 int main(int argc, char **argv)

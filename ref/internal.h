@@ -46,6 +46,7 @@ struct sbx_supervise_spec
   char *const *envp;
   const char *cwd;
   int stdin_fd, stdout_fd, stderr_fd, status_fd;
+  int lifeline_fd; /* -1, or hangs up when the executor dies: the tree dies too */
   bool ns_init; /* PID 1 of its own PID namespace: the kernel ends the tree with it */
 };
 /* Runs the command and waits for it; returns the exit code for _exit(). */
@@ -92,7 +93,8 @@ struct sbx_sandbox;
 int sbx_die_with_parent(const struct sbx_sandbox *sb, int sig, struct sbx_error *err);
 
 /* ---- env.c ---- */
-char **sbx_env_build(enum sbx_context ctx, const char *home, const char *const *legacy,
+/* run_dir: NULL, or SPLITBOX_RUN_DIR, where a platform command finds the operations socket. */
+char **sbx_env_build(enum sbx_context ctx, const char *home, const char *run_dir, const char *const *legacy,
                      const char *const *call_env, struct sbx_error *err);
 extern const char sbx_user_path[];
 extern const char sbx_platform_path[];
@@ -118,6 +120,7 @@ struct sbx_sandbox
   char *shared_host_dir;
   char *shared_path;
   char *platform_dir; /* host path of /platform */
+  char *platform_run_dir; /* NULL, or the host dir that appears at /run/splitbox */
   char *log_dir;
   char *user_home_fallback;
   char *platform_home_fallback;

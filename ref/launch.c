@@ -34,6 +34,15 @@ static int validate(const struct sbx_exec_request *req, struct sbx_error *err)
   return 0;
 }
 
+/* Where platform code finds the daemon's operations socket: its own view's
+ * /run/splitbox, or the host's directory when there are no namespaces. */
+static const char *platform_run_dir(const struct sbx_sandbox *sb, enum sbx_context ctx)
+{
+  if (ctx != SBX_CTX_PLATFORM || sb->platform_run_dir == NULL)
+    return NULL;
+  return sb->isolation == SBX_ISO_FALLBACK ? sb->platform_run_dir : SBX_PLATFORM_RUN_PATH;
+}
+
 int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3],
                      struct sbx_launch *l, struct sbx_error *err)
 {
@@ -46,7 +55,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   l->context = req->context;
   if (validate(req, err) < 0)
     return -1;
-  envp = sbx_env_build(req->context, context_home(sb, req->context),
+  envp = sbx_env_build(req->context, context_home(sb, req->context), platform_run_dir(sb, req->context),
                        sb->legacy ? (const char *const *)sb->legacy_env : NULL, req->env, err);
   if (envp == NULL)
     return -1;

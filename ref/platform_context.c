@@ -43,6 +43,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
     /* By path: a bind source must be a mount of our own, new namespace. */
     struct sbx_platform_root_spec spec = {
       .private_source = sb->platform_dir, .shared_source = sb->shared_host_dir, .shared_path = sb->shared_path,
+      .run_source = sb->platform_run_dir,
     };
     if (sbx_platform_root_build(&spec, &err) < 0)
       goto fail;
@@ -167,7 +168,7 @@ static void platform_init(const struct platform_child_args *a)
   struct sbx_error err = { 0 };
   int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->payload_fd, a->sb->init_bin_fd,
                  a->sb->lifeline[0] };
-  int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd };
+  int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->sb->lifeline[0] };
 
   /* Non-dumpable until the exec: this process holds a copy of the executor's memory. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 7) != 0)

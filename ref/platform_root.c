@@ -21,7 +21,7 @@
 /* Entries of the host's / that each command gets fresh, or that we replace. */
 static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
 {
-  static const char *const fresh[] = { "tmp", "proc" };
+  static const char *const fresh[] = { "tmp", "proc", "run" };
 
   if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
     return true;
@@ -31,13 +31,14 @@ static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
   return strcmp(name, SBX_PLATFORM_PRIVATE_PATH + 1) == 0 || strcmp(name, spec->shared_path + 1) == 0;
 }
 
-static int add_host_entry(const char *name, struct sbx_error *err)
+/* Binds the host's DIR/NAME at NEWROOT/DIR/NAME ("" for the root). */
+static int add_host_entry(const char *dir, const char *name, struct sbx_error *err)
 {
   char host[PATH_MAX], dest[PATH_MAX];
   struct stat st;
 
-  snprintf(host, sizeof host, "/%s", name);
-  if (snprintf(dest, sizeof dest, NEWROOT "/%s", name) >= (int)sizeof dest || lstat(host, &st) != 0)
+  snprintf(host, sizeof host, "%s/%s", dir, name);
+  if (snprintf(dest, sizeof dest, NEWROOT "%s/%s", dir, name) >= (int)sizeof dest || lstat(host, &st) != 0)
     return 0;
   if (S_ISLNK(st.st_mode))
     return sbx_copy_symlink(host, dest, err);
@@ -58,10 +59,36 @@ static int add_host_entry(const char *name, struct sbx_error *err)
   return 0;
 }
 
+/* /run: the host's entries, plus the daemon's directory at /run/splitbox
+ * (the operations socket). Read-only, so that it is no channel between
+ * platform commands; the host binds in it keep their own modes. */
+static int build_run(const struct sbx_platform_root_spec *spec, const char *run_src, struct sbx_error *err)
+{
+  DIR *d;
+  struct dirent *de;
+  int r = 0;
+
+  if (sbx_mkdir_p(NEWROOT "/run", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/run", "mode=0755,size=1m", err) < 0)
+    return -1;
+  d = opendir("/run");
+  while (r == 0 && d != NULL && (de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 && strcmp(de->d_name, "splitbox") != 0)
+      r = add_host_entry("/run", de->d_name, err);
+  if (d != NULL)
+    closedir(d);
+  if (r < 0)
+    return -1;
+  if (spec->run_source != NULL
+      && (sbx_mkdir_p(NEWROOT SBX_PLATFORM_RUN_PATH, 0755, err) < 0
+          || sbx_mount_bind(run_src, NEWROOT SBX_PLATFORM_RUN_PATH, false, false, err) < 0))
+    return sbx_error_prefix(err, "%s", SBX_PLATFORM_RUN_PATH);
+  return sbx_mount_set_readonly(NEWROOT "/run", err);
+}
+
 int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sbx_error *err)
 {
-  char path[PATH_MAX], private_src[64], shared_src[64];
-  _cleanup_close_ int private_fd = -1, shared_fd = -1;
+  char path[PATH_MAX], private_src[64], shared_src[64], run_src[64];
+  _cleanup_close_ int private_fd = -1, shared_fd = -1, run_fd = -1;
   DIR *d;
   struct dirent *de;
   int r = 0;
@@ -71,8 +98,11 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   /* Opened now, in our new namespace, before the scratch tmpfs may hide their paths. */
   private_fd = open(spec->private_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   shared_fd = open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (private_fd < 0 || shared_fd < 0)
+  if (spec->run_source != NULL)
+    run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
+  snprintf(run_src, sizeof run_src, "/proc/self/fd/%d", run_fd);
   snprintf(private_src, sizeof private_src, "/proc/self/fd/%d", private_fd);
   snprintf(shared_src, sizeof shared_src, "/proc/self/fd/%d", shared_fd);
   if (sbx_mount_tmpfs("/tmp", "mode=0755", err) < 0 || sbx_mkdir_p(NEWROOT, 0755, err) < 0
@@ -83,9 +113,9 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: read /");
   while (r == 0 && (de = readdir(d)) != NULL)
     if (!skipped(de->d_name, spec))
-      r = add_host_entry(de->d_name, err);
+      r = add_host_entry("", de->d_name, err);
   closedir(d);
-  if (r < 0)
+  if (r < 0 || build_run(spec, run_src, err) < 0)
     return sbx_error_prefix(err, "platform root");
   /* /proc: the host's, so that each command may mount a fresh one over it
    * (the kernel requires a visible proc mount in the namespace). */

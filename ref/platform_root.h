@@ -7,6 +7,7 @@ struct sbx_platform_root_spec
   const char *private_source; /* reaches the host's platform-private dir */
   const char *shared_source;  /* reaches the host's shared dir */
   const char *shared_path;    /* e.g. /app */
+  const char *run_source;     /* NULL, or what appears at /run/splitbox */
 };
 
 /* Runs in a fresh mount namespace; leaves the process chrooted into the view. */

@@ -56,7 +56,8 @@ struct sbx_init_reply
 #define SBX_SIG_PARENT_DIED (SIGRTMIN + 2)
 
 /* `splitbox-init supervise [--ns-init]` finds, from fd 3 on: the payload
- * memfd, the command's stdin, stdout and stderr, and the status pipe. */
+ * memfd, the command's stdin, stdout and stderr, the status pipe, and the
+ * executor's lifeline (a pipe's read end that hangs up when the executor dies). */
 #define SBX_SUPERVISE_FIRST_FD 3
-#define SBX_SUPERVISE_FDS 5
+#define SBX_SUPERVISE_FDS 6
 #define SBX_SPAWN_FDS 5

@@ -40,6 +40,7 @@ enum sbx_network
 #define SBX_DEFAULT_USER_HOST_ID 100000
 #define SBX_DEFAULT_SHARED_PATH "/app"
 #define SBX_PLATFORM_PRIVATE_PATH "/platform"
+#define SBX_PLATFORM_RUN_PATH "/run/splitbox"
 #define SBX_USER_HOME "/home/user"
 #define SBX_PLATFORM_HOME "/root"
 #define SBX_USER_ID_INSIDE 1000
@@ -61,6 +62,8 @@ struct sbx_options
   gid_t user_host_gid;
   size_t output_cap;             /* per stream; 0 means SBX_DEFAULT_OUTPUT_CAP */
   bool die_with_parent;          /* kill the sandbox's processes if the creating thread dies */
+  const char *platform_run_dir;  /* NULL, or a host dir every platform command sees at /run/splitbox
+                                    (SPLITBOX_RUN_DIR names it); user code never sees it */
 };
 
 struct sbx_sandbox;
@@ -188,3 +191,10 @@ int sbx_env_validate(const char *const *env, enum sbx_context ctx, struct sbx_er
 struct cJSON;
 struct cJSON *sbx_exec_result_to_json(const struct sbx_exec_result *res);
 struct cJSON *sbx_error_to_json(const struct sbx_error *err);
+
+/* Host facts (host_facts.c) */
+long sbx_sysctl_read(const char *name); /* e.g. "kernel.yama.ptrace_scope"; -1 if absent */
+int sbx_landlock_abi(void);             /* 0: no Landlock */
+int sbx_seccomp_mode(void);             /* of the calling thread: 0 none, 1 strict, 2 filter */
+/* Adds sysctls, seccompModeOfSelf, landlockAbi and cgroup2 to obj. */
+void sbx_host_facts_to_json(struct cJSON *obj);

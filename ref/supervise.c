@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -161,7 +163,7 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
 {
   sigset_t all, old;
   pid_t child;
-  int child_status = 0;
+  int child_status = 0, sigfd, lifeline;
   bool child_done = false;
 
   sigfillset(&all);
@@ -190,13 +192,32 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
   close(spec->stderr_fd);
   sbx_status_write(spec->status_fd, SBX_ST_STARTED, (int)child, 0, NULL);
 
+  sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+  lifeline = spec->lifeline_fd;
   while (!child_done)
     {
-      siginfo_t si;
-      int sig = sigwaitinfo(&all, &si);
+      struct pollfd pfds[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = lifeline, .events = POLLIN } };
+      struct signalfd_siginfo si;
+      int sig;
 
-      if (sig < 0)
+      if (sigfd < 0)
+        {
+          /* No signalfd: the command runs on, unsupervised, until it ends. */
+          if (waitpid(child, &child_status, 0) == child)
+            child_done = true;
+          continue;
+        }
+      if (poll(pfds, 2, -1) < 0)
         continue;
+      if (pfds[1].revents & (POLLHUP | POLLERR))
+        {
+          /* The executor is gone: nobody will collect this tree. */
+          signal_tree(spec, child, SIGKILL);
+          lifeline = -1;
+        }
+      if (!(pfds[0].revents & POLLIN) || read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        continue;
+      sig = (int)si.ssi_signo;
       if (sig == SIGCHLD)
         {
           int status;
@@ -210,8 +231,8 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
           continue;
         }
       /* SIGUSR1 queued with a value is a request to send that signal to the tree. */
-      if (sig == SIGUSR1 && si.si_code == SI_QUEUE)
-        sig = si.si_value.sival_int;
+      if (sig == SIGUSR1 && si.ssi_code == SI_QUEUE)
+        sig = si.ssi_int;
       else if (sig == SBX_SIG_PARENT_DIED)
         sig = SIGKILL; /* the executor is gone: nobody will collect this tree */
       if (sig > 0 && sig < NSIG)

@@ -43,6 +43,12 @@ static char *read_token(const char *path)
   return strdup(buf);
 }
 
+static void serve_api(void *registry, const char *method, const char *path, const char *body, size_t len,
+                      struct sbx_api_response *out)
+{
+  sbx_api_handle(registry, method, path, body, len, out);
+}
+
 int sbx_cli_daemon(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -108,6 +114,8 @@ int sbx_cli_daemon(int argc, char **argv)
     char leftovers[4200];
     snprintf(leftovers, sizeof leftovers, "%s/sandboxes", ropts.state_dir);
     sbx_remove_tree(leftovers);
+    snprintf(leftovers, sizeof leftovers, "%s/run", ropts.state_dir);
+    sbx_remove_tree(leftovers);
   }
   /* Signals are taken by sigwait below; the server's threads inherit the mask. */
   sigemptyset(&mask);
@@ -116,7 +124,7 @@ int sbx_cli_daemon(int argc, char **argv)
   sigaddset(&mask, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &mask, NULL);
   registry = sbx_registry_new(&ropts, &err);
-  server = registry != NULL ? sbx_http_server_start(registry, socket_path, listen_addr, token, &err) : NULL;
+  server = registry != NULL ? sbx_http_server_start(serve_api, registry, socket_path, listen_addr, token, &err) : NULL;
   if (token != NULL)
     explicit_bzero(token, strlen(token));
   free(token);

@@ -1,21 +1,21 @@
+/* The API's handlers: a parsed request (request.c) against the registry's
+ * sandboxes, and a JSON answer. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <unistd.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "cleanup.h"
 #include "internal.h"
-
-#define MAX_SEGMENTS 8
-#define MAX_TIMEOUT_MS (24LL * 3600 * 1000)
+#include "operations.h"
+#include "request.h"
 
 static void cjson_deletep(cJSON **p)
 {
@@ -26,12 +26,8 @@ static void cjson_deletep(cJSON **p)
 struct call
 {
   struct sbx_registry *r;
-  const char *seg[MAX_SEGMENTS];
-  const char *id, *ctx_name, *pid_id;
-  enum sbx_scope scope;
-  enum sbx_context ctx;
-  struct sbx_sandbox *sb; /* held by the router for handlers that name a sandbox */
-  cJSON *body;
+  struct sbx_request *q;
+  struct sbx_sandbox *sb; /* held by the dispatcher for sandbox-scoped routes */
   struct sbx_api_response *out;
 };
 
@@ -42,12 +38,25 @@ static const struct
   const char *code;
   unsigned status;
 } statuses[] = {
-  { SBX_E_VALIDATION, 400 },      { SBX_E_PATH_OUTSIDE_ROOT, 400 }, { SBX_E_IS_DIRECTORY, 400 },
-  { SBX_E_NOT_REGULAR, 400 },     { SBX_E_UNAUTHORIZED, 401 },      { SBX_E_PERMISSION, 403 },
-  { SBX_E_READ_ONLY, 403 },       { SBX_E_FILE_NOT_FOUND, 404 },    { SBX_E_PROCESS_NOT_FOUND, 404 },
-  { SBX_E_SANDBOX_NOT_FOUND, 404 }, { SBX_E_NOT_FOUND, 404 },       { "METHOD_NOT_ALLOWED", 405 },
-  { SBX_E_TIMEOUT, 408 },         { SBX_E_TOO_LARGE, 413 },         { SBX_E_TOO_LARGE_PAYLOAD, 413 },
-  { SBX_E_NO_NAMESPACES, 503 },  { "TOO_MANY_SANDBOXES", 503 },
+  { SBX_E_VALIDATION, 400 },
+  { SBX_E_PATH_OUTSIDE_ROOT, 400 },
+  { SBX_E_IS_DIRECTORY, 400 },
+  { SBX_E_NOT_REGULAR, 400 },
+  { SBX_E_UNAUTHORIZED, 401 },
+  { SBX_E_PERMISSION, 403 },
+  { SBX_E_READ_ONLY, 403 },
+  { SBX_E_FILE_NOT_FOUND, 404 },
+  { SBX_E_PROCESS_NOT_FOUND, 404 },
+  { SBX_E_SANDBOX_NOT_FOUND, 404 },
+  { SBX_E_OPERATION_NOT_FOUND, 404 },
+  { SBX_E_NOT_FOUND, 404 },
+  { SBX_E_METHOD_NOT_ALLOWED, 405 },
+  { SBX_E_TIMEOUT, 408 },
+  { SBX_E_TOO_LARGE, 413 },
+  { SBX_E_TOO_LARGE_PAYLOAD, 413 },
+  { SBX_E_OPERATION_FAILED, 502 },
+  { SBX_E_NO_NAMESPACES, 503 },
+  { "TOO_MANY_SANDBOXES", 503 },
 };
 
 static unsigned status_for(const char *code)
@@ -99,114 +108,18 @@ static int fail(struct call *c, const struct sbx_error *err)
   return -1;
 }
 
-static int invalid(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int invalid(struct call *c, const char *fmt, ...)
+static cJSON *success_doc(void)
 {
-  struct sbx_error err = { 0 };
-  va_list ap;
-
-  snprintf(err.code, sizeof err.code, "%s", SBX_E_VALIDATION);
-  va_start(ap, fmt);
-  vsnprintf(err.message, sizeof err.message, fmt, ap);
-  va_end(ap);
-  return fail(c, &err);
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddBoolToObject(doc, "success", true);
+  return doc;
 }
 
-/* ---- request fields ---- */
-
-static int field_string(struct call *c, const char *name, bool required, const char **out)
-{
-  const cJSON *item = cJSON_GetObjectItemCaseSensitive(c->body, name);
-
-  *out = NULL;
-  if (item == NULL || cJSON_IsNull(item))
-    return required ? invalid(c, "\"%s\" is required", name) : 0;
-  if (!cJSON_IsString(item))
-    return invalid(c, "\"%s\" must be a string", name);
-  *out = item->valuestring;
-  return 0;
-}
-
-static int field_timeout(struct call *c, long long *out)
-{
-  const cJSON *item = cJSON_GetObjectItemCaseSensitive(c->body, "timeoutMs");
-
-  *out = 0;
-  if (item == NULL || cJSON_IsNull(item))
-    return 0;
-  /* valuedouble, not valueint: valueint saturates. */
-  /* Range first: converting an out-of-range double is undefined. */
-  if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > (double)MAX_TIMEOUT_MS)
-    return invalid(c, "\"timeoutMs\" must be a number between 0 and %lld", MAX_TIMEOUT_MS);
-  if (item->valuedouble != (double)(long long)item->valuedouble)
-    return invalid(c, "\"timeoutMs\" must be a whole number of milliseconds");
-  *out = (long long)item->valuedouble;
-  return 0;
-}
-
-/* An object of strings, turned into NAME=VALUE entries (validated by the library). */
-static int env_from(struct call *c, const char *name, char ***out)
-{
-  const cJSON *env = cJSON_GetObjectItemCaseSensitive(c->body, name), *item;
-  size_t n = 0;
-  char **v;
-
-  *out = NULL;
-  if (env == NULL || cJSON_IsNull(env))
-    return 0;
-  if (!cJSON_IsObject(env))
-    return invalid(c, "\"%s\" must be an object of strings", name);
-  v = calloc((size_t)cJSON_GetArraySize(env) + 1, sizeof(char *));
-  if (v == NULL)
-    return invalid(c, "out of memory");
-  cJSON_ArrayForEach(item, env)
-    {
-      if (!cJSON_IsString(item) || asprintf(&v[n], "%s=%s", item->string, item->valuestring) < 0)
-        {
-          sbx_strvfreep(&v);
-          return invalid(c, "env \"%.60s\" must be a string", item->string);
-        }
-      n++;
-    }
-  *out = v;
-  return 0;
-}
-
-static int exec_request(struct call *c, struct sbx_exec_request *req, char ***env)
-{
-  memset(req, 0, sizeof *req);
-  req->context = c->ctx;
-  if (field_string(c, "command", true, &req->command) < 0 || field_string(c, "cwd", false, &req->cwd) < 0
-      || field_timeout(c, &req->timeout_ms) < 0 || env_from(c, "env", env) < 0)
-    return -1;
-  req->env = (const char *const *)*env;
-  return 0;
-}
-
-/* ---- handlers ---- */
-
-static struct sbx_sandbox *sandbox(struct call *c, bool create)
-{
-  struct sbx_error err = { 0 };
-  bool created;
-  struct sbx_sandbox *sb = create ? sbx_registry_ensure(c->r, c->id, NULL, &created, &err)
-                                  : sbx_registry_get(c->r, c->id);
-
-  if (sb == NULL && create)
-    fail(c, &err);
-  else if (sb == NULL)
-    {
-      sbx_error_set(&err, ENOENT, SBX_E_SANDBOX_NOT_FOUND, "no sandbox \"%.64s\"; create it with PUT /api/sandboxes/%.64s",
-                    c->id, c->id);
-      fail(c, &err);
-    }
-  return sb;
-}
+/* ---- sandboxes and the daemon ---- */
 
 static int h_ping(struct call *c)
 {
-  _cleanup_json_ cJSON *doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
+  _cleanup_json_ cJSON *doc = success_doc();
   cJSON_AddStringToObject(doc, "message", "pong");
   respond(c->out, 200, doc);
   return 0;
@@ -214,49 +127,38 @@ static int h_ping(struct call *c)
 
 static int h_capabilities(struct call *c)
 {
-  _cleanup_json_ cJSON *doc = cJSON_CreateObject();
+  _cleanup_json_ cJSON *doc = success_doc();
   struct sbx_error err = { 0 };
   enum sbx_isolation iso = SBX_ISO_FALLBACK;
+  struct utsname u;
+  cJSON *kernel;
 
-  sbx_isolation_detect(&iso, &err);
-  cJSON_AddBoolToObject(doc, "success", true);
+  if (sbx_isolation_detect(&iso, &err) < 0)
+    cJSON_AddStringToObject(doc, "isolationError", err.message);
   cJSON_AddStringToObject(doc, "isolation", sbx_isolation_name(iso));
   cJSON_AddBoolToObject(doc, "requireIsolation", sbx_registry_options(c->r)->require_isolation);
+  cJSON_AddStringToObject(doc, "userNetwork",
+                          sbx_registry_options(c->r)->user_network == SBX_NET_HOST ? "host" : "isolated");
+  kernel = cJSON_AddObjectToObject(doc, "kernel");
+  if (uname(&u) == 0)
+    cJSON_AddStringToObject(kernel, "release", u.release);
+  sbx_host_facts_to_json(kernel);
   respond(c->out, 200, doc);
   return 0;
 }
 
 static int h_put_sandbox(struct call *c)
 {
-  struct sbx_options o = { 0 };
   struct sbx_error err = { 0 };
-  _cleanup_strv_ char **legacy = NULL;
-  const cJSON *req = cJSON_GetObjectItemCaseSensitive(c->body, "requireIsolation");
-  const cJSON *leg = cJSON_GetObjectItemCaseSensitive(c->body, "legacy");
-  const char *net = NULL;
   bool created = false;
   struct sbx_sandbox *sb;
   _cleanup_json_ cJSON *doc = NULL;
 
-  if ((req != NULL && !cJSON_IsBool(req)) || (leg != NULL && !cJSON_IsBool(leg)))
-    return invalid(c, "\"requireIsolation\" and \"legacy\" must be booleans");
-  if (field_string(c, "userNetwork", false, &net) < 0)
-    return -1;
-  if (net != NULL && sbx_network_parse(net, &o.user_network) < 0)
-    return invalid(c, "\"userNetwork\" must be \"isolated\" or \"host\"");
-  o.require_isolation = cJSON_IsTrue(req);
-  o.legacy = cJSON_IsTrue(leg);
-  if (cJSON_GetObjectItemCaseSensitive(c->body, "envVars") != NULL && !o.legacy)
-    return invalid(c, "\"envVars\" are sandbox-wide secrets visible to user code: only with \"legacy\": true");
-  if (env_from(c, "envVars", &legacy) < 0)
-    return -1;
-  o.legacy_env = (const char *const *)legacy;
-  sb = sbx_registry_ensure(c->r, c->id, &o, &created, &err);
+  sb = sbx_registry_ensure(c->r, c->q->sandbox_id, &c->q->sandbox, &created, &err);
   if (sb == NULL)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "id", c->id);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "id", c->q->sandbox_id);
   cJSON_AddBoolToObject(doc, "created", created);
   cJSON_AddStringToObject(doc, "isolation", sbx_isolation_name(sbx_sandbox_isolation(sb)));
   cJSON_AddStringToObject(doc, "sharedPath", sbx_sandbox_shared_path(sb, SBX_CTX_USER));
@@ -270,27 +172,24 @@ static int h_delete_sandbox(struct call *c)
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
 
-  if (sbx_registry_delete(c->r, c->id, &err) < 0)
+  if (sbx_registry_delete(c->r, c->q->sandbox_id, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "id", c->id);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "id", c->q->sandbox_id);
   respond(c->out, 200, doc);
   return 0;
 }
 
+/* ---- execute ---- */
+
 static int h_execute(struct call *c)
 {
-  struct sbx_exec_request req;
   struct sbx_exec_result res;
   struct sbx_error err = { 0 };
-  _cleanup_strv_ char **env = NULL;
   _cleanup_json_ cJSON *doc = NULL;
   int r;
 
-  if (exec_request(c, &req, &env) < 0)
-    return -1;
-  r = sbx_exec(c->sb, &req, &res, &err);
+  r = sbx_exec(c->sb, &c->q->exec, &res, &err);
   if (r < 0 && res.command == NULL)
     return fail(c, &err);
   doc = sbx_exec_result_to_json(&res);
@@ -305,16 +204,13 @@ static int h_execute(struct call *c)
   return 0;
 }
 
-/* ---- execute/stream: server-sent events from a thread of its own ---- */
-
+/* execute/stream: server-sent events from a thread of its own. */
 struct stream_job
 {
   struct sbx_registry *r;
   struct sbx_sandbox *sb; /* a reference of the job's own */
-  struct sbx_exec_request req;
-  char **env;
-  char *command, *cwd;
-  int fd; /* write end of the pipe the server reads */
+  struct sbx_request q;   /* the job's own: the request's memory goes with the HTTP request */
+  int fd;                 /* write end of the pipe the server reads */
   bool broken;
 };
 
@@ -348,31 +244,31 @@ static void *stream_main(void *arg)
   struct sbx_exec_result res;
   struct sbx_error err = { 0 };
   cJSON *start = cJSON_CreateObject(), *done;
+  const char *kind;
   char ts[40];
   int r;
 
   sbx_iso8601(sbx_wall_seconds(), ts, sizeof ts);
   cJSON_AddStringToObject(start, "type", "start");
-  cJSON_AddStringToObject(start, "command", j->command);
+  cJSON_AddStringToObject(start, "command", j->q.exec.command);
   cJSON_AddStringToObject(start, "timestamp", ts);
   send_event(j, "start", start);
   cJSON_Delete(start);
-  r = sbx_exec(j->sb, &j->req, &res, &err);
+  r = sbx_exec(j->sb, &j->q.exec, &res, &err);
+  kind = r < 0 && res.command == NULL ? "error" : "complete";
   done = res.command != NULL ? sbx_exec_result_to_json(&res) : cJSON_CreateObject();
-  cJSON_AddStringToObject(done, "type", r < 0 && res.command == NULL ? "error" : "complete");
+  cJSON_AddStringToObject(done, "type", kind);
   if (r < 0)
     {
       cJSON_AddStringToObject(done, "code", err.code);
       cJSON_AddStringToObject(done, "message", err.message);
     }
-  send_event(j, r < 0 && res.command == NULL ? "error" : "complete", done);
+  send_event(j, kind, done);
   cJSON_Delete(done);
   sbx_exec_result_clear(&res);
   close(j->fd);
   sbx_registry_put(j->r, j->sb);
-  sbx_strvfreep(&j->env);
-  free(j->command);
-  free(j->cwd);
+  sbx_request_clear(&j->q);
   sbx_registry_job_end(j->r); /* last: the registry may be freed right after */
   free(j);
   return NULL;
@@ -381,32 +277,25 @@ static void *stream_main(void *arg)
 static int h_execute_stream(struct call *c)
 {
   struct stream_job *j = calloc(1, sizeof *j);
-  struct sbx_exec_request req;
+  struct sbx_error err = { 0 };
   int fds[2] = { -1, -1 };
   pthread_t thread;
   pthread_attr_t attr;
 
-  if (j == NULL)
-    return invalid(c, "out of memory");
-  if (exec_request(c, &req, &j->env) < 0)
+  if (j == NULL || pipe2(fds, O_CLOEXEC) != 0)
     {
-      sbx_strvfreep(&j->env);
       free(j);
-      return -1;
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
+      return fail(c, &err);
     }
+  /* The job takes the request over, and a sandbox reference of its own. */
+  j->q = *c->q;
+  memset(c->q, 0, sizeof *c->q);
+  j->q.exec.on_output = on_output;
+  j->q.exec.on_output_arg = j;
   j->r = c->r;
-  j->command = strdup(req.command);
-  j->cwd = req.cwd != NULL ? strdup(req.cwd) : NULL;
-  j->req = req;
-  j->req.command = j->command;
-  j->req.cwd = j->cwd;
-  j->req.on_output = on_output;
-  j->req.on_output_arg = j;
-  /* Its own reference to the router's sandbox: the router lets go when this returns. */
   sbx_registry_ref(c->r, c->sb);
   j->sb = c->sb;
-  if (j->command == NULL || pipe2(fds, O_CLOEXEC) != 0)
-    goto fail;
   j->fd = fds[1];
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -415,29 +304,21 @@ static int h_execute_stream(struct call *c)
     {
       sbx_registry_job_end(c->r);
       pthread_attr_destroy(&attr);
-      goto fail;
+      close(fds[0]);
+      close(fds[1]);
+      sbx_registry_put(c->r, j->sb);
+      sbx_request_clear(&j->q);
+      free(j);
+      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
+      return fail(c, &err);
     }
   pthread_attr_destroy(&attr);
   c->out->status = 200;
   c->out->stream_fd = fds[0];
   return 0;
-fail:
-  if (fds[0] >= 0)
-    {
-      close(fds[0]);
-      close(fds[1]);
-    }
-  sbx_registry_put(c->r, j->sb);
-  sbx_strvfreep(&j->env);
-  free(j->command);
-  free(j->cwd);
-  free(j);
-  {
-    struct sbx_error err = { 0 };
-    sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
-    return fail(c, &err);
-  }
 }
+
+/* ---- processes ---- */
 
 static cJSON *process_json(const struct sbx_process_info *p)
 {
@@ -462,20 +343,13 @@ static cJSON *process_json(const struct sbx_process_info *p)
 
 static int h_process_start(struct call *c)
 {
-  struct sbx_exec_request req;
   struct sbx_process_info info;
   struct sbx_error err = { 0 };
-  _cleanup_strv_ char **env = NULL;
   _cleanup_json_ cJSON *doc = NULL;
-  int r;
 
-  if (exec_request(c, &req, &env) < 0)
-    return -1;
-  r = sbx_process_start(c->sb, &req, &info, &err);
-  if (r < 0)
+  if (sbx_process_start(c->sb, &c->q->exec, &info, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
+  doc = success_doc();
   cJSON_AddStringToObject(doc, "processId", info.id);
   cJSON_AddNumberToObject(doc, "pid", info.pid);
   cJSON_AddStringToObject(doc, "command", info.command);
@@ -491,13 +365,10 @@ static int h_process_list(struct call *c)
   _cleanup_json_ cJSON *doc = NULL;
   cJSON *arr;
   size_t n = 0;
-  int r;
 
-  r = sbx_process_list(c->sb, c->ctx, &list, &n, &err);
-  if (r < 0)
+  if (sbx_process_list(c->sb, c->q->ctx, &list, &n, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
+  doc = success_doc();
   arr = cJSON_AddArrayToObject(doc, "processes");
   for (size_t i = 0; i < n; i++)
     cJSON_AddItemToArray(arr, process_json(&list[i]));
@@ -511,13 +382,10 @@ static int h_process_get(struct call *c)
   struct sbx_process_info info;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  int r;
 
-  r = sbx_process_get(c->sb, c->ctx, c->pid_id, &info, &err);
-  if (r < 0)
+  if (sbx_process_get(c->sb, c->q->ctx, c->q->process_id, &info, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
+  doc = success_doc();
   cJSON_AddItemToObject(doc, "process", process_json(&info));
   sbx_process_info_clear(&info);
   respond(c->out, 200, doc);
@@ -531,10 +399,8 @@ static int h_process_logs(struct call *c)
   size_t out_len = 0, err_len = 0;
   _cleanup_json_ cJSON *doc = NULL;
   struct sbx_exec_result as_text = { 0 };
-  int r;
 
-  r = sbx_process_logs(c->sb, c->ctx, c->pid_id, &out, &out_len, &errout, &err_len, &err);
-  if (r < 0)
+  if (sbx_process_logs(c->sb, c->q->ctx, c->q->process_id, &out, &out_len, &errout, &err_len, &err) < 0)
     return fail(c, &err);
   /* Reuse the exec result's UTF-8 handling for the logs. */
   as_text.stdout_buf = out;
@@ -545,14 +411,12 @@ static int h_process_logs(struct call *c)
   doc = sbx_exec_result_to_json(&as_text);
   if (doc != NULL)
     {
-      cJSON_DeleteItemFromObject(doc, "exitCode");
-      cJSON_DeleteItemFromObject(doc, "command");
-      cJSON_DeleteItemFromObject(doc, "duration");
-      cJSON_DeleteItemFromObject(doc, "timestamp");
-      cJSON_DeleteItemFromObject(doc, "isolation");
+      static const char *const unused[] = { "exitCode", "command", "duration", "timestamp", "isolation" };
+      for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++)
+        cJSON_DeleteItemFromObject(doc, unused[i]);
       cJSON_ReplaceItemInObject(doc, "success", cJSON_CreateTrue());
-      cJSON_ReplaceItemInObject(doc, "context", cJSON_CreateString(sbx_context_name(c->ctx)));
-      cJSON_AddStringToObject(doc, "processId", c->pid_id);
+      cJSON_ReplaceItemInObject(doc, "context", cJSON_CreateString(sbx_context_name(c->q->ctx)));
+      cJSON_AddStringToObject(doc, "processId", c->q->process_id);
     }
   respond(c->out, 200, doc);
   return 0;
@@ -562,74 +426,27 @@ static int h_process_kill(struct call *c)
 {
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  const cJSON *sig = c->body != NULL ? cJSON_GetObjectItemCaseSensitive(c->body, "signal") : NULL;
-  int signo = SIGTERM;
-  int r;
 
-  if (sig != NULL && cJSON_IsString(sig))
-    {
-      static const struct
-      {
-        const char *name;
-        int sig;
-      } names[] = { { "SIGTERM", SIGTERM }, { "SIGKILL", SIGKILL }, { "SIGINT", SIGINT }, { "SIGHUP", SIGHUP } };
-      signo = 0;
-      for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(sig->valuestring, names[i].name) == 0)
-          signo = names[i].sig;
-      if (signo == 0)
-        return invalid(c, "\"signal\" must be SIGTERM, SIGKILL, SIGINT or SIGHUP");
-    }
-  else if (sig != NULL && (!cJSON_IsNumber(sig) || sig->valuedouble < 1 || sig->valuedouble > 64))
-    return invalid(c, "\"signal\" must be a signal name or a number from 1 to 64");
-  else if (sig != NULL)
-    signo = (int)sig->valuedouble;
-  r = sbx_process_kill(c->sb, c->ctx, c->pid_id, signo, &err);
-  if (r < 0)
+  if (sbx_process_kill(c->sb, c->q->ctx, c->q->process_id, c->q->signo, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "processId", c->pid_id);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "processId", c->q->process_id);
   respond(c->out, 200, doc);
   return 0;
 }
 
-static int encoding_of(struct call *c, bool *base64)
-{
-  const char *enc = NULL;
-
-  *base64 = false;
-  if (field_string(c, "encoding", false, &enc) < 0)
-    return -1;
-  if (enc != NULL && strcmp(enc, "base64") != 0 && strcmp(enc, "utf-8") != 0 && strcmp(enc, "utf8") != 0)
-    return invalid(c, "\"encoding\" must be \"utf-8\" or \"base64\"");
-  *base64 = enc != NULL && strcmp(enc, "base64") == 0;
-  return 0;
-}
+/* ---- files ---- */
 
 static int h_write(struct call *c)
 {
-  const char *path, *content;
-  _cleanup_free_ char *decoded = NULL;
-  size_t len;
-  bool base64;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  int r;
 
-  if (field_string(c, "path", true, &path) < 0 || field_string(c, "content", true, &content) < 0
-      || encoding_of(c, &base64) < 0)
-    return -1;
-  len = strlen(content);
-  if (base64 && sbx_base64_decode(content, &decoded, &len) < 0)
-    return invalid(c, "\"content\" is not valid base64");
-  r = sbx_file_write(c->sb, c->scope, path, base64 ? decoded : content, len, &err);
-  if (r < 0)
+  if (sbx_file_write(c->sb, c->q->scope, c->q->path, c->q->content, c->q->content_len, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "path", path);
-  cJSON_AddNumberToObject(doc, "size", (double)len);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "path", c->q->path);
+  cJSON_AddNumberToObject(doc, "size", (double)c->q->content_len);
   respond(c->out, 200, doc);
   return 0;
 }
@@ -652,26 +469,23 @@ static bool valid_utf8_text(const char *s, size_t len)
 
 static int h_read(struct call *c)
 {
-  const char *path;
   _cleanup_free_ char *data = NULL, *encoded = NULL;
   size_t len = 0;
   bool base64;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  int r;
 
-  if (field_string(c, "path", true, &path) < 0 || encoding_of(c, &base64) < 0)
-    return -1;
-  r = sbx_file_read(c->sb, c->scope, path, &data, &len, &err);
-  if (r < 0)
+  if (sbx_file_read(c->sb, c->q->scope, c->q->path, &data, &len, &err) < 0)
     return fail(c, &err);
   /* Text that is not UTF-8 cannot travel as a JSON string: it goes as base64. */
-  base64 = base64 || !valid_utf8_text(data, len);
+  base64 = c->q->base64 || !valid_utf8_text(data, len);
   if (base64 && (encoded = sbx_base64_encode(data, len)) == NULL)
-    return invalid(c, "out of memory");
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "path", path);
+    {
+      sbx_error_errno(&err, ENOMEM, SBX_E_INTERNAL, "read");
+      return fail(c, &err);
+    }
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "path", c->q->path);
   cJSON_AddStringToObject(doc, "content", base64 ? encoded : data);
   cJSON_AddStringToObject(doc, "encoding", base64 ? "base64" : "utf-8");
   cJSON_AddNumberToObject(doc, "size", (double)len);
@@ -681,20 +495,14 @@ static int h_read(struct call *c)
 
 static int h_exists(struct call *c)
 {
-  const char *path;
   bool exists = false;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
-  int r;
 
-  if (field_string(c, "path", true, &path) < 0)
-    return -1;
-  r = sbx_file_exists(c->sb, c->scope, path, &exists, &err);
-  if (r < 0)
+  if (sbx_file_exists(c->sb, c->q->scope, c->q->path, &exists, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
-  cJSON_AddStringToObject(doc, "path", path);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "path", c->q->path);
   cJSON_AddBoolToObject(doc, "exists", exists);
   respond(c->out, 200, doc);
   return 0;
@@ -702,21 +510,16 @@ static int h_exists(struct call *c)
 
 static int h_list(struct call *c)
 {
-  const char *path;
   struct sbx_dirent *list = NULL;
   size_t n = 0;
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
   cJSON *files;
-  int r;
 
-  if (field_string(c, "path", false, &path) < 0)
-    return -1;
-  r = sbx_file_list(c->sb, c->scope, path != NULL ? path : ".", &list, &n, &err);
-  if (r < 0)
+  if (sbx_file_list(c->sb, c->q->scope, c->q->path, &list, &n, &err) < 0)
     return fail(c, &err);
-  doc = cJSON_CreateObject();
-  cJSON_AddBoolToObject(doc, "success", true);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "path", c->q->path);
   files = cJSON_AddArrayToObject(doc, "files");
   for (size_t i = 0; i < n; i++)
     {
@@ -734,167 +537,136 @@ static int h_list(struct call *c)
   return 0;
 }
 
-/* ---- routing ---- */
+/* ---- operations ---- */
 
-/* Patterns: literal segments, ":id" (sandbox), ":ctx" (user|platform), ":scope"
- * (user|platform|shared), ":pid" (process id). Compatibility routes have no
- * :id and act on the sandbox "default" in the user context. */
-static const struct route
+static int h_operation_register(struct call *c)
 {
-  const char *method, *pattern;
-  int (*handler)(struct call *c);
-  bool sandbox; /* the router holds c->sb for the handler; "default" is made on first use */
-} routes[] = {
-  { "GET", "/api/ping", h_ping, false },
-  { "GET", "/api/capabilities", h_capabilities, false },
-  { "PUT", "/api/sandboxes/:id", h_put_sandbox, false },
-  { "DELETE", "/api/sandboxes/:id", h_delete_sandbox, false },
-  { "POST", "/api/sandboxes/:id/:ctx/execute", h_execute, true },
-  { "POST", "/api/sandboxes/:id/:ctx/execute/stream", h_execute_stream, true },
-  { "POST", "/api/sandboxes/:id/:ctx/process/start", h_process_start, true },
-  { "GET", "/api/sandboxes/:id/:ctx/process/list", h_process_list, true },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", h_process_logs, true },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid", h_process_get, true },
-  { "DELETE", "/api/sandboxes/:id/:ctx/process/:pid", h_process_kill, true },
-  { "POST", "/api/sandboxes/:id/:scope/write", h_write, true },
-  { "POST", "/api/sandboxes/:id/:scope/read", h_read, true },
-  { "POST", "/api/sandboxes/:id/shared/exists", h_exists, true },
-  { "POST", "/api/sandboxes/:id/shared/list-files", h_list, true },
-  { "POST", "/api/execute", h_execute, true },
-  { "POST", "/api/execute/stream", h_execute_stream, true },
-  { "POST", "/api/process/start", h_process_start, true },
-  { "GET", "/api/process/list", h_process_list, true },
-  { "GET", "/api/process/:pid/logs", h_process_logs, true },
-  { "GET", "/api/process/:pid", h_process_get, true },
-  { "DELETE", "/api/process/:pid", h_process_kill, true },
-  { "POST", "/api/write", h_write, true },
-  { "POST", "/api/read", h_read, true },
-  { "POST", "/api/exists", h_exists, true },
-  { "POST", "/api/list-files", h_list, true },
-};
+  struct sbx_error err = { 0 };
+  _cleanup_json_ cJSON *doc = NULL;
 
-static int split(char *path, const char **seg)
-{
-  int n = 0;
-
-  for (char *save = NULL, *tok = strtok_r(path, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save))
-    {
-      if (n == MAX_SEGMENTS)
-        return -1;
-      seg[n++] = tok;
-    }
-  return n;
+  if (sbx_operations_register(sbx_registry_operations(c->r, c->sb), c->q->operation, c->q->callback_socket,
+                              c->q->callback_url, c->q->timeout_ms, &err) < 0)
+    return fail(c, &err);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "operation", c->q->operation);
+  respond(c->out, 200, doc);
+  return 0;
 }
 
-/* 1: matched; 0: not this pattern. Fills c's parameters. */
-static int match(const char *pattern, const char **seg, int n, struct call *c)
+static int h_operation_delete(struct call *c)
 {
-  char buf[128];
-  const char *pseg[MAX_SEGMENTS];
-  int pn;
+  struct sbx_error err = { 0 };
+  _cleanup_json_ cJSON *doc = NULL;
 
-  snprintf(buf, sizeof buf, "%s", pattern);
-  pn = split(buf, pseg);
-  if (pn != n)
-    return 0;
-  c->id = "default";
-  c->ctx = SBX_CTX_USER;
-  c->scope = SBX_SCOPE_USER;
-  for (int i = 0; i < n; i++)
+  if (sbx_operations_unregister(sbx_registry_operations(c->r, c->sb), c->q->operation, &err) < 0)
+    return fail(c, &err);
+  doc = success_doc();
+  cJSON_AddStringToObject(doc, "operation", c->q->operation);
+  respond(c->out, 200, doc);
+  return 0;
+}
+
+/* The handler's JSON, as it is: the design's callPlatformOperation returns it. */
+static int call_operation(struct sbx_operations *ops, const char *sandbox_id, const struct sbx_request *q,
+                          struct sbx_api_response *out)
+{
+  struct sbx_error err = { 0 };
+  char *result = NULL;
+
+  if (sbx_operations_call(ops, sandbox_id, q->operation, q->params, &result, &err) < 0)
     {
-      if (strcmp(pseg[i], ":id") == 0)
-        c->id = seg[i];
-      else if (strcmp(pseg[i], ":pid") == 0)
-        c->pid_id = seg[i];
-      else if (strcmp(pseg[i], ":ctx") == 0)
-        {
-          if (sbx_context_parse(seg[i], &c->ctx) < 0)
-            return 0;
-          c->scope = c->ctx == SBX_CTX_USER ? SBX_SCOPE_USER : SBX_SCOPE_PLATFORM;
-        }
-      else if (strcmp(pseg[i], ":scope") == 0)
-        {
-          if (strcmp(seg[i], "shared") == 0)
-            c->scope = SBX_SCOPE_SHARED;
-          else if (sbx_context_parse(seg[i], &c->ctx) == 0)
-            c->scope = c->ctx == SBX_CTX_USER ? SBX_SCOPE_USER : SBX_SCOPE_PLATFORM;
-          else
-            return 0;
-        }
-      else if (strcmp(pseg[i], seg[i]) != 0)
-        return 0;
+      sbx_api_error(out, err.code, err.message);
+      return -1;
     }
-  if (strstr(pattern, "/shared/") != NULL)
-    c->scope = SBX_SCOPE_SHARED;
-  return 1;
+  out->status = 200;
+  out->body = result;
+  return 0;
+}
+
+static int h_operation_call(struct call *c)
+{
+  return call_operation(sbx_registry_operations(c->r, c->sb), c->q->sandbox_id, c->q, c->out);
+}
+
+/* ---- dispatch ---- */
+
+static int (*const handlers[])(struct call *c) = {
+  [SBX_R_PING] = h_ping,
+  [SBX_R_CAPABILITIES] = h_capabilities,
+  [SBX_R_SANDBOX_PUT] = h_put_sandbox,
+  [SBX_R_SANDBOX_DELETE] = h_delete_sandbox,
+  [SBX_R_EXECUTE] = h_execute,
+  [SBX_R_EXECUTE_STREAM] = h_execute_stream,
+  [SBX_R_PROCESS_START] = h_process_start,
+  [SBX_R_PROCESS_LIST] = h_process_list,
+  [SBX_R_PROCESS_GET] = h_process_get,
+  [SBX_R_PROCESS_LOGS] = h_process_logs,
+  [SBX_R_PROCESS_KILL] = h_process_kill,
+  [SBX_R_WRITE] = h_write,
+  [SBX_R_READ] = h_read,
+  [SBX_R_EXISTS] = h_exists,
+  [SBX_R_LIST] = h_list,
+  [SBX_R_OPERATION_REGISTER] = h_operation_register,
+  [SBX_R_OPERATION_DELETE] = h_operation_delete,
+  [SBX_R_OPERATION_CALL] = h_operation_call,
+};
+
+static void init_response(struct sbx_api_response *out)
+{
+  memset(out, 0, sizeof *out);
+  out->stream_fd = -1;
 }
 
 void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path, const char *body, size_t len,
                     struct sbx_api_response *out)
 {
-  struct call c = { .r = r, .out = out };
-  _cleanup_free_ char *copy = strdup(path);
-  _cleanup_json_ cJSON *doc = NULL;
-  const char *seg[MAX_SEGMENTS];
-  bool path_known = false;
-  int n;
+  struct sbx_request q;
+  struct sbx_error err = { 0 };
+  struct call c = { .r = r, .q = &q, .out = out };
 
-  memset(out, 0, sizeof *out);
-  out->stream_fd = -1;
-  if (copy == NULL || (n = split(copy, seg)) < 0)
+  init_response(out);
+  if (sbx_request_parse(method, path, body, len, &q, &err) < 0)
     {
-      sbx_api_error(out, SBX_E_NOT_FOUND, "no such route");
+      sbx_request_clear(&q);
+      sbx_api_error(out, err.code, err.message);
       return;
     }
-  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+  if (q.sandbox_scoped)
     {
-      struct call probe = c;
-      if (!match(routes[i].pattern, seg, n, &probe))
-        continue;
-      path_known = true;
-      if (strcmp(routes[i].method, method) != 0)
-        continue;
-      c = probe;
-      if (strcmp(c.id, "default") != 0 && !sbx_sandbox_id_valid(c.id))
+      bool created;
+      /* The compatibility routes' "default" sandbox is made on first use. */
+      c.sb = strcmp(q.sandbox_id, "default") == 0 ? sbx_registry_ensure(r, q.sandbox_id, NULL, &created, &err)
+                                                   : sbx_registry_get(r, q.sandbox_id);
+      if (c.sb == NULL)
         {
-        sbx_api_error(out, SBX_E_VALIDATION, "sandbox id must be 1-64 of letters, digits, '-' and '_'");
-        return;
-      }
-      if (len > 0)
-        {
-          const char *end = NULL;
-          /* NUL bytes (raw or escaped) would cut strings short without a word. */
-          if (memchr(body, '\0', len) != NULL || memmem(body, len, "\\u0000", 6) != NULL)
-            {
-        sbx_api_error(out, SBX_E_VALIDATION, "the body contains a NUL byte");
-        return;
-      }
-          doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
-          if (doc == NULL)
-            {
-        sbx_api_error(out, SBX_E_VALIDATION, "the body is not valid JSON");
-        return;
-      }
-          if (!cJSON_IsObject(doc))
-            {
-        sbx_api_error(out, SBX_E_VALIDATION, "the body must be a JSON object");
-        return;
-      }
+          if (err.code[0] == '\0')
+            sbx_error_set(&err, ENOENT, SBX_E_SANDBOX_NOT_FOUND,
+                          "no sandbox \"%s\"; create it with PUT /api/sandboxes/%s", q.sandbox_id, q.sandbox_id);
+          sbx_request_clear(&q);
+          sbx_api_error(out, err.code, err.message);
+          return;
         }
-      else
-        doc = cJSON_CreateObject();
-      c.body = doc;
-      if (routes[i].sandbox && (c.sb = sandbox(&c, strcmp(c.id, "default") == 0)) == NULL)
-        return;
-      routes[i].handler(&c);
-      if (c.sb != NULL)
-        sbx_registry_put(r, c.sb);
-      return;
     }
-  if (path_known)
-    {
-        sbx_api_error(out, "METHOD_NOT_ALLOWED", "this route does not take that method");
-        return;
-      }
-  sbx_api_error(out, SBX_E_NOT_FOUND, "no such route");
+  handlers[q.kind](&c);
+  if (c.sb != NULL)
+    sbx_registry_put(r, c.sb);
+  sbx_request_clear(&q);
+}
+
+void sbx_api_handle_operations(struct sbx_operations *ops, const char *sandbox_id, const char *method,
+                               const char *path, const char *body, size_t len, struct sbx_api_response *out)
+{
+  struct sbx_request q;
+  struct sbx_error err = { 0 };
+
+  init_response(out);
+  if (sbx_request_parse(method, path, body, len, &q, &err) < 0)
+    sbx_api_error(out, err.code, err.message);
+  /* This socket reaches its own sandbox's operations, and nothing else. */
+  else if (q.kind != SBX_R_OPERATION_CALL
+           || (strncmp(path, "/api/operations/", 16) != 0 && strcmp(q.sandbox_id, sandbox_id) != 0))
+    sbx_api_error(out, SBX_E_NOT_FOUND, "the operations socket serves POST /api/operations/{name}/call only");
+  else
+    call_operation(ops, sandbox_id, &q, out);
+  sbx_request_clear(&q);
 }

@@ -18,5 +18,9 @@ struct sbx_api_response
 
 void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path, const char *body, size_t len,
                     struct sbx_api_response *out);
+struct sbx_operations;
+/* The operations socket of one sandbox: POST /api/operations/{name}/call only. */
+void sbx_api_handle_operations(struct sbx_operations *ops, const char *sandbox_id, const char *method,
+                               const char *path, const char *body, size_t len, struct sbx_api_response *out);
 /* A JSON error document: {code, message, httpStatus, timestamp}. */
 void sbx_api_error(struct sbx_api_response *out, const char *code, const char *message);

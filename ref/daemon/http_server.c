@@ -19,7 +19,8 @@
 
 struct sbx_http_server
 {
-  struct sbx_registry *registry;
+  sbx_http_handler handler;
+  void *arg;
   struct MHD_Daemon *unix_daemon, *tcp_daemon;
   char *socket_path;
   char *token;
@@ -136,7 +137,7 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
   if (r->too_large)
     sbx_api_error(&resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
   else
-    sbx_api_handle(s->registry, method, url, r->buf != NULL ? r->buf : "", r->len, &resp);
+    s->handler(s->arg, method, url, r->buf != NULL ? r->buf : "", r->len, &resp);
   return send_json(conn, &resp);
 }
 
@@ -238,7 +239,7 @@ static struct MHD_Daemon *start(int fd, MHD_AccessHandlerCallback cb, struct sbx
                           (unsigned)256, MHD_OPTION_END);
 }
 
-struct sbx_http_server *sbx_http_server_start(struct sbx_registry *registry, const char *socket_path,
+struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *arg, const char *socket_path,
                                               const char *listen_addr, const char *token, struct sbx_error *err)
 {
   struct sbx_http_server *s = calloc(1, sizeof *s);
@@ -249,7 +250,8 @@ struct sbx_http_server *sbx_http_server_start(struct sbx_registry *registry, con
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "server");
       return NULL;
     }
-  s->registry = registry;
+  s->handler = handler;
+  s->arg = arg;
   s->socket_path = strdup(socket_path);
   s->token = token != NULL ? strdup(token) : NULL;
   if ((fd = unix_listener(socket_path, err)) < 0)

@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "http_server.h"
+#include "internal.h"
+#include "operations.h"
 #include "registry.h"
 
 #define MAX_SANDBOXES 256
@@ -20,6 +24,9 @@ struct entry
   struct sbx_sandbox *sb;
   int refs;
   bool deleted;
+  struct sbx_operations *ops;
+  struct sbx_http_server *ops_server; /* on RUN/ops.sock, which platform views see at /run/splitbox */
+  char run_dir[4096];
 };
 
 struct sbx_registry
@@ -67,13 +74,69 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   pthread_cond_init(&r->idle, NULL);
   snprintf(path, sizeof path, "%s/sandboxes", opts->state_dir);
   if (r->state_dir == NULL || r->init_path == NULL || (mkdir(opts->state_dir, 0711) != 0 && errno != EEXIST)
-      || (mkdir(path, 0711) != 0 && errno != EEXIST))
+      || (mkdir(path, 0711) != 0 && errno != EEXIST)
+      || (snprintf(path, sizeof path, "%s/run", opts->state_dir), mkdir(path, 0700) != 0 && errno != EEXIST))
     {
       sbx_error_errno(err, errno ? errno : ENOMEM, SBX_E_INTERNAL, "create state directory %s", path);
       sbx_registry_free(r);
       return NULL;
     }
   return r;
+}
+
+static void serve_operations(void *arg, const char *method, const char *path, const char *body, size_t len,
+                             struct sbx_api_response *out)
+{
+  struct entry *e = arg;
+  sbx_api_handle_operations(e->ops, e->id, method, path, body, len, out);
+}
+
+/* The sandbox's operations socket, in a directory of its own: it is bound
+ * into every platform view, and into no user view. */
+static int entry_open_operations(struct sbx_registry *r, struct entry *e, unsigned long long incarnation,
+                                 struct sbx_error *err)
+{
+  char sock[4200];
+
+  e->ops = sbx_operations_new();
+  if (e->ops == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "operations");
+  snprintf(e->run_dir, sizeof e->run_dir, "%s/run/%llu", r->state_dir, incarnation);
+  if (mkdir(e->run_dir, 0700) != 0)
+    {
+      int e2 = errno;
+      e->run_dir[0] = '\0';
+      return sbx_error_errno(err, e2, SBX_E_INTERNAL, "create %s/run/%llu", r->state_dir, incarnation);
+    }
+  snprintf(sock, sizeof sock, "%s/ops.sock", e->run_dir);
+  e->ops_server = sbx_http_server_start(serve_operations, e, sock, NULL, NULL, err);
+  return e->ops_server != NULL ? 0 : -1;
+}
+
+static void entry_free(struct entry *e)
+{
+  if (e == NULL)
+    return;
+  /* The server first: its calls use the operations. */
+  sbx_http_server_stop(e->ops_server);
+  if (e->sb != NULL)
+    sbx_sandbox_destroy(e->sb);
+  sbx_operations_free(e->ops);
+  if (e->run_dir[0] != '\0')
+    sbx_remove_tree(e->run_dir);
+  free(e);
+}
+
+struct sbx_operations *sbx_registry_operations(struct sbx_registry *r, struct sbx_sandbox *sb)
+{
+  struct sbx_operations *ops = NULL;
+
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < r->n + r->n_deleted; i++)
+    if (r->entries[i]->sb == sb)
+      ops = r->entries[i]->ops;
+  pthread_mutex_unlock(&r->lock);
+  return ops;
 }
 
 void sbx_registry_shutdown(struct sbx_registry *r)
@@ -99,10 +162,7 @@ void sbx_registry_free(struct sbx_registry *r)
     ;
   pthread_mutex_unlock(&r->lock);
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
-    {
-      sbx_sandbox_destroy(r->entries[i]->sb);
-      free(r->entries[i]);
-    }
+    entry_free(r->entries[i]);
   free(r->entries);
   if (r->jobs == 0)
     {
@@ -147,6 +207,7 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   struct sbx_sandbox *sb = NULL;
   struct entry *e;
   size_t i;
+  unsigned long long incarnation;
 
   *created = false;
   if (!sbx_sandbox_id_valid(id))
@@ -171,14 +232,19 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   if (opts != NULL)
     o = *opts;
   /* A directory per incarnation: a deleted sandbox still in use keeps its own. */
-  snprintf(dir, sizeof dir, "%s/sandboxes/%s.%llu", r->state_dir, id, ++r->incarnation);
-  if (mkdir(dir, 0711) != 0)
+  incarnation = ++r->incarnation;
+  snprintf(dir, sizeof dir, "%s/sandboxes/%s.%llu", r->state_dir, id, incarnation);
+  e = calloc(1, sizeof *e);
+  if (e == NULL || mkdir(dir, 0711) != 0)
     {
-      int e2 = errno;
+      int e2 = e == NULL ? ENOMEM : errno;
       pthread_mutex_unlock(&r->lock);
+      free(e);
       sbx_error_errno(err, e2, SBX_E_INTERNAL, "create %s", dir);
       return NULL;
     }
+  snprintf(e->id, sizeof e->id, "%s", id);
+  e->refs = 1;
   o.state_dir = dir;
   o.remove_state_dir = true;
   o.init_path = r->init_path;
@@ -187,26 +253,23 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   o.require_isolation = o.require_isolation || r->opts.require_isolation;
   /* Under the lock: two creations of one id must not race. A slow create
    * holds up other sandbox lookups; a per-id placeholder would not. */
-  sb = sbx_sandbox_create(&o, err);
-  e = sb != NULL ? calloc(1, sizeof *e) : NULL;
-  if (e != NULL)
+  if (entry_open_operations(r, e, incarnation, err) == 0)
     {
-      snprintf(e->id, sizeof e->id, "%s", id);
-      e->sb = sb;
-      e->refs = 1;
+      o.platform_run_dir = e->run_dir;
+      sb = e->sb = sbx_sandbox_create(&o, err);
+    }
+  if (sb != NULL)
+    {
       /* Keep live entries in front of deleted ones. */
       r->entries[r->n + r->n_deleted] = r->n_deleted > 0 ? r->entries[r->n] : e;
       r->entries[r->n++] = e;
       *created = true;
     }
-  else if (sb != NULL)
-    {
-      sbx_sandbox_destroy(sb);
-      sb = NULL;
-      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "registry");
-    }
   else
-    rmdir(dir);
+    {
+      entry_free(e);
+      rmdir(dir);
+    }
   pthread_mutex_unlock(&r->lock);
   return sb;
 }
@@ -251,11 +314,7 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
         break;
       }
   pthread_mutex_unlock(&r->lock);
-  if (done != NULL)
-    {
-      sbx_sandbox_destroy(done->sb);
-      free(done);
-    }
+  entry_free(done);
 }
 
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err)
@@ -286,11 +345,7 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
   else
     r->entries[r->n] = r->entries[r->n + r->n_deleted];
   pthread_mutex_unlock(&r->lock);
-  if (e != NULL)
-    {
-      sbx_sandbox_destroy(e->sb);
-      free(e);
-    }
+  entry_free(e);
   return 0;
 }
 

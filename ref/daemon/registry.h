@@ -31,3 +31,5 @@ void sbx_registry_job_begin(struct sbx_registry *r);
 void sbx_registry_job_end(struct sbx_registry *r);
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err);
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r);
+/* The operations registered for a sandbox the caller holds. */
+struct sbx_operations *sbx_registry_operations(struct sbx_registry *r, struct sbx_sandbox *sb);
