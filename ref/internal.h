@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "proto.h"
-#include "splitbox.h"
+#include "executor.h"
 
 /* ---- time.c ---- */
 double sbx_now_ms(void);       /* CLOCK_MONOTONIC */
@@ -29,10 +29,7 @@ struct open_how;
 /* openat2, retried while the kernel answers EAGAIN. */
 int sbx_openat2(int dirfd, const char *path, struct open_how *how);
 
-/* ---- base64.c ---- */
-char *sbx_base64_encode(const void *data, size_t len);
-/* 0, or -1 on malformed input. */
-int sbx_base64_decode(const char *text, char **out, size_t *out_len);
+#include "base64.h"
 
 /* ---- fdpass.c ---- */
 int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);

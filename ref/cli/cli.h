@@ -2,5 +2,11 @@
 
 int sbx_cli_run(int argc, char **argv);
 int sbx_cli_daemon(int argc, char **argv);
+/* exec, start, ps, kill, read, write, ls and call (client_verbs.c) */
+#include <stdbool.h>
+#include <stdio.h>
+bool sbx_cli_is_client_verb(const char *verb);
+int sbx_cli_client_verb(int argc, char **argv);
+void sbx_cli_client_usage(FILE *out);
 /* Path of splitbox-init: beside this binary, else the install's libexecdir. Never NULL. */
 const char *sbx_cli_init_path(void);

@@ -9,7 +9,7 @@
 #include <sys/random.h>
 
 #include "cli.h"
-#include "splitbox.h"
+#include "executor.h"
 
 /* @M stands for the victim's marker, @P for the host path of /platform. The
  * marker reaches the shell through $M: in its argv the shell would find itself. */

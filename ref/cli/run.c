@@ -11,7 +11,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "splitbox.h"
+#include "executor.h"
 
 #define EXIT_TIMEOUT 124
 #define EXIT_EXECUTOR 125

@@ -658,14 +658,18 @@ void sbx_api_handle_operations(struct sbx_operations *ops, const char *sandbox_i
 {
   struct sbx_request q;
   struct sbx_error err = { 0 };
+  int r;
 
   init_response(out);
-  if (sbx_request_parse(method, path, body, len, &q, &err) < 0)
-    sbx_api_error(out, err.code, err.message);
-  /* This socket reaches its own sandbox's operations, and nothing else. */
-  else if (q.kind != SBX_R_OPERATION_CALL
-           || (strncmp(path, "/api/operations/", 16) != 0 && strcmp(q.sandbox_id, sandbox_id) != 0))
+  r = sbx_request_parse(method, path, body, len, &q, &err);
+  /* This socket reaches its own sandbox's operations, and nothing else: the
+   * route is checked before anything else of the request. */
+  if (q.kind != SBX_R_OPERATION_CALL || strcmp(err.code, SBX_E_NOT_FOUND) == 0
+      || strcmp(err.code, SBX_E_METHOD_NOT_ALLOWED) == 0
+      || (strncmp(path, "/api/operations/", 16) != 0 && strcmp(q.sandbox_id, sandbox_id) != 0))
     sbx_api_error(out, SBX_E_NOT_FOUND, "the operations socket serves POST /api/operations/{name}/call only");
+  else if (r < 0)
+    sbx_api_error(out, err.code, err.message);
   else
     call_operation(ops, sandbox_id, &q, out);
   sbx_request_clear(&q);

@@ -4,7 +4,7 @@
  * the client's unix socket or loopback URL and returns the client's JSON. */
 #pragma once
 
-#include "splitbox.h"
+#include "executor.h"
 
 #define SBX_OPERATION_DEFAULT_TIMEOUT_MS 30000
 #define SBX_OPERATION_RESULT_MAX (8u * 1024 * 1024)

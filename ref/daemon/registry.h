@@ -1,7 +1,7 @@
 /* The daemon's sandboxes, keyed by id (the design's userId). */
 #pragma once
 
-#include "splitbox.h"
+#include "executor.h"
 
 struct sbx_registry;
 

@@ -6,12 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "splitbox.h"
+#include "executor.h"
 
 #define SBX_OP_NAME_MAX 64
-#define SBX_E_METHOD_NOT_ALLOWED "METHOD_NOT_ALLOWED"
-#define SBX_E_OPERATION_NOT_FOUND "OPERATION_NOT_FOUND"
-#define SBX_E_OPERATION_FAILED "OPERATION_FAILED"
 
 enum sbx_route_kind
 {

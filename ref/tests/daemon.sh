@@ -3,33 +3,17 @@
 # compatibility routes, bad input, isolation through the API, concurrency, the
 # TCP port's token, and a clean SIGTERM shutdown.
 set -u
-cli=${SPLITBOX_CLI:?set by meson}
-# shellcheck source=checks.sh
-. "$(dirname "$0")/checks.sh"
-
-work=$(mktemp -d)
-sock=$work/api.sock state=$work/state
+# shellcheck source=daemon_fixture.sh
+. "$(dirname "$0")/daemon_fixture.sh"
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 echo "$token" > "$work/token"
 port=$((20000 + RANDOM % 20000))
-"$cli" daemon --socket "$sock" --state-dir "$state" --listen "127.0.0.1:$port" --token-file "$work/token" \
-  2>"$work/daemon.log" &
-daemon=$!
-cleanup() { kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-
-# req METHOD PATH [BODY]: prints "STATUS BODY"
-req() {
-  local out
-  out=$(curl -s --max-time 60 --unix-socket "$sock" -X "$1" -w '\n%{http_code}' ${3:+--data-binary "$3"} "http://splitbox$2")
-  printf '%s %s\n' "${out##*$'\n'}" "${out%$'\n'*}"
-}
-has() { grep -qF -- "$2" <<<"$1"; }
+start_daemon --listen "127.0.0.1:$port" --token-file "$work/token" || exit 1
 
 r=$(req GET /api/ping); check "GET /api/ping" has "$r" '200 {"success":true'
 check "the socket is mode 0600" test "$(stat -c %a "$sock")" = 600
 r=$(req GET /api/capabilities); check "GET /api/capabilities names the mode" has "$r" '"isolation":"namespaces"'
+check "GET /api/capabilities reports kernel facts" has "$r" '"kernel":{"release":"'"$(uname -r)"'","sysctls":{'
 r=$(req PUT /api/sandboxes/a '{}'); check "PUT creates a sandbox" has "$r" '201 {"success":true,"id":"a","created":true'
 r=$(req PUT /api/sandboxes/a '{}'); check "PUT again finds it" has "$r" '"created":false'
 req PUT /api/sandboxes/b '{}' >/dev/null
@@ -134,6 +118,17 @@ GET|/api/nothing-here||404|NOT_FOUND
 PUT|/api/sandboxes/a/user/execute|{}|405|METHOD_NOT_ALLOWED
 PUT|/api/sandboxes/c|{"userNetwork":"wifi"}|400|VALIDATION_FAILED
 PUT|/api/sandboxes/c|{"envVars":{"K":"v"}}|400|VALIDATION_FAILED
+PUT|/api/sandboxes/c|{"legacy":"yes"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackSocket":"/s","callbackUrl":"http://127.0.0.1:1/"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackSocket":"relative.sock"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"http://example.com/hook"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"http://127.0.0.1.example.com/hook"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"https://127.0.0.1/hook"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/na!me|{"callbackSocket":"/s"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/unknown/call|{"params":{}}|404|OPERATION_NOT_FOUND
+DELETE|/api/sandboxes/a/operations/unknown||404|OPERATION_NOT_FOUND
+POST|/api/sandboxes/missing/operations/op/call|{}|404|SANDBOX_NOT_FOUND
 CASES
 big=$(head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' a)
 r=$(curl -s --unix-socket "$sock" -X POST -w '\n%{http_code}' --data-binary @- http://splitbox/api/sandboxes/a/user/execute <<<"$big")

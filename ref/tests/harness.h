@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "splitbox.h"
+#include "executor.h"
 
 enum harness_mode
 {

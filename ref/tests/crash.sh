@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A daemon killed with SIGKILL leaves nothing running: user contexts end with
+# their init, platform commands with their supervisor (the executor's
+# lifeline hangs up). A restart on the same state dir removes what is left.
+set -u
+# shellcheck source=daemon_fixture.sh
+. "$(dirname "$0")/daemon_fixture.sh"
+u=$RANDOM$RANDOM
+start_daemon || exit 1
+
+req PUT /api/sandboxes/a '{}' >/dev/null
+req PUT /api/sandboxes/b '{"requireIsolation":true}' >/dev/null
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300.'$u'1"}')
+check "a platform process runs" has "$r" '"processId"'
+req POST /api/sandboxes/a/user/process/start '{"command":"sleep 300.'$u'2"}' >/dev/null
+req POST /api/sandboxes/b/platform/process/start '{"command":"sh -c \"sleep 300.'$u'3 & wait\""}' >/dev/null
+req POST /api/sandboxes/a/platform/execute/stream '{"command":"sleep 300.'$u'4"}' >/dev/null &
+fixture_pids=$!
+sleep 0.5
+check "four commands run on the host" test "$(pgrep -fc "sleep 300.$u")" -ge 4
+
+kill -KILL "$daemon"
+wait "$daemon" 2>/dev/null
+daemon=
+for _ in $(seq 40); do pgrep -f "sleep 300.$u" >/dev/null || break; sleep 0.05; done
+check "after SIGKILL of the daemon no command of its sandboxes is left" test -z "$(pgrep -af "sleep 300.$u")"
+check "no mount of the daemon's state is left on the host" test -z "$(grep -F "$state" /proc/self/mountinfo)"
+check "the crashed daemon left state behind (what the restart must clean)" test -n "$(ls -A "$state/sandboxes")"
+
+start_daemon || exit 1
+check "a restart removes the crashed daemon's sandboxes" test -z "$(ls -A "$state/sandboxes")"
+check "... and their operations sockets" test -z "$(ls -A "$state/run")"
+r=$(req PUT /api/sandboxes/a '{}'); check "the restarted daemon serves" has "$r" '201 '
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"echo again"}'); check "... and runs commands" has "$r" '"stdout":"again\n"'
+finish

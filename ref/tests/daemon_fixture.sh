@@ -1,0 +1,34 @@
+# Sourced by the daemon's shell tests: a daemon of its own on a temp socket,
+# stopped and removed at exit. Sets work, sock, state, daemon; defines req and has.
+# DAEMON_ARGS adds arguments to `splitbox daemon`.
+cli=${SPLITBOX_CLI:?set by meson}
+# shellcheck source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+
+work=$(mktemp -d)
+sock=$work/api.sock state=$work/state
+start_daemon() {
+  # shellcheck disable=SC2086
+  "$cli" daemon --socket "$sock" --state-dir "$state" ${DAEMON_ARGS:-} "$@" 2>>"$work/daemon.log" &
+  daemon=$!
+  # A ping, not the socket file: a crashed daemon's socket may still be there.
+  for _ in $(seq 100); do
+    curl -s --max-time 2 --unix-socket "$sock" http://splitbox/api/ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "the daemon did not start:"; cat "$work/daemon.log"; return 1
+}
+fixture_cleanup() {
+  [ -n "${daemon:-}" ] && { kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
+  for p in ${fixture_pids:-}; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap fixture_cleanup EXIT
+
+# req METHOD PATH [BODY]: prints "STATUS BODY"
+req() {
+  local out
+  out=$(curl -s --max-time 60 --unix-socket "$sock" -X "$1" -w '\n%{http_code}' ${3:+--data-binary "$3"} "http://splitbox$2")
+  printf '%s %s\n' "${out##*$'\n'}" "${out%$'\n'*}"
+}
+has() { grep -qF -- "$2" <<<"$1"; }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Platform operations end to end: a client registers a callback, platform code
+# calls it with `splitbox call` through /run/splitbox/ops.sock, and user code
+# has no way to reach it (nor the control socket). Also the client's own call
+# route, failures of the callback, and sandbox against sandbox.
+set -u
+# shellcheck source=daemon_fixture.sh
+. "$(dirname "$0")/daemon_fixture.sh"
+echo_server=${SBX_OP_ECHO:?set by meson}
+start_daemon || exit 1
+
+"$echo_server" "$work/echo.sock" & fixture_pids="$!"
+for _ in $(seq 100); do [ -S "$work/echo.sock" ] && break; sleep 0.05; done
+
+req PUT /api/sandboxes/a '{}' >/dev/null
+req PUT /api/sandboxes/b '{}' >/dev/null
+# The CLI goes where the contexts can run it: the shared dir of each sandbox.
+for s in a b; do cp "$cli" "$state"/sandboxes/$s.*/shared/; done
+
+r=$(req POST /api/sandboxes/a/operations/echo '{"callbackSocket":"'"$work/echo.sock"'"}')
+check "register an operation with a callback socket" has "$r" '200 {"success":true,"operation":"echo"}'
+
+r=$(req POST /api/sandboxes/a/operations/echo/call '{"params":{"n":1}}')
+check "the client calls its own operation and gets the handler's JSON" \
+  has "$r" '200 {"handledBy":"sbx-op-echo","request":{"operation":"echo","sandboxId":"a","params":{"n":1}}}'
+
+r=$(req POST /api/sandboxes/a/platform/execute \
+  '{"command":"/app/splitbox call echo --params \"{\\\"from\\\":\\\"platform\\\"}\"; echo rc=$?; echo $SPLITBOX_RUN_DIR"}')
+check "platform code calls the operation with splitbox call" \
+  has "$r" '"stdout":"{\"handledBy\":\"sbx-op-echo\",\"request\":{\"operation\":\"echo\",\"sandboxId\":\"a\",\"params\":{\"from\":\"platform\"}}}\nrc=0\n/run/splitbox\n"'
+
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"/app/splitbox call echo --params 42 > /platform/called"}')
+sleep 1
+r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/called"}')
+check "a platform process started with process/start calls it too" has "$r" '"params\":42}}'
+
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"/app/splitbox call missing; echo rc=$?"}')
+check "an unknown operation is OPERATION_NOT_FOUND, exit 1" has "$r" 'OPERATION_NOT_FOUND: no operation \"missing\" is registered\n'
+check "... with exit status 1" has "$r" '"stdout":"rc=1\n"'
+
+r=$(req POST /api/sandboxes/a/operations/echo/call '{"params":"fail"}')
+check "a handler's HTTP error is OPERATION_FAILED (502)" has "$r" '502 {"success":false,"code":"OPERATION_FAILED"'
+
+req POST /api/sandboxes/a/operations/gone '{"callbackSocket":"'"$work/nobody.sock"'"}' >/dev/null
+r=$(req POST /api/sandboxes/a/operations/gone/call '{}')
+check "an unreachable callback is OPERATION_FAILED" has "$r" '"code":"OPERATION_FAILED","message":"operation \"gone\": its callback'
+r=$(req DELETE /api/sandboxes/a/operations/gone); check "DELETE unregisters an operation" has "$r" '200 '
+r=$(req POST /api/sandboxes/a/operations/gone/call '{}'); check "... and then it is not found" has "$r" '404 '
+
+# User code: no operations socket, no control socket, no path at all.
+r=$(req POST /api/sandboxes/a/user/execute \
+  '{"command":"/app/splitbox call echo; echo rc=$?; ls -d /run/splitbox; echo $SPLITBOX_RUN_DIR; cat /proc/net/unix"}')
+check "user code cannot call the operation (exit 3, no daemon)" has "$r" 'rc=3'
+check "user code has no /run/splitbox" has "$r" "ls: cannot access '/run/splitbox': No such file or directory"
+check "user code sees no SPLITBOX_RUN_DIR" has "$r" '"stdout":"rc=3\n\nNum'
+search='{"command":"cat /proc/net/unix; find / -path /proc -prune -o -path /sys -prune -o -type s -print 2>/dev/null"}'
+r=$(req POST /api/sandboxes/a/platform/execute "$search")
+check "the search finds the operations socket in the platform's view (control)" has "$r" '/run/splitbox/ops.sock'
+r=$(req POST /api/sandboxes/a/user/execute "$search")
+check "no splitbox socket in the user's view or its /proc/net/unix" \
+  test -z "$(grep -o -e 'ops\.sock' -e 'api\.sock' -e 'echo\.sock' <<<"$r")"
+for path in /run/splitbox/ops.sock "$sock" "$work/echo.sock"; do
+  r=$(req POST /api/sandboxes/a/user/execute '{"command":"/app/splitbox call echo --socket '"$path"'; echo rc=$?"}')
+  check "user code cannot connect to $(basename "$path") by its host path" has "$r" 'rc=3'
+done
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"/app/splitbox ps --socket '"$sock"'; echo rc=$?"}')
+check "user code cannot reach the control socket either" has "$r" 'rc=3'
+
+# Sandbox b's platform has its own operations socket: a's operations are not on it.
+r=$(req POST /api/sandboxes/b/platform/execute '{"command":"/app/splitbox call echo; echo rc=$?"}')
+check "sandbox b's platform does not reach a's operation" has "$r" 'OPERATION_NOT_FOUND'
+r=$(req POST /api/sandboxes/b/platform/execute \
+  '{"command":"curl -s --unix-socket /run/splitbox/ops.sock -X POST -d {} http://x/api/sandboxes/a/operations/echo/call"}')
+check "naming sandbox a on b's operations socket is refused" has "$r" '\"code\":\"NOT_FOUND\"'
+r=$(req POST /api/sandboxes/b/platform/execute \
+  '{"command":"curl -s --unix-socket /run/splitbox/ops.sock -X POST -d {} http://x/api/sandboxes/b/platform/execute"}')
+check "the operations socket serves nothing but calls" has "$r" 'serves POST /api/operations/{name}/call only'
+
+# A loopback URL callback.
+port=$((20000 + RANDOM % 20000))
+r=$(req POST /api/sandboxes/b/operations/web '{"callbackUrl":"http://127.0.0.1:'"$port"'/hook"}')
+check "register an operation with a loopback URL" has "$r" '200 '
+r=$(req POST /api/sandboxes/b/operations/web/call '{}')
+check "a URL nobody listens on is OPERATION_FAILED" has "$r" '"code":"OPERATION_FAILED"'
+finish
