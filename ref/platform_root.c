@@ -28,7 +28,7 @@ static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
   for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++)
     if (strcmp(name, fresh[i]) == 0)
       return true;
-  return strcmp(name, SBX_PLATFORM_PRIVATE_PATH + 1) == 0 || strcmp(name, spec->shared_path + 1) == 0;
+  return strcmp(name, &SBX_PLATFORM_PRIVATE_PATH[1]) == 0 || strcmp(name, spec->shared_path + 1) == 0;
 }
 
 /* Binds the host's DIR/NAME at NEWROOT/DIR/NAME ("" for the root). */

@@ -109,7 +109,7 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
     return sbx_error_prefix(err, "user /proc");
   if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", "mode=1777," SBX_TMPFS_SIZE, err) < 0)
     return sbx_error_prefix(err, "user /tmp");
-  if (path_in_root(path, sizeof path, SBX_USER_HOME + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
+  if (path_in_root(path, sizeof path, &SBX_USER_HOME[1], err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
       || sbx_mount_tmpfs(path, "mode=0700," SBX_TMPFS_SIZE, err) < 0)
     return sbx_error_prefix(err, "user HOME");
   if (path_in_root(path, sizeof path, spec->shared_path + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0

@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "operations.h"
 #include "registry.h"
+#include "request.h"
 
 #define MAX_SANDBOXES 256
 
@@ -41,19 +42,6 @@ struct sbx_registry
   unsigned long long incarnation;
   int jobs; /* background jobs (streams) that still use the registry */
 };
-
-bool sbx_sandbox_id_valid(const char *id)
-{
-  size_t len = strlen(id);
-
-  if (len == 0 || len > 64)
-    return false;
-  for (size_t i = 0; i < len; i++)
-    if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')
-          || id[i] == '-' || id[i] == '_'))
-      return false;
-  return true;
-}
 
 struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, struct sbx_error *err)
 {

@@ -15,7 +15,6 @@ struct sbx_registry_options
 
 struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, struct sbx_error *err);
 void sbx_registry_free(struct sbx_registry *r);
-bool sbx_sandbox_id_valid(const char *id);
 /* Creates the sandbox if it does not exist; *created says which. opts may be NULL. */
 struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, const struct sbx_options *opts,
                                         bool *created, struct sbx_error *err);

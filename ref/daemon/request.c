@@ -10,7 +10,6 @@
 
 #include "cleanup.h"
 #include "internal.h"
-#include "registry.h"
 #include "request.h"
 
 #define MAX_SEGMENTS 8
@@ -27,6 +26,19 @@ static int invalid(struct sbx_error *err, const char *fmt, ...)
   vsnprintf(err->message, sizeof err->message, fmt, ap);
   va_end(ap);
   return -1;
+}
+
+bool sbx_sandbox_id_valid(const char *id)
+{
+  size_t len = strlen(id);
+
+  if (len == 0 || len > 64)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')
+          || id[i] == '-' || id[i] == '_'))
+      return false;
+  return true;
 }
 
 bool sbx_operation_name_valid(const char *name)

@@ -73,3 +73,4 @@ int sbx_request_parse(const char *method, const char *path, const char *body, si
                       struct sbx_error *err);
 void sbx_request_clear(struct sbx_request *req);
 bool sbx_operation_name_valid(const char *name);
+bool sbx_sandbox_id_valid(const char *id); /* 1-64 of letters, digits, '-' and '_' */

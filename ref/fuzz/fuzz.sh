@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# fuzz.sh FUZZER SEEDS: runs FUZZER for $FUZZ_SECONDS on a scratch corpus
+# grown from SEEDS (never written to), and keeps any crash input beside it.
+set -u
+fuzzer=$1 seeds=$2
+out=$(dirname "$fuzzer")/fuzz-out
+mkdir -p "$out/corpus"
+"$fuzzer" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$out/" "$out/corpus" "$seeds" 2>&1 | tail -25
+rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed (crash inputs in $out)"; fi
+exit "$rc"

@@ -1,0 +1,260 @@
+/* libsplitbox-client against a real daemon: each test starts `splitbox
+ * daemon` on a socket of its own (the namespace work happens in the daemon,
+ * not in Criterion's threaded worker) and stops it at the end. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "splitbox.h"
+
+static char work[64], sock[128], echo_sock[128];
+static pid_t daemon_pid = -1, echo_pid = -1;
+static struct sbx_client *client;
+
+static pid_t spawn(char *const argv[])
+{
+  pid_t pid = fork();
+
+  if (pid == 0)
+    {
+      execv(argv[0], argv);
+      _exit(127);
+    }
+  return pid;
+}
+
+static void wait_for(const char *path)
+{
+  struct stat st;
+
+  for (int i = 0; i < 200 && stat(path, &st) != 0; i++)
+    usleep(20000);
+}
+
+static void stop(pid_t *pid)
+{
+  if (*pid > 0)
+    {
+      kill(*pid, SIGTERM);
+      waitpid(*pid, NULL, 0);
+      *pid = -1;
+    }
+}
+
+static void start(void)
+{
+  struct sbx_error err = { 0 };
+  struct sbx_client_options o = { .create = true };
+  char state[128];
+
+  snprintf(work, sizeof work, "/tmp/sbx-client-XXXXXX");
+  cr_assert_not_null(mkdtemp(work));
+  snprintf(sock, sizeof sock, "%s/api.sock", work);
+  snprintf(echo_sock, sizeof echo_sock, "%s/echo.sock", work);
+  snprintf(state, sizeof state, "%s/state", work);
+  {
+    char *argv[] = { getenv("SPLITBOX_CLI"), (char *)"daemon", (char *)"--socket", sock, (char *)"--state-dir", state,
+                     NULL };
+    cr_assert_not_null(argv[0], "SPLITBOX_CLI is set by meson");
+    daemon_pid = spawn(argv);
+  }
+  {
+    char *argv[] = { getenv("SBX_OP_ECHO"), echo_sock, NULL };
+    cr_assert_not_null(argv[0], "SBX_OP_ECHO is set by meson");
+    echo_pid = spawn(argv);
+  }
+  wait_for(sock);
+  wait_for(echo_sock);
+  client = sbx_open(sock, "t", &o, &err);
+  cr_assert_not_null(client, "%s: %s", err.code, err.message);
+}
+
+static void finish(void)
+{
+  char cmd[128];
+
+  sbx_close(client);
+  client = NULL;
+  stop(&daemon_pid);
+  stop(&echo_pid);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", work);
+  if (system(cmd) != 0)
+    cr_log_warn("could not remove %s", work);
+}
+
+TestSuite(client, .init = start, .fini = finish, .timeout = 60);
+
+Test(client, exec_in_both_contexts_with_env_cwd_and_exit_code)
+{
+  const char *env[] = { "TOKEN=s3cret", NULL };
+  struct sbx_exec_options o = { .env = env, .cwd = "/platform" };
+  struct sbx_result res;
+  struct sbx_error err = { 0 };
+
+  cr_assert_eq(sbx_platform_exec(client, "echo $TOKEN; pwd; exit 3", &o, &res, &err), 0, "%s", err.message);
+  cr_expect_str_eq(res.stdout_buf, "s3cret\n/platform\n");
+  cr_expect_eq(res.exit_code, 3);
+  cr_expect(!res.success);
+  cr_expect_str_eq(res.context, "platform");
+  sbx_result_free(&res);
+  cr_assert_eq(sbx_user_exec(client, "echo ${TOKEN:-none}; id -u", NULL, &res, &err), 0, "%s", err.message);
+  cr_expect_str_eq(res.stdout_buf, "none\n1000\n", "the platform's env is not the user's");
+  cr_expect(res.success);
+  sbx_result_free(&res);
+}
+
+Test(client, timeout_is_command_timeout_with_the_result)
+{
+  struct sbx_exec_options o = { .timeout_ms = 200 };
+  struct sbx_result res;
+  struct sbx_error err = { 0 };
+
+  cr_assert_eq(sbx_user_exec(client, "echo started; sleep 10", &o, &res, &err), -1);
+  cr_expect_str_eq(err.code, "COMMAND_TIMEOUT");
+  cr_expect_str_eq(res.stdout_buf, "started\n");
+  sbx_result_free(&res);
+}
+
+Test(client, processes_start_list_get_logs_kill)
+{
+  struct sbx_process p, got, *list;
+  struct sbx_result logs;
+  struct sbx_error err = { 0 };
+  size_t n;
+  bool found = false;
+
+  cr_assert_eq(sbx_platform_start_process(client, "echo up; sleep 100", NULL, &p, &err), 0, "%s", err.message);
+  cr_assert_not_null(p.id);
+  cr_assert_eq(sbx_list_processes(client, SBX_PLATFORM_CONTEXT, &list, &n, &err), 0, "%s", err.message);
+  for (size_t i = 0; i < n; i++)
+    found = found || strcmp(list[i].id, p.id) == 0;
+  sbx_processes_free(list, n);
+  cr_expect(found, "process/list has %s", p.id);
+  cr_assert_eq(sbx_list_processes(client, SBX_USER_CONTEXT, &list, &n, &err), 0, "%s", err.message);
+  cr_expect_eq(n, 0, "the user context lists none of the platform's processes");
+  sbx_processes_free(list, n);
+  usleep(200000);
+  cr_assert_eq(sbx_get_process_logs(client, SBX_PLATFORM_CONTEXT, p.id, &logs, &err), 0, "%s", err.message);
+  cr_expect_str_eq(logs.stdout_buf, "up\n");
+  sbx_result_free(&logs);
+  cr_assert_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, p.id, SIGKILL, &err), 0, "%s", err.message);
+  usleep(200000);
+  cr_assert_eq(sbx_get_process(client, SBX_PLATFORM_CONTEXT, p.id, &got, &err), 0, "%s", err.message);
+  cr_expect_str_eq(got.status, "killed");
+  sbx_process_free(&got);
+  cr_expect_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, "proc-999", 0, &err), -1);
+  cr_expect_str_eq(err.code, "PROCESS_NOT_FOUND");
+  sbx_process_free(&p);
+}
+
+Test(client, files_round_trip_bytes_and_map_errors)
+{
+  static const char bytes[] = { 0, 1, 2, (char)0xff, 'x' };
+  struct sbx_file_entry *list;
+  struct sbx_error err = { 0 };
+  char *data;
+  size_t len, n;
+  bool exists;
+
+  cr_assert_eq(sbx_shared_write_file(client, "b.bin", bytes, sizeof bytes, &err), 0, "%s", err.message);
+  cr_assert_eq(sbx_shared_read_file(client, "b.bin", &data, &len, &err), 0, "%s", err.message);
+  cr_expect_eq(len, sizeof bytes);
+  cr_expect_arr_eq(data, bytes, sizeof bytes);
+  free(data);
+  cr_assert_eq(sbx_shared_exists(client, "b.bin", &exists, &err), 0);
+  cr_expect(exists);
+  cr_assert_eq(sbx_shared_ls(client, ".", &list, &n, &err), 0, "%s", err.message);
+  cr_assert_eq(n, 1);
+  cr_expect_str_eq(list[0].name, "b.bin");
+  cr_expect_str_eq(list[0].type, "file");
+  cr_expect_eq(list[0].size, sizeof bytes);
+  sbx_file_entries_free(list, n);
+  cr_assert_eq(sbx_platform_write_file(client, "/platform/key", "k", 1, &err), 0, "%s", err.message);
+  cr_expect_eq(sbx_user_read_file(client, "/platform/key", &data, &len, &err), -1);
+  cr_expect_str_eq(err.code, "FILE_NOT_FOUND", "the user's view has no /platform");
+  cr_expect_eq(sbx_shared_read_file(client, "../../etc/passwd", &data, &len, &err), -1);
+  cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
+}
+
+Test(client, operations_register_and_call)
+{
+  struct sbx_error err = { 0 };
+  char *result = NULL;
+
+  cr_assert_eq(sbx_register_operation(client, "echo", echo_sock, NULL, &err), 0, "%s", err.message);
+  cr_assert_eq(sbx_call_operation(client, "echo", "{\"k\":[1,2]}", &result, &err), 0, "%s", err.message);
+  cr_expect_str_eq(result,
+                   "{\"handledBy\":\"sbx-op-echo\",\"request\":{\"operation\":\"echo\",\"sandboxId\":\"t\",\"params\":{\"k\":[1,2]}}}");
+  free(result);
+  cr_expect_eq(sbx_call_operation(client, "other", NULL, &result, &err), -1);
+  cr_expect_str_eq(err.code, "OPERATION_NOT_FOUND");
+  cr_expect_eq(sbx_call_operation(client, "echo", "{not json", &result, &err), -1);
+  cr_expect_str_eq(err.code, "VALIDATION_FAILED");
+  cr_assert_eq(sbx_unregister_operation(client, "echo", &err), 0, "%s", err.message);
+  cr_expect_eq(sbx_call_operation(client, "echo", NULL, &result, &err), -1);
+  cr_expect_str_eq(err.code, "OPERATION_NOT_FOUND");
+}
+
+#define THREADS 32
+
+static void *exec_thread(void *arg)
+{
+  long n = (long)arg;
+  char cmd[64], want[64];
+  struct sbx_result res;
+  struct sbx_error err = { 0 };
+  long ok;
+
+  snprintf(cmd, sizeof cmd, "echo run-%ld", n);
+  snprintf(want, sizeof want, "run-%ld\n", n);
+  ok = (n % 2 ? sbx_platform_exec : sbx_user_exec)(client, cmd, NULL, &res, &err) == 0 && res.stdout_buf != NULL
+       && strcmp(res.stdout_buf, want) == 0;
+  sbx_result_free(&res);
+  return (void *)ok;
+}
+
+Test(client, one_handle_serves_32_threads_at_once)
+{
+  pthread_t t[THREADS];
+  int good = 0;
+
+  for (long i = 0; i < THREADS; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, exec_thread, (void *)i), 0);
+  for (int i = 0; i < THREADS; i++)
+    {
+      void *ok;
+      pthread_join(t[i], &ok);
+      good += ok != NULL;
+    }
+  cr_expect_eq(good, THREADS, "%d of %d concurrent execs came back right", good, THREADS);
+}
+
+Test(client, open_reports_an_unreachable_daemon_and_bad_ids)
+{
+  struct sbx_client_options o = { .create = true };
+  struct sbx_error err = { 0 };
+  struct sbx_result res;
+  char missing[160];
+
+  snprintf(missing, sizeof missing, "%s/none.sock", work);
+  cr_expect_null(sbx_open(missing, "x", &o, &err));
+  cr_expect_str_eq(err.code, "DAEMON_UNAVAILABLE");
+  cr_expect_null(sbx_open(sock, "../x", NULL, &err));
+  cr_expect_str_eq(err.code, "VALIDATION_FAILED");
+  {
+    struct sbx_client *compat = sbx_open(sock, NULL, NULL, &err);
+    cr_assert_not_null(compat);
+    cr_expect_eq(sbx_platform_exec(compat, "true", NULL, &res, &err), -1, "no platform without a sandbox id");
+    cr_expect_str_eq(err.code, "VALIDATION_FAILED");
+    cr_assert_eq(sbx_user_exec(compat, "echo compat", NULL, &res, &err), 0, "%s", err.message);
+    cr_expect_str_eq(res.stdout_buf, "compat\n");
+    sbx_result_free(&res);
+    sbx_close(compat);
+  }
+}
