@@ -1,6 +1,7 @@
 # Sourced by the daemon's shell tests: a daemon of its own on a temp socket,
 # stopped and removed at exit. Sets work, sock, state, daemon; defines req and has.
-# DAEMON_ARGS adds arguments to `splitbox daemon`.
+# DAEMON_ARGS adds arguments to `splitbox daemon`; DAEMON_WRAP is a command
+# the daemon runs under (setpriv, sbx-no-namespaces).
 cli=${SPLITBOX_CLI:?set by meson}
 # shellcheck source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
@@ -9,7 +10,7 @@ work=$(mktemp -d)
 sock=$work/api.sock state=$work/state
 start_daemon() {
   # shellcheck disable=SC2086
-  "$cli" daemon --socket "$sock" --state-dir "$state" ${DAEMON_ARGS:-} "$@" 2>>"$work/daemon.log" &
+  ${DAEMON_WRAP:-} "$cli" daemon --socket "$sock" --state-dir "$state" ${DAEMON_ARGS:-} "$@" 2>>"$work/daemon.log" &
   daemon=$!
   # A ping, not the socket file: a crashed daemon's socket may still be there.
   for _ in $(seq 100); do
