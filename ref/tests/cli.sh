@@ -101,11 +101,15 @@ check "--require-isolation names NAMESPACE_NOT_SUPPORTED" grep -q NAMESPACE_NOT_
 out=$(cd "$work" && "${as_nobody[@]}" "$nons" "$bin" run --json --context user -- true 2>/dev/null)
 check "unprivileged without namespaces the mode is fallback" grep -qF '"isolation":"fallback"' <<<"$out"
 
-# Output past the cap is dropped, and the executor's memory stays bounded.
+# Output past the cap is dropped, and the executor's memory stays bounded: its
+# peak grows by little more than the cap over a run with no output (a baseline
+# measured here, so that sanitizer builds compare like with like).
+/usr/bin/time -f '%M' -o "$work/rss0" "$bin" run --json --context user -- true >/dev/null
 /usr/bin/time -f '%M' -o "$work/rss" "$bin" run --json --output-cap 1048576 --context user -- \
   'head -c 268435456 /dev/zero | tr "\0" x' >"$work/json"
-rss=$(tail -1 "$work/rss")
+rss0=$(tail -1 "$work/rss0") rss=$(tail -1 "$work/rss")
 check "256 MiB of output through a 1 MiB cap is flagged truncated" grep -qF '"truncated":{"stdout":true' "$work/json"
-check "the executor's peak RSS stays under 32 MiB (was ${rss} KiB)" test "$rss" -lt 32768
+check "the executor's peak RSS grows by under 16 MiB for 256 MiB of output (${rss0} -> ${rss} KiB)" \
+  test $((rss - rss0)) -lt 16384
 
 finish
