@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -29,6 +30,25 @@ static inline void sbx_strvfreep(char ***v)
   for (char **p = *v; *p != NULL; p++)
     free(*p);
   free(*v);
+}
+
+/* A copy of a NULL-terminated list of strings; NULL on ENOMEM (or for NULL). */
+static inline char **sbx_strv_dup(const char *const *v)
+{
+  size_t n = 0;
+  char **copy;
+
+  while (v != NULL && v[n] != NULL)
+    n++;
+  if (v == NULL || (copy = calloc(n + 1, sizeof(char *))) == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if ((copy[i] = strdup(v[i])) == NULL)
+      {
+        sbx_strvfreep(&copy);
+        return NULL;
+      }
+  return copy;
 }
 
 #define _cleanup_free_ _cleanup_(sbx_freep)

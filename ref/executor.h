@@ -64,6 +64,8 @@ struct sbx_options
   bool die_with_parent;          /* kill the sandbox's processes if the creating thread dies */
   const char *platform_run_dir;  /* NULL, or a host dir every platform command sees at /run/splitbox
                                     (SPLITBOX_RUN_DIR names it); user code never sees it */
+  const char *const *platform_hidden; /* host paths (NULL-terminated) that platform views cover up,
+                                         e.g. a daemon's state dir and control socket */
 };
 
 struct sbx_sandbox;

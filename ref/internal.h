@@ -118,6 +118,7 @@ struct sbx_sandbox
   char *shared_path;
   char *platform_dir; /* host path of /platform */
   char *platform_run_dir; /* NULL, or the host dir that appears at /run/splitbox */
+  char **platform_hidden; /* host paths platform views cover up */
   char *log_dir;
   char *user_home_fallback;
   char *platform_home_fallback;

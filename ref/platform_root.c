@@ -18,12 +18,21 @@
 
 #define NEWROOT "/tmp/.splitbox-platform-root"
 
-/* Entries of the host's / that each command gets fresh, or that we replace. */
-static bool skipped(const char *name, const struct sbx_platform_root_spec *spec)
+/* The host has a mountpoint for the operations socket (a root daemon makes
+ * it): then the host's /run is bound whole, live, and the socket's directory
+ * over /run/splitbox. Without one, the view gets a /run of its own. */
+static bool host_run_mountpoint(void)
 {
-  static const char *const fresh[] = { "tmp", "proc", "run" };
+  struct stat st;
+  return lstat(SBX_PLATFORM_RUN_PATH, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
-  if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+/* Entries of the host's / that each command gets fresh, or that we replace. */
+static bool skipped(const char *name, const struct sbx_platform_root_spec *spec, bool own_run)
+{
+  static const char *const fresh[] = { "tmp", "proc" };
+
+  if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || (own_run && strcmp(name, "run") == 0))
     return true;
   for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++)
     if (strcmp(name, fresh[i]) == 0)
@@ -47,22 +56,27 @@ static int add_host_entry(const char *dir, const char *name, struct sbx_error *e
       if (mkdir(dest, 0755) != 0)
         return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
     }
-  else if (S_ISREG(st.st_mode))
-    {
-      if (sbx_touch(dest, err) < 0)
-        return -1;
-    }
-  else
-    return 0;
+  /* Files, sockets, FIFOs and devices: a file to bind onto. */
+  else if (sbx_touch(dest, err) < 0)
+    return -1;
   if (mount(host, dest, NULL, MS_BIND | MS_REC, NULL) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", host);
+    {
+      /* Gone since readdir: the host changes under us, and that is no error. */
+      if (errno == ENOENT)
+        {
+          S_ISDIR(st.st_mode) ? rmdir(dest) : unlink(dest);
+          return 0;
+        }
+      return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", host);
+    }
   return 0;
 }
 
-/* /run: the host's entries, plus the daemon's directory at /run/splitbox
- * (the operations socket). Read-only, so that it is no channel between
- * platform commands; the host binds in it keep their own modes. */
-static int build_run(const struct sbx_platform_root_spec *spec, const char *run_src, struct sbx_error *err)
+/* A /run of the view's own, for hosts with no /run/splitbox to mount on (an
+ * unprivileged daemon cannot make one): a read-only tmpfs, so that it is no
+ * channel between platform commands, with the host's entries bound in it. Its
+ * top level is a snapshot taken when the sandbox starts; below it, all is live. */
+static int build_own_run(struct sbx_error *err)
 {
   DIR *d;
   struct dirent *de;
@@ -76,19 +90,38 @@ static int build_run(const struct sbx_platform_root_spec *spec, const char *run_
       r = add_host_entry("/run", de->d_name, err);
   if (d != NULL)
     closedir(d);
-  if (r < 0)
+  if (r < 0 || sbx_mkdir_p(NEWROOT SBX_PLATFORM_RUN_PATH, 0755, err) < 0)
     return -1;
-  if (spec->run_source != NULL
-      && (sbx_mkdir_p(NEWROOT SBX_PLATFORM_RUN_PATH, 0755, err) < 0
-          || sbx_mount_bind(run_src, NEWROOT SBX_PLATFORM_RUN_PATH, false, false, err) < 0))
-    return sbx_error_prefix(err, "%s", SBX_PLATFORM_RUN_PATH);
   return sbx_mount_set_readonly(NEWROOT "/run", err);
+}
+
+/* Covers up host paths the view must not show (a daemon's state and control
+ * socket): an empty read-only tmpfs over a directory, /dev/null over a file. */
+static int hide(const char *const *paths, struct sbx_error *err)
+{
+  for (const char *const *p = paths; p != NULL && *p != NULL; p++)
+    {
+      char dest[PATH_MAX];
+      struct stat st;
+
+      if (snprintf(dest, sizeof dest, NEWROOT "%s", *p) >= (int)sizeof dest || lstat(dest, &st) != 0)
+        continue; /* not in the view (under /tmp, say) */
+      if (S_ISDIR(st.st_mode))
+        {
+          if (sbx_mount_tmpfs(dest, "mode=0755,size=4k", err) < 0 || sbx_mount_set_readonly(dest, err) < 0)
+            return sbx_error_prefix(err, "hide %s", *p);
+        }
+      else if (!S_ISLNK(st.st_mode) && sbx_mount_bind("/dev/null", dest, false, true, err) < 0)
+        return sbx_error_prefix(err, "hide %s", *p);
+    }
+  return 0;
 }
 
 int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sbx_error *err)
 {
   char path[PATH_MAX], private_src[64], shared_src[64], run_src[64];
   _cleanup_close_ int private_fd = -1, shared_fd = -1, run_fd = -1;
+  bool own_run;
   DIR *d;
   struct dirent *de;
   int r = 0;
@@ -102,6 +135,7 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
+  own_run = spec->run_source != NULL && !host_run_mountpoint();
   snprintf(run_src, sizeof run_src, "/proc/self/fd/%d", run_fd);
   snprintf(private_src, sizeof private_src, "/proc/self/fd/%d", private_fd);
   snprintf(shared_src, sizeof shared_src, "/proc/self/fd/%d", shared_fd);
@@ -112,11 +146,14 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   if (d == NULL)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: read /");
   while (r == 0 && (de = readdir(d)) != NULL)
-    if (!skipped(de->d_name, spec))
+    if (!skipped(de->d_name, spec, own_run))
       r = add_host_entry("", de->d_name, err);
   closedir(d);
-  if (r < 0 || build_run(spec, run_src, err) < 0)
+  if (r < 0 || (own_run && build_own_run(err) < 0) || hide(spec->hidden, err) < 0)
     return sbx_error_prefix(err, "platform root");
+  /* Read-only: platform code must not remove the socket, nor plant files beside it. */
+  if (spec->run_source != NULL && sbx_mount_bind(run_src, NEWROOT SBX_PLATFORM_RUN_PATH, false, true, err) < 0)
+    return sbx_error_prefix(err, "%s", SBX_PLATFORM_RUN_PATH);
   /* /proc: the host's, so that each command may mount a fresh one over it
    * (the kernel requires a visible proc mount in the namespace). */
   if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0

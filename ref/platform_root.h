@@ -8,6 +8,7 @@ struct sbx_platform_root_spec
   const char *shared_source;  /* reaches the host's shared dir */
   const char *shared_path;    /* e.g. /app */
   const char *run_source;     /* NULL, or what appears at /run/splitbox */
+  const char *const *hidden;  /* host paths to cover up, NULL-terminated */
 };
 
 /* Runs in a fresh mount namespace; leaves the process chrooted into the view. */

@@ -150,7 +150,8 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : SBX_DEFAULT_USER_HOST_ID;
   sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
   sb->die_with_parent = opts->die_with_parent;
-  if (opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
+  if ((opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
+      || (opts->platform_hidden != NULL && (sb->platform_hidden = sbx_strv_dup(opts->platform_hidden)) == NULL))
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
   if (pipe2(sb->lifeline, O_CLOEXEC) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "pipe");
@@ -273,6 +274,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   free(sb->shared_path);
   free(sb->platform_dir);
   free(sb->platform_run_dir);
+  sbx_strvfreep(&sb->platform_hidden);
   free(sb->log_dir);
   free(sb->user_home_fallback);
   free(sb->platform_home_fallback);

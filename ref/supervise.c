@@ -209,9 +209,11 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
         }
       if (poll(pfds, 2, -1) < 0)
         continue;
-      if (pfds[1].revents & (POLLHUP | POLLERR))
+      /* Any event: the executor is gone (a hang-up), or the pipe is not what
+       * it should be. Either way nobody will collect this tree, and an event
+       * left pending would spin the loop. */
+      if (pfds[1].revents != 0)
         {
-          /* The executor is gone: nobody will collect this tree. */
           signal_tree(spec, child, SIGKILL);
           lifeline = -1;
         }

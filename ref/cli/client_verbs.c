@@ -129,7 +129,7 @@ static char *read_token(const char *path)
 {
   char buf[512];
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n;
+  ssize_t n = 0;
 
   if (fd < 0)
     return NULL;
@@ -297,7 +297,8 @@ static int do_ps(struct sbx_client *c, const struct verb_args *a, enum sbx_where
     {
       printf("%-12s %8s %-10s %s\n", "ID", "PID", "STATUS", "COMMAND");
       for (size_t i = 0; i < n; i++)
-        printf("%-12s %8d %-10s %s\n", list[i].id, list[i].pid, list[i].status, list[i].command);
+        printf("%-12s %8d %-10s %s\n", list[i].id != NULL ? list[i].id : "?", list[i].pid,
+               list[i].status != NULL ? list[i].status : "?", list[i].command != NULL ? list[i].command : "");
     }
   sbx_processes_free(list, n);
   return 0;
@@ -366,11 +367,13 @@ static char *read_stdin(size_t *len)
 {
   size_t cap = 65536;
   char *buf = malloc(cap);
-  ssize_t n;
+  ssize_t n = 0;
 
   *len = 0;
-  while (buf != NULL && (n = read(0, buf + *len, cap - *len)) > 0)
+  while (buf != NULL && ((n = read(0, buf + *len, cap - *len)) > 0 || (n < 0 && errno == EINTR)))
     {
+      if (n < 0)
+        continue;
       *len += (size_t)n;
       if (*len == cap)
         {
@@ -383,6 +386,12 @@ static char *read_stdin(size_t *len)
           buf = grown;
           cap *= 2;
         }
+    }
+  if (n < 0)
+    {
+      /* A partial read is no file to store. */
+      free(buf);
+      return NULL;
     }
   return buf;
 }
@@ -437,7 +446,8 @@ static int do_ls(struct sbx_client *c, const struct verb_args *a)
     }
   else
     for (size_t i = 0; i < n; i++)
-      printf("%-9s %12llu %s\n", list[i].type, list[i].size, list[i].name);
+      printf("%-9s %12llu %s\n", list[i].type != NULL ? list[i].type : "?", list[i].size,
+             list[i].name != NULL ? list[i].name : "?");
   sbx_file_entries_free(list, n);
   return 0;
 }

@@ -123,6 +123,7 @@ int sbx_cli_daemon(int argc, char **argv)
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &mask, NULL);
+  ropts.control_socket = socket_path;
   registry = sbx_registry_new(&ropts, &err);
   server = registry != NULL ? sbx_http_server_start(serve_api, registry, socket_path, listen_addr, token, &err) : NULL;
   if (token != NULL)

@@ -143,8 +143,25 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
       if (b.too_large)
         return sbx_error_set(err, EFBIG, SBX_E_PROTOCOL, "%s %s: the answer is larger than %u bytes", method, path,
                              RESPONSE_MAX);
-      return sbx_error_set(err, ECONNREFUSED, SBX_E_UNAVAILABLE, "%s: %s",
-                           c->socket_path != NULL ? c->socket_path : c->base_url, curl_easy_strerror(rc));
+      const char *where = c->socket_path != NULL ? c->socket_path : c->base_url;
+      switch (rc)
+        {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+          return sbx_error_set(err, ECONNREFUSED, SBX_E_UNAVAILABLE, "%s: %s", where, curl_easy_strerror(rc));
+        case CURLE_OPERATION_TIMEDOUT:
+          return sbx_error_set(err, ETIMEDOUT, SBX_E_CLIENT_TIMEOUT, "%s %s: no answer within %ld ms", method, path,
+                               c->request_timeout_ms);
+        case CURLE_WRITE_ERROR:
+        case CURLE_OUT_OF_MEMORY:
+          return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "%s %s", method, path);
+        default:
+          return sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s %s at %s: %s", method, path, where,
+                               curl_easy_strerror(rc));
+        }
     }
   *response = b.data != NULL ? b.data : strdup("");
   return *response != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
@@ -317,11 +334,17 @@ static char *dup_string(const cJSON *doc, const char *name)
   return cJSON_IsString(item) ? strdup(item->valuestring) : NULL;
 }
 
-static double number(const cJSON *doc, const char *name, double fallback)
+/* A number of the answer, clamped to [lo, hi]: converting an out-of-range
+ * double to an integer type is undefined. */
+static double number(const cJSON *doc, const char *name, double fallback, double lo, double hi)
 {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
-  return cJSON_IsNumber(item) ? item->valuedouble : fallback;
+
+  if (!cJSON_IsNumber(item) || !(item->valuedouble == item->valuedouble))
+    return fallback;
+  return item->valuedouble < lo ? lo : item->valuedouble > hi ? hi : item->valuedouble;
 }
+#define INT_NUMBER(doc, name, fallback) ((int)number((doc), (name), (fallback), -2147483648.0, 2147483647.0))
 
 static cJSON *exec_body(const char *command, const struct sbx_exec_options *opts, struct sbx_error *err)
 {
@@ -366,13 +389,13 @@ static void result_from(const cJSON *doc, struct sbx_result *res)
   size_t n = 0;
 
   res->success = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
-  res->exit_code = (int)number(doc, "exitCode", -1);
+  res->exit_code = INT_NUMBER(doc, "exitCode", -1);
   res->stdout_buf = dup_string(doc, "stdout");
   res->stderr_buf = dup_string(doc, "stderr");
   res->stdout_len = res->stdout_buf != NULL ? strlen(res->stdout_buf) : 0;
   res->stderr_len = res->stderr_buf != NULL ? strlen(res->stderr_buf) : 0;
   res->truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "truncated"));
-  res->duration_ms = number(doc, "duration", 0);
+  res->duration_ms = number(doc, "duration", 0, 0, 1e15);
   res->context = dup_string(doc, "context");
   res->isolation = dup_string(doc, "isolation");
   if (cJSON_IsArray(warnings) && (res->warnings = calloc((size_t)cJSON_GetArraySize(warnings) + 1, sizeof(char *))))
@@ -432,11 +455,11 @@ static void process_from(const cJSON *o, struct sbx_process *p)
   p->id = dup_string(o, "id");
   if (p->id == NULL)
     p->id = dup_string(o, "processId");
-  p->pid = (int)number(o, "pid", 0);
+  p->pid = INT_NUMBER(o, "pid", 0);
   p->command = dup_string(o, "command");
   p->status = dup_string(o, "status");
   p->exited = cJSON_GetObjectItemCaseSensitive(o, "exitCode") != NULL;
-  p->exit_code = (int)number(o, "exitCode", 0);
+  p->exit_code = INT_NUMBER(o, "exitCode", 0);
 }
 
 static int start_in(struct sbx_client *c, enum sbx_where w, const char *command, const struct sbx_exec_options *opts,
@@ -673,7 +696,7 @@ int sbx_shared_ls(struct sbx_client *c, const char *path, struct sbx_file_entry 
     {
       (*list)[i].name = dup_string(f, "name");
       (*list)[i].type = dup_string(f, "type");
-      (*list)[i].size = (unsigned long long)number(f, "size", 0);
+      (*list)[i].size = (unsigned long long)number(f, "size", 0, 0, 1.8e19);
       i++;
     }
   *n = i;
@@ -749,15 +772,24 @@ int sbx_call_operation(struct sbx_client *c, const char *name, const char *param
   *result_json = NULL;
   if ((path = operation_route(c, name, "/call", err)) == NULL)
     return -1;
-  if (params_json != NULL)
-    {
-      cJSON *p = cJSON_Parse(params_json);
-      cJSON_Delete(p);
-      if (p == NULL)
-        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "params are not valid JSON");
-    }
-  if (asprintf(&body, "{\"params\":%s}", params_json != NULL ? params_json : "null") < 0)
-    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
+  {
+    /* Parsed whole, and the body built by cJSON: "1, \"x\": 2" must not add keys. */
+    cJSON *p = params_json != NULL ? cJSON_ParseWithOpts(params_json, NULL, true) : cJSON_CreateNull();
+    cJSON *doc = p != NULL ? cJSON_CreateObject() : NULL;
+
+    if (p == NULL)
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "params are not valid JSON");
+    if (doc == NULL || !cJSON_AddItemToObject(doc, "params", p))
+      {
+        cJSON_Delete(p);
+        cJSON_Delete(doc);
+        return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
+      }
+    body = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (body == NULL)
+      return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
+  }
   if (sbx_request(c, "POST", path, body, &status, &response, err) < 0)
     return -1;
   if (status < 200 || status > 299)

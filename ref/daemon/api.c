@@ -300,7 +300,7 @@ static int h_execute_stream(struct call *c)
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   sbx_registry_job_begin(c->r);
-  if (pthread_create(&thread, &attr, stream_main, j) != 0)
+  if ((errno = pthread_create(&thread, &attr, stream_main, j)) != 0)
     {
       sbx_registry_job_end(c->r);
       pthread_attr_destroy(&attr);

@@ -189,11 +189,10 @@ static int unix_listener(const char *path, struct sbx_error *err)
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socket");
-  /* Created 0600 from the start: no window in which another user may connect. */
-  mode_t old = umask(0177);
-  int r = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(old);
-  if (r != 0 || listen(fd, 64) != 0)
+  /* Created 0600 from the start: no window in which another user may connect.
+   * The mode of the socket's inode is the file's mode (less the umask), so no
+   * process-wide umask change races the daemon's other threads. */
+  if (fchmod(fd, 0600) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 64) != 0)
     {
       int e = errno;
       close(fd);

@@ -1,5 +1,7 @@
 #include <cjson/cJSON.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@ struct sbx_operations
   pthread_mutex_t lock;
   struct operation *ops;
   size_t n;
+  atomic_bool closing; /* calls in flight abort: their sandbox is going */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -50,6 +53,12 @@ static void operation_clear(struct operation *op)
   memset(op, 0, sizeof *op);
 }
 
+void sbx_operations_close(struct sbx_operations *ops)
+{
+  if (ops != NULL)
+    atomic_store(&ops->closing, true);
+}
+
 void sbx_operations_free(struct sbx_operations *ops)
 {
   if (ops == NULL)
@@ -69,14 +78,63 @@ static struct operation *find(struct sbx_operations *ops, const char *name)
   return NULL;
 }
 
+static void curlu_freep(CURLU **u)
+{
+  curl_url_cleanup(*u);
+}
+
+/* The URL as libcurl will read it, if it is http:// on loopback with no user
+ * part: a prefix check would let "http://127.0.0.1:1@elsewhere/" through. */
+static char *loopback_url(const char *url, struct sbx_error *err)
+{
+  __attribute__((cleanup(curlu_freep))) CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *canonical = NULL;
+  unsigned char addr[16];
+  bool ok;
+
+  if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK
+      || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK
+      || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+    {
+      curl_free(scheme);
+      sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "\"callbackUrl\" is not a URL");
+      return NULL;
+    }
+  ok = strcmp(scheme, "http") == 0 && curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER
+       && curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_NO_PASSWORD
+       && (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0
+           || (inet_pton(AF_INET, host, addr) == 1 && addr[0] == 127));
+  if (ok && curl_url_get(u, CURLUPART_URL, &canonical, 0) != CURLUE_OK)
+    canonical = NULL;
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(user);
+  curl_free(password);
+  if (!ok || canonical == NULL)
+    {
+      sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                    "\"callbackUrl\" must be http:// on loopback (127.x.x.x, localhost or [::1]) with no user part");
+      return NULL;
+    }
+  {
+    char *copy = strdup(canonical);
+    curl_free(canonical);
+    if (copy == NULL)
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "callbackUrl");
+    return copy;
+  }
+}
+
 int sbx_operations_register(struct sbx_operations *ops, const char *name, const char *socket, const char *url,
                             long long timeout_ms, struct sbx_error *err)
 {
   struct operation op = { .timeout_ms = timeout_ms > 0 ? timeout_ms : SBX_OPERATION_DEFAULT_TIMEOUT_MS }, *slot;
 
+  pthread_once(&curl_once, curl_init);
   snprintf(op.name, sizeof op.name, "%s", name);
+  if (url != NULL && (op.url = loopback_url(url, err)) == NULL)
+    return -1;
   op.socket = socket != NULL ? strdup(socket) : NULL;
-  op.url = url != NULL ? strdup(url) : NULL;
   if ((socket != NULL && op.socket == NULL) || (url != NULL && op.url == NULL))
     {
       operation_clear(&op);
@@ -146,6 +204,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
   return len;
 }
 
+/* Called by libcurl while a transfer runs: a closing registry aborts it, so
+ * that deleting a sandbox never waits for a callback (which might be waiting
+ * for that very delete). */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+  const struct sbx_operations *ops = arg;
+  return atomic_load(&ops->closing) ? 1 : 0;
+}
+
 static void curl_cleanupp(CURL **c)
 {
   if (*c != NULL)
@@ -157,7 +224,8 @@ static void slist_freep(struct curl_slist **l)
   curl_slist_free_all(*l);
 }
 
-static int forward(const struct operation *op, const char *body, char **result, struct sbx_error *err)
+static int forward(struct sbx_operations *ops, const struct operation *op, const char *body, char **result,
+                   struct sbx_error *err)
 {
   __attribute__((cleanup(curl_cleanupp))) CURL *c = curl_easy_init();
   __attribute__((cleanup(slist_freep))) struct curl_slist *headers = NULL;
@@ -185,6 +253,9 @@ static int forward(const struct operation *op, const char *body, char **result, 
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, ops);
   rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (rc != CURLE_OK)
@@ -193,6 +264,9 @@ static int forward(const struct operation *op, const char *body, char **result, 
       if (a.too_large)
         return sbx_error_set(err, EFBIG, SBX_E_OPERATION_FAILED, "operation \"%s\": the answer is larger than %u bytes",
                              op->name, SBX_OPERATION_RESULT_MAX);
+      if (rc == CURLE_ABORTED_BY_CALLBACK)
+        return sbx_error_set(err, ECANCELED, SBX_E_OPERATION_FAILED, "operation \"%s\": its sandbox is going away",
+                             op->name);
       return sbx_error_set(err, EIO, SBX_E_OPERATION_FAILED, "operation \"%s\": its callback %s did not answer: %s",
                            op->name, where, curl_easy_strerror(rc));
     }
@@ -204,7 +278,9 @@ static int forward(const struct operation *op, const char *body, char **result, 
       return -1;
     }
   {
-    cJSON *doc = a.buf != NULL ? cJSON_ParseWithLength(a.buf, a.len) : NULL;
+    /* All of it one JSON value: no trailing data, no NUL byte (the answer
+     * travels on as a C string). */
+    cJSON *doc = a.buf != NULL && memchr(a.buf, '\0', a.len) == NULL ? cJSON_ParseWithOpts(a.buf, NULL, true) : NULL;
     bool ok = doc != NULL;
     cJSON_Delete(doc);
     if (!ok)
@@ -227,6 +303,8 @@ int sbx_operations_call(struct sbx_operations *ops, const char *sandbox_id, cons
   int r;
 
   *result = NULL;
+  if (atomic_load(&ops->closing))
+    return sbx_error_set(err, ECANCELED, SBX_E_OPERATION_FAILED, "operation \"%s\": its sandbox is going away", name);
   pthread_mutex_lock(&ops->lock);
   if ((op = find(ops, name)) != NULL)
     {
@@ -251,7 +329,7 @@ int sbx_operations_call(struct sbx_operations *ops, const char *sandbox_id, cons
     }
   cJSON_Delete(p);
   cJSON_Delete(doc);
-  r = body != NULL ? forward(&copy, body, result, err) : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "operation");
+  r = body != NULL ? forward(ops, &copy, body, result, err) : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "operation");
   operation_clear(&copy);
   return r;
 }

@@ -12,6 +12,8 @@
 struct sbx_operations;
 
 struct sbx_operations *sbx_operations_new(void);
+/* Aborts the calls in flight (within about a second) and every later one. */
+void sbx_operations_close(struct sbx_operations *ops);
 void sbx_operations_free(struct sbx_operations *ops);
 /* Exactly one of socket and url; timeout_ms 0 means the default. Replaces a
  * registration of the same name. */

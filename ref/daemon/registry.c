@@ -33,7 +33,8 @@ struct entry
 struct sbx_registry
 {
   struct sbx_registry_options opts;
-  char *state_dir, *init_path;
+  char *state_dir, *init_path, *control_socket;
+  const char *hidden[3]; /* from platform views: the state dir and the control socket */
   pthread_mutex_t lock;
   pthread_cond_t idle;
   /* Live entries first; deleted ones still referenced after them. */
@@ -42,6 +43,18 @@ struct sbx_registry
   unsigned long long incarnation;
   int jobs; /* background jobs (streams) that still use the registry */
 };
+
+/* path made absolute without resolving it: the socket may not exist yet. */
+static char *absolute(const char *path)
+{
+  char cwd[4096], *abs = NULL;
+
+  if (path[0] == '/')
+    return strdup(path);
+  if (getcwd(cwd, sizeof cwd) == NULL || asprintf(&abs, "%s/%s", cwd, path) < 0)
+    return NULL;
+  return abs;
+}
 
 struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, struct sbx_error *err)
 {
@@ -69,6 +82,30 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
       sbx_registry_free(r);
       return NULL;
     }
+  /* Absolute: platform views hide it by path. */
+  if (realpath(opts->state_dir, path) == NULL)
+    {
+      sbx_error_errno(err, errno, SBX_E_INTERNAL, "resolve %s", opts->state_dir);
+      sbx_registry_free(r);
+      return NULL;
+    }
+  free(r->state_dir);
+  r->opts.state_dir = r->state_dir = strdup(path);
+  r->hidden[0] = r->state_dir;
+  r->hidden[1] = opts->control_socket != NULL ? (r->control_socket = absolute(opts->control_socket)) : NULL;
+  /* STATE/run/N/ops.sock must fit a unix socket address (108 bytes). */
+  if (r->state_dir == NULL || strlen(r->state_dir) + sizeof "/run/18446744073709551615/ops.sock" > 108)
+    {
+      sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION,
+                    "the state directory %s is too long: its sockets' paths must fit in 108 bytes", opts->state_dir);
+      sbx_registry_free(r);
+      return NULL;
+    }
+  /* A mountpoint for the operations socket in platform views, where the host's
+   * /run is bound whole. Only root can make it; without it the views build a
+   * /run of their own (platform_root.c). */
+  if (geteuid() == 0)
+    (void)mkdir(SBX_PLATFORM_RUN_PATH, 0755);
   return r;
 }
 
@@ -105,7 +142,9 @@ static void entry_free(struct entry *e)
 {
   if (e == NULL)
     return;
-  /* The server first: its calls use the operations. */
+  /* The server first: its calls use the operations. Closing them first
+   * ends calls in flight, so the stop does not wait for a callback. */
+  sbx_operations_close(e->ops);
   sbx_http_server_stop(e->ops_server);
   if (e->sb != NULL)
     sbx_sandbox_destroy(e->sb);
@@ -131,13 +170,17 @@ void sbx_registry_shutdown(struct sbx_registry *r)
 {
   pthread_mutex_lock(&r->lock);
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
-    sbx_sandbox_kill_all(r->entries[i]->sb);
+    {
+      sbx_operations_close(r->entries[i]->ops);
+      sbx_sandbox_kill_all(r->entries[i]->sb);
+    }
   pthread_mutex_unlock(&r->lock);
 }
 
 void sbx_registry_free(struct sbx_registry *r)
 {
   struct timespec until;
+  bool stuck;
 
   if (r == NULL)
     return;
@@ -148,19 +191,20 @@ void sbx_registry_free(struct sbx_registry *r)
   pthread_mutex_lock(&r->lock);
   while (r->jobs > 0 && pthread_cond_timedwait(&r->idle, &r->lock, &until) == 0)
     ;
+  stuck = r->jobs > 0;
   pthread_mutex_unlock(&r->lock);
+  /* A job is stuck: leaking the registry and its sandboxes beats freeing them under it. */
+  if (stuck)
+    return;
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
     entry_free(r->entries[i]);
   free(r->entries);
-  if (r->jobs == 0)
-    {
-      pthread_cond_destroy(&r->idle);
-      pthread_mutex_destroy(&r->lock);
-      free(r->state_dir);
-      free(r->init_path);
-      free(r);
-    }
-  /* else: a job is stuck; leaking the registry beats freeing it under the job. */
+  pthread_cond_destroy(&r->idle);
+  pthread_mutex_destroy(&r->lock);
+  free(r->state_dir);
+  free(r->init_path);
+  free(r->control_socket);
+  free(r);
 }
 
 static size_t find(struct sbx_registry *r, const char *id)
@@ -244,6 +288,7 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   if (entry_open_operations(r, e, incarnation, err) == 0)
     {
       o.platform_run_dir = e->run_dir;
+      o.platform_hidden = r->hidden;
       sb = e->sb = sbx_sandbox_create(&o, err);
     }
   if (sb != NULL)
@@ -323,7 +368,8 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
   r->entries[last] = e;
   r->n--;
   e->deleted = true;
-  /* Its processes end now, in use or not; the object goes with the last reference. */
+  /* Its processes and operation calls end now, in use or not; the object goes with the last reference. */
+  sbx_operations_close(e->ops);
   sbx_sandbox_kill_all(e->sb);
   if (e->refs > 0)
     {

@@ -8,6 +8,7 @@ struct sbx_registry;
 struct sbx_registry_options
 {
   const char *state_dir;  /* each sandbox gets STATE/sandboxes/ID */
+  const char *control_socket; /* hidden, with the state dir, from every platform view */
   const char *init_path;
   enum sbx_network user_network;
   bool require_isolation;

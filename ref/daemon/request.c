@@ -390,8 +390,45 @@ static bool match(const char *pattern, const char **seg, int n, struct sbx_reque
   return true;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* In any object of the document: which of two values would a handler use? */
+static bool has_duplicate_keys(const cJSON *item)
+{
+  const cJSON *child;
+  bool dup = false;
+
+  if (cJSON_IsObject(item))
+    {
+      size_t n = (size_t)cJSON_GetArraySize(item), i = 0;
+      const char **keys = n > 1 ? malloc(n * sizeof *keys) : NULL;
+
+      if (n > 1 && keys == NULL)
+        return true; /* out of memory: refuse rather than guess */
+      cJSON_ArrayForEach(child, item)
+        if (keys != NULL)
+          keys[i++] = child->string;
+      if (keys != NULL)
+        {
+          qsort(keys, n, sizeof *keys, compare_keys);
+          for (i = 1; i < n && !dup; i++)
+            dup = strcmp(keys[i - 1], keys[i]) == 0;
+          free(keys);
+        }
+    }
+  cJSON_ArrayForEach(child, item)
+    if (!dup && (cJSON_IsObject(child) || cJSON_IsArray(child)))
+      dup = has_duplicate_keys(child);
+  return dup;
+}
+
 static int parse_body(struct sbx_request *req, const char *body, size_t len, struct sbx_error *err)
 {
+  const char *end = NULL;
+
   if (len == 0)
     {
       req->body = cJSON_CreateObject();
@@ -400,11 +437,17 @@ static int parse_body(struct sbx_request *req, const char *body, size_t len, str
   /* NUL bytes, raw or escaped, would cut strings short without a word. */
   if (memchr(body, '\0', len) != NULL || memmem(body, len, "\\u0000", 6) != NULL)
     return invalid(err, "the body contains a NUL byte");
-  req->body = cJSON_ParseWithLengthOpts(body, len, NULL, false);
+  req->body = cJSON_ParseWithLengthOpts(body, len, &end, false);
   if (req->body == NULL)
     return invalid(err, "the body is not valid JSON");
+  /* One value and nothing after it: "{...}{...}" must not run the first. */
+  for (; end < body + len; end++)
+    if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
+      return invalid(err, "the body has data after its JSON value");
   if (!cJSON_IsObject(req->body))
     return invalid(err, "the body must be a JSON object");
+  if (has_duplicate_keys(req->body))
+    return invalid(err, "the body names a key twice");
   return 0;
 }
 

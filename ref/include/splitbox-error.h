@@ -33,3 +33,5 @@ struct sbx_error
 /* The client could not reach the daemon, or the answer was not the API's. */
 #define SBX_E_UNAVAILABLE "DAEMON_UNAVAILABLE"
 #define SBX_E_PROTOCOL "PROTOCOL_ERROR"
+/* The client's own request timeout (sbx_client_options) passed. */
+#define SBX_E_CLIENT_TIMEOUT "CLIENT_TIMEOUT"

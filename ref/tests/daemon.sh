@@ -129,6 +129,13 @@ POST|/api/sandboxes/a/operations/na!me|{"callbackSocket":"/s"}|400|VALIDATION_FA
 POST|/api/sandboxes/a/operations/unknown/call|{"params":{}}|404|OPERATION_NOT_FOUND
 DELETE|/api/sandboxes/a/operations/unknown||404|OPERATION_NOT_FOUND
 POST|/api/sandboxes/missing/operations/op/call|{}|404|SANDBOX_NOT_FOUND
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"http://127.0.0.1:1@example.com/hook"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"http://localhost:x@example.com/"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/op|{"callbackUrl":"http://[::1]:@example.com/"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"echo first"}{"command":"echo second"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true"} junk|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","command":"id"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/user/execute|{"command":"true","env":{"A":"1","A":"2"}}|400|VALIDATION_FAILED
 CASES
 big=$(head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' a)
 r=$(curl -s --unix-socket "$sock" -X POST -w '\n%{http_code}' --data-binary @- http://splitbox/api/sandboxes/a/user/execute <<<"$big")

@@ -6,7 +6,9 @@ cli=${SPLITBOX_CLI:?set by meson}
 # shellcheck source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
-work=$(mktemp -d)
+# Not under /tmp: platform views have a /tmp of their own, and the tests must
+# see that they hide the daemon's state and socket by other means.
+work=$(mktemp -d -p /var/tmp)
 sock=$work/api.sock state=$work/state
 start_daemon() {
   # shellcheck disable=SC2086
@@ -21,7 +23,7 @@ start_daemon() {
 }
 fixture_cleanup() {
   [ -n "${daemon:-}" ] && { kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
-  for p in ${fixture_pids:-}; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in ${fixture_pids:-}; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap fixture_cleanup EXIT
@@ -32,4 +34,9 @@ req() {
   out=$(curl -s --max-time 60 --unix-socket "$sock" -X "$1" -w '\n%{http_code}' ${3:+--data-binary "$3"} "http://splitbox$2")
   printf '%s %s\n' "${out##*$'\n'}" "${out%$'\n'*}"
 }
-has() { grep -qF -- "$2" <<<"$1"; }
+# has TEXT PATTERN: PATTERN, one line, is in TEXT. A newline in PATTERN would
+# make grep -F look for each line alone, and "" matches anything.
+has() {
+  [[ -n $2 && $2 != *$'\n'* ]] || { echo "    has: an empty or multi-line pattern"; return 2; }
+  grep -qF -- "$2" <<<"$1"
+}

@@ -1,7 +1,8 @@
 /* sbx-op-echo SOCKET: a platform operation's callback for the tests. It
  * answers every POST with {"handledBy":"sbx-op-echo","request":BODY}, where
- * BODY is what the daemon sent, and serves until SIGTERM. A body of
- * {"params":"fail"} gets HTTP 500, to test how failures come back. */
+ * BODY is what the daemon sent, and serves until SIGTERM. Params "fail" get
+ * HTTP 500, to test how failures come back; params "slow" an answer after
+ * 30 s, to test that nothing waits for it. */
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -49,6 +50,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
       return MHD_YES;
     }
   fail = b->buf != NULL && strstr(b->buf, "\"params\":\"fail\"") != NULL;
+  if (b->buf != NULL && strstr(b->buf, "\"params\":\"slow\"") != NULL)
+    sleep(30);
   if (asprintf(&text, "{\"handledBy\":\"sbx-op-echo\",\"request\":%s}", b->buf != NULL ? b->buf : "null") < 0)
     return MHD_NO;
   resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -97,7 +100,7 @@ int main(int argc, char **argv)
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigprocmask(SIG_BLOCK, &mask, NULL);
-  d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+  d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
                        MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_END);
   if (d == NULL)
     {

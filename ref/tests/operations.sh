@@ -76,6 +76,37 @@ r=$(req POST /api/sandboxes/b/platform/execute \
   '{"command":"curl -s --unix-socket /run/splitbox/ops.sock -X POST -d {} http://x/api/sandboxes/b/platform/execute"}')
 check "the operations socket serves nothing but calls" has "$r" 'serves POST /api/operations/{name}/call only'
 
+# Platform views hide the daemon's state and control socket: no other
+# sandbox's operations socket, no /platform of another sandbox, no API.
+a_ops=$(echo "$state"/run/*/ops.sock | cut -d' ' -f1)
+check "(the host has the paths the next checks try)" test -S "$a_ops" -a -S "$sock"
+r=$(req POST /api/sandboxes/b/platform/execute '{"command":"for s in '"$state"'/run/*/ops.sock; do curl -s --unix-socket $s -X POST -d {} http://x/api/operations/echo/call; echo; done; ls -A '"$state"' | wc -l; curl -s --unix-socket '"$sock"' http://x/api/ping; echo rc=$?"}')
+check "platform code of b cannot reach a's operations socket by its host path" test -z "$(grep -o handledBy <<<"$r")"
+check "platform code sees nothing of the daemon's state directory, nor its socket" has "$r" '"stdout":"\n0\nrc=7\n"'
+
+# /run/splitbox is read-only; the host's /run is there, live, sockets included.
+u=$RANDOM$RANDOM
+"$echo_server" "/run/sbx-test-$u.sock" & fixture_pids="$fixture_pids $!"
+mkdir "/run/sbx-test-$u.d"
+for _ in $(seq 100); do [ -S "/run/sbx-test-$u.sock" ] && break; sleep 0.05; done
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"test -S /run/sbx-test-'"$u"'.sock && echo sock; test -d /run/sbx-test-'"$u"'.d && echo live; touch /run/splitbox/x 2>/dev/null || echo ro; rm -f /run/splitbox/ops.sock 2>/dev/null || echo kept"}')
+rmdir "/run/sbx-test-$u.d"
+check "the platform's /run has the host's sockets, and entries made after the sandbox" has "$r" '"stdout":"sock\nlive\n'
+check "/run/splitbox is read-only: nothing planted, the socket stays" has "$r" 'ro\nkept\n"'
+
+# A call in flight does not hold up a DELETE of its sandbox (the callback
+# might be waiting for that very DELETE).
+req PUT /api/sandboxes/c '{}' >/dev/null
+cp "$cli" "$state"/sandboxes/c.*/shared/
+req POST /api/sandboxes/c/operations/echo '{"callbackSocket":"'"$work/echo.sock"'"}' >/dev/null
+req POST /api/sandboxes/c/platform/process/start '{"command":"/app/splitbox call echo --params \"\\\"slow\\\"\""}' >/dev/null
+sleep 0.5
+start=$(date +%s%N)
+r=$(req DELETE /api/sandboxes/c)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "DELETE with an operation call in flight answers at once ($ms ms)" test "$ms" -lt 3000
+check "... and succeeds" has "$r" '200 '
+
 # A loopback URL callback.
 port=$((20000 + RANDOM % 20000))
 r=$(req POST /api/sandboxes/b/operations/web '{"callbackUrl":"http://127.0.0.1:'"$port"'/hook"}')
