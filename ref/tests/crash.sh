@@ -32,4 +32,10 @@ check "a restart removes the crashed daemon's sandboxes" test -z "$(ls -A "$stat
 check "... and their operations sockets" test -z "$(ls -A "$state/run")"
 r=$(req PUT /api/sandboxes/a '{}'); check "the restarted daemon serves" has "$r" '201 '
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"echo again"}'); check "... and runs commands" has "$r" '"stdout":"again\n"'
+
+# A state directory whose socket paths cannot fit a unix address is refused at start.
+long=$work/$(printf 'd%.0s' $(seq 100))
+out=$("$cli" daemon --socket "$work/long.sock" --state-dir "$long" 2>&1); rc=$?
+check "a state directory too long for socket paths: exit 1 at start" test $rc -eq 1
+check "... saying why" has "$out" "is too long: its sockets' paths must fit in 108 bytes"
 finish
