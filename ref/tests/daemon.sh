@@ -60,6 +60,17 @@ r=$(req POST /api/write '{"path":"/tmp/c","content":"compat"}'); check "compatib
 r=$(req POST /api/read '{"path":"/tmp/c"}'); check "compatibility /api/read" has "$r" '"content":"compat"'
 r=$(req POST /api/process/start '{"command":"sleep 100.'$u'"}'); check "compatibility /api/process/start" has "$r" '"processId"'
 r=$(req GET /api/process/list); check "compatibility /api/process/list" has "$r" '"context":"user"'
+cpid=$(grep -o '"id":"proc-[0-9]*"' <<<"$r" | head -1 | cut -d'"' -f4)
+r=$(req GET "/api/process/$cpid"); check "compatibility /api/process/{id}" has "$r" '"status":"running"'
+r=$(req GET "/api/process/$cpid/logs"); check "compatibility /api/process/{id}/logs" has "$r" '"processId":"'"$cpid"'"'
+r=$(req DELETE "/api/process/$cpid"); check "compatibility DELETE /api/process/{id}" has "$r" '200 {"success":true'
+r=$(curl -s -N --max-time 30 --unix-socket "$sock" -X POST --data-binary '{"command":"echo streamed"}' http://splitbox/api/execute/stream)
+check "compatibility /api/execute/stream" has "$r" 'data: {"type":"stdout","data":"streamed\n"}'
+r=$(req POST /api/exists '{"path":"/tmp/c"}'); check "compatibility /api/exists (the user's files)" has "$r" '"exists":true'
+r=$(req POST /api/list-files '{"path":"/tmp"}'); check "compatibility /api/list-files (the user's files)" has "$r" '{"name":"c","type":"file","size":6}'
+r=$(req POST /api/operations/none/call '{}'); check "compatibility /api/operations/{name}/call" has "$r" '404 {"success":false,"code":"OPERATION_NOT_FOUND"'
+r=$(req POST /api/sandboxes/default/platform/execute '{"command":"test -e /tmp/c || echo separate"}')
+check "the default sandbox has a platform context of its own too" has "$r" '"stdout":"separate\n"'
 
 # Cross-sandbox: b's user sees nothing of a.
 req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'$u'"}' >/dev/null

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -24,7 +25,21 @@ static bool start_victim(struct world *w, struct sbx_process_info *info)
       harness_report(w, "ERROR start victim: %s: %s", err.code, err.message);
       return false;
     }
-  return true;
+  /* Ready when it says so: a scan before its exec would look for it in vain. */
+  for (int i = 0; i < 500; i++)
+    {
+      char *out = NULL, *errout = NULL;
+      size_t out_len = 0, err_len = 0;
+      bool ready = sbx_process_logs(w->sb, SBX_CTX_PLATFORM, info->id, &out, &out_len, &errout, &err_len, &err) == 0
+                   && out != NULL && strstr(out, "holding") != NULL;
+      free(out);
+      free(errout);
+      if (ready)
+        return true;
+      usleep(10000);
+    }
+  harness_report(w, "ERROR the victim did not get ready");
+  return false;
 }
 
 static void scan_from_user(struct world *w)

@@ -1,0 +1,90 @@
+/* A backend: anything that runs commands in a user context and a platform
+ * context with a directory shared between them. The audit, the conformance
+ * suite and the benchmarks drive every sandbox through this interface only.
+ *
+ * Two adapters implement it, both configured by a JSON spec
+ * (fixtures/backends/NAME.json): "command" (argv templates, backend_command.c)
+ * and "http" (a server speaking the Cloudflare Sandbox container API,
+ * backend_http.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "splitbox-error.h"
+
+enum sbx_bctx
+{
+  SBX_BCTX_USER,
+  SBX_BCTX_PLATFORM,
+};
+
+struct sbx_bexec
+{
+  const char *command;    /* run by /bin/sh -c */
+  const char *const *env; /* NAME=VALUE, NULL-terminated */
+  const char *cwd;        /* NULL: the context's default */
+  long long timeout_ms;   /* 0: none */
+};
+
+struct sbx_bresult
+{
+  int exit_code; /* 128+N when killed by signal N */
+  bool timed_out;
+  char *out, *err; /* NUL-terminated */
+  size_t out_len, err_len;
+  double ms;
+};
+
+struct sbx_backend;
+
+/* What a spec says about its backend, and whether it can run here. */
+struct sbx_backend_info
+{
+  char name[64];
+  char kind[16];          /* command, http */
+  char description[512];
+  char path[4096];        /* the spec file */
+  bool available;
+  char reason[512];       /* why not, when not available */
+  bool sandbox_env;       /* env given to one exec reaches later ones of both contexts (today's SDK) */
+  bool persistent_user;   /* the user context outlives an exec (one sandbox), or each exec is fresh */
+  bool positive_control;  /* the audit's control: leaks are expected and required here */
+};
+
+/* NAME (fixtures/backends/NAME.json, or $SPLITBOX_BACKENDS/NAME.json) or a
+ * path to a spec. Loading checks the spec and the backend's requirements;
+ * an unavailable backend loads, says why, and refuses to open. */
+int sbx_backend_load(const char *name_or_path, struct sbx_backend **out, struct sbx_error *err);
+const struct sbx_backend_info *sbx_backend_info(const struct sbx_backend *b);
+/* Every spec in the backends directory, sorted by name. */
+int sbx_backend_list(char ***names, struct sbx_error *err);
+/* Where specs are found: $SPLITBOX_BACKENDS, else the source tree's or the install's fixtures/backends. */
+const char *sbx_backends_dir(void);
+
+/* Runs setup (e.g. starts a daemon) in a fresh work directory. */
+int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err);
+/* Stops every process started, runs teardown, removes the work directory. Also frees b. */
+void sbx_backend_close(struct sbx_backend *b);
+
+/* Returns 0 when the command ran (whatever its exit code); a timeout is
+ * res->timed_out with 0. -1 when the backend could not run it. */
+int sbx_backend_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, struct sbx_bresult *res,
+                     struct sbx_error *err);
+/* A background process; *handle names it for sbx_backend_stop. */
+int sbx_backend_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, char **handle,
+                      struct sbx_error *err);
+/* SIGTERM, then SIGKILL after grace_ms; waits until it is gone. */
+int sbx_backend_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handle, long grace_ms,
+                     struct sbx_error *err);
+/* Files in the shared directory, by a path relative to it. */
+int sbx_backend_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err);
+int sbx_backend_read(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err);
+/* Where the shared directory appears inside a context. */
+const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);
+/* A directory private to the platform context, for the victim's files. */
+const char *sbx_backend_private_path(const struct sbx_backend *b);
+
+void sbx_bresult_free(struct sbx_bresult *res);
+const char *sbx_bctx_name(enum sbx_bctx ctx);
