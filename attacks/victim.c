@@ -1,7 +1,7 @@
 /* splitbox-victim: a platform command that holds a canary everywhere a real
  * one might, so that probes running as user code have something to find.
  *
- *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]
+ *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary] [--api-socket PATH]
  *
  * The canary comes from $AWS_SECRET_ACCESS_KEY (or --canary-env NAME). The
  * marker is carried in argv and comm, so active probes can aim at us alone.
@@ -43,13 +43,13 @@
 
 struct victim
 {
-  const char *marker, *private_dir, *ready_file;
+  const char *marker, *private_dir, *ready_file, *api_socket;
   char canary[SBX_CANARY_LEN + 1];
   char *heap_copy;
   char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
   int shm_id, open_file;
   long key;
-  int tcp, unix_sock, udp, timer, sig;
+  int tcp, unix_sock, udp, timer, sig, api;
   unsigned short tcp_port, udp_port;
 };
 
@@ -165,6 +165,18 @@ static void hold_network(struct victim *v)
   v->unix_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (v->unix_sock < 0 || bind(v->unix_sock, (struct sockaddr *)&u, ulen) != 0 || listen(v->unix_sock, 16) != 0)
     die("abstract unix socket");
+  /* --api-socket: a stand-in for an executor's API (today's SDK serves one to
+   * the whole container), which hands out what a platform execute would. */
+  if (v->api_socket != NULL)
+    {
+      struct sockaddr_un a = { .sun_family = AF_UNIX };
+      if (strlen(v->api_socket) >= sizeof a.sun_path)
+        die("api socket path too long");
+      snprintf(a.sun_path, sizeof a.sun_path, "%s", v->api_socket);
+      v->api = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (v->api < 0 || bind(v->api, (struct sockaddr *)&a, sizeof a) != 0 || listen(v->api, 16) != 0)
+        die("api socket");
+    }
   v->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
   if (v->timer < 0 || timerfd_settime(v->timer, 0, &every, NULL) != 0)
     die("timerfd");
@@ -182,9 +194,9 @@ static void write_ready(const struct victim *v)
   if (f == NULL)
     die(tmp);
   fprintf(f, "pid %d\ntcp_port %u\nudp_port %u\nabstract %s\nsysv_shm_id %d\nposix_shm %s\nkey %ld\n"
-             "private_file %s\naws_file %s\ntmp_file %s\n",
+             "private_file %s\naws_file %s\ntmp_file %s\napi_socket %s\n",
           (int)getpid(), v->tcp_port, v->udp_port, v->abstract, v->shm_id, v->shm_name, v->key, v->private_file,
-          v->aws_file, v->tmp_file);
+          v->aws_file, v->tmp_file, v->api_socket != NULL ? v->api_socket : "-");
   if (fclose(f) != 0 || rename(tmp, v->ready_file) != 0)
     die("ready file");
 }
@@ -196,6 +208,8 @@ static void cleanup(struct victim *v)
   unlink(v->aws_file);
   rmdir(v->aws_dir);
   unlink(v->tmp_file);
+  if (v->api_socket != NULL && v->api >= 0)
+    unlink(v->api_socket);
   if (v->shm_id >= 0)
     shmctl(v->shm_id, IPC_RMID, NULL);
   if (v->shm_name[0] != '\0')
@@ -221,19 +235,43 @@ static void serve(int listener, const char *canary)
   close(c);
 }
 
+/* One HTTP exchange of the stand-in API: ping answers, an execute returns the secret. */
+static void serve_api(int listener, const char *canary)
+{
+  int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+  struct pollfd pfd = { .fd = c, .events = POLLIN };
+  char req[4096], resp[512];
+  ssize_t n = 0;
+
+  if (c < 0)
+    return;
+  if (poll(&pfd, 1, 1000) == 1)
+    n = read(c, req, sizeof req - 1);
+  req[n > 0 ? n : 0] = '\0';
+  if (strstr(req, "GET /api/ping") != NULL)
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
+  else if (strstr(req, "/execute") != NULL)
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n{\"stdout\":\"%s\"}",
+             strlen(canary) + 13, canary);
+  else
+    snprintf(resp, sizeof resp, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
+  (void)!write(c, resp, strlen(resp));
+  close(c);
+}
+
 static void loop(struct victim *v)
 {
   struct sockaddr_in self = { .sin_family = AF_INET, .sin_port = htons(v->udp_port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-  struct pollfd pfd[5] = {
+  struct pollfd pfd[6] = {
     { .fd = v->sig, .events = POLLIN },   { .fd = v->tcp, .events = POLLIN },  { .fd = v->unix_sock, .events = POLLIN },
-    { .fd = v->timer, .events = POLLIN }, { .fd = v->udp, .events = POLLIN },
+    { .fd = v->timer, .events = POLLIN }, { .fd = v->udp, .events = POLLIN },  { .fd = v->api, .events = POLLIN },
   };
 
   for (;;)
     {
       char buf[256];
-      if (poll(pfd, 5, -1) < 0 && errno != EINTR)
+      if (poll(pfd, 6, -1) < 0 && errno != EINTR)
         die("poll");
       if (pfd[0].revents & POLLIN)
         return;
@@ -249,6 +287,8 @@ static void loop(struct victim *v)
         }
       if (pfd[4].revents & POLLIN)
         (void)!recv(v->udp, buf, sizeof buf, MSG_DONTWAIT);
+      if (pfd[5].revents & POLLIN)
+        serve_api(v->api, v->canary);
     }
 }
 
@@ -272,10 +312,11 @@ int main(int argc, char **argv)
   static const struct option opts[] = {
     { "marker", required_argument, NULL, 'm' },      { "private-dir", required_argument, NULL, 'd' },
     { "ready-file", required_argument, NULL, 'r' },  { "argv-canary", no_argument, NULL, 'a' },
+    { "api-socket", required_argument, NULL, 'p' },
     { "argv-canary-done", no_argument, NULL, 'A' },  { "secret-key", required_argument, NULL, 's' },
     { "canary-env", required_argument, NULL, 'e' },  { NULL, 0, NULL, 0 },
   };
-  struct victim v = { .shm_id = -1, .key = -1 };
+  struct victim v = { .shm_id = -1, .key = -1, .api = -1 };
   const char *env_name = "AWS_SECRET_ACCESS_KEY", *canary;
   bool argv_canary = false;
   pid_t parent;
@@ -288,11 +329,13 @@ int main(int argc, char **argv)
       case 'm': v.marker = optarg; break;
       case 'd': v.private_dir = optarg; break;
       case 'r': v.ready_file = optarg; break;
+      case 'p': v.api_socket = optarg; break;
       case 'a': argv_canary = true; break;
       case 'e': env_name = optarg; break;
       case 'A': case 's': break;
       default:
-        fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]\n");
+        fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]"
+                      " [--api-socket PATH]\n");
         return 2;
       }
   canary = getenv(env_name);

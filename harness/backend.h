@@ -81,10 +81,18 @@ int sbx_backend_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handl
 /* Files in the shared directory, by a path relative to it. */
 int sbx_backend_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err);
 int sbx_backend_read(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err);
+/* Today's SDK gives secrets to the whole sandbox (setEnvVars): later execs of
+ * both contexts see them. Only for specs with "secrets": "sandbox". */
+int sbx_backend_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err);
 /* Where the shared directory appears inside a context. */
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);
 /* A directory private to the platform context, for the victim's files. */
 const char *sbx_backend_private_path(const struct sbx_backend *b);
+
+/* Paths of the harness's tools, "splitbox" (the CLI), "splitbox-probe" and
+ * "splitbox-victim": $SPLITBOX_CLI, $SBX_PROBE, $SBX_VICTIM, else beside this
+ * program (an install) or in the build tree. NULL when not found. */
+const char *sbx_harness_tool(const char *name);
 
 void sbx_bresult_free(struct sbx_bresult *res);
 const char *sbx_bctx_name(enum sbx_bctx ctx);

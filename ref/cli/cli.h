@@ -8,5 +8,9 @@ int sbx_cli_daemon(int argc, char **argv);
 bool sbx_cli_is_client_verb(const char *verb);
 int sbx_cli_client_verb(int argc, char **argv);
 void sbx_cli_client_usage(FILE *out);
+/* audit, backends and report render (audit.c) */
+int sbx_cli_audit(int argc, char **argv);
+int sbx_cli_backends(int argc, char **argv);
+int sbx_cli_report(int argc, char **argv);
 /* Path of splitbox-init: beside this binary, else the install's libexecdir. Never NULL. */
 const char *sbx_cli_init_path(void);

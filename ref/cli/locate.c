@@ -9,6 +9,7 @@
 #define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
 #endif
 
+/* Path of splitbox-init: beside this binary, in the build tree, else the install's libexecdir. */
 const char *sbx_cli_init_path(void)
 {
   static char path[PATH_MAX];
@@ -23,7 +24,10 @@ const char *sbx_cli_init_path(void)
       if (slash != NULL)
         {
           *slash = '\0';
+          /* Installed side by side, or the build tree (ref/cli/splitbox, ref/splitbox-init). */
           if (snprintf(path, sizeof path, "%s/splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
+            return path;
+          if (snprintf(path, sizeof path, "%s/../splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
             return path;
         }
     }

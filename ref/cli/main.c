@@ -13,6 +13,9 @@ static const char usage[] =
   "Commands:\n"
   "  run       run one command in the user or platform context of a fresh sandbox\n"
   "  daemon    serve sandboxes over an HTTP+JSON API on a unix socket\n"
+  "  audit     run every attack probe against every backend: the guarantee table\n"
+  "  backends  list the known backends, and whether each can run here\n"
+  "  report    render FILE: re-render an audit's report.json\n"
   "  exec, start, ps, kill, read, write, ls, call\n"
   "            drive a running daemon (`splitbox exec --help`)\n"
   "  help      show this text, or `splitbox run --help` for a command's options\n"
@@ -34,6 +37,12 @@ int main(int argc, char **argv)
     return sbx_cli_run(argc - 1, argv + 1);
   if (strcmp(argv[1], "daemon") == 0)
     return sbx_cli_daemon(argc - 1, argv + 1);
+  if (strcmp(argv[1], "audit") == 0)
+    return sbx_cli_audit(argc - 1, argv + 1);
+  if (strcmp(argv[1], "backends") == 0)
+    return sbx_cli_backends(argc - 1, argv + 1);
+  if (strcmp(argv[1], "report") == 0)
+    return sbx_cli_report(argc - 1, argv + 1);
   if (sbx_cli_is_client_verb(argv[1]))
     return sbx_cli_client_verb(argc - 1, argv + 1);
   fprintf(stderr, "splitbox: unknown command \"%s\"\n\n%s", argv[1], usage);

@@ -1,0 +1,464 @@
+/* The "http" adapter: a server speaking the Cloudflare Sandbox container API.
+ * Each context is a route prefix: splitboxd's /api/sandboxes/{id}/user and
+ * .../platform, or, for a server with no contexts at all (the SDK's own
+ * container server), the same unprefixed /api routes for both. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "backend_internal.h"
+#include "base64.h"
+#include "cleanup.h"
+#include "error.h"
+#include "run.h"
+#include "splitbox.h"
+
+struct http_impl
+{
+  struct sbx_client *client;
+  pid_t server;
+  char sandbox[64];
+  char *shared_path; /* from the create answer's sharedPath */
+  char **sandbox_env;
+};
+
+static void json_deletep(cJSON **p)
+{
+  cJSON_Delete(*p);
+}
+#define _cleanup_json_ _cleanup_(json_deletep)
+
+/* A copy of a JSON template with its strings expanded; a string that is
+ * exactly "{sandboxEnv}" becomes the sandbox's env as an object. */
+static cJSON *expand_json(struct sbx_backend *b, const cJSON *t, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  cJSON *out, *child;
+
+  if (cJSON_IsString(t) && strcmp(t->valuestring, "{sandboxEnv}") == 0)
+    {
+      out = cJSON_CreateObject();
+      for (char **e = h->sandbox_env; out != NULL && e != NULL && *e != NULL; e++)
+        {
+          char *eq = strchr(*e, '=');
+          _cleanup_free_ char *name = eq != NULL ? strndup(*e, (size_t)(eq - *e)) : NULL;
+          if (name != NULL)
+            cJSON_AddStringToObject(out, name, eq + 1);
+        }
+      return out;
+    }
+  if (cJSON_IsString(t))
+    {
+      _cleanup_free_ char *s = sbx_template_expand(t->valuestring, &b->vars, err);
+      return s != NULL ? cJSON_CreateString(s) : NULL;
+    }
+  if (!cJSON_IsObject(t) && !cJSON_IsArray(t))
+    return cJSON_Duplicate(t, true);
+  out = cJSON_IsObject(t) ? cJSON_CreateObject() : cJSON_CreateArray();
+  cJSON_ArrayForEach(child, t)
+    {
+      cJSON *copy = expand_json(b, child, err);
+      if (copy == NULL)
+        {
+          cJSON_Delete(out);
+          return NULL;
+        }
+      if (cJSON_IsObject(t))
+        cJSON_AddItemToObject(out, child->string, copy);
+      else
+        cJSON_AddItemToArray(out, copy);
+    }
+  return out;
+}
+
+/* METHOD path with a JSON body; the answer as JSON, whatever its status. */
+static int call(struct sbx_backend *b, const char *method, const char *path, const cJSON *body, long *status,
+                cJSON **doc, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  _cleanup_free_ char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL, *answer = NULL;
+
+  *doc = NULL;
+  if (sbx_request(h->client, method, path, text, status, &answer, err) < 0)
+    return sbx_error_prefix(err, "%s", b->info.name);
+  *doc = cJSON_Parse(answer);
+  if (*doc == NULL)
+    return sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s: %s %s: HTTP %ld, not JSON: %.100s", b->info.name, method,
+                         path, *status, answer);
+  return 0;
+}
+
+static int api_error(struct sbx_backend *b, const char *what, long status, const cJSON *doc, struct sbx_error *err)
+{
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(doc, "code");
+  const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
+
+  return sbx_error_set(err, EIO, cJSON_IsString(code) ? code->valuestring : SBX_E_PROTOCOL, "%s: %s: HTTP %ld: %s",
+                       b->info.name, what, status, cJSON_IsString(msg) ? msg->valuestring : "no message");
+}
+
+/* A request described in the spec: {"method", "path", "body"?}. */
+static int spec_call(struct sbx_backend *b, const cJSON *req, long *status, cJSON **doc, struct sbx_error *err)
+{
+  const cJSON *method = cJSON_GetObjectItemCaseSensitive(req, "method");
+  const cJSON *body_t = cJSON_GetObjectItemCaseSensitive(req, "body");
+  _cleanup_free_ char *path = sbx_backend_expand_field(b, req, "path", err);
+  _cleanup_json_ cJSON *body = body_t != NULL ? expand_json(b, body_t, err) : NULL;
+
+  if (!cJSON_IsString(method) || path == NULL || (body_t != NULL && body == NULL))
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: a request needs \"method\" and \"path\"%s%s",
+                         b->info.name, err->message[0] ? ": " : "", err->message);
+  return call(b, method->valuestring, path, body, status, doc, err);
+}
+
+static int create_sandbox(struct sbx_backend *b, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  const cJSON *create = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "sandbox"), "create");
+  _cleanup_json_ cJSON *doc = NULL;
+  const cJSON *shared;
+  unsigned char rnd[6];
+  long status;
+
+  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "getrandom");
+  snprintf(h->sandbox, sizeof h->sandbox, "audit-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+           rnd[5]);
+  sbx_vars_set(&b->vars, "sandbox", h->sandbox);
+  if (create == NULL)
+    return 0;
+  if (spec_call(b, create, &status, &doc, err) < 0)
+    return -1;
+  if (status < 200 || status > 299)
+    return api_error(b, "create the sandbox", status, doc, err);
+  shared = cJSON_GetObjectItemCaseSensitive(doc, "sharedPath");
+  free(h->shared_path);
+  h->shared_path = strdup(cJSON_IsString(shared) ? shared->valuestring : "");
+  sbx_vars_set(&b->vars, "sharedPath", h->shared_path);
+  return 0;
+}
+
+static void delete_sandbox(struct sbx_backend *b)
+{
+  const cJSON *del = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "sandbox"), "delete");
+  struct sbx_error err = { 0 };
+  cJSON *doc = NULL;
+  long status;
+
+  if (del != NULL && spec_call(b, del, &status, &doc, &err) == 0)
+    cJSON_Delete(doc);
+}
+
+static int http_open(struct sbx_backend *b, struct sbx_error *err)
+{
+  const cJSON *server = cJSON_GetObjectItemCaseSensitive(b->spec, "server");
+  struct http_impl *h = calloc(1, sizeof *h);
+  _cleanup_free_ char *endpoint = NULL, *token = NULL;
+  struct sbx_client_options o = { .request_timeout_ms = 120000 };
+  long status = 0;
+
+  if ((b->impl = h) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+  h->shared_path = strdup("");
+  sbx_vars_set(&b->vars, "sharedPath", h->shared_path);
+  sbx_vars_set(&b->vars, "sandbox", "");
+  if (server != NULL)
+    {
+      _cleanup_free_ const char **tmpl = sbx_backend_string_array(cJSON_GetObjectItemCaseSensitive(server, "argv"));
+      _cleanup_strv_ char **argv = NULL, **envp = sbx_backend_minimal_env(NULL);
+      _cleanup_free_ char *prog = NULL;
+      char log[128];
+
+      if (tmpl == NULL || tmpl[0] == NULL)
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\" needs \"argv\"", b->info.name);
+      if ((argv = sbx_template_argv(tmpl, &b->vars, NULL, NULL, err)) == NULL)
+        return sbx_error_prefix(err, "%s: server", b->info.name);
+      if ((prog = sbx_which(argv[0])) == NULL)
+        return sbx_error_set(err, ENOENT, SBX_E_FILE_NOT_FOUND, "%s: no program %s", b->info.name, argv[0]);
+      free(argv[0]);
+      argv[0] = steal_pointer(&prog);
+      snprintf(log, sizeof log, "%s/server.log", b->workdir);
+      if (sbx_run_background(argv, envp, log, &h->server, err) < 0)
+        return -1;
+    }
+  endpoint = sbx_backend_expand_field(b, b->spec, "endpoint", err);
+  token = sbx_backend_expand_field(b, b->spec, "token", err);
+  if (endpoint == NULL)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: needs \"endpoint\" (a socket path or URL)%s%s",
+                         b->info.name, err->message[0] ? ": " : "", err->message);
+  o.token = token;
+  if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
+    return -1;
+  /* Up within 10 s, or not at all. */
+  for (int i = 0; i < 400; i++)
+    {
+      _cleanup_free_ char *answer = NULL;
+      struct sbx_error ping_err = { 0 };
+      if (sbx_request(h->client, "GET", "/api/ping", NULL, &status, &answer, &ping_err) == 0 && status == 200)
+        break;
+      if (i == 399)
+        return sbx_error_set(err, ETIMEDOUT, SBX_E_UNAVAILABLE, "%s: %s does not answer GET /api/ping: %s",
+                             b->info.name, endpoint, ping_err.message[0] ? ping_err.message : "not 200");
+      usleep(25000);
+    }
+  return create_sandbox(b, err);
+}
+
+static void http_close(struct sbx_backend *b)
+{
+  struct http_impl *h = b->impl;
+
+  if (h == NULL)
+    return;
+  if (h->client != NULL)
+    {
+      delete_sandbox(b);
+      sbx_close(h->client);
+    }
+  /* The daemon's SIGTERM ends everything it started. */
+  sbx_run_stop(h->server, 10000);
+  sbx_strvfreep(&h->sandbox_env);
+  free(h->shared_path);
+  free(h);
+  b->impl = NULL;
+}
+
+static char *prefixed(struct sbx_backend *b, const char *section, const char *tail, struct sbx_error *err)
+{
+  _cleanup_free_ char *prefix = sbx_backend_expand_field(b, cJSON_GetObjectItemCaseSensitive(b->spec, section),
+                                                         "prefix", err);
+  char *path = NULL;
+
+  if (prefix == NULL)
+    {
+      sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"%s\" needs a \"prefix\"%s%s", b->info.name, section,
+                    err->message[0] ? ": " : "", err->message);
+      return NULL;
+    }
+  if (asprintf(&path, "%s/%s", prefix, tail) < 0)
+    sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+  return path;
+}
+
+static cJSON *exec_body(const struct sbx_bexec *req, bool with_timeout)
+{
+  cJSON *body = cJSON_CreateObject(), *env;
+
+  cJSON_AddStringToObject(body, "command", req->command);
+  if (req->cwd != NULL)
+    cJSON_AddStringToObject(body, "cwd", req->cwd);
+  if (with_timeout && req->timeout_ms > 0)
+    cJSON_AddNumberToObject(body, "timeoutMs", (double)req->timeout_ms);
+  if (req->env != NULL && req->env[0] != NULL)
+    {
+      env = cJSON_AddObjectToObject(body, "env");
+      for (const char *const *e = req->env; *e != NULL; e++)
+        {
+          const char *eq = strchr(*e, '=');
+          _cleanup_free_ char *name = eq != NULL ? strndup(*e, (size_t)(eq - *e)) : NULL;
+          if (name != NULL)
+            cJSON_AddStringToObject(env, name, eq + 1);
+        }
+    }
+  return body;
+}
+
+static char *dup_field(const cJSON *doc, const char *name)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, name);
+  return strdup(cJSON_IsString(item) ? item->valuestring : "");
+}
+
+static int http_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, struct sbx_bresult *res,
+                     struct sbx_error *err)
+{
+  _cleanup_free_ char *path = prefixed(b, sbx_bctx_name(ctx), "execute", err);
+  _cleanup_json_ cJSON *body = exec_body(req, true), *doc = NULL;
+  const cJSON *code, *exit_code;
+  double start = sbx_monotonic_ms();
+  long status;
+
+  if (path == NULL || call(b, "POST", path, body, &status, &doc, err) < 0)
+    return -1;
+  res->ms = sbx_monotonic_ms() - start;
+  code = cJSON_GetObjectItemCaseSensitive(doc, "code");
+  exit_code = cJSON_GetObjectItemCaseSensitive(doc, "exitCode");
+  res->timed_out = status == 408 || (cJSON_IsString(code) && strcmp(code->valuestring, "COMMAND_TIMEOUT") == 0);
+  if ((status < 200 || status > 299) && !res->timed_out)
+    return api_error(b, "execute", status, doc, err);
+  res->exit_code = cJSON_IsNumber(exit_code) && exit_code->valuedouble >= -1 && exit_code->valuedouble <= 255
+                     ? (int)exit_code->valuedouble
+                     : (res->timed_out ? 137 : -1);
+  res->out = dup_field(doc, "stdout");
+  res->err = dup_field(doc, "stderr");
+  if (res->out == NULL || res->err == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "result");
+  res->out_len = strlen(res->out);
+  res->err_len = strlen(res->err);
+  return 0;
+}
+
+static int http_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, char **handle,
+                      struct sbx_error *err)
+{
+  _cleanup_free_ char *path = prefixed(b, sbx_bctx_name(ctx), "process/start", err);
+  _cleanup_json_ cJSON *body = exec_body(req, false), *doc = NULL;
+  const cJSON *id;
+  long status;
+
+  if (path == NULL || call(b, "POST", path, body, &status, &doc, err) < 0)
+    return -1;
+  if (status < 200 || status > 299)
+    return api_error(b, "process/start", status, doc, err);
+  id = cJSON_GetObjectItemCaseSensitive(doc, "processId");
+  if (!cJSON_IsString(id))
+    id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+  if (!cJSON_IsString(id))
+    return sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s: process/start answered no processId", b->info.name);
+  *handle = strdup(id->valuestring);
+  return *handle != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "handle");
+}
+
+static int kill_process(struct sbx_backend *b, const char *path, const char *signal_name, struct sbx_error *err)
+{
+  _cleanup_json_ cJSON *body = cJSON_CreateObject(), *doc = NULL;
+  long status;
+
+  cJSON_AddStringToObject(body, "signal", signal_name);
+  if (call(b, "DELETE", path, body, &status, &doc, err) < 0)
+    return -1;
+  if (status == 404)
+    return 1; /* gone already */
+  if (status < 200 || status > 299)
+    return api_error(b, "kill", status, doc, err);
+  return 0;
+}
+
+static bool still_running(struct sbx_backend *b, const char *path)
+{
+  _cleanup_json_ cJSON *doc = NULL;
+  struct sbx_error err = { 0 };
+  const cJSON *process, *st;
+  long status;
+
+  if (call(b, "GET", path, NULL, &status, &doc, &err) < 0 || status != 200)
+    return false;
+  process = cJSON_GetObjectItemCaseSensitive(doc, "process");
+  st = cJSON_GetObjectItemCaseSensitive(cJSON_IsObject(process) ? process : doc, "status");
+  return cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0;
+}
+
+static int http_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handle, long grace_ms,
+                     struct sbx_error *err)
+{
+  _cleanup_free_ char *tail = NULL, *path = NULL;
+  double until;
+  int r;
+
+  if (asprintf(&tail, "process/%s", handle) < 0 || (path = prefixed(b, sbx_bctx_name(ctx), tail, err)) == NULL)
+    return path == NULL && tail != NULL ? -1 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+  if ((r = kill_process(b, path, "SIGTERM", err)) != 0)
+    return r > 0 ? 0 : -1;
+  until = sbx_monotonic_ms() + (double)grace_ms;
+  while (sbx_monotonic_ms() < until)
+    {
+      if (!still_running(b, path))
+        return 0;
+      usleep(10000);
+    }
+  return kill_process(b, path, "SIGKILL", err) < 0 ? -1 : 0;
+}
+
+static char *file_body(struct sbx_backend *b, const char *rel, cJSON **body, struct sbx_error *err)
+{
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive(b->spec, "files");
+  struct sbx_vars v = b->vars;
+  const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(files, "path");
+  _cleanup_free_ char *path = NULL;
+
+  sbx_vars_set(&v, "rel", rel);
+  sbx_vars_set(&v, "shared_user", b->shared_user != NULL ? b->shared_user : "");
+  sbx_vars_set(&v, "shared_platform", b->shared_platform != NULL ? b->shared_platform : "");
+  path = sbx_template_expand(cJSON_IsString(tmpl) ? tmpl->valuestring : "{rel}", &v, err);
+  if (path == NULL)
+    return NULL;
+  *body = cJSON_CreateObject();
+  cJSON_AddStringToObject(*body, "path", path);
+  cJSON_AddStringToObject(*body, "encoding", "base64");
+  return strdup(path);
+}
+
+static int http_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err)
+{
+  _cleanup_free_ char *route = prefixed(b, "files", "write", err), *encoded = sbx_base64_encode(data, len);
+  _cleanup_json_ cJSON *body = NULL, *doc = NULL;
+  _cleanup_free_ char *path = NULL;
+  long status;
+
+  if (route == NULL || encoded == NULL || (path = file_body(b, rel, &body, err)) == NULL)
+    return route == NULL || path == NULL ? -1 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "write");
+  cJSON_AddStringToObject(body, "content", encoded);
+  if (call(b, "POST", route, body, &status, &doc, err) < 0)
+    return -1;
+  return status >= 200 && status <= 299 ? 0 : api_error(b, "write", status, doc, err);
+}
+
+static int http_read(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err)
+{
+  _cleanup_free_ char *route = prefixed(b, "files", "read", err);
+  _cleanup_json_ cJSON *body = NULL, *doc = NULL;
+  _cleanup_free_ char *path = NULL;
+  const cJSON *content, *enc;
+  long status;
+
+  if (route == NULL || (path = file_body(b, rel, &body, err)) == NULL)
+    return -1;
+  if (call(b, "POST", route, body, &status, &doc, err) < 0)
+    return -1;
+  if (status < 200 || status > 299)
+    return api_error(b, "read", status, doc, err);
+  content = cJSON_GetObjectItemCaseSensitive(doc, "content");
+  enc = cJSON_GetObjectItemCaseSensitive(doc, "encoding");
+  if (!cJSON_IsString(content))
+    return sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s: read answered no content", b->info.name);
+  if (cJSON_IsString(enc) && strcmp(enc->valuestring, "base64") == 0)
+    return sbx_base64_decode(content->valuestring, data, len) == 0
+             ? 0
+             : sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s: read answered bad base64", b->info.name);
+  *data = strdup(content->valuestring);
+  *len = *data != NULL ? strlen(*data) : 0;
+  return *data != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read");
+}
+
+/* Legacy sandboxes take their env when made: a fresh one with it. */
+static int http_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  size_t n = 0;
+
+  while (env != NULL && env[n] != NULL)
+    n++;
+  sbx_strvfreep(&h->sandbox_env);
+  h->sandbox_env = calloc(n + 1, sizeof(char *));
+  for (size_t i = 0; h->sandbox_env != NULL && i < n; i++)
+    h->sandbox_env[i] = strdup(env[i]);
+  if (h->sandbox_env == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "env");
+  delete_sandbox(b);
+  return create_sandbox(b, err);
+}
+
+const struct sbx_backend_ops sbx_http_backend_ops = {
+  .open = http_open,
+  .close = http_close,
+  .exec = http_exec,
+  .start = http_start,
+  .stop = http_stop,
+  .write = http_write,
+  .read = http_read,
+  .set_sandbox_env = http_set_sandbox_env,
+};

@@ -1,0 +1,18 @@
+/* Renderers of an audit's JSON document: the guarantee table with its
+ * evidence (Markdown), and JUnit XML. They read only the document, so that
+ * `splitbox report render` re-renders any earlier run. */
+#pragma once
+
+#include <stdio.h>
+
+#include "splitbox-error.h"
+
+struct cJSON;
+
+int sbx_report_markdown(const struct cJSON *doc, FILE *out, struct sbx_error *err);
+int sbx_report_junit(const struct cJSON *doc, FILE *out, struct sbx_error *err);
+/* The outcome of one row for one backend, from the document's cells; the
+ * channels of its leaks in channels (comma-separated). */
+const char *sbx_report_row(const struct cJSON *doc, const char *backend, const char *row, char *channels, size_t len);
+/* Checks that doc looks like an audit document (schema splitbox-audit/1). */
+int sbx_report_check(const struct cJSON *doc, struct sbx_error *err);

@@ -1,0 +1,318 @@
+/* splitbox audit | backends | report render: the guarantee table of any
+ * backend, with evidence, and a policy to gate CI on. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+#include "backend.h"
+#include "cleanup.h"
+#include "cli.h"
+#include "error.h"
+#include "policy.h"
+#include "report.h"
+
+#define EXIT_POLICY 1
+#define EXIT_HARNESS 2
+#define MAX_ARGS 64
+
+static const char audit_usage[] =
+  "Usage: splitbox audit [--backend NAME|PATH]... [--probe NAME]... [--out DIR] [--policy FILE]\n"
+  "                      [--format md,json,junit] [--quiet]\n"
+  "       splitbox backends [--json]\n"
+  "       splitbox report render FILE [--out DIR] [--format md,junit]\n"
+  "\n"
+  "Runs every probe (attacks/) against every backend (fixtures/backends/, or a spec file) as\n"
+  "user code, against a fresh canary held by a platform-side victim, and writes report.md,\n"
+  "report.json and junit.xml to --out (default reports/latest). The positive control `none`\n"
+  "always runs: a cell is BLOCKED only if the same probe leaked there in the same run.\n"
+  "Progress goes to stderr, one line per cell.\n"
+  "\n"
+  "Exit status: 0 when the policy holds (or no policy was given); 1 when it is violated (the\n"
+  "cells are listed); 2 on harness errors or bad usage.\n";
+
+static int fail(const char *what, const struct sbx_error *err)
+{
+  fprintf(stderr, "splitbox %s: %s: %s\n", what, err->code, err->message);
+  return EXIT_HARNESS;
+}
+
+static cJSON *read_json(const char *path, struct sbx_error *err)
+{
+  FILE *f = fopen(path, "re");
+  char *text = NULL;
+  size_t len = 0;
+  cJSON *doc;
+
+  if (f == NULL)
+    {
+      sbx_error_errno(err, errno, SBX_E_FILE_NOT_FOUND, "%s", path);
+      return NULL;
+    }
+  if (getdelim(&text, &len, '\0', f) < 0)
+    {
+      fclose(f);
+      free(text);
+      sbx_error_errno(err, errno ? errno : EIO, SBX_E_INTERNAL, "read %s", path);
+      return NULL;
+    }
+  fclose(f);
+  doc = cJSON_Parse(text);
+  free(text);
+  if (doc == NULL)
+    sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s is not JSON", path);
+  return doc;
+}
+
+static int mkdir_p(const char *dir)
+{
+  char path[4096];
+
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1; *p != '\0'; p++)
+    if (*p == '/')
+      {
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+          return -1;
+        *p = '/';
+      }
+  return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Writes the formats asked for (a comma-separated list) into dir. */
+static int write_reports(const cJSON *doc, const char *dir, const char *formats, bool json_allowed, struct sbx_error *err)
+{
+  _cleanup_free_ char *copy = strdup(formats);
+
+  if (copy == NULL || mkdir_p(dir) < 0)
+    return sbx_error_errno(err, errno ? errno : ENOMEM, SBX_E_INTERNAL, "create %s", dir);
+  for (char *save = NULL, *f = strtok_r(copy, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save))
+    {
+      char path[4200];
+      FILE *out;
+      int r = 0;
+      const char *file = strcmp(f, "md") == 0 ? "report.md" : strcmp(f, "json") == 0 ? "report.json"
+                         : strcmp(f, "junit") == 0 ? "junit.xml" : NULL;
+
+      if (file == NULL || (!json_allowed && strcmp(f, "json") == 0))
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown format \"%s\" (md, %sjunit)", f,
+                             json_allowed ? "json, " : "");
+      snprintf(path, sizeof path, "%s/%s", dir, file);
+      if ((out = fopen(path, "we")) == NULL)
+        return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write %s", path);
+      if (strcmp(f, "md") == 0)
+        r = sbx_report_markdown(doc, out, err);
+      else if (strcmp(f, "junit") == 0)
+        r = sbx_report_junit(doc, out, err);
+      else
+        {
+          char *text = cJSON_Print(doc);
+          r = text != NULL && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -1;
+          free(text);
+        }
+      if (fclose(out) != 0 || r < 0)
+        return err->code[0] ? -1 : sbx_error_errno(err, EIO, SBX_E_INTERNAL, "write %s", path);
+      fprintf(stderr, "splitbox audit: wrote %s\n", path);
+    }
+  return 0;
+}
+
+static int check_policy(const char *policy_path, const cJSON *doc)
+{
+  struct sbx_error err = { 0 };
+  cJSON *policy = read_json(policy_path, &err), *violations = NULL, *v;
+  int n;
+
+  if (policy == NULL || sbx_policy_check(policy, doc, &violations, &err) < 0)
+    {
+      cJSON_Delete(policy);
+      return fail("audit --policy", &err);
+    }
+  n = cJSON_GetArraySize(violations);
+  if (n == 0)
+    fprintf(stderr, "splitbox audit: policy %s holds\n", policy_path);
+  else
+    {
+      fprintf(stderr, "splitbox audit: policy %s is violated in %d cell(s):\n", policy_path, n);
+      cJSON_ArrayForEach(v, violations)
+        {
+          const char *channels = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "channels"));
+          fprintf(stderr, "  %s / %s: %s%s%s%s\n", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "backend")),
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "row")),
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "outcome")), channels ? " (" : "",
+                  channels ? channels : "", channels ? ")" : "");
+        }
+    }
+  cJSON_Delete(violations);
+  cJSON_Delete(policy);
+  return n == 0 ? 0 : EXIT_POLICY;
+}
+
+int sbx_cli_audit(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "backend", required_argument, NULL, 'b' }, { "probe", required_argument, NULL, 'p' },
+    { "out", required_argument, NULL, 'o' },     { "policy", required_argument, NULL, 'P' },
+    { "format", required_argument, NULL, 'f' },  { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+  };
+  const char *backends[MAX_ARGS + 1] = { 0 }, *probes[MAX_ARGS + 1] = { 0 };
+  size_t n_backends = 0, n_probes = 0;
+  const char *out = "reports/latest", *policy = NULL, *formats = "md,json,junit";
+  struct sbx_audit_options o = { 0 };
+  struct sbx_error err = { 0 };
+  cJSON *doc = NULL;
+  int c, r;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'b':
+        if (n_backends == MAX_ARGS)
+          return EXIT_HARNESS;
+        backends[n_backends++] = optarg;
+        break;
+      case 'p':
+        if (n_probes == MAX_ARGS)
+          return EXIT_HARNESS;
+        probes[n_probes++] = optarg;
+        break;
+      case 'o': out = optarg; break;
+      case 'P': policy = optarg; break;
+      case 'f': formats = optarg; break;
+      case 'q': o.quiet = true; break;
+      case 'h': fputs(audit_usage, stdout); return 0;
+      default: fputs(audit_usage, stderr); return EXIT_HARNESS;
+      }
+  if (optind < argc)
+    {
+      fprintf(stderr, "splitbox audit: unexpected argument \"%s\"\n\n%s", argv[optind], audit_usage);
+      return EXIT_HARNESS;
+    }
+  o.backends = n_backends > 0 ? backends : NULL;
+  o.probes = n_probes > 0 ? probes : NULL;
+  if (sbx_audit_run(&o, &doc, &err) < 0)
+    return fail("audit", &err);
+  r = write_reports(doc, out, formats, true, &err) < 0 ? fail("audit", &err) : 0;
+  {
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
+    fprintf(stderr, "splitbox audit: %d leaked, %d blocked, %d unverified, %d n/a, %d errors in %.1f s\n",
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "LEAKED")),
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "BLOCKED")),
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "UNVERIFIED")),
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "N/A")),
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "ERROR")),
+            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "durationMs")) / 1000.0);
+  }
+  if (r == 0 && policy != NULL)
+    r = check_policy(policy, doc);
+  cJSON_Delete(doc);
+  return r;
+}
+
+int sbx_cli_backends(int argc, char **argv)
+{
+  _cleanup_strv_ char **names = NULL;
+  struct sbx_error err = { 0 };
+  bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+  cJSON *arr = cJSON_CreateArray();
+
+  if (argc > 1 && !json)
+    {
+      fputs("Usage: splitbox backends [--json]\n", strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+      return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_HARNESS;
+    }
+  if (sbx_backend_list(&names, &err) < 0)
+    return fail("backends", &err);
+  if (!json)
+    printf("Backends in %s:\n", sbx_backends_dir());
+  for (char **n = names; *n != NULL; n++)
+    {
+      struct sbx_backend *b = NULL;
+      struct sbx_error lerr = { 0 };
+      const struct sbx_backend_info *info;
+      cJSON *o = cJSON_CreateObject();
+
+      cJSON_AddStringToObject(o, "name", *n);
+      if (sbx_backend_load(*n, &b, &lerr) < 0)
+        {
+          cJSON_AddBoolToObject(o, "available", false);
+          cJSON_AddStringToObject(o, "reason", lerr.message);
+          if (!json)
+            printf("  %-22s broken spec: %s\n", *n, lerr.message);
+        }
+      else
+        {
+          info = sbx_backend_info(b);
+          cJSON_AddStringToObject(o, "kind", info->kind);
+          cJSON_AddBoolToObject(o, "available", info->available);
+          if (!info->available)
+            cJSON_AddStringToObject(o, "reason", info->reason);
+          cJSON_AddStringToObject(o, "description", info->description);
+          if (!json)
+            printf("  %-22s %-8s %s\n", *n, info->kind, info->available ? "available" : info->reason);
+        }
+      cJSON_AddItemToArray(arr, o);
+      sbx_backend_close(b);
+    }
+  if (json)
+    {
+      char *text = cJSON_PrintUnformatted(arr);
+      puts(text != NULL ? text : "[]");
+      free(text);
+    }
+  cJSON_Delete(arr);
+  return 0;
+}
+
+int sbx_cli_report(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "out", required_argument, NULL, 'o' }, { "format", required_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+  };
+  const char *out = NULL, *formats = "md,junit";
+  struct sbx_error err = { 0 };
+  cJSON *doc;
+  int c, r;
+
+  if (argc < 2 || strcmp(argv[1], "render") != 0)
+    {
+      fputs(audit_usage, stderr);
+      return EXIT_HARNESS;
+    }
+  optind = 1;
+  while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'o': out = optarg; break;
+      case 'f': formats = optarg; break;
+      case 'h': fputs(audit_usage, stdout); return 0;
+      default: fputs(audit_usage, stderr); return EXIT_HARNESS;
+      }
+  if (argc - 1 - optind != 1)
+    {
+      fputs("splitbox report render: give one report.json\n", stderr);
+      return EXIT_HARNESS;
+    }
+  if ((doc = read_json(argv[optind + 1], &err)) == NULL)
+    return fail("report render", &err);
+  if (out == NULL)
+    {
+      /* Beside the JSON it renders. */
+      static char dir[4096];
+      const char *slash = strrchr(argv[optind + 1], '/');
+      snprintf(dir, sizeof dir, "%.*s", slash != NULL ? (int)(slash - argv[optind + 1]) : 1,
+               slash != NULL ? argv[optind + 1] : ".");
+      out = dir;
+    }
+  r = write_reports(doc, out, formats, false, &err) < 0 ? fail("report render", &err) : 0;
+  cJSON_Delete(doc);
+  return r;
+}
