@@ -231,7 +231,7 @@ static void serve(int listener, const char *canary)
 
   if (c < 0)
     return;
-  (void)!write(c, canary, strlen(canary));
+  (void)!send(c, canary, strlen(canary), MSG_NOSIGNAL);
   close(c);
 }
 
@@ -245,7 +245,7 @@ static void serve_api(int listener, const char *canary)
 
   if (c < 0)
     return;
-  if (poll(&pfd, 1, 1000) == 1)
+  if (poll(&pfd, 1, 200) == 1)
     n = read(c, req, sizeof req - 1);
   req[n > 0 ? n : 0] = '\0';
   if (strstr(req, "GET /api/ping") != NULL)
@@ -255,7 +255,8 @@ static void serve_api(int listener, const char *canary)
              strlen(canary) + 13, canary);
   else
     snprintf(resp, sizeof resp, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
-  (void)!write(c, resp, strlen(resp));
+  /* A client that left must not end us with SIGPIPE before our cleanup. */
+  (void)!send(c, resp, strlen(resp), MSG_NOSIGNAL);
   close(c);
 }
 

@@ -172,7 +172,10 @@ static const char *hijack_check(struct sbx_backend *b, const char *env_canary, c
   return NULL;
 }
 
-static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p)
+struct tools;
+static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error *err);
+
+static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, const struct tools *t)
 {
   const struct sbx_backend_info *info = sbx_backend_info(b);
   const char *su, *sp, *priv; /* read after set_sandbox_env: a fresh sandbox may move them */
@@ -198,7 +201,9 @@ static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p)
   if (info->sandbox_env)
     {
       const char *env[] = { env_canary, NULL };
-      if (sbx_backend_set_sandbox_env(b, env, &err) < 0)
+      int r = sbx_backend_set_sandbox_env(b, env, &err);
+      /* A fresh sandbox: the tools go into its shared dir again. */
+      if (r < 0 || (r == 1 && stage(b, t, &err) < 0))
         {
           raw = "error";
           snprintf(reason, sizeof reason, "set the sandbox's env: %s: %s", err.code, err.message);
@@ -451,7 +456,7 @@ static void audit_backend(const char *name, const struct sbx_probe_def *const *p
           cJSON_AddNumberToObject(cell, "ms", 0);
         }
       else
-        cell = run_cell(b, probes[i]);
+        cell = run_cell(b, probes[i], t);
       progress(quiet, done, total, cell);
       cJSON_AddItemToArray(cells, cell);
     }

@@ -458,9 +458,18 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   if (!b->info.available)
     return sbx_error_set(err, ENOTSUP, SBX_E_NO_NAMESPACES, "%s is not available here: %s", b->info.name,
                          b->info.reason);
-  snprintf(b->workdir, sizeof b->workdir, "/tmp/sbx-audit-XXXXXX");
+  {
+    /* Some wrappers hide /tmp (firejail's private-tmp): a spec may put its work elsewhere. */
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(b->spec, "workdirBase");
+    const char *dir = cJSON_IsString(base) ? base->valuestring : "/tmp";
+    if (dir[0] != '/' || strlen(dir) > 180)
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"workdirBase\" must be an absolute path", b->info.name);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+      return sbx_error_errno(err, errno, SBX_E_INTERNAL, "create %s", dir);
+    snprintf(b->workdir, sizeof b->workdir, "%s/sbx-audit-XXXXXX", dir);
+  }
   if (mkdtemp(b->workdir) == NULL)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "work directory");
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "work directory %s", b->workdir);
   /* Wrappers may drop to other uids: they must reach their own parts of it. */
   chmod(b->workdir, 0711);
   sbx_vars_set(&b->vars, "workdir", b->workdir);
@@ -553,25 +562,31 @@ int sbx_backend_set_sandbox_env(struct sbx_backend *b, const char *const *env, s
   if (!b->info.sandbox_env)
     return sbx_error_set(err, ENOTSUP, SBX_E_VALIDATION, "%s gives secrets per call, not to the whole sandbox",
                          b->info.name);
-  if (b->ops->set_sandbox_env(b, env, err) < 0)
+  int r = b->ops->set_sandbox_env(b, env, err);
+
+  if (r < 0)
     return -1;
   /* A fresh sandbox may have its shared dir elsewhere (fallback mode: a host path). */
   {
     const cJSON *shared = cJSON_GetObjectItemCaseSensitive(b->spec, "shared");
     char *user = sbx_backend_expand_field(b, shared, "user", err);
     char *platform = sbx_backend_expand_field(b, shared, "platform", err);
-    if (user == NULL || platform == NULL)
+    char *priv = sbx_backend_expand_field(b, b->spec, "private", err);
+    if (user == NULL || platform == NULL || priv == NULL)
       {
         free(user);
         free(platform);
+        free(priv);
         return -1;
       }
     free(b->shared_user);
     free(b->shared_platform);
+    free(b->private_path);
     b->shared_user = user;
     b->shared_platform = platform;
+    b->private_path = priv;
   }
-  return 0;
+  return r;
 }
 
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx)

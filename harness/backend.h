@@ -82,7 +82,8 @@ int sbx_backend_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handl
 int sbx_backend_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err);
 int sbx_backend_read(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err);
 /* Today's SDK gives secrets to the whole sandbox (setEnvVars): later execs of
- * both contexts see them. Only for specs with "secrets": "sandbox". */
+ * both contexts see them. Only for specs with "secrets": "sandbox". Returns 1
+ * when that made a fresh sandbox (its shared dir is empty again), else 0. */
 int sbx_backend_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err);
 /* Where the shared directory appears inside a context. */
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);

@@ -22,7 +22,8 @@ struct http_impl
   struct sbx_client *client;
   pid_t server;
   char sandbox[64];
-  char *shared_path; /* from the create answer's sharedPath */
+  char *shared_path;   /* from the create answer's sharedPath */
+  char *platform_path; /* and platformPath */
   char **sandbox_env;
 };
 
@@ -139,6 +140,10 @@ static int create_sandbox(struct sbx_backend *b, struct sbx_error *err)
   free(h->shared_path);
   h->shared_path = strdup(cJSON_IsString(shared) ? shared->valuestring : "");
   sbx_vars_set(&b->vars, "sharedPath", h->shared_path);
+  shared = cJSON_GetObjectItemCaseSensitive(doc, "platformPath");
+  free(h->platform_path);
+  h->platform_path = strdup(cJSON_IsString(shared) ? shared->valuestring : "");
+  sbx_vars_set(&b->vars, "platformPath", h->platform_path);
   return 0;
 }
 
@@ -164,7 +169,9 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
   if ((b->impl = h) == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
   h->shared_path = strdup("");
+  h->platform_path = strdup("");
   sbx_vars_set(&b->vars, "sharedPath", h->shared_path);
+  sbx_vars_set(&b->vars, "platformPath", h->platform_path);
   sbx_vars_set(&b->vars, "sandbox", "");
   if (server != NULL)
     {
@@ -223,6 +230,7 @@ static void http_close(struct sbx_backend *b)
   sbx_run_stop(h->server, 10000);
   sbx_strvfreep(&h->sandbox_env);
   free(h->shared_path);
+  free(h->platform_path);
   free(h);
   b->impl = NULL;
 }
@@ -449,7 +457,7 @@ static int http_set_sandbox_env(struct sbx_backend *b, const char *const *env, s
   if (h->sandbox_env == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "env");
   delete_sandbox(b);
-  return create_sandbox(b, err);
+  return create_sandbox(b, err) < 0 ? -1 : 1;
 }
 
 const struct sbx_backend_ops sbx_http_backend_ops = {

@@ -29,7 +29,7 @@ struct sbx_backend
   struct cJSON *spec;
   const struct sbx_backend_ops *ops;
   bool opened;
-  char workdir[64];
+  char workdir[256];
   char shared_host[PATH_MAX];
   char socket[128];
   char uid[16];

@@ -148,6 +148,7 @@ enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx);
+const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb);
 /* Host pid of the user context's init; 0 in fallback mode. */
 pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb);
 

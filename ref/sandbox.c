@@ -353,6 +353,12 @@ const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb)
   return sb->shared_host_dir;
 }
 
+/* Where the platform's private directory is, as platform commands see it. */
+const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb)
+{
+  return sb->isolation == SBX_ISO_FALLBACK ? sb->platform_dir : SBX_PLATFORM_PRIVATE_PATH;
+}
+
 const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {
   (void)ctx;

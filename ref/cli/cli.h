@@ -8,6 +8,7 @@ int sbx_cli_daemon(int argc, char **argv);
 bool sbx_cli_is_client_verb(const char *verb);
 int sbx_cli_client_verb(int argc, char **argv);
 void sbx_cli_client_usage(FILE *out);
+int sbx_cli_no_namespaces(int argc, char **argv);
 /* audit, backends and report render (audit.c) */
 int sbx_cli_audit(int argc, char **argv);
 int sbx_cli_backends(int argc, char **argv);

@@ -18,6 +18,9 @@ static const char usage[] =
   "  report    render FILE: re-render an audit's report.json\n"
   "  exec, start, ps, kill, read, write, ls, call\n"
   "            drive a running daemon (`splitbox exec --help`)\n"
+  "  no-namespaces [--] COMMAND...\n"
+  "            run COMMAND where creating namespaces fails (a seccomp filter), as on a\n"
+  "            host without them: what fallback mode gives there\n"
   "  help      show this text, or `splitbox run --help` for a command's options\n"
   "  version   print the version\n";
 
@@ -37,6 +40,8 @@ int main(int argc, char **argv)
     return sbx_cli_run(argc - 1, argv + 1);
   if (strcmp(argv[1], "daemon") == 0)
     return sbx_cli_daemon(argc - 1, argv + 1);
+  if (strcmp(argv[1], "no-namespaces") == 0)
+    return sbx_cli_no_namespaces(argc - 1, argv + 1);
   if (strcmp(argv[1], "audit") == 0)
     return sbx_cli_audit(argc - 1, argv + 1);
   if (strcmp(argv[1], "backends") == 0)

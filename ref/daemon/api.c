@@ -162,6 +162,7 @@ static int h_put_sandbox(struct call *c)
   cJSON_AddBoolToObject(doc, "created", created);
   cJSON_AddStringToObject(doc, "isolation", sbx_isolation_name(sbx_sandbox_isolation(sb)));
   cJSON_AddStringToObject(doc, "sharedPath", sbx_sandbox_shared_path(sb, SBX_CTX_USER));
+  cJSON_AddStringToObject(doc, "platformPath", sbx_sandbox_platform_path(sb));
   sbx_registry_put(c->r, sb);
   respond(c->out, created ? 201 : 200, doc);
   return 0;

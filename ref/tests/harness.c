@@ -217,7 +217,7 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
 
   if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
     harness_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
-  else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_test_deny_namespaces() != 0)
+  else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_deny_namespaces() != 0)
     harness_report(&w, "ERROR install the seccomp filter");
   else if (mkdtemp(bindir) == NULL || chmod(bindir, 0755) != 0)
     harness_report(&w, "ERROR mkdtemp: %s", strerror(errno));

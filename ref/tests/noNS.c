@@ -16,7 +16,7 @@ int main(int argc, char **argv)
       fprintf(stderr, "usage: sbx-no-namespaces COMMAND [ARG...]\n");
       return 2;
     }
-  r = sbx_test_deny_namespaces();
+  r = sbx_deny_namespaces();
   if (r != 0)
     {
       fprintf(stderr, "sbx-no-namespaces: install seccomp filter: %s\n", strerror(-r));

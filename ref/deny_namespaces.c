@@ -8,7 +8,7 @@ static const unsigned long new_flags[] = {
   CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME,
 };
 
-int sbx_test_deny_namespaces(void)
+int sbx_deny_namespaces(void)
 {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   int r = 0;
