@@ -152,7 +152,7 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
           "exist here, or the backend is unavailable. \"claimed by design\" is the design document's own column "
           "for its namespace isolation.\n\n",
           control);
-  fprintf(out, "Cells: %d leaked, %d blocked, %d unverified, %d n/a, %d errors.\n\n",
+  fprintf(out, "Cells: leaked %d, blocked %d, unverified %d, n/a %d, errors %d.\n\n",
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "LEAKED")),
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "BLOCKED")),
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "UNVERIFIED")),

@@ -25,6 +25,7 @@ static const char audit_usage[] =
   "                      [--format md,json,junit] [--quiet]\n"
   "       splitbox backends [--json]\n"
   "       splitbox report render FILE [--out DIR] [--format md,junit]\n"
+  "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
   "\n"
   "Runs every probe (attacks/) against every backend (fixtures/backends/, or a spec file) as\n"
   "user code, against a fresh canary held by a platform-side victim, and writes report.md,\n"
@@ -271,6 +272,32 @@ int sbx_cli_backends(int argc, char **argv)
   return 0;
 }
 
+/* For scripts: backend, row, outcome and channels, tab-separated. */
+static int report_rows(const char *path)
+{
+  struct sbx_error err = { 0 };
+  cJSON *doc = read_json(path, &err);
+  const cJSON *b, *row;
+
+  if (doc == NULL || sbx_report_check(doc, &err) < 0)
+    {
+      cJSON_Delete(doc);
+      return fail("report rows", &err);
+    }
+  cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(doc, "rows"))
+      {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
+        const char *row_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
+        char channels[512];
+        const char *outcome = sbx_report_row(doc, name, row_name, channels, sizeof channels);
+        if (outcome != NULL)
+          printf("%s\t%s\t%s\t%s\n", name, row_name, outcome, channels);
+      }
+  cJSON_Delete(doc);
+  return 0;
+}
+
 int sbx_cli_report(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -282,6 +309,8 @@ int sbx_cli_report(int argc, char **argv)
   cJSON *doc;
   int c, r;
 
+  if (argc == 3 && strcmp(argv[1], "rows") == 0)
+    return report_rows(argv[2]);
   if (argc < 2 || strcmp(argv[1], "render") != 0)
     {
       fputs(audit_usage, stderr);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# splitbox audit end to end, on the backends CI must have: the positive
+# control, the design's literal sketch, bubblewrap done carefully, and
+# splitbox. Asserts what each must show, the report files and their schema,
+# and the policy exit codes.
+set -u
+cli=${SPLITBOX_CLI:?set by meson}
+src=${SBX_SOURCE_ROOT:?set by meson}
+validate=${SBX_VALIDATE_JSON:?set by meson}
+# shellcheck source=../../ref/tests/checks.sh
+. "$src/ref/tests/checks.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+"$cli" audit --backend seed-literal --backend bubblewrap-hardened --backend splitbox --out "$out" 2>"$out/progress"
+rc=$?
+check "audit without a policy exits 0 (was $rc)" test $rc -eq 0
+check "progress: one line per cell, and a count" grep -q '^\[ 84/84\] ' "$out/progress"
+for f in report.md report.json junit.xml; do check "it writes $f" test -s "$out/$f"; done
+check "report.json satisfies reports/schema.json" "$validate" "$src/reports/schema.json" "$out/report.json"
+"$cli" report rows "$out/report.json" >"$out/rows"
+row() { awk -F'\t' -v b="$1" -v r="$2" '$1 == b && $2 == r { print $3 }' "$out/rows"; }
+confidentiality=("Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger attach" "Memory reading"
+                 "Network sniffing" "Filesystem access" "IPC (SysV shm, POSIX shm, keyrings)"
+                 "Network services (loopback, abstract sockets)" "Control plane (executor API)")
+for r in "${confidentiality[@]}"; do
+  check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
+  check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
+done
+for r in "Read /proc/*/environ" "Process listing (ps)" "Debugger attach"; do
+  check "seed-literal, the design's own sketch, leaks: $r" test "$(row seed-literal "$r")" = LEAKED
+done
+check "every cell of splitbox stopped its victim cleanly" \
+  test -z "$(grep -A3 '"backend":	"splitbox"' "$out/report.json" | grep '"victimCleanup"' | grep -v '"ok"\|"no victim"')"
+check "the markdown table has the design's claim beside seed-literal" grep -q '| seed-literal | claimed by design |' "$out/report.md"
+check "junit has a testcase per backend and probe" test "$(grep -c '<testcase ' "$out/junit.xml")" -eq 84
+
+# Policies: exit 0 when they hold, 1 with the cells when not, 2 on errors.
+"$cli" audit --backend splitbox --probe proc-environ --probe ptrace --out "$out/p1" --quiet \
+  --policy "$src/fixtures/policies/strict.json" 2>"$out/p1.log"; rc=$?
+check "strict holds for splitbox: exit 0 (was $rc)" test $rc -eq 0
+"$cli" audit --backend seed-literal --probe proc-environ --probe ptrace --out "$out/p2" --quiet \
+  --policy "$src/fixtures/policies/seed-claims.json" 2>"$out/p2.log"; rc=$?
+check "seed-claims fails for seed-literal: exit 1 (was $rc)" test $rc -eq 1
+check "... listing the violated cells" grep -q 'seed-literal / Read /proc/\*/environ: LEAKED (proc-environ)' "$out/p2.log"
+echo '{"backends":"*","rows":["No such row"]}' >"$out/bad-policy.json"
+"$cli" audit --backend splitbox --probe ptrace --out "$out/p3" --quiet --policy "$out/bad-policy.json" 2>/dev/null; rc=$?
+check "a policy naming an unknown row: exit 2 (was $rc)" test $rc -eq 2
+"$cli" audit --probe no-such-probe --out "$out/p4" 2>/dev/null; rc=$?
+check "an unknown probe: exit 2 (was $rc)" test $rc -eq 2
+"$cli" audit --backend "$src/fixtures/backends-test/needs-missing-tool.json" --probe ptrace --out "$out/p5" --quiet 2>/dev/null
+check "an unavailable backend is reported, not dropped" grep -q 'needs-missing-tool.*n/a\|not installed' "$out/p5/report.md"
+"$cli" report render "$out/report.json" --out "$out/again" 2>/dev/null
+check "report render re-renders a run's JSON" cmp -s "$out/report.md" "$out/again/report.md"
+
+# Nothing is left behind: no victim, no work directory.
+check "no victim process is left" test -z "$(pgrep -f 'splitbox-victim --marker')"
+check "no work directory is left" test -z "$(ls -d /tmp/sbx-audit-* 2>/dev/null)"
+finish

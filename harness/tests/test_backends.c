@@ -1,0 +1,164 @@
+/* The two adapters, through the backend interface the audit uses: the
+ * command adapter on `none` and on bubblewrap-hardened (env as arguments),
+ * and the http adapter on splitboxd through its context routes (`splitbox`)
+ * and through its compatibility routes (`splitbox-compat`, a server with no
+ * contexts, as the SDK's own container server is). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+static struct sbx_backend *open_backend(const char *name)
+{
+  struct sbx_backend *b = NULL;
+  struct sbx_error err = { 0 };
+  char path[4096];
+
+  /* Test-only specs live beside the shipped ones. */
+  if (strcmp(name, "splitbox-compat") == 0)
+    {
+      snprintf(path, sizeof path, "%s/fixtures/backends-test/%s.json", getenv("SBX_SOURCE_ROOT"), name);
+      name = path;
+    }
+  cr_assert_eq(sbx_backend_load(name, &b, &err), 0, "%s: %s", err.code, err.message);
+  if (!sbx_backend_info(b)->available)
+    {
+      const char *why = sbx_backend_info(b)->reason;
+      bool must = getenv("SPLITBOX_MUST_WORK") != NULL && strcmp(getenv("SPLITBOX_MUST_WORK"), "1") == 0;
+      sbx_backend_close(b);
+      if (must)
+        cr_assert_fail("%s is unavailable and SPLITBOX_MUST_WORK=1: %s", name, why);
+      cr_skip_test("%s is unavailable here: %s", name, why);
+    }
+  cr_assert_eq(sbx_backend_open(b, &err), 0, "%s: %s: %s", name, err.code, err.message);
+  return b;
+}
+
+static void exec_ok(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, struct sbx_bresult *res)
+{
+  struct sbx_error err = { 0 };
+  cr_assert_eq(sbx_backend_exec(b, ctx, req, res, &err), 0, "%s: %s", err.code, err.message);
+}
+
+static void contract(const char *name)
+{
+  struct sbx_backend *b = open_backend(name);
+  const char *env[] = { "SECRET=s p$ace 'q'", NULL };
+  const char *su = sbx_backend_shared_path(b, SBX_BCTX_USER), *sp = sbx_backend_shared_path(b, SBX_BCTX_PLATFORM);
+  struct sbx_bexec req = { .command = "printf '%s|' \"$SECRET\" \"$(pwd)\"; echo err >&2; exit 3", .env = env,
+                           .cwd = sp };
+  struct sbx_bresult res;
+  struct sbx_error err = { 0 };
+  char expect[4200], *data = NULL, *handle = NULL;
+  size_t len = 0;
+
+  /* env and cwd of one call, exit code, both streams */
+  exec_ok(b, SBX_BCTX_PLATFORM, &req, &res);
+  snprintf(expect, sizeof expect, "s p$ace 'q'|%s|", sp);
+  cr_expect_str_eq(res.out, expect);
+  cr_expect_str_eq(res.err, "err\n");
+  cr_expect_eq(res.exit_code, 3);
+  sbx_bresult_free(&res);
+  /* the env of one call is that call's only */
+  req.command = "printf '%s' \"${SECRET:-unset}\"";
+  req.env = NULL;
+  req.cwd = su;
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  cr_expect_str_eq(res.out, "unset");
+  sbx_bresult_free(&res);
+  /* a command with quotes, spaces and $ arrives as written */
+  req.command = "echo \"a  b\" 'c $d' \\$e";
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  cr_expect_str_eq(res.out, "a  b c $d $e\n");
+  sbx_bresult_free(&res);
+  /* a timeout */
+  req.command = "sleep 10";
+  req.timeout_ms = 300;
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  cr_expect(res.timed_out, "%s: the timeout did not fire (%.0f ms)", name, res.ms);
+  sbx_bresult_free(&res);
+  req.timeout_ms = 0;
+  /* shared files, both ways */
+  cr_assert_eq(sbx_backend_write(b, "from-harness.txt", "hello\0bytes", 11, &err), 0, "%s", err.message);
+  snprintf(expect, sizeof expect, "cat '%s/from-harness.txt' | od -An -c | tr -s ' '; echo made > '%s/from-user'", su, su);
+  req.command = expect;
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  cr_expect(strstr(res.out, "h e l l o \\0 b y t e s") != NULL, "%s", res.out);
+  sbx_bresult_free(&res);
+  cr_assert_eq(sbx_backend_read(b, "from-user", &data, &len, &err), 0, "%s", err.message);
+  cr_expect_str_eq(data, "made\n");
+  free(data);
+  cr_expect_eq(sbx_backend_read(b, "../../etc/passwd", &data, &len, &err), -1);
+  cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
+  /* a background process, stopped */
+  req.command = "echo started > \"$OUT\"; exec sleep 300";
+  req.cwd = NULL;
+  snprintf(expect, sizeof expect, "OUT=%s/started", sp);
+  {
+    const char *start_env[] = { expect, NULL };
+    req.env = start_env;
+    cr_assert_eq(sbx_backend_start(b, SBX_BCTX_PLATFORM, &req, &handle, &err), 0, "%s", err.message);
+  }
+  for (int i = 0; i < 200 && sbx_backend_read(b, "started", &data, &len, &err) != 0; i++)
+    usleep(20000);
+  cr_expect_str_eq(data, "started\n");
+  free(data);
+  cr_expect_eq(sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, 2000, &err), 0, "%s", err.message);
+  free(handle);
+  sbx_backend_close(b);
+}
+
+Test(adapters, command_adapter_on_none, .timeout = 120)
+{
+  contract("none");
+}
+
+Test(adapters, command_adapter_with_env_as_arguments_on_bubblewrap_hardened, .timeout = 120)
+{
+  contract("bubblewrap-hardened");
+}
+
+Test(adapters, http_adapter_on_splitboxd_context_routes, .timeout = 120)
+{
+  contract("splitbox");
+}
+
+Test(adapters, http_adapter_on_splitboxd_compatibility_routes, .timeout = 120)
+{
+  contract("splitbox-compat");
+}
+
+Test(adapters, sandbox_env_reaches_later_execs_of_both_contexts_as_in_todays_sdk, .timeout = 120)
+{
+  struct sbx_backend *b = open_backend("none");
+  const char *env[] = { "TOKEN=sandbox-wide", NULL };
+  struct sbx_bexec req = { .command = "printf %s \"$TOKEN\"" };
+  struct sbx_bresult res;
+  struct sbx_error err = { 0 };
+
+  cr_assert(sbx_backend_set_sandbox_env(b, env, &err) >= 0, "%s", err.message);
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  cr_expect_str_eq(res.out, "sandbox-wide");
+  sbx_bresult_free(&res);
+  sbx_backend_close(b);
+}
+
+Test(adapters, specs_that_are_wrong_say_why)
+{
+  struct sbx_backend *b = NULL;
+  struct sbx_error err = { 0 };
+  char path[4096];
+
+  cr_expect_eq(sbx_backend_load("no-such-backend", &b, &err), -1);
+  cr_expect_str_eq(err.code, "FILE_NOT_FOUND");
+  cr_expect_eq(sbx_backend_load("../etc", &b, &err), -1);
+  snprintf(path, sizeof path, "%s/fixtures/backends-test/needs-missing-tool.json", getenv("SBX_SOURCE_ROOT"));
+  cr_assert_eq(sbx_backend_load(path, &b, &err), 0, "%s", err.message);
+  cr_expect(!sbx_backend_info(b)->available);
+  cr_expect(strstr(sbx_backend_info(b)->reason, "sbx-no-such-tool") != NULL, "%s", sbx_backend_info(b)->reason);
+  cr_expect_eq(sbx_backend_open(b, &err), -1, "an unavailable backend refuses to open");
+  sbx_backend_close(b);
+}
