@@ -18,6 +18,9 @@
 #include "error.h"
 #include "run.h"
 
+#ifndef SBX_LIBEXECDIR
+#define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
+#endif
 #ifndef SBX_DATADIR
 #define SBX_DATADIR "/usr/local/share/splitbox"
 #endif
@@ -83,8 +86,9 @@ const char *sbx_harness_tool(const char *name)
     { "splitbox", "SPLITBOX_CLI", "ref" },
     { "splitbox-probe", "SBX_PROBE", "attacks" },
     { "splitbox-victim", "SBX_VICTIM", "attacks" },
+    { "splitbox-conformance", "SPLITBOX_CONFORMANCE", "conformance" },
   };
-  static char found[3][PATH_MAX];
+  static char found[4][PATH_MAX];
 
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     {
@@ -106,6 +110,8 @@ const char *sbx_harness_tool(const char *name)
             for (int up = 0; up < 3 && access(path, X_OK) != 0; up++)
               snprintf(path, sizeof path, "%s/%.*s%s/%s", self_dir(), up * 3, "../../../", tools[i].build_subdir,
                        name);
+          if (access(path, X_OK) != 0)
+            snprintf(path, sizeof path, "%s/%s", SBX_LIBEXECDIR, name);
           if (access(path, X_OK) != 0 || realpath(path, found[i]) == NULL)
             return NULL;
         }
@@ -589,6 +595,28 @@ int sbx_backend_set_sandbox_env(struct sbx_backend *b, const char *const *env, s
   return r;
 }
 
+int sbx_backend_request(struct sbx_backend *b, const char *section, const char *method, const char *tail,
+                        const cJSON *body, long *status, cJSON **doc, struct sbx_error *err)
+{
+  *doc = NULL;
+  *status = 0;
+  if (b->ops->request == NULL)
+    return sbx_error_set(err, ENOTSUP, SBX_E_NOT_SUPPORTED, "%s is a %s backend: it has no API to call", b->info.name,
+                         b->info.kind);
+  return b->ops->request(b, section, method, tail, body, status, doc, err);
+}
+
+bool sbx_backend_has(const struct sbx_backend *b, const char *feature)
+{
+  if (strcmp(feature, "api") == 0)
+    return b->ops->request != NULL;
+  if (strcmp(feature, "operations") == 0)
+    return b->ops->request != NULL && cJSON_GetObjectItemCaseSensitive(b->spec, "operations") != NULL;
+  if (strcmp(feature, "persistent-user") == 0)
+    return b->info.persistent_user;
+  return false;
+}
+
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx)
 {
   return ctx == SBX_BCTX_USER ? b->shared_user : b->shared_platform;
@@ -603,6 +631,9 @@ void sbx_bresult_free(struct sbx_bresult *res)
 {
   free(res->out);
   free(res->err);
+  for (char **w = res->warnings; w != NULL && *w != NULL; w++)
+    free(*w);
+  free(res->warnings);
   memset(res, 0, sizeof *res);
 }
 

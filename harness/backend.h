@@ -14,6 +14,8 @@
 
 #include "splitbox-error.h"
 
+struct cJSON;
+
 enum sbx_bctx
 {
   SBX_BCTX_USER,
@@ -35,6 +37,8 @@ struct sbx_bresult
   char *out, *err; /* NUL-terminated */
   size_t out_len, err_len;
   double ms;
+  bool success;    /* the API's own "success" (http); exit code 0 otherwise */
+  char **warnings; /* the API's warnings (http), NULL-terminated, or NULL */
 };
 
 struct sbx_backend;
@@ -85,6 +89,18 @@ int sbx_backend_read(struct sbx_backend *b, const char *rel, char **data, size_t
  * both contexts see them. Only for specs with "secrets": "sandbox". Returns 1
  * when that made a fresh sandbox (its shared dir is empty again), else 0. */
 int sbx_backend_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err);
+/* The container API itself, for what the interface above does not cover
+ * (processes, per-context files, operations): METHOD on the spec's SECTION
+ * prefix ("user", "platform", "files", "operations") + "/" + tail, or on
+ * tail alone when section is NULL. *doc is the JSON answer, whatever the
+ * status. Only http backends have it (NOT_SUPPORTED otherwise). */
+int sbx_backend_request(struct sbx_backend *b, const char *section, const char *method, const char *tail,
+                        const struct cJSON *body, long *status, struct cJSON **doc, struct sbx_error *err);
+/* Features beyond the interface's core: "api" (sbx_backend_request),
+ * "operations" (the spec has an operations prefix), "persistent-user". */
+bool sbx_backend_has(const struct sbx_backend *b, const char *feature);
+#define SBX_E_NOT_SUPPORTED "NOT_SUPPORTED"
+
 /* Where the shared directory appears inside a context. */
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);
 /* A directory private to the platform context, for the victim's files. */

@@ -142,9 +142,10 @@ static int cmd_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_b
 {
   _cleanup_strv_ char **argv = NULL, **envp = NULL;
 
-  if (build(b, ctx, req, &argv, &envp, err) < 0)
+  if (build(b, ctx, req, &argv, &envp, err) < 0 || sbx_run(argv, envp, req->timeout_ms, res, err) < 0)
     return -1;
-  return sbx_run(argv, envp, req->timeout_ms, res, err);
+  res->success = res->exit_code == 0 && !res->timed_out;
+  return 0;
 }
 
 static int cmd_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, char **handle,

@@ -281,6 +281,30 @@ static char *dup_field(const cJSON *doc, const char *name)
   return strdup(cJSON_IsString(item) ? item->valuestring : "");
 }
 
+/* stdout or stderr of an answer; base64 when NAMEEncoding says so. */
+static int output_field(const cJSON *doc, const char *name, char **out, size_t *len)
+{
+  char key[32];
+  const cJSON *enc;
+
+  snprintf(key, sizeof key, "%sEncoding", name);
+  enc = cJSON_GetObjectItemCaseSensitive(doc, key);
+  if ((*out = dup_field(doc, name)) == NULL)
+    return -1;
+  *len = strlen(*out);
+  if (cJSON_IsString(enc) && strcmp(enc->valuestring, "base64") == 0)
+    {
+      char *decoded = NULL;
+      size_t n = 0;
+      if (sbx_base64_decode(*out, &decoded, &n) < 0)
+        return -1;
+      free(*out);
+      *out = decoded;
+      *len = n;
+    }
+  return 0;
+}
+
 static int http_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_bexec *req, struct sbx_bresult *res,
                      struct sbx_error *err)
 {
@@ -301,12 +325,17 @@ static int http_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_
   res->exit_code = cJSON_IsNumber(exit_code) && exit_code->valuedouble >= -1 && exit_code->valuedouble <= 255
                      ? (int)exit_code->valuedouble
                      : (res->timed_out ? 137 : -1);
-  res->out = dup_field(doc, "stdout");
-  res->err = dup_field(doc, "stderr");
-  if (res->out == NULL || res->err == NULL)
+  if (output_field(doc, "stdout", &res->out, &res->out_len) < 0 || output_field(doc, "stderr", &res->err, &res->err_len) < 0)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "result");
-  res->out_len = strlen(res->out);
-  res->err_len = strlen(res->err);
+  res->success = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
+  {
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "warnings"), *item;
+    size_t n = 0;
+    if (cJSON_IsArray(w) && (res->warnings = calloc((size_t)cJSON_GetArraySize(w) + 1, sizeof(char *))) != NULL)
+      cJSON_ArrayForEach(item, w)
+        if (cJSON_IsString(item) && (res->warnings[n] = strdup(item->valuestring)) != NULL)
+          n++;
+  }
   return 0;
 }
 
@@ -442,6 +471,16 @@ static int http_read(struct sbx_backend *b, const char *rel, char **data, size_t
   return *data != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read");
 }
 
+static int http_request(struct sbx_backend *b, const char *section, const char *method, const char *tail,
+                        const cJSON *body, long *status, cJSON **doc, struct sbx_error *err)
+{
+  _cleanup_free_ char *path = section != NULL ? prefixed(b, section, tail, err) : strdup(tail);
+
+  if (path == NULL)
+    return err->code[0] ? -1 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+  return call(b, method, path, body, status, doc, err);
+}
+
 /* Legacy sandboxes take their env when made: a fresh one with it. */
 static int http_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err)
 {
@@ -468,5 +507,6 @@ const struct sbx_backend_ops sbx_http_backend_ops = {
   .stop = http_stop,
   .write = http_write,
   .read = http_read,
+  .request = http_request,
   .set_sandbox_env = http_set_sandbox_env,
 };

@@ -19,6 +19,8 @@ struct sbx_backend_ops
   int (*stop)(struct sbx_backend *b, enum sbx_bctx ctx, const char *handle, long grace_ms, struct sbx_error *err);
   int (*write)(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err);
   int (*read)(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err);
+  int (*request)(struct sbx_backend *b, const char *section, const char *method, const char *tail,
+                 const struct cJSON *body, long *status, struct cJSON **doc, struct sbx_error *err);
   /* The secrets of today's SDK: env of the whole sandbox (setEnvVars). */
   int (*set_sandbox_env)(struct sbx_backend *b, const char *const *env, struct sbx_error *err);
 };

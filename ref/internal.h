@@ -205,6 +205,7 @@ void sbx_remove_tree(const char *path);
 
 /* result_json.c: valid UTF-8 without NUL, invalid bytes as U+FFFD (malloc'd). */
 char *sbx_utf8_sanitize(const char *s, size_t len);
+bool sbx_utf8_valid(const char *s, size_t len);
 
 /* warnings.c */
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx);

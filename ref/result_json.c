@@ -1,12 +1,30 @@
 /* JSON shapes of the API (the Cloudflare Sandbox container API's field names). */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* Output may hold any bytes; JSON strings need valid UTF-8 without NUL. Bytes
- * that are not are replaced with U+FFFD, so binary output needs base64 (a later issue). */
+/* Output may hold any bytes; JSON strings need valid UTF-8 without NUL. */
+bool sbx_utf8_valid(const char *s, size_t len)
+{
+  for (size_t i = 0; i < len;)
+    {
+      unsigned char c = (unsigned char)s[i];
+      size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+      if (n == 0 || c == 0 || i + n > len || (n == 2 && c < 0xc2))
+        return false;
+      for (size_t k = 1; k < n; k++)
+        if (((unsigned char)s[i + k] >> 6) != 0x2)
+          return false;
+      i += n;
+    }
+  return true;
+}
+
+/* For streams of events, where a chunk may end inside a character: bytes that
+ * are not valid UTF-8 become U+FFFD. */
 char *sbx_utf8_sanitize(const char *s, size_t len)
 {
   char *out = malloc(len * 3 + 1), *o = out;
@@ -40,6 +58,23 @@ char *sbx_utf8_sanitize(const char *s, size_t len)
   return out;
 }
 
+/* Output as a string when it is text, else as base64 with NAMEEncoding: "base64". */
+static bool add_output(cJSON *obj, const char *name, const char *s, size_t len)
+{
+  char key[32];
+  char *encoded;
+  bool ok;
+
+  if (s == NULL || sbx_utf8_valid(s, len))
+    return cJSON_AddStringToObject(obj, name, s != NULL ? s : "") != NULL;
+  encoded = sbx_base64_encode(s, len);
+  snprintf(key, sizeof key, "%sEncoding", name);
+  ok = encoded != NULL && cJSON_AddStringToObject(obj, name, encoded) != NULL
+       && cJSON_AddStringToObject(obj, key, "base64") != NULL;
+  free(encoded);
+  return ok;
+}
+
 static bool add_text(cJSON *obj, const char *name, const char *s, size_t len)
 {
   char *clean = sbx_utf8_sanitize(s != NULL ? s : "", s != NULL ? len : 0);
@@ -60,8 +95,8 @@ cJSON *sbx_exec_result_to_json(const struct sbx_exec_result *res)
   if (o == NULL)
     return NULL;
   ok = cJSON_AddBoolToObject(o, "success", res->success) && cJSON_AddNumberToObject(o, "exitCode", res->exit_code)
-       && add_text(o, "stdout", res->stdout_buf, res->stdout_len)
-       && add_text(o, "stderr", res->stderr_buf, res->stderr_len)
+       && add_output(o, "stdout", res->stdout_buf, res->stdout_len)
+       && add_output(o, "stderr", res->stderr_buf, res->stderr_len)
        && add_text(o, "command", res->command, res->command ? strlen(res->command) : 0)
        && cJSON_AddNumberToObject(o, "duration", res->duration_ms)
        && cJSON_AddStringToObject(o, "timestamp", res->timestamp)

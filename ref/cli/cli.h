@@ -13,5 +13,6 @@ int sbx_cli_no_namespaces(int argc, char **argv);
 int sbx_cli_audit(int argc, char **argv);
 int sbx_cli_backends(int argc, char **argv);
 int sbx_cli_report(int argc, char **argv);
+int sbx_cli_conform(int argc, char **argv);
 /* Path of splitbox-init: beside this binary, else the install's libexecdir. Never NULL. */
 const char *sbx_cli_init_path(void);

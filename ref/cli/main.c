@@ -15,6 +15,7 @@ static const char usage[] =
   "  daemon    serve sandboxes over an HTTP+JSON API on a unix socket\n"
   "  audit     run every attack probe against every backend: the guarantee table\n"
   "  backends  list the known backends, and whether each can run here\n"
+  "  conform   run the conformance suite (the design's API contract) against a backend\n"
   "  report    render FILE: re-render an audit's report.json\n"
   "  exec, start, ps, kill, read, write, ls, call\n"
   "            drive a running daemon (`splitbox exec --help`)\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
     return sbx_cli_no_namespaces(argc - 1, argv + 1);
   if (strcmp(argv[1], "audit") == 0)
     return sbx_cli_audit(argc - 1, argv + 1);
+  if (strcmp(argv[1], "conform") == 0)
+    return sbx_cli_conform(argc - 1, argv + 1);
   if (strcmp(argv[1], "backends") == 0)
     return sbx_cli_backends(argc - 1, argv + 1);
   if (strcmp(argv[1], "report") == 0)

@@ -382,6 +382,29 @@ oom:
   return NULL;
 }
 
+/* Output that is not text comes as base64, with NAMEEncoding saying so. */
+static void output_from(const cJSON *doc, const char *name, char **buf, size_t *len)
+{
+  char key[32];
+  const cJSON *enc;
+
+  snprintf(key, sizeof key, "%sEncoding", name);
+  enc = cJSON_GetObjectItemCaseSensitive(doc, key);
+  *buf = dup_string(doc, name);
+  *len = *buf != NULL ? strlen(*buf) : 0;
+  if (*buf != NULL && cJSON_IsString(enc) && strcmp(enc->valuestring, "base64") == 0)
+    {
+      char *decoded = NULL;
+      size_t n = 0;
+      if (sbx_base64_decode(*buf, &decoded, &n) == 0)
+        {
+          free(*buf);
+          *buf = decoded;
+          *len = n;
+        }
+    }
+}
+
 static void result_from(const cJSON *doc, struct sbx_result *res)
 {
   const cJSON *warnings = cJSON_GetObjectItemCaseSensitive(doc, "warnings");
@@ -390,10 +413,8 @@ static void result_from(const cJSON *doc, struct sbx_result *res)
 
   res->success = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "success"));
   res->exit_code = INT_NUMBER(doc, "exitCode", -1);
-  res->stdout_buf = dup_string(doc, "stdout");
-  res->stderr_buf = dup_string(doc, "stderr");
-  res->stdout_len = res->stdout_buf != NULL ? strlen(res->stdout_buf) : 0;
-  res->stderr_len = res->stderr_buf != NULL ? strlen(res->stderr_buf) : 0;
+  output_from(doc, "stdout", &res->stdout_buf, &res->stdout_len);
+  output_from(doc, "stderr", &res->stderr_buf, &res->stderr_len);
   res->truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "truncated"));
   res->duration_ms = number(doc, "duration", 0, 0, 1e15);
   res->context = dup_string(doc, "context");

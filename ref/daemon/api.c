@@ -452,22 +452,6 @@ static int h_write(struct call *c)
   return 0;
 }
 
-static bool valid_utf8_text(const char *s, size_t len)
-{
-  for (size_t i = 0; i < len;)
-    {
-      unsigned char ch = (unsigned char)s[i];
-      size_t n = ch < 0x80 ? 1 : (ch >> 5) == 0x6 ? 2 : (ch >> 4) == 0xe ? 3 : (ch >> 3) == 0x1e ? 4 : 0;
-      if (n == 0 || ch == 0 || i + n > len)
-        return false;
-      for (size_t k = 1; k < n; k++)
-        if (((unsigned char)s[i + k] >> 6) != 0x2)
-          return false;
-      i += n;
-    }
-  return true;
-}
-
 static int h_read(struct call *c)
 {
   _cleanup_free_ char *data = NULL, *encoded = NULL;
@@ -479,7 +463,7 @@ static int h_read(struct call *c)
   if (sbx_file_read(c->sb, c->q->scope, c->q->path, &data, &len, &err) < 0)
     return fail(c, &err);
   /* Text that is not UTF-8 cannot travel as a JSON string: it goes as base64. */
-  base64 = c->q->base64 || !valid_utf8_text(data, len);
+  base64 = c->q->base64 || !sbx_utf8_valid(data, len);
   if (base64 && (encoded = sbx_base64_encode(data, len)) == NULL)
     {
       sbx_error_errno(&err, ENOMEM, SBX_E_INTERNAL, "read");

@@ -1,0 +1,148 @@
+/* operations: the design's callback pattern. A platform process calls a
+ * registered operation and gets its result; user code cannot reach it. The
+ * callback is served by this test itself, on a unix socket. */
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conform.h"
+
+struct callback
+{
+  int listener;
+  char path[108];
+  pthread_t thread;
+};
+
+/* Answers each request with {"handled":true,"request":BODY}. */
+static void *serve(void *arg)
+{
+  struct callback *cb = arg;
+
+  for (;;)
+    {
+      char req[65536], *body, resp[70000];
+      size_t got = 0;
+      int c = accept(cb->listener, NULL, NULL);
+      if (c < 0)
+        return NULL;
+      for (;;)
+        {
+          struct pollfd pfd = { .fd = c, .events = POLLIN };
+          ssize_t n;
+          char *hdr_end, *cl;
+          if (poll(&pfd, 1, 2000) != 1 || (n = read(c, req + got, sizeof req - 1 - got)) <= 0)
+            break;
+          got += (size_t)n;
+          req[got] = '\0';
+          if ((hdr_end = strstr(req, "\r\n\r\n")) != NULL && (cl = strcasestr(req, "Content-Length:")) != NULL
+              && got >= (size_t)(hdr_end + 4 - req) + (size_t)atol(cl + 15))
+            break;
+        }
+      body = strstr(req, "\r\n\r\n");
+      body = body != NULL ? body + 4 : (char *)"null";
+      snprintf(resp, sizeof resp, "{\"handled\":true,\"request\":%s}", body);
+      {
+        char head[128];
+        int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                          strlen(resp));
+        (void)!send(c, head, (size_t)hn, MSG_NOSIGNAL);
+        (void)!send(c, resp, strlen(resp), MSG_NOSIGNAL);
+      }
+      close(c);
+    }
+}
+
+static void callback_start(struct callback *cb)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+  snprintf(cb->path, sizeof cb->path, "/tmp/sbx-conf-op-%d.sock", (int)getpid());
+  unlink(cb->path);
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", cb->path);
+  cb->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert(cb->listener >= 0 && bind(cb->listener, (struct sockaddr *)&a, sizeof a) == 0 && listen(cb->listener, 8) == 0);
+  cr_assert_eq(pthread_create(&cb->thread, NULL, serve, cb), 0);
+}
+
+static void callback_stop(struct callback *cb)
+{
+  shutdown(cb->listener, SHUT_RDWR);
+  close(cb->listener);
+  unlink(cb->path);
+}
+
+/* The CLI, in the shared dir, where both contexts can run it. */
+static void stage_cli(struct sbx_backend *b)
+{
+  const char *cli = sbx_harness_tool("splitbox");
+  FILE *f = cli != NULL ? fopen(cli, "re") : NULL;
+  char *data, cmd[4300];
+  size_t len;
+  struct sbx_error err = { 0 };
+  struct sbx_bresult r;
+
+  cr_assert_not_null(f, "the splitbox CLI (set SPLITBOX_CLI)");
+  cr_assert(fseek(f, 0, SEEK_END) == 0 && (len = (size_t)ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0);
+  cr_assert_not_null(data = malloc(len));
+  cr_assert_eq(fread(data, 1, len, f), len);
+  fclose(f);
+  cr_assert_eq(sbx_backend_write(b, "splitbox", data, len, &err), 0, "%s", err.message);
+  free(data);
+  snprintf(cmd, sizeof cmd, "chmod 755 '%s/splitbox'", sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
+  r = conf_exec(b, SBX_BCTX_PLATFORM, cmd, NULL, NULL, 0);
+  sbx_bresult_free(&r);
+}
+
+Test(operations, a_platform_process_calls_a_registered_operation_and_gets_its_result, .timeout = 120)
+{
+  struct sbx_backend *b = conf_open();
+  struct callback cb;
+  char body[256], cmd[4300];
+  long status;
+  struct sbx_bresult r;
+
+  conf_need(b, "operations");
+  callback_start(&cb);
+  stage_cli(b);
+  snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb.path);
+  cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
+  cr_assert_eq(status, 200, "register: %ld", status);
+  snprintf(cmd, sizeof cmd, "'%s/splitbox' call deploy --params '{\"env\":\"prod\"}'", sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
+  r = conf_exec(b, SBX_BCTX_PLATFORM, cmd, NULL, NULL, 30000);
+  cr_expect_eq(r.exit_code, 0, "splitbox call: %s", r.err);
+  cr_expect(strstr(r.out, "\"handled\":true") != NULL && strstr(r.out, "\"params\":{\"env\":\"prod\"}") != NULL,
+            "the handler's result: %s", r.out);
+  sbx_bresult_free(&r);
+  callback_stop(&cb);
+  sbx_backend_close(b);
+}
+
+Test(operations, the_user_context_cannot_reach_an_operation_at_all, .timeout = 120)
+{
+  struct sbx_backend *b = conf_open();
+  struct callback cb;
+  char body[256], cmd[4300];
+  long status;
+  struct sbx_bresult r;
+
+  conf_need(b, "operations");
+  callback_start(&cb);
+  stage_cli(b);
+  snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb.path);
+  cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
+  snprintf(cmd, sizeof cmd,
+           "'%s/splitbox' call deploy; echo rc=$?; ls /run/splitbox 2>&1 | grep -c ops.sock; echo \"[${SPLITBOX_RUN_DIR}]\"; "
+           "grep -c -e ops.sock -e '%s' /proc/net/unix",
+           sbx_backend_shared_path(b, SBX_BCTX_USER), cb.path);
+  r = conf_exec(b, SBX_BCTX_USER, cmd, NULL, NULL, 30000);
+  cr_expect_str_eq(r.out, "rc=3\n0\n[]\n0\n", "user code reached the operation or its socket: %s %s", r.out, r.err);
+  sbx_bresult_free(&r);
+  callback_stop(&cb);
+  sbx_backend_close(b);
+}
