@@ -50,6 +50,7 @@ struct victim
   int shm_id, open_file;
   long key;
   int tcp, unix_sock, udp, timer, sig, api;
+  bool api_bound; /* ours to unlink: a failed bind leaves whatever was there */
   unsigned short tcp_port, udp_port;
 };
 
@@ -174,7 +175,10 @@ static void hold_network(struct victim *v)
         die("api socket path too long");
       snprintf(a.sun_path, sizeof a.sun_path, "%s", v->api_socket);
       v->api = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (v->api < 0 || bind(v->api, (struct sockaddr *)&a, sizeof a) != 0 || listen(v->api, 16) != 0)
+      if (v->api < 0 || bind(v->api, (struct sockaddr *)&a, sizeof a) != 0)
+        die("api socket");
+      v->api_bound = true;
+      if (listen(v->api, 16) != 0)
         die("api socket");
     }
   v->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -190,7 +194,11 @@ static void write_ready(const struct victim *v)
   if (v->ready_file == NULL)
     return;
   snprintf(tmp, sizeof tmp, "%s.tmp", v->ready_file);
-  f = fopen(tmp, "w");
+  /* The ready file may sit where user code writes: never follow what it planted. */
+  {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  }
   if (f == NULL)
     die(tmp);
   fprintf(f, "pid %d\ntcp_port %u\nudp_port %u\nabstract %s\nsysv_shm_id %d\nposix_shm %s\nkey %ld\n"
@@ -208,7 +216,7 @@ static void cleanup(struct victim *v)
   unlink(v->aws_file);
   rmdir(v->aws_dir);
   unlink(v->tmp_file);
-  if (v->api_socket != NULL && v->api >= 0)
+  if (v->api_bound)
     unlink(v->api_socket);
   if (v->shm_id >= 0)
     shmctl(v->shm_id, IPC_RMID, NULL);

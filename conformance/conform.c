@@ -125,6 +125,15 @@ void conf_marker(char out[24])
   snprintf(out, 24, "%09u", raw % 1000000000u);
 }
 
+bool conf_json_has(const cJSON *doc, const char *needle)
+{
+  char *text = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
+  bool has = text != NULL && strstr(text, needle) != NULL;
+
+  free(text);
+  return has;
+}
+
 const char *conf_str(const cJSON *doc, const char *name)
 {
   const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, name));

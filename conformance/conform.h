@@ -26,3 +26,5 @@ int conf_host_count(const char *marker);
 /* A fresh marker of digits, for commands like `sleep 30.MARKER`. */
 void conf_marker(char out[24]);
 const char *conf_str(const cJSON *doc, const char *name);
+/* Whether the JSON text of doc contains needle. */
+bool conf_json_has(const cJSON *doc, const char *needle);

@@ -15,6 +15,7 @@
 #include "host.h"
 #include "probes.h"
 #include "run.h"
+#include "template.h"
 #include "verdict.h"
 
 #define PROBE_TIMEOUT_MS 60000
@@ -135,8 +136,9 @@ static bool file_exists(struct sbx_backend *b, const char *rel)
 
 /* path-hijack: a platform command run in the shared dir, as npm runs one
  * (node_modules/.bin first in PATH). A backend that refuses to let the call
- * set PATH runs it with its own. Returns the tool whose plant ran, or NULL. */
-static const char *hijack_check(struct sbx_backend *b, const char *env_canary, char *note, size_t note_len)
+ * set PATH (VALIDATION_FAILED) runs it with its own. 1: a plant ran (*tool
+ * names it); 0: none did; -1: the platform command itself failed (why). */
+static int hijack_check(struct sbx_backend *b, const char *env_canary, const char **tool, char *why, size_t len)
 {
   static const char *const tools[] = { "zip", "aws", "git", "sh", "env" };
   const char *env_npm[] = { "PATH=node_modules/.bin:/usr/local/bin:/usr/bin:/bin", env_canary, NULL };
@@ -145,31 +147,40 @@ static const char *hijack_check(struct sbx_backend *b, const char *env_canary, c
                            .cwd = sbx_backend_shared_path(b, SBX_BCTX_PLATFORM), .timeout_ms = 30000 };
   struct sbx_bresult res;
   struct sbx_error err = { 0 };
+  int r = sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err);
 
-  if (sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err) < 0)
+  if (r < 0 && strcmp(err.code, SBX_E_VALIDATION) == 0)
     {
-      snprintf(note, note_len, "the backend refused a PATH of the call's (%s: %s); ran with its own", err.code,
-               err.message);
       req.env = env_plain;
       memset(&err, 0, sizeof err);
-      if (sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err) < 0)
-        {
-          snprintf(note, note_len, "the platform command did not run: %s: %s", err.code, err.message);
-          return NULL;
-        }
+      r = sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err);
+    }
+  if (r < 0)
+    {
+      snprintf(why, len, "the platform command in the shared dir did not run: %s: %s", err.code, err.message);
+      return -1;
+    }
+  if (res.exit_code != 0 || res.timed_out)
+    {
+      snprintf(why, len, "the platform command in the shared dir failed (exit %d%s)", res.exit_code,
+               res.timed_out ? ", timed out" : "");
+      sbx_bresult_free(&res);
+      return -1;
     }
   sbx_bresult_free(&res);
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     {
       char rel[128];
       snprintf(rel, sizeof rel, ".splitbox-hijacked-%s", tools[i]);
+      if (!file_exists(b, rel))
+        snprintf(rel, sizeof rel, "node_modules/.bin/.splitbox-hijacked-%s", tools[i]);
       if (file_exists(b, rel))
-        return tools[i];
-      snprintf(rel, sizeof rel, "node_modules/.bin/.splitbox-hijacked-%s", tools[i]);
-      if (file_exists(b, rel))
-        return tools[i];
+        {
+          *tool = tools[i];
+          return 1;
+        }
     }
-  return NULL;
+  return 0;
 }
 
 struct tools;
@@ -219,11 +230,17 @@ static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, con
       const char *env[] = { env_canary, env_home, NULL };
       struct sbx_bexec req = { .env = env };
       /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. */
-      if (asprintf(&victim_cmd,
-                   "mkdir -p '%s/home-%s' && exec '%s/splitbox-victim' --marker %s --private-dir '%s' "
-                   "--ready-file '%s/%s' --api-socket '%s/api-%s.sock'%s",
-                   priv, marker, sp, marker, priv, sp, ready, priv, marker, p->argv_canary ? " --argv-canary" : "")
-          < 0)
+      _cleanup_free_ char *qp = sbx_shell_quote(priv), *qs = sbx_shell_quote(sp);
+      char api[96] = "";
+      /* The stand-in executor API, for the probe that looks for one. */
+      if (strcmp(p->name, "control-plane") == 0)
+        snprintf(api, sizeof api, " --api-socket \"$P\"/api-%s.sock", marker);
+      if (qp == NULL || qs == NULL
+          || asprintf(&victim_cmd,
+                      "P=%s; S=%s; mkdir -p \"$P/home-%s\" && exec \"$S/splitbox-victim\" --marker %s "
+                      "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s",
+                      qp, qs, marker, marker, ready, api, p->argv_canary ? " --argv-canary" : "")
+               < 0)
         abort();
       req.command = victim_cmd;
       if (sbx_backend_start(b, SBX_BCTX_PLATFORM, &req, &handle, &err) < 0)
@@ -239,8 +256,12 @@ static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, con
           goto stop;
         }
     }
-  if (asprintf(&probe_cmd, "exec '%s/splitbox-probe' %s --marker %s --shared '%s'", su, p->name, marker, su) < 0)
-    abort();
+  {
+    _cleanup_free_ char *qu = sbx_shell_quote(su);
+    if (qu == NULL || asprintf(&probe_cmd, "S=%s; exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\"", qu, p->name,
+                               marker) < 0)
+      abort();
+  }
   {
     struct sbx_bexec req = { .command = probe_cmd, .timeout_ms = PROBE_TIMEOUT_MS };
     if (sbx_backend_exec(b, SBX_BCTX_USER, &req, &res, &err) < 0)
@@ -278,19 +299,41 @@ static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, con
       switch (p->leak)
         {
         case SBX_LEAK_CANARY: leaked = v.found_canary; snprintf(channel, sizeof channel, "%s", p->name); break;
-        case SBX_LEAK_VISIBLE: leaked = v.marker_visible; snprintf(channel, sizeof channel, "%s: the victim is listed", p->name); break;
+        case SBX_LEAK_VISIBLE:
+          /* Listed in /proc, or found by kill() where /proc hides it: both are a listing. */
+          leaked = v.marker_visible || v.hidden_pids > 0;
+          snprintf(channel, sizeof channel, "%s: %s", p->name,
+                   v.marker_visible ? "the victim is listed" : "kill() finds pids that /proc hides");
+          break;
         case SBX_LEAK_STOPPED: leaked = v.stopped; snprintf(channel, sizeof channel, "%s: SIGSTOP reached the victim", p->name); break;
         case SBX_LEAK_CAPS: leaked = v.dangerous[0] != '\0'; snprintf(channel, sizeof channel, "%s: %s", p->name, v.dangerous); break;
         case SBX_LEAK_HIJACK:
           {
-            const char *tool = hijack_check(b, env_canary, reason, sizeof reason);
-            leaked = tool != NULL;
-            snprintf(channel, sizeof channel, "%s: the platform ran a planted %s", p->name, tool ? tool : "");
+            const char *tool = "";
+            int h = hijack_check(b, env_canary, &tool, reason, sizeof reason);
+            if (h < 0)
+              raw = "error";
+            leaked = h > 0;
+            snprintf(channel, sizeof channel, "%s: the platform ran a planted %s", p->name, tool);
             break;
           }
         default: break;
         }
-      raw = leaked ? "leaked" : "clean";
+      if (strcmp(raw, "error") != 0)
+        raw = leaked ? "leaked" : "clean";
+      /* Tokens the probe had to drop may have held the canary: no claim then. */
+      if (!leaked && v.found_dropped > 0 && strcmp(raw, "clean") == 0)
+        {
+          raw = "error";
+          snprintf(reason, sizeof reason, "the probe dropped %d token(s) past its list: the canary may be among them",
+                   v.found_dropped);
+        }
+      /* Nothing found proves nothing if the victim was gone: it removes its ready file when it ends. */
+      if (strcmp(raw, "clean") == 0 && p->victim && !file_exists(b, ready))
+        {
+          raw = "error";
+          snprintf(reason, sizeof reason, "the victim was gone before the probe finished");
+        }
       if (leaked)
         {
           _cleanup_free_ char *evidence = evidence_of(doc, &v, p);
@@ -345,6 +388,8 @@ static int read_tool(const char *name, char **data, size_t *len, struct sbx_erro
       || (*data = malloc((size_t)size)) == NULL || fread(*data, 1, (size_t)size, f) != (size_t)size)
     {
       int e = errno;
+      free(*data);
+      *data = NULL;
       if (f != NULL)
         fclose(f);
       return sbx_error_errno(err, e ? e : EIO, SBX_E_INTERNAL, "read %s", path);
@@ -364,9 +409,11 @@ static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error 
   if (sbx_backend_write(b, "splitbox-probe", t->probe, t->probe_len, err) < 0
       || sbx_backend_write(b, "splitbox-victim", t->victim, t->victim_len, err) < 0)
     return sbx_error_prefix(err, "stage the probe and the victim");
-  if (asprintf(&cmd, "chmod 755 '%s/splitbox-probe' '%s/splitbox-victim'", sbx_backend_shared_path(b, SBX_BCTX_PLATFORM),
-               sbx_backend_shared_path(b, SBX_BCTX_PLATFORM)) < 0)
-    abort();
+  {
+    _cleanup_free_ char *qs = sbx_shell_quote(sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
+    if (qs == NULL || asprintf(&cmd, "S=%s; chmod 755 \"$S/splitbox-probe\" \"$S/splitbox-victim\"", qs) < 0)
+      abort();
+  }
   req.command = cmd;
   req.timeout_ms = 30000;
   if (sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, err) < 0)
@@ -490,6 +537,59 @@ static void classify_all(cJSON *cells, const char *control)
     }
 }
 
+/* Every backend's own name, once: the report keys cells by name, and the
+ * control must be the control (first, with positiveControl), not a spec that
+ * calls itself "none". Specs that do not load are reported in their cells. */
+static int check_names(const char **names, size_t n, struct sbx_error *err)
+{
+  char seen[64][64];
+  size_t n_seen = 0;
+
+  if (n > 64)
+    return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "at most 63 backends in one audit");
+
+  for (size_t i = 0; i < n; i++)
+    {
+      struct sbx_backend *b = NULL;
+      struct sbx_error lerr = { 0 };
+      const char *name;
+      if (sbx_backend_load(names[i], &b, &lerr) < 0)
+        {
+          if (i == 0)
+            return sbx_error_set(err, ENOENT, SBX_E_FILE_NOT_FOUND, "the positive control %s: %s", names[0], lerr.message);
+          continue;
+        }
+      name = sbx_backend_info(b)->name;
+      if (i == 0 && !sbx_backend_info(b)->positive_control)
+        {
+          sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "the control spec %s is not marked \"positiveControl\"",
+                        sbx_backend_info(b)->path);
+          sbx_backend_close(b);
+          return -1;
+        }
+      if (i > 0 && sbx_backend_info(b)->positive_control)
+        {
+          sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                        "%s calls itself a positive control: the audit has one, `%s`", sbx_backend_info(b)->path,
+                        SBX_AUDIT_CONTROL);
+          sbx_backend_close(b);
+          return -1;
+        }
+      for (size_t k = 0; k < n_seen; k++)
+        if (strcmp(seen[k], name) == 0)
+          {
+            sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "two backends of this audit are named \"%s\" (%s)", name,
+                          names[i]);
+            sbx_backend_close(b);
+            return -1;
+          }
+      if (n_seen < 64)
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", name);
+      sbx_backend_close(b);
+    }
+  return 0;
+}
+
 static cJSON *string_array(const char *const *v, size_t n)
 {
   cJSON *a = cJSON_CreateArray();
@@ -517,9 +617,12 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
   for (const char *const *p = o->probes; p != NULL && *p != NULL; p++)
     {
       const struct sbx_probe_def *def = sbx_probe_find(*p);
+      bool dup = false;
       if (def == NULL)
         return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown probe \"%s\" (splitbox-probe --list)", *p);
-      if (n_probes < sbx_probe_count)
+      for (size_t k = 0; k < n_probes; k++)
+        dup = dup || probes[k] == def;
+      if (!dup)
         probes[n_probes++] = def;
     }
   if (o->probes == NULL)
@@ -546,7 +649,9 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
           names[n_names++] = asked[i];
       }
   }
-  if (read_tool("splitbox-probe", &t.probe, &t.probe_len, err) < 0
+  if (check_names(names, n_names, err) < 0)
+    return -1;
+  if ((t.probe = NULL, read_tool("splitbox-probe", &t.probe, &t.probe_len, err)) < 0
       || read_tool("splitbox-victim", &t.victim, &t.victim_len, err) < 0)
     {
       free(t.probe);

@@ -305,16 +305,18 @@ static char *read_text(const char *path, struct sbx_error *err)
     }
   do
     {
-      char *grown;
-      if (len + 4096 + 1 > cap && (grown = realloc(buf, cap = cap * 2 + 8192)) == NULL)
+      if (len + 4096 + 1 > cap)
         {
-          free(buf);
-          fclose(f);
-          sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read %s", path);
-          return NULL;
+          char *grown = realloc(buf, cap = cap * 2 + 8192);
+          if (grown == NULL)
+            {
+              free(buf);
+              fclose(f);
+              sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read %s", path);
+              return NULL;
+            }
+          buf = grown;
         }
-      else if (grown != NULL)
-        buf = grown;
       n = fread(buf + len, 1, 4096, f);
       len += n;
     }
@@ -476,8 +478,15 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   }
   if (mkdtemp(b->workdir) == NULL)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "work directory %s", b->workdir);
-  /* Wrappers may drop to other uids: they must reach their own parts of it. */
-  chmod(b->workdir, 0711);
+  /* Private to the harness: a local user who could write the shared dir could
+   * plant tools there that platform commands run. A spec whose wrapper drops
+   * to another uid opens it for traversal only ("workdirMode": "0711"). */
+  {
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(b->spec, "workdirMode");
+    if (mode != NULL && !(cJSON_IsString(mode) && strcmp(mode->valuestring, "0711") == 0))
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"workdirMode\" may only be \"0711\"", b->info.name);
+    chmod(b->workdir, mode != NULL ? 0711 : 0700);
+  }
   sbx_vars_set(&b->vars, "workdir", b->workdir);
   snprintf(b->socket, sizeof b->socket, "%s/api.sock", b->workdir);
   sbx_vars_set(&b->vars, "socket", b->socket);
@@ -495,9 +504,13 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   b->shared_platform = sbx_backend_expand_field(b, shared, "platform", err);
   b->private_path = sbx_backend_expand_field(b, b->spec, "private", err);
   if (b->shared_user == NULL || b->shared_platform == NULL || b->private_path == NULL)
-    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
-                         "%s: needs \"shared\" with \"user\" and \"platform\" paths, and \"private\"%s%s", b->info.name,
-                         err->message[0] ? ": " : "", err->message);
+    {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                           "%s: needs \"shared\" with \"user\" and \"platform\" paths, and \"private\"%s%s", b->info.name,
+                           prev_message[0] ? ": " : "", prev_message);
+    }
   return 0;
 }
 

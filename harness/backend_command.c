@@ -182,13 +182,16 @@ static int cmd_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handle
   return sbx_error_set(err, ESRCH, SBX_E_PROCESS_NOT_FOUND, "%s: no background process %s", b->info.name, handle);
 }
 
-/* Beneath the shared dir, following no symlink: user code may have planted
- * one where the harness (perhaps root) reads or writes. */
+/* Beneath the shared dir, following no symlink, and a regular file only
+ * (O_NONBLOCK: a FIFO must not hang the harness): user code may have planted
+ * anything where the harness, perhaps root, reads. */
 static int open_shared(struct sbx_backend *b, const char *rel, int flags, struct sbx_error *err)
 {
-  struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC), .mode = (flags & O_CREAT) ? 0755 : 0,
+  struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY),
+                          .mode = (flags & O_CREAT) ? 0755 : 0,
                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
   _cleanup_close_ int dir = open(b->shared_host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
   int fd;
 
   if (dir < 0)
@@ -196,18 +199,44 @@ static int open_shared(struct sbx_backend *b, const char *rel, int flags, struct
   fd = sbx_openat2(dir, rel, &how);
   if (fd < 0)
     return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", rel);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    {
+      close(fd);
+      return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "%s is not a regular file", rel);
+    }
   return fd;
 }
 
+/* A fresh file renamed into place: an existing name (a hard link, a device
+ * user code put there) is replaced, never written through. */
 static int cmd_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err)
 {
-  _cleanup_close_ int fd = open_shared(b, rel, O_WRONLY | O_CREAT | O_TRUNC, err);
+  _cleanup_close_ int dir = open(b->shared_host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int parent = -1, fd = -1;
+  _cleanup_free_ char *dir_part = strdup(rel);
+  char tmp[64];
+  const char *base = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
+  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 
-  if (fd < 0)
-    return -1;
+  if (dir < 0 || dir_part == NULL)
+    return sbx_error_errno(err, errno ? errno : ENOMEM, SBX_E_INTERNAL, "open %s", b->shared_host);
+  if (strrchr(dir_part, '/') != NULL)
+    *strrchr(dir_part, '/') = '\0';
+  else
+    strcpy(dir_part, ".");
+  if ((parent = sbx_openat2(dir, dir_part, &how)) < 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", rel);
+  snprintf(tmp, sizeof tmp, ".sbx-write-%d", (int)getpid());
+  unlinkat(parent, tmp, 0);
+  fd = openat(parent, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
   /* Executable: staged tools must run in both contexts. */
-  if (fchmod(fd, 0755) != 0 || sbx_write_all(fd, data, len) != 0)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write %s", rel);
+  if (fd < 0 || fchmod(fd, 0755) != 0 || sbx_write_all(fd, data, len) != 0 || renameat(parent, tmp, parent, base) != 0)
+    {
+      int e = errno;
+      unlinkat(parent, tmp, 0);
+      return sbx_error_errno(err, e, SBX_E_INTERNAL, "write %s", rel);
+    }
   return 0;
 }
 

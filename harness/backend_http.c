@@ -111,8 +111,12 @@ static int spec_call(struct sbx_backend *b, const cJSON *req, long *status, cJSO
   _cleanup_json_ cJSON *body = body_t != NULL ? expand_json(b, body_t, err) : NULL;
 
   if (!cJSON_IsString(method) || path == NULL || (body_t != NULL && body == NULL))
-    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: a request needs \"method\" and \"path\"%s%s",
-                         b->info.name, err->message[0] ? ": " : "", err->message);
+    {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: a request needs \"method\" and \"path\"%s%s",
+                           b->info.name, prev_message[0] ? ": " : "", prev_message);
+    }
   return call(b, method->valuestring, path, body, status, doc, err);
 }
 
@@ -195,8 +199,12 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
   endpoint = sbx_backend_expand_field(b, b->spec, "endpoint", err);
   token = sbx_backend_expand_field(b, b->spec, "token", err);
   if (endpoint == NULL)
-    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: needs \"endpoint\" (a socket path or URL)%s%s",
-                         b->info.name, err->message[0] ? ": " : "", err->message);
+    {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: needs \"endpoint\" (a socket path or URL)%s%s",
+                           b->info.name, prev_message[0] ? ": " : "", prev_message);
+    }
   o.token = token;
   if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
     return -1;
@@ -228,6 +236,10 @@ static void http_close(struct sbx_backend *b)
     }
   /* The daemon's SIGTERM ends everything it started. */
   sbx_run_stop(h->server, 10000);
+  /* The variables pointed into what goes now (a teardown may expand them). */
+  sbx_vars_set(&b->vars, "sandbox", "");
+  sbx_vars_set(&b->vars, "sharedPath", "");
+  sbx_vars_set(&b->vars, "platformPath", "");
   sbx_strvfreep(&h->sandbox_env);
   free(h->shared_path);
   free(h->platform_path);
@@ -243,8 +255,10 @@ static char *prefixed(struct sbx_backend *b, const char *section, const char *ta
 
   if (prefix == NULL)
     {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
       sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"%s\" needs a \"prefix\"%s%s", b->info.name, section,
-                    err->message[0] ? ": " : "", err->message);
+                    prev_message[0] ? ": " : "", prev_message);
       return NULL;
     }
   if (asprintf(&path, "%s/%s", prefix, tail) < 0)
@@ -407,7 +421,12 @@ static int http_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handl
         return 0;
       usleep(10000);
     }
-  return kill_process(b, path, "SIGKILL", err) < 0 ? -1 : 0;
+  if (kill_process(b, path, "SIGKILL", err) < 0)
+    return -1;
+  /* SIGKILL is not instant either: gone before the caller goes on. */
+  for (int i = 0; i < 200 && still_running(b, path); i++)
+    usleep(10000);
+  return 0;
 }
 
 static char *file_body(struct sbx_backend *b, const char *rel, cJSON **body, struct sbx_error *err)

@@ -34,6 +34,8 @@ static int valid_list(const cJSON *list)
     return strcmp(list->valuestring, "*") == 0 ? 0 : -1;
   if (!cJSON_IsArray(list))
     return -1;
+  if (cJSON_GetArraySize(list) == 0)
+    return -1; /* a policy that names nothing would hold without checking anything */
   cJSON_ArrayForEach(item, list)
     if (!cJSON_IsString(item))
       return -1;
@@ -49,7 +51,7 @@ int sbx_policy_check(const cJSON *policy, const cJSON *doc, cJSON **violations, 
   *violations = NULL;
   if (!cJSON_IsObject(policy) || valid_list(backends) < 0 || valid_list(rows) < 0)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
-                         "a policy needs \"backends\" and \"rows\", each \"*\" or a list of names");
+                         "a policy needs \"backends\" and \"rows\", each \"*\" or a non-empty list of names");
   if (sbx_report_check(doc, err) < 0)
     return -1;
   /* Every row a policy names must exist: a typo must not pass silently. */

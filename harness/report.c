@@ -58,22 +58,25 @@ static const char *symbol(const char *outcome, bool control)
   return "⚠ error";
 }
 
-/* Column order: the control, seed-literal with the design's claim beside it, the rest as run. */
-static size_t columns(const cJSON *doc, const char **names, size_t max)
+/* Column order: the control, seed-literal with the design's claim beside it,
+ * the rest as run. names has room for every backend and the claim. */
+static size_t columns(const cJSON *doc, const char **names)
 {
   const cJSON *b;
   size_t n = 0;
   const char *control = str(doc, "control");
+  bool seed = false;
 
   names[n++] = control;
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
-    if (strcmp(str(b, "name"), SEED_BACKEND) == 0 && n < max)
+    if (strcmp(str(b, "name"), SEED_BACKEND) == 0 && !seed)
       {
+        seed = true;
         names[n++] = SEED_BACKEND;
         names[n++] = NULL; /* the design's claim */
       }
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
-    if (strcmp(str(b, "name"), control) != 0 && strcmp(str(b, "name"), SEED_BACKEND) != 0 && n < max)
+    if (strcmp(str(b, "name"), control) != 0 && strcmp(str(b, "name"), SEED_BACKEND) != 0)
       names[n++] = str(b, "name");
   return n;
 }
@@ -91,7 +94,7 @@ static void md_escape(FILE *out, const char *s)
 
 int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
 {
-  const char *cols[40];
+  const char **cols;
   const cJSON *row, *b, *cell, *host = cJSON_GetObjectItemCaseSensitive(doc, "host");
   const cJSON *summary = cJSON_GetObjectItemCaseSensitive(doc, "summary");
   const char *control = str(doc, "control");
@@ -99,7 +102,10 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
 
   if (sbx_report_check(doc, err) < 0)
     return -1;
-  n_cols = columns(doc, cols, sizeof cols / sizeof cols[0]);
+  cols = calloc((size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "backends")) + 3, sizeof *cols);
+  if (cols == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "render");
+  n_cols = columns(doc, cols);
   fprintf(out, "# splitbox audit\n\n");
   fprintf(out, "Run %s (%.1f s) on %s as uid %d. Every cell is user code trying to steal a fresh canary held by "
                "a platform-side victim. Positive control: `%s`.\n\n",
@@ -198,6 +204,7 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
     fprintf(out, "```json\n%s\n```\n", text != NULL ? text : "{}");
     free(text);
   }
+  free(cols);
   return ferror(out) ? sbx_error_errno(err, EIO, SBX_E_INTERNAL, "write the report") : 0;
 }
 

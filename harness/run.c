@@ -150,6 +150,7 @@ int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct
       for (int *fd = (int[]){ null, outp[0], outp[1], errp[0], errp[1] }, i = 0; i < 5; i++)
         if (fd[i] >= 0)
           close(fd[i]);
+      sbx_bresult_free(res);
       return sbx_error_errno(err, e, SBX_E_INTERNAL, "run %s", argv[0]);
     }
   r = spawn(argv, envp, null, outp[1], errp[1], &pid);
@@ -160,6 +161,7 @@ int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct
     {
       close(outp[0]);
       close(errp[0]);
+      sbx_bresult_free(res);
       return sbx_error_errno(err, r, r == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_INTERNAL, "run %s", argv[0]);
     }
   cap[0].fd = outp[0];
@@ -189,7 +191,15 @@ int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct
     }
   close(outp[0]);
   close(errp[0]);
-  exited(pid, -1);
+  /* The deadline holds after the output closes too: a command may close it and go on. */
+  if (deadline > 0)
+    {
+      double left = deadline - sbx_monotonic_ms();
+      if (!exited(pid, left > 0 ? (long)left : 0))
+        res->timed_out = true;
+    }
+  else
+    exited(pid, -1);
   /* Nothing of it outlives the call: the command's session goes with it. */
   kill_session(pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -50,6 +50,14 @@ check "a policy naming an unknown row: exit 2 (was $rc)" test $rc -eq 2
 check "an unknown probe: exit 2 (was $rc)" test $rc -eq 2
 "$cli" audit --backend "$src/fixtures/backends-test/needs-missing-tool.json" --probe ptrace --out "$out/p5" --quiet 2>/dev/null
 check "an unavailable backend is reported, not dropped" grep -q 'needs-missing-tool.*n/a\|not installed' "$out/p5/report.md"
+# The control is the control: a spec that calls itself "none" is refused, as are two backends of one name.
+sed 's/"name": "seed-literal"/"name": "none"/' "$src/fixtures/backends/seed-literal.json" >"$out/impostor.json"
+"$cli" audit --backend "$out/impostor.json" --probe ptrace --out "$out/p6" --quiet \
+  --policy "$src/fixtures/policies/strict.json" 2>"$out/p6.log"; rc=$?
+check "a spec named like the positive control is refused: exit 2 (was $rc)" test $rc -eq 2
+"$cli" audit --backend splitbox --backend "$src/fixtures/backends/splitbox.json" --probe ptrace --out "$out/p7" --quiet \
+  2>"$out/p7.log"; rc=$?
+check "two backends of one name are refused: exit 2 (was $rc)" test $rc -eq 2
 "$cli" report render "$out/report.json" --out "$out/again" 2>/dev/null
 check "report render re-renders a run's JSON" cmp -s "$out/report.md" "$out/again/report.md"
 

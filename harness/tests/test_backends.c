@@ -93,6 +93,16 @@ static void contract(const char *name)
   free(data);
   cr_expect_eq(sbx_backend_read(b, "../../etc/passwd", &data, &len, &err), -1);
   cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
+  /* What user code plants where the harness reads: a FIFO must not hang it, a symlink must not lead it. */
+  snprintf(expect, sizeof expect, "cd '%s' && mkfifo conf-fifo && ln -s /etc/passwd conf-link", su);
+  req.command = expect;
+  exec_ok(b, SBX_BCTX_USER, &req, &res);
+  sbx_bresult_free(&res);
+  cr_expect_eq(sbx_backend_read(b, "conf-fifo", &data, &len, &err), -1, "a FIFO read");
+  /* A command backend's files are read on the host, by the harness: no link may lead it out.
+   * An http server resolves paths in its own context (the server's concern, checked by conformance). */
+  if (strcmp(sbx_backend_info(b)->kind, "command") == 0)
+    cr_expect_eq(sbx_backend_read(b, "conf-link", &data, &len, &err), -1, "a symlink followed");
   /* a background process, stopped */
   req.command = "echo started > \"$OUT\"; exec sleep 300";
   req.cwd = NULL;

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "backend_internal.h"
 #include "policy.h"
+#include "run.h"
 #include "report.h"
 #include "schema.h"
 #include "template.h"
@@ -127,6 +128,21 @@ Test(template, shared_paths_stay_beneath_the_shared_dir)
   cr_expect(!sbx_backend_rel_ok("a/../../x"));
   cr_expect(!sbx_backend_rel_ok("/etc/passwd"));
   cr_expect(!sbx_backend_rel_ok(""));
+}
+
+/* ---- running commands ---- */
+
+Test(run, the_timeout_holds_after_a_command_closes_its_output)
+{
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)"exec >/dev/null 2>&1; sleep 5", NULL };
+  char *envp[] = { NULL };
+  struct sbx_bresult res;
+  struct sbx_error err = { 0 };
+
+  cr_assert_eq(sbx_run(argv, envp, 300, &res, &err), 0, "%s", err.message);
+  cr_expect(res.timed_out);
+  cr_expect(res.ms < 3000, "returned after %.0f ms", res.ms);
+  sbx_bresult_free(&res);
 }
 
 /* ---- classification ---- */
@@ -274,6 +290,7 @@ Test(policy, refuses_unknown_rows_and_reports_missing_backends)
 
   cr_expect_eq(violations("{\"backends\":\"*\",\"rows\":[\"Read env var\"]}", &v), -1, "a typo must not pass");
   cr_expect_eq(violations("{\"rows\":\"*\"}", &v), -1);
+  cr_expect_eq(violations("{\"backends\":[],\"rows\":\"*\"}", &v), -1, "a policy that names nothing holds nothing");
   cr_assert_eq(violations("{\"backends\":[\"mine\"],\"rows\":\"*\"}", &v), 0);
   text = cJSON_PrintUnformatted(v);
   cr_expect(strstr(text, "\"backend\":\"mine\",\"row\":\"*\",\"outcome\":\"NOT AUDITED\"") != NULL, "%s", text);
