@@ -84,6 +84,29 @@ cJSON *conf_api(struct sbx_backend *b, const char *section, const char *method, 
   return doc;
 }
 
+char *conf_start_sleeper(struct sbx_backend *b, enum sbx_bctx ctx, const char *marker, const char *const *env)
+{
+  char cmd[64], *handle = NULL;
+  struct sbx_bexec start = { .command = cmd, .env = env };
+  struct sbx_error err = { 0 };
+
+  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
+  cr_assert_eq(sbx_backend_start(b, ctx, &start, &handle, &err), 0, "%s start: %s: %s", sbx_bctx_name(ctx), err.code,
+               err.message);
+  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
+    usleep(20000);
+  cr_assert_gt(conf_host_count(marker), 0, "the %s process runs (seen from the host)", sbx_bctx_name(ctx));
+  return handle;
+}
+
+void conf_stop(struct sbx_backend *b, enum sbx_bctx ctx, char *handle)
+{
+  struct sbx_error err = { 0 };
+
+  sbx_backend_stop(b, ctx, handle, 2000, &err);
+  free(handle);
+}
+
 int conf_host_count(const char *marker)
 {
   DIR *d = opendir("/proc");

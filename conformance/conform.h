@@ -21,6 +21,10 @@ struct sbx_bresult conf_exec(struct sbx_backend *b, enum sbx_bctx ctx, const cha
 /* The container API: a request and its JSON answer (status in *status). */
 cJSON *conf_api(struct sbx_backend *b, const char *section, const char *method, const char *tail, const char *body,
                 long *status);
+/* Starts `exec sleep 30.MARKER` (with env) in ctx and waits until it runs,
+ * as seen from the host; returns the handle for conf_stop. */
+char *conf_start_sleeper(struct sbx_backend *b, enum sbx_bctx ctx, const char *marker, const char *const *env);
+void conf_stop(struct sbx_backend *b, enum sbx_bctx ctx, char *handle);
 /* How many host processes have marker in their command line (local backends only). */
 int conf_host_count(const char *marker);
 /* A fresh marker of digits, for commands like `sleep 30.MARKER`. */

@@ -15,10 +15,8 @@ TestSuite(contexts, .timeout = 120);
 Test(contexts, secrets_given_to_a_platform_exec_are_not_visible_to_a_later_user_exec)
 {
   struct sbx_backend *b = conf_open();
-  char secret[64], entry[80], marker[24], cmd[64], *handle = NULL;
+  char secret[64], entry[80], marker[24], *handle = NULL;
   const char *env[] = { entry, NULL };
-  struct sbx_bexec start = { .command = cmd, .env = env };
-  struct sbx_error err = { 0 };
   struct sbx_bresult r;
 
   conf_marker(marker);
@@ -28,16 +26,12 @@ Test(contexts, secrets_given_to_a_platform_exec_are_not_visible_to_a_later_user_
   cr_expect_str_eq(r.out, secret, "the platform sees its own secret");
   sbx_bresult_free(&r);
   /* A platform process that still holds it, while user code looks. */
-  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
-  cr_assert_eq(sbx_backend_start(b, SBX_BCTX_PLATFORM, &start, &handle, &err), 0, "%s", err.message);
-  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
-    usleep(20000);
+  handle = conf_start_sleeper(b, SBX_BCTX_PLATFORM, marker, env);
   r = conf_exec(b, SBX_BCTX_USER, "printf '[%s]' \"$SECRET\"; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c ^SECRET=platform-secret",
                 NULL, NULL, 0);
   cr_expect_str_eq(r.out, "[]0\n", "user code sees the secret, in its env or in a /proc/*/environ: %s", r.out);
   sbx_bresult_free(&r);
-  sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, 2000, &err);
-  free(handle);
+  conf_stop(b, SBX_BCTX_PLATFORM, handle);
   sbx_backend_close(b);
 }
 
@@ -82,25 +76,17 @@ Test(contexts, expected_difference_the_designs_first_test_assumes_export_persist
 Test(contexts, a_platform_process_is_invisible_to_user_code)
 {
   struct sbx_backend *b = conf_open();
-  struct sbx_bexec start = { 0 };
-  struct sbx_error err = { 0 };
-  char marker[24], cmd[64], check[256], *handle = NULL;
+  char marker[24], check[256], *handle = NULL;
   struct sbx_bresult r;
 
   conf_marker(marker);
-  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
-  start.command = cmd;
-  cr_assert_eq(sbx_backend_start(b, SBX_BCTX_PLATFORM, &start, &handle, &err), 0, "%s", err.message);
-  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
-    usleep(20000);
-  cr_assert_gt(conf_host_count(marker), 0, "the platform process runs (seen from the host)");
+  handle = conf_start_sleeper(b, SBX_BCTX_PLATFORM, marker, NULL);
   snprintf(check, sizeof check, "ps -eo args 2>/dev/null | grep -c '[s]leep 30.%s'; for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done 2>/dev/null | grep -c '[s]leep 30.%s'",
            marker, marker);
   r = conf_exec(b, SBX_BCTX_USER, check, NULL, NULL, 0);
   cr_expect_str_eq(r.out, "0\n0\n", "user code lists the platform's process: %s", r.out);
   sbx_bresult_free(&r);
-  sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, 2000, &err);
-  free(handle);
+  conf_stop(b, SBX_BCTX_PLATFORM, handle);
   sbx_backend_close(b);
 }
 
@@ -108,24 +94,16 @@ Test(contexts, a_platform_process_is_invisible_to_user_code)
 Test(contexts, a_user_process_is_invisible_to_platform_code)
 {
   struct sbx_backend *b = conf_open();
-  struct sbx_bexec start = { 0 };
-  struct sbx_error err = { 0 };
-  char marker[24], cmd[64], check[160], *handle = NULL;
+  char marker[24], check[160], *handle = NULL;
   struct sbx_bresult r;
 
   conf_marker(marker);
-  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
-  start.command = cmd;
-  cr_assert_eq(sbx_backend_start(b, SBX_BCTX_USER, &start, &handle, &err), 0, "%s", err.message);
-  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
-    usleep(20000);
-  cr_assert_gt(conf_host_count(marker), 0, "the user process runs (seen from the host)");
+  handle = conf_start_sleeper(b, SBX_BCTX_USER, marker, NULL);
   snprintf(check, sizeof check, "ps -eo args 2>/dev/null | grep -c '[s]leep 30.%s'", marker);
   r = conf_exec(b, SBX_BCTX_PLATFORM, check, NULL, NULL, 0);
   cr_expect_str_eq(r.out, "0\n", "platform code lists the user's process: %s", r.out);
   sbx_bresult_free(&r);
-  sbx_backend_stop(b, SBX_BCTX_USER, handle, 2000, &err);
-  free(handle);
+  conf_stop(b, SBX_BCTX_USER, handle);
   sbx_backend_close(b);
 }
 
@@ -135,24 +113,17 @@ Test(contexts, a_user_process_is_invisible_to_platform_code)
 Test(contexts, expected_difference_a_later_platform_exec_does_not_see_a_platform_process)
 {
   struct sbx_backend *b = conf_open();
-  struct sbx_bexec start = { 0 };
-  struct sbx_error err = { 0 };
-  char marker[24], cmd[64], check[128], *handle = NULL;
+  char marker[24], check[128], *handle = NULL;
   struct sbx_bresult r;
   bool seen;
 
   conf_marker(marker);
-  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
-  start.command = cmd;
-  cr_assert_eq(sbx_backend_start(b, SBX_BCTX_PLATFORM, &start, &handle, &err), 0, "%s", err.message);
-  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
-    usleep(20000);
+  handle = conf_start_sleeper(b, SBX_BCTX_PLATFORM, marker, NULL);
   snprintf(check, sizeof check, "ps -eo args 2>/dev/null | grep -c '[s]leep 30.%s'", marker);
   r = conf_exec(b, SBX_BCTX_PLATFORM, check, NULL, NULL, 0);
   seen = strcmp(r.out, "0\n") != 0;
   sbx_bresult_free(&r);
-  sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, 2000, &err);
-  free(handle);
+  conf_stop(b, SBX_BCTX_PLATFORM, handle);
   sbx_backend_close(b);
   if (seen)
     cr_skip_test("platform execs share a PID namespace here, as the design's second test assumes");
@@ -162,23 +133,16 @@ Test(contexts, expected_difference_a_later_platform_exec_does_not_see_a_platform
 Test(contexts, a_user_process_started_by_startprocess_is_visible_to_a_later_user_exec)
 {
   struct sbx_backend *b = conf_open();
-  struct sbx_bexec start = { 0 };
-  struct sbx_error err = { 0 };
-  char marker[24], cmd[64], check[128], *handle = NULL;
+  char marker[24], check[128], *handle = NULL;
   struct sbx_bresult r;
 
   conf_need(b, "persistent-user");
   conf_marker(marker);
-  snprintf(cmd, sizeof cmd, "exec sleep 30.%s", marker);
-  start.command = cmd;
-  cr_assert_eq(sbx_backend_start(b, SBX_BCTX_USER, &start, &handle, &err), 0, "%s", err.message);
-  for (int i = 0; i < 100 && conf_host_count(marker) == 0; i++)
-    usleep(20000);
+  handle = conf_start_sleeper(b, SBX_BCTX_USER, marker, NULL);
   snprintf(check, sizeof check, "ps -eo args | grep -c '[s]leep 30.%s'", marker);
   r = conf_exec(b, SBX_BCTX_USER, check, NULL, NULL, 0);
   cr_expect_str_eq(r.out, "1\n", "the user's own process, in its one sandbox");
   sbx_bresult_free(&r);
-  sbx_backend_stop(b, SBX_BCTX_USER, handle, 2000, &err);
-  free(handle);
+  conf_stop(b, SBX_BCTX_USER, handle);
   sbx_backend_close(b);
 }

@@ -99,20 +99,28 @@ static void stage_cli(struct sbx_backend *b)
   sbx_bresult_free(&r);
 }
 
+/* The callback served here, the CLI staged, and "deploy" registered. */
+static void setup(struct sbx_backend *b, struct callback *cb)
+{
+  char body[256];
+  long status;
+
+  conf_need(b, "operations");
+  callback_start(cb);
+  stage_cli(b);
+  snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb->path);
+  cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
+  cr_assert_eq(status, 200, "register: %ld", status);
+}
+
 Test(operations, a_platform_process_calls_a_registered_operation_and_gets_its_result, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct callback cb;
-  char body[256], cmd[4300];
-  long status;
+  char cmd[4300];
   struct sbx_bresult r;
 
-  conf_need(b, "operations");
-  callback_start(&cb);
-  stage_cli(b);
-  snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb.path);
-  cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
-  cr_assert_eq(status, 200, "register: %ld", status);
+  setup(b, &cb);
   snprintf(cmd, sizeof cmd, "'%s/splitbox' call deploy --params '{\"env\":\"prod\"}'", sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
   r = conf_exec(b, SBX_BCTX_PLATFORM, cmd, NULL, NULL, 30000);
   cr_expect_eq(r.exit_code, 0, "splitbox call: %s", r.err);
@@ -127,15 +135,10 @@ Test(operations, the_user_context_cannot_reach_an_operation_at_all, .timeout = 1
 {
   struct sbx_backend *b = conf_open();
   struct callback cb;
-  char body[256], cmd[4300];
-  long status;
+  char cmd[4300];
   struct sbx_bresult r;
 
-  conf_need(b, "operations");
-  callback_start(&cb);
-  stage_cli(b);
-  snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb.path);
-  cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
+  setup(b, &cb);
   snprintf(cmd, sizeof cmd,
            "'%s/splitbox' call deploy; echo rc=$?; ls /run/splitbox 2>&1 | grep -c ops.sock; echo \"[${SPLITBOX_RUN_DIR}]\"; "
            "grep -c -e ops.sock -e '%s' /proc/net/unix",

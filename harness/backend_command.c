@@ -279,7 +279,7 @@ static int cmd_set_sandbox_env(struct sbx_backend *b, const char *const *env, st
   struct command_impl *c = b->impl;
 
   sbx_strvfreep(&c->sandbox_env);
-  c->sandbox_env = concat(env, NULL, NULL);
+  c->sandbox_env = sbx_strv_dup(env);
   return c->sandbox_env != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "env");
 }
 

@@ -504,14 +504,9 @@ static int http_request(struct sbx_backend *b, const char *section, const char *
 static int http_set_sandbox_env(struct sbx_backend *b, const char *const *env, struct sbx_error *err)
 {
   struct http_impl *h = b->impl;
-  size_t n = 0;
 
-  while (env != NULL && env[n] != NULL)
-    n++;
   sbx_strvfreep(&h->sandbox_env);
-  h->sandbox_env = calloc(n + 1, sizeof(char *));
-  for (size_t i = 0; h->sandbox_env != NULL && i < n; i++)
-    h->sandbox_env[i] = strdup(env[i]);
+  h->sandbox_env = sbx_strv_dup(env);
   if (h->sandbox_env == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "env");
   delete_sandbox(b);

@@ -11,6 +11,9 @@ validate=${SBX_VALIDATE_JSON:?set by meson}
 . "$src/ref/tests/checks.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# Work directories of other audits on this host are theirs: compare before and after.
+workdirs() { ls -d /tmp/sbx-audit-* /var/lib/splitbox-audit/sbx-audit-* 2>/dev/null | sort; }
+workdirs >"$out/workdirs-before"
 
 "$cli" audit --backend seed-literal --backend bubblewrap-hardened --backend splitbox --out "$out" 2>"$out/progress"
 rc=$?
@@ -63,5 +66,5 @@ check "report render re-renders a run's JSON" cmp -s "$out/report.md" "$out/agai
 
 # Nothing is left behind: no victim, no work directory.
 check "no victim process is left" test -z "$(pgrep -f 'splitbox-victim --marker')"
-check "no work directory is left" test -z "$(ls -d /tmp/sbx-audit-* 2>/dev/null)"
+check "no work directory of ours is left" test -z "$(workdirs | comm -13 "$out/workdirs-before" -)"
 finish

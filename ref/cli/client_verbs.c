@@ -125,23 +125,6 @@ static int parse(int argc, char **argv, struct verb_args *a)
   return 0;
 }
 
-static char *read_token(const char *path)
-{
-  char buf[512];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = 0;
-
-  if (fd < 0)
-    return NULL;
-  n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return strdup(buf);
-}
-
 static bool where_parse(const char *name, enum sbx_where *w)
 {
   if (name == NULL || strcmp(name, "user") == 0)
@@ -499,7 +482,7 @@ int sbx_cli_client_verb(int argc, char **argv)
     target = getenv("SPLITBOX_URL");
   if (target == NULL || target[0] == '\0')
     return usage_error(&a, "%s", "no daemon: give --socket PATH or --url URL (or set SPLITBOX_SOCKET)");
-  if (a.token_file != NULL && (token = read_token(a.token_file)) == NULL)
+  if (a.token_file != NULL && (token = sbx_cli_read_token(a.token_file)) == NULL)
     return usage_error(&a, "cannot read a token from %s", a.token_file);
   o.token = token != NULL ? token : getenv("SPLITBOX_TOKEN");
   c = sbx_open(target, a.sandbox, &o, &err);

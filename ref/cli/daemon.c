@@ -26,23 +26,6 @@ static const char daemon_usage[] =
   "\n"
   "Exit status: 0 after a clean shutdown, 1 when the daemon could not start, 2 on bad usage.\n";
 
-static char *read_token(const char *path)
-{
-  char buf[512];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n;
-
-  if (fd < 0)
-    return NULL;
-  n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return strdup(buf);
-}
-
 static void serve_api(void *registry, const char *method, const char *path, const char *body, size_t len,
                       struct sbx_api_response *out)
 {
@@ -95,7 +78,7 @@ int sbx_cli_daemon(int argc, char **argv)
       fprintf(stderr, "splitbox daemon: --listen and --token-file go together\n");
       return 2;
     }
-  if (token_file != NULL && (token = read_token(token_file)) == NULL)
+  if (token_file != NULL && (token = sbx_cli_read_token(token_file)) == NULL)
     {
       fprintf(stderr, "splitbox daemon: cannot read a token from %s: %s\n", token_file, strerror(errno ? errno : EINVAL));
       return 2;

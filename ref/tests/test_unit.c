@@ -74,7 +74,7 @@ Test(env, build_is_base_plus_call_only)
   free(v);
 }
 
-Test(json, exec_result_is_valid_utf8_json)
+Test(json, exec_result_is_json_and_binary_output_is_base64)
 {
   char out[] = "ok \xff\xfe bad \xc3\xa9 good \0 nul";
   struct sbx_exec_result res = { .success = true, .stdout_buf = out, .stdout_len = sizeof out - 1,
@@ -90,8 +90,20 @@ Test(json, exec_result_is_valid_utf8_json)
   text = cJSON_PrintUnformatted(doc);
   parsed = cJSON_ParseWithOpts(text, NULL, true);
   cr_assert_not_null(parsed, "not JSON: %s", text);
-  cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "stdout")),
-                   "ok \xef\xbf\xbd\xef\xbf\xbd bad \xc3\xa9 good \xef\xbf\xbd nul");
+  /* Output that is not text travels as base64, and says so. */
+  {
+    char *decoded = NULL;
+    size_t len = 0;
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "stdoutEncoding")), "base64");
+    cr_assert_eq(sbx_base64_decode(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "stdout")), &decoded,
+                                   &len),
+                 0);
+    cr_expect_eq(len, sizeof out - 1);
+    cr_expect_arr_eq(decoded, out, sizeof out - 1, "the bytes come back as they were");
+    free(decoded);
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "stderr")), "", "text stays text");
+    cr_expect_null(cJSON_GetObjectItemCaseSensitive(parsed, "stderrEncoding"));
+  }
   cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parsed, "isolation")), "userns");
   cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
     cJSON_GetObjectItemCaseSensitive(parsed, "truncated"), "stdout")));
