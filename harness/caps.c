@@ -1,0 +1,253 @@
+/* splitbox caps: what isolation this machine can give. Every namespace is
+ * tried in a child, not guessed from sysctls; the sysctls are reported beside
+ * the results, with what they do. */
+#include <cap-ng.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "executor.h"
+#include "host.h"
+#include "run.h"
+
+static const struct
+{
+  const char *name;
+  int flag;
+} namespaces[] = {
+  { "user", CLONE_NEWUSER }, { "pid", CLONE_NEWPID }, { "mount", CLONE_NEWNS },   { "network", CLONE_NEWNET },
+  { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS }, { "cgroup", CLONE_NEWCGROUP },
+};
+
+/* 0, or the errno of unshare(flags) in a child. */
+static int try_unshare(int flags)
+{
+  int fds[2], e = EIO, status;
+  pid_t pid;
+
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return errno;
+  pid = fork();
+  if (pid == 0)
+    {
+      int r = unshare(flags) == 0 ? 0 : errno;
+      (void)!write(fds[1], &r, sizeof r);
+      _exit(0);
+    }
+  close(fds[1]);
+  if (pid < 0 || read(fds[0], &e, sizeof e) != (ssize_t)sizeof e)
+    e = pid < 0 ? errno : EIO;
+  close(fds[0]);
+  if (pid > 0)
+    waitpid(pid, &status, 0);
+  return e;
+}
+
+static void add_namespaces(cJSON *out)
+{
+  cJSON *ns = cJSON_AddObjectToObject(out, "namespaces");
+
+  for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
+    {
+      cJSON *o = cJSON_AddObjectToObject(ns, namespaces[i].name);
+      int alone = try_unshare(namespaces[i].flag);
+      int in_userns = namespaces[i].flag == CLONE_NEWUSER ? alone : try_unshare(CLONE_NEWUSER | namespaces[i].flag);
+      cJSON_AddBoolToObject(o, "alone", alone == 0);
+      if (alone != 0)
+        cJSON_AddStringToObject(o, "aloneError", strerror(alone));
+      /* Without privilege, the other namespaces come with a user namespace of one's own. */
+      cJSON_AddBoolToObject(o, "withUserNamespace", in_userns == 0);
+      cJSON_AddBoolToObject(o, "available", alone == 0 || in_userns == 0);
+    }
+}
+
+/* Each sysctl that decides user namespaces, with its value and what that does here. */
+static void add_sysctls(cJSON *out)
+{
+  cJSON *s = cJSON_AddArrayToObject(out, "userNamespaceSysctls");
+  struct
+  {
+    const char *name;
+    long value;
+    const char *effect;
+  } list[] = {
+    { "kernel.unprivileged_userns_clone", sbx_sysctl_read("kernel.unprivileged_userns_clone"), NULL },
+    { "user.max_user_namespaces", sbx_sysctl_read("user.max_user_namespaces"), NULL },
+    { "kernel.apparmor_restrict_unprivileged_userns", sbx_sysctl_read("kernel.apparmor_restrict_unprivileged_userns"),
+      NULL },
+  };
+
+  list[0].effect = list[0].value < 0   ? "absent: this kernel has no such switch (upstream behaviour: allowed)"
+                   : list[0].value == 0 ? "0: unprivileged user namespaces are disabled"
+                                        : "1: unprivileged user namespaces are allowed";
+  list[1].effect = list[1].value < 0   ? "absent"
+                   : list[1].value == 0 ? "0: no user namespace may be created at all"
+                                        : "the most user namespaces one user may hold";
+  list[2].effect = list[2].value < 0   ? "absent: AppArmor does not restrict user namespaces"
+                   : list[2].value == 0 ? "0: AppArmor does not restrict user namespaces"
+                                        : "1: AppArmor denies capabilities in unprivileged user namespaces";
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "name", list[i].name);
+      if (list[i].value < 0)
+        cJSON_AddNullToObject(o, "value");
+      else
+        cJSON_AddNumberToObject(o, "value", (double)list[i].value);
+      cJSON_AddStringToObject(o, "effect", list[i].effect);
+      cJSON_AddItemToArray(s, o);
+    }
+}
+
+static void add_identity(cJSON *out)
+{
+  cJSON *id = cJSON_AddObjectToObject(out, "identity");
+  static const struct
+  {
+    const char *name;
+    unsigned cap;
+  } notable[] = { { "CAP_SYS_ADMIN", CAP_SYS_ADMIN }, { "CAP_SYS_PTRACE", CAP_SYS_PTRACE }, { "CAP_NET_RAW", CAP_NET_RAW } };
+
+  cJSON_AddNumberToObject(id, "uid", getuid());
+  cJSON_AddNumberToObject(id, "euid", geteuid());
+  cJSON_AddNumberToObject(id, "gid", getgid());
+  capng_clear(CAPNG_SELECT_BOTH);
+  if (capng_get_caps_process() == 0)
+    {
+      static const struct
+      {
+        const char *name;
+        capng_type_t type;
+      } sets[] = { { "effective", CAPNG_EFFECTIVE }, { "permitted", CAPNG_PERMITTED }, { "bounding", CAPNG_BOUNDING_SET } };
+      for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        {
+          char *text = capng_print_caps_text(CAPNG_PRINT_BUFFER, sets[i].type);
+          cJSON_AddStringToObject(id, sets[i].name, text != NULL ? text : "none");
+          free(text);
+        }
+      for (size_t i = 0; i < sizeof notable / sizeof notable[0]; i++)
+        cJSON_AddBoolToObject(id, notable[i].name, capng_have_capability(CAPNG_EFFECTIVE, notable[i].cap));
+    }
+}
+
+static void add_kernel(cJSON *out)
+{
+  cJSON *k = cJSON_AddObjectToObject(out, "kernel"), *host = sbx_host_conditions();
+  struct stat st;
+  bool delegated;
+
+  cJSON_AddStringToObject(k, "release", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(host, "kernel")) != NULL
+                                           ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(host, "kernel"))
+                                           : "unknown");
+  cJSON_AddNumberToObject(k, "seccompModeOfSelf", sbx_seccomp_mode());
+  cJSON_AddBoolToObject(k, "seccompFilterApplied", sbx_seccomp_mode() == 2);
+  cJSON_AddNumberToObject(k, "landlockAbi", sbx_landlock_abi());
+  cJSON_AddNumberToObject(k, "yamaPtraceScope", (double)sbx_sysctl_read("kernel.yama.ptrace_scope"));
+  cJSON_AddStringToObject(k, "procHidepid", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(host, "procHidepid")));
+  cJSON_AddBoolToObject(k, "cgroup2", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(host, "cgroup2")));
+  /* Delegation: may we make a child cgroup here (as systemd delegates to a user)? */
+  delegated = access("/sys/fs/cgroup", W_OK) == 0 && stat("/sys/fs/cgroup/cgroup.subtree_control", &st) == 0;
+  cJSON_AddBoolToObject(k, "cgroupWritable", delegated);
+  cJSON_AddNumberToObject(k, "legacyTiocsti", (double)sbx_sysctl_read("dev.tty.legacy_tiocsti"));
+  {
+    cJSON *tools = cJSON_GetObjectItemCaseSensitive(host, "tools");
+    cJSON *t = cJSON_AddObjectToObject(out, "tools");
+    _cleanup_free_ char *bwrap = sbx_which("bwrap");
+    cJSON *item;
+    cJSON_ArrayForEach(item, tools)
+      cJSON_AddItemToObject(t, item->string, cJSON_Duplicate(item, true));
+    cJSON_AddBoolToObject(t, "bwrapSetuid", bwrap != NULL && stat(bwrap, &st) == 0 && (st.st_mode & S_ISUID));
+  }
+  cJSON_Delete(host);
+}
+
+/* What splitbox enforces per row of the audit's table, in each mode (the
+ * reference executor's design; `caps --verify` measures it). */
+static const struct
+{
+  const char *row;
+  bool fallback_root, fallback_unprivileged;
+  const char *lost_because;
+} rows[] = {
+  { "Read env vars", true, true, NULL },
+  { "Read /proc/*/environ", false, false,
+    "no PID namespace: /proc/PID/cmdline is readable by every uid (and environ too, where both contexts share one)" },
+  { "Process listing (ps)", false, false, "no PID namespace: user code lists every process" },
+  { "Debugger attach", true, false, "one uid for both contexts: ptrace is allowed" },
+  { "Memory reading", true, false, "one uid for both contexts: /proc/PID/mem is readable" },
+  { "Network sniffing", true, false, "no network namespace, and no separate uid to deny raw sockets" },
+  { "Filesystem access", true, false, "no mount namespace: user code sees the host's files as the platform's uid" },
+  { "IPC (SysV shm, POSIX shm, keyrings)", true, false, "one uid for both contexts: its shm and keys are shared" },
+  { "Network services (loopback, abstract sockets)", false, false,
+    "no network namespace: loopback listeners and abstract sockets are shared" },
+  { "Control plane (executor API)", true, true, NULL },
+  { "Signals to platform processes", true, false, "one uid for both contexts: kill() reaches the platform" },
+  { "Path hijack of platform commands", true, true, NULL },
+  { "Capabilities of user code", true, true, NULL },
+};
+
+cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
+{
+  cJSON *out = cJSON_CreateObject(), *verdict, *table, *changes;
+  struct sbx_error err = { 0 };
+  enum sbx_isolation mode = SBX_ISO_FALLBACK;
+  bool root = geteuid() == 0, userns;
+
+  add_identity(out);
+  add_namespaces(out);
+  add_sysctls(out);
+  add_kernel(out);
+  sbx_isolation_detect(&mode, &err);
+  userns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "namespaces"), "user"), "available"));
+  verdict = cJSON_AddObjectToObject(out, "verdict");
+  cJSON_AddStringToObject(verdict, "mode", sbx_isolation_name(mode));
+  cJSON_AddBoolToObject(verdict, "fullIsolation", mode != SBX_ISO_FALLBACK);
+  table = cJSON_AddArrayToObject(verdict, "rows");
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    {
+      cJSON *r = cJSON_CreateObject();
+      bool enforced = mode != SBX_ISO_FALLBACK || (root ? rows[i].fallback_root : rows[i].fallback_unprivileged);
+      cJSON_AddStringToObject(r, "row", rows[i].row);
+      cJSON_AddBoolToObject(r, "enforced", enforced);
+      if (!enforced && rows[i].lost_because != NULL)
+        cJSON_AddStringToObject(r, "lostBecause", rows[i].lost_because);
+      cJSON_AddItemToArray(table, r);
+    }
+  changes = cJSON_AddArrayToObject(verdict, "toGetFullIsolation");
+  if (mode == SBX_ISO_FALLBACK)
+    {
+      long clone = sbx_sysctl_read("kernel.unprivileged_userns_clone");
+      long max = sbx_sysctl_read("user.max_user_namespaces");
+      long apparmor = sbx_sysctl_read("kernel.apparmor_restrict_unprivileged_userns");
+      if (sbx_seccomp_mode() == 2)
+        cJSON_AddItemToArray(changes, cJSON_CreateString(
+          "a seccomp filter applied to this process denies namespaces: run splitbox where none is (a container "
+          "runtime's seccomp profile is the usual one; allow unshare and clone with CLONE_NEW* flags)"));
+      if (apparmor > 0)
+        cJSON_AddItemToArray(changes, cJSON_CreateString(
+          "enable unprivileged user namespaces: `sysctl kernel.apparmor_restrict_unprivileged_userns=0`, or an "
+          "AppArmor profile that allows userns for splitbox"));
+      if (clone == 0)
+        cJSON_AddItemToArray(changes, cJSON_CreateString("enable unprivileged user namespaces: `sysctl kernel.unprivileged_userns_clone=1`"));
+      if (max == 0)
+        cJSON_AddItemToArray(changes, cJSON_CreateString("allow user namespaces: `sysctl user.max_user_namespaces=15000`"));
+      if (!root)
+        cJSON_AddItemToArray(changes, cJSON_CreateString("or run the daemon as root: namespaces mode needs no user namespaces"));
+      if (cJSON_GetArraySize(changes) == 0)
+        cJSON_AddItemToArray(changes, cJSON_CreateString(
+          "user namespaces fail here for a reason none of the known switches explain (a container runtime's policy?)"));
+    }
+  (void)userns;
+  *mode_out = mode;
+  return out;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# splitbox caps in the three situations CI can make from root: as root; as
+# uid 65534 with no capabilities; and under a seccomp filter that denies
+# every namespace. Each --json validated against reports/caps.schema.json,
+# each --verify measured by the audit.
+set -u
+cli=${SPLITBOX_CLI:?set by meson}
+src=${SBX_SOURCE_ROOT:?set by meson}
+validate=${SBX_VALIDATE_JSON:?set by meson}
+# shellcheck source=../../ref/tests/checks.sh
+. "$src/ref/tests/checks.sh"
+out=$(mktemp -d)
+chmod 755 "$out"
+trap 'rm -rf "$out"' EXIT
+as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+# row_is FILE ROW CLAIMED MEASURED: a line of the claimed-vs-measured table.
+row_is() {
+  local r
+  r=$(printf '%s' "$2" | sed 's/[][()*.]/\\&/g')
+  grep -Eq "^  $r +$3 +$4" "$1"
+}
+
+# Root.
+"$cli" caps --json >"$out/root.json"; rc=$?
+check "as root: exit 0 (full isolation) (was $rc)" test $rc -eq 0
+check "as root: the JSON satisfies reports/caps.schema.json" "$validate" "$src/reports/caps.schema.json" "$out/root.json"
+tr -d '\n\t ' <"$out/root.json" >"$out/root.min"
+check "as root: the mode is namespaces" grep -q '"verdict":{"mode":"namespaces"' "$out/root.min"
+check "as root: CAP_SYS_ADMIN is reported" grep -q '"CAP_SYS_ADMIN":true' "$out/root.min"
+
+# Unprivileged, no capabilities.
+"${as_nobody[@]}" "$cli" caps --json >"$out/nobody.json"; rc=$?
+check "as 65534: exit 0 (was $rc)" test $rc -eq 0
+check "as 65534: the JSON satisfies the schema" "$validate" "$src/reports/caps.schema.json" "$out/nobody.json"
+tr -d '\n\t ' <"$out/nobody.json" >"$out/nobody.min"
+check "as 65534: no CAP_SYS_ADMIN" grep -q '"CAP_SYS_ADMIN":false' "$out/nobody.min"
+check "as 65534: user namespaces are available (tried)" grep -q '"user":{"alone":true,"withUserNamespace":true,"available":true}' "$out/nobody.min"
+check "as 65534: the mode is userns" grep -q '"verdict":{"mode":"userns"' "$out/nobody.min"
+(cd "$out" && "${as_nobody[@]}" "$cli" caps --verify >"$out/nobody.verify" 2>&1); rc=$?
+check "as 65534: caps --verify agrees with its claims: exit 0 (was $rc)" test $rc -eq 0
+for r in "Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger attach" "Memory reading" \
+         "Filesystem access" "IPC (SysV shm, POSIX shm, keyrings)" "Network services (loopback, abstract sockets)" \
+         "Control plane (executor API)"; do
+  check "as 65534: --verify measures $r blocked" row_is "$out/nobody.verify" "$r" enforced BLOCKED
+done
+# Sniffing needs CAP_NET_RAW: unprivileged, the control cannot sniff either, and the row says so.
+check "as 65534: network sniffing is measured, or said to be unmeasurable" \
+  grep -Eq "^  Network sniffing +enforced +(BLOCKED|UNVERIFIED   \(the control could not leak here either\))" "$out/nobody.verify"
+
+# No namespaces at all (a seccomp filter denies them).
+"$cli" no-namespaces -- "$cli" caps --json >"$out/nons.json"; rc=$?
+check "without namespaces: exit 3 (fallback only) (was $rc)" test $rc -eq 3
+check "without namespaces: the JSON satisfies the schema" "$validate" "$src/reports/caps.schema.json" "$out/nons.json"
+tr -d '\n\t ' <"$out/nons.json" >"$out/nons.min"
+check "without namespaces: the mode is fallback" grep -q '"verdict":{"mode":"fallback"' "$out/nons.min"
+check "without namespaces: no namespace can be created" test "$(grep -o '"available":true' "$out/nons.min" | wc -l)" -eq 0
+check "without namespaces: the verdict names the lost rows" \
+  grep -q '"row":"Processlisting(ps)","enforced":false,"lostBecause"' "$out/nons.min"
+check "without namespaces: and says what would change it" grep -q 'aseccompfilterappliedtothisprocessdeniesnamespaces:runsplitboxwherenoneis' "$out/nons.min"
+"$cli" no-namespaces -- "$cli" caps --verify >"$out/nons.verify" 2>&1; rc=$?
+check "without namespaces: --verify exits 3 (was $rc)" test $rc -eq 3
+for r in "Read /proc/*/environ" "Process listing (ps)" "Network services (loopback, abstract sockets)"; do
+  check "without namespaces: --verify confirms the lost row leaks: $r" row_is "$out/nons.verify" "$r" lost LEAKED
+done
+for r in "Read env vars" "Debugger attach" "Memory reading" "Filesystem access" "Signals to platform processes"; do
+  check "without namespaces: --verify confirms the claimed row holds: $r" row_is "$out/nons.verify" "$r" enforced BLOCKED
+done
+finish
