@@ -269,7 +269,8 @@ int main(int argc, char **argv)
     return 1;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
-  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+  /* SETMASK, not BLOCK: nothing of the executor's own mask is kept. */
+  if (sigprocmask(SIG_SETMASK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return 1;
   root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0 || fcntl(SBX_INIT_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)

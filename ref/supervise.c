@@ -131,9 +131,16 @@ static void child_exec(const struct sbx_supervise_spec *spec, const sigset_t *ol
 {
   struct sbx_error err = { 0 };
 
+  sigset_t none;
+
+  (void)oldmask;
   for (int s = 1; s < NSIG; s++)
     signal(s, SIG_DFL);
-  sigprocmask(SIG_SETMASK, oldmask, NULL);
+  /* No signal blocked: not the supervisor's, nor what its launcher had (a
+   * daemon blocks SIGTERM, SIGINT and SIGPIPE for sigwait; a command that
+   * inherited that could not be stopped, nor see a closed pipe). */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   setpgid(0, 0);
   if (dup2(spec->stdin_fd, 0) < 0 || dup2(spec->stdout_fd, 1) < 0 || dup2(spec->stderr_fd, 2) < 0)
     {

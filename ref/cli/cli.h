@@ -15,6 +15,7 @@ int sbx_cli_backends(int argc, char **argv);
 int sbx_cli_report(int argc, char **argv);
 int sbx_cli_conform(int argc, char **argv);
 int sbx_cli_caps(int argc, char **argv);
+int sbx_cli_bench(int argc, char **argv);
 /* The first line of a token file, malloc'd; NULL when unreadable or empty. */
 char *sbx_cli_read_token(const char *path);
 /* Path of splitbox-init: beside this binary, else the install's libexecdir. Never NULL. */

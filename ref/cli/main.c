@@ -15,6 +15,7 @@ static const char usage[] =
   "  daemon    serve sandboxes over an HTTP+JSON API on a unix socket\n"
   "  audit     run every attack probe against every backend: the guarantee table\n"
   "  backends  list the known backends, and whether each can run here\n"
+  "  bench     latency of every backend's operations, as ratios to the spawn floor\n"
   "  caps      what isolation this machine can give (--verify: measured by the audit)\n"
   "  conform   run the conformance suite (the design's API contract) against a backend\n"
   "  report    render FILE: re-render an audit's report.json\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
     return sbx_cli_no_namespaces(argc - 1, argv + 1);
   if (strcmp(argv[1], "audit") == 0)
     return sbx_cli_audit(argc - 1, argv + 1);
+  if (strcmp(argv[1], "bench") == 0)
+    return sbx_cli_bench(argc - 1, argv + 1);
   if (strcmp(argv[1], "caps") == 0)
     return sbx_cli_caps(argc - 1, argv + 1);
   if (strcmp(argv[1], "conform") == 0)

@@ -37,6 +37,16 @@ r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"sleep 300.'$u'
 check "platform process/start" has "$r" '"processId":"proc-'
 pid_id=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
 r=$(req GET /api/sandboxes/a/platform/process/list); check "process/list" has "$r" "\"id\":\"$pid_id\""
+# Commands start with no signal blocked, whatever the daemon blocks for itself (SIGTERM, SIGINT, SIGPIPE).
+for ctx in user platform; do
+  r=$(req POST /api/sandboxes/a/$ctx/execute '{"command":"grep SigBlk /proc/self/status"}')
+  check "a $ctx command starts with no signal blocked" has "$r" '"stdout":"SigBlk:\t0000000000000000\n"'
+done
+r=$(req POST /api/sandboxes/a/user/process/start '{"command":"exec sleep 77.'$u'"}')
+sid=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+req DELETE "/api/sandboxes/a/user/process/$sid" '{}' >/dev/null
+sleep 0.3
+r=$(req GET "/api/sandboxes/a/user/process/$sid"); check "SIGTERM (the default) ends an exec'd command" has "$r" '"status":"killed"' 
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "process/{id}" has "$r" '"status":"running"'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id/logs"); check "process/{id}/logs" has "$r" '"stdout":""'
 r=$(req GET /api/sandboxes/a/user/process/list); check "the platform process is not in the user list" test -z "$(grep -o "$pid_id" <<<"$r")"
