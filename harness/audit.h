@@ -19,6 +19,7 @@ struct sbx_audit_options
   const char *const *backends; /* names or spec paths; NULL: every known backend */
   const char *const *probes;   /* names; NULL: every probe */
   bool quiet;                  /* no progress on stderr */
+  bool no_latency;             /* skip the short benchmark of the report's latency section */
 };
 
 /* Runs the audit. The control backend runs first, for every probe asked for,

@@ -92,6 +92,37 @@ static void md_escape(FILE *out, const char *s)
       fputc(*s, out);
 }
 
+/* The short benchmark the audit ran, beside the design's promised figures. */
+static void latency_section(const cJSON *doc, FILE *out)
+{
+  const cJSON *lat = cJSON_GetObjectItemCaseSensitive(doc, "latency"), *b, *op;
+  const cJSON *floor = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(lat, "floor"), "stats");
+
+  if (lat == NULL)
+    return;
+  fprintf(out, "\n## Latency\n\nA short run (`splitbox bench`, %d runs per operation; `scripts/bench` for the full "
+               "table). The floor, measured in the same run, is posix_spawn of `/bin/sh -c true` and wait: p50 %.3f ms.\n\n",
+          (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lat, "runs")),
+          cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(floor, "p50Ms")));
+  fputs("| backend | operation | p50 ms | p95 ms | × floor | claimed by design |\n|---|---|---|---|---|---|\n", out);
+  cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(lat, "backends"))
+    cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(b, "ops"))
+      {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(op, "stats");
+        const cJSON *claimed = cJSON_GetObjectItemCaseSensitive(op, "claimedMs");
+        if (s == NULL)
+          continue;
+        fprintf(out, "| %s | %s | %.3f | %.3f | %.2f | ", str(b, "backend"), str(op, "op"),
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "p50Ms")),
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "p95Ms")),
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(op, "ratioP50")));
+        if (claimed != NULL)
+          fprintf(out, "%.0f ms |\n", cJSON_GetNumberValue(claimed));
+        else
+          fputs(" |\n", out);
+      }
+}
+
 int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
 {
   const char **cols;
@@ -198,6 +229,7 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
       md_escape(out, str(cell, "reason")[0] ? str(cell, "reason") : str(cell, "unverifiedBecause"));
       fputc('\n', out);
     }
+  latency_section(doc, out);
   fputs("\n## Host conditions\n\n", out);
   {
     char *text = cJSON_Print(host);

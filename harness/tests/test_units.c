@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "audit.h"
+#include "bench.h"
 #include "backend_internal.h"
 #include "policy.h"
 #include "run.h"
@@ -143,6 +144,77 @@ Test(run, the_timeout_holds_after_a_command_closes_its_output)
   cr_expect(res.timed_out);
   cr_expect(res.ms < 3000, "returned after %.0f ms", res.ms);
   sbx_bresult_free(&res);
+}
+
+/* ---- bench statistics ---- */
+
+Test(bench, percentiles_are_nearest_rank)
+{
+  double s[100];
+  struct sbx_stats st;
+
+  for (int i = 0; i < 100; i++)
+    s[i] = (double)(100 - i); /* 100 .. 1, unsorted */
+  st = sbx_stats_of(s, 100);
+  cr_expect_eq(st.n, 100);
+  cr_expect_float_eq(st.min, 1, 1e-9);
+  cr_expect_float_eq(st.max, 100, 1e-9);
+  cr_expect_float_eq(st.p50, 50, 1e-9);
+  cr_expect_float_eq(st.p95, 95, 1e-9);
+  cr_expect_float_eq(st.p99, 99, 1e-9);
+  cr_expect_float_eq(st.mean, 50.5, 1e-9);
+}
+
+Test(bench, small_samples_and_ratios)
+{
+  double one[] = { 7 }, three[] = { 3, 1, 2 };
+  struct sbx_stats st = sbx_stats_of(one, 1);
+
+  cr_expect(st.p50 == 7 && st.p99 == 7 && st.min == 7);
+  st = sbx_stats_of(three, 3);
+  cr_expect_float_eq(st.p50, 2, 1e-9);
+  cr_expect_float_eq(st.p95, 3, 1e-9);
+  st = sbx_stats_of(NULL, 0);
+  cr_expect_eq(st.n, 0);
+  cr_expect_float_eq(sbx_ratio(1.3, 1.0), 1.3, 1e-9);
+  cr_expect_float_eq(sbx_ratio(5, 0), 0, 1e-9, "no floor, no ratio");
+}
+
+Test(bench, the_report_has_every_figure, .timeout = 60)
+{
+  const char *backends[] = { "none", NULL }, *ops[] = { "user.exec", "shared.readFile-4KiB", "callPlatformOperation", NULL };
+  struct sbx_bench_options o = { .backends = backends, .ops = ops, .runs = 5, .warmup = 1, .concurrency = 2, .quiet = true };
+  struct sbx_error err = { 0 };
+  cJSON *r = NULL, *b, *op;
+  static const char *const keys[] = { "n", "minMs", "p50Ms", "p95Ms", "p99Ms", "maxMs", "meanMs" };
+  int n_ops = 0;
+
+  cr_assert_eq(sbx_bench_run(&o, &r, &err), 0, "%s", err.message);
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+    cr_expect(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "floor"), "stats"), keys[k])),
+              "floor.%s", keys[k]);
+  b = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "backends"), 0);
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(b, "available")));
+  cJSON_ArrayForEach(op, cJSON_GetObjectItem(b, "ops"))
+    {
+      const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(op, "op"));
+      n_ops++;
+      if (strcmp(name, "callPlatformOperation") == 0)
+        {
+          cr_expect(cJSON_IsString(cJSON_GetObjectItem(op, "notSupported")), "none has no operations, and says so");
+          continue;
+        }
+      for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        cr_expect(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(op, "stats"), keys[k])), "%s.%s", name, keys[k]);
+      cr_expect_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(op, "stats"), "n")), 6,
+                   "%s: 5 runs over 2 workers rounds up to 6", name);
+      cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "ratioP50")) > 0, "%s: a ratio to the floor", name);
+      cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "throughputPerSec")) > 0);
+    }
+  cr_expect_eq(n_ops, 3);
+  cr_expect_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "ops"), 0), "claimedMs")), 1,
+               "the design's claim for user.exec");
+  cJSON_Delete(r);
 }
 
 /* ---- classification ---- */

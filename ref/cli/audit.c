@@ -22,7 +22,7 @@
 
 static const char audit_usage[] =
   "Usage: splitbox audit [--backend NAME|PATH]... [--probe NAME]... [--out DIR] [--policy FILE]\n"
-  "                      [--format md,json,junit] [--quiet]\n"
+  "                      [--format md,json,junit] [--quiet] [--no-latency]\n"
   "       splitbox backends [--json]\n"
   "       splitbox report render FILE [--out DIR] [--format md,junit]\n"
   "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
@@ -31,7 +31,8 @@ static const char audit_usage[] =
   "user code, against a fresh canary held by a platform-side victim, and writes report.md,\n"
   "report.json and junit.xml to --out (default reports/latest). The positive control `none`\n"
   "always runs: a cell is BLOCKED only if the same probe leaked there in the same run.\n"
-  "Progress goes to stderr, one line per cell.\n"
+  "Progress goes to stderr, one line per cell. The report ends with a short benchmark of the same\n"
+  "backends (its latency section; --no-latency skips it).\n"
   "\n"
   "Exit status: 0 when the policy holds (or no policy was given); 1 when it is violated (the\n"
   "cells are listed); 2 on harness errors or bad usage.\n";
@@ -160,6 +161,7 @@ int sbx_cli_audit(int argc, char **argv)
     { "backend", required_argument, NULL, 'b' }, { "probe", required_argument, NULL, 'p' },
     { "out", required_argument, NULL, 'o' },     { "policy", required_argument, NULL, 'P' },
     { "format", required_argument, NULL, 'f' },  { "quiet", no_argument, NULL, 'q' },
+    { "no-latency", no_argument, NULL, 'L' },
     { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
   };
   const char *backends[MAX_ARGS + 1] = { 0 }, *probes[MAX_ARGS + 1] = { 0 };
@@ -188,6 +190,7 @@ int sbx_cli_audit(int argc, char **argv)
       case 'P': policy = optarg; break;
       case 'f': formats = optarg; break;
       case 'q': o.quiet = true; break;
+      case 'L': o.no_latency = true; break;
       case 'h': fputs(audit_usage, stdout); return 0;
       default: fputs(audit_usage, stderr); return EXIT_HARNESS;
       }
