@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,11 @@ static int cmd_write(struct sbx_backend *b, const char *rel, const void *data, s
     strcpy(dir_part, ".");
   if ((parent = sbx_openat2(dir, dir_part, &how)) < 0)
     return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", rel);
-  snprintf(tmp, sizeof tmp, ".sbx-write-%d", (int)getpid());
+  /* Unique per call: threads of one harness may write at once. */
+  {
+    static atomic_uint counter;
+    snprintf(tmp, sizeof tmp, ".sbx-write-%d-%u", (int)getpid(), atomic_fetch_add(&counter, 1));
+  }
   unlinkat(parent, tmp, 0);
   fd = openat(parent, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
   /* Executable: staged tools must run in both contexts. */
