@@ -10,72 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "callback.h"
 #include "conform.h"
-
-struct callback
-{
-  int listener;
-  char path[108];
-  pthread_t thread;
-};
-
-/* Answers each request with {"handled":true,"request":BODY}. */
-static void *serve(void *arg)
-{
-  struct callback *cb = arg;
-
-  for (;;)
-    {
-      char req[65536], *body, resp[70000];
-      size_t got = 0;
-      int c = accept(cb->listener, NULL, NULL);
-      if (c < 0)
-        return NULL;
-      for (;;)
-        {
-          struct pollfd pfd = { .fd = c, .events = POLLIN };
-          ssize_t n;
-          char *hdr_end, *cl;
-          if (poll(&pfd, 1, 2000) != 1 || (n = read(c, req + got, sizeof req - 1 - got)) <= 0)
-            break;
-          got += (size_t)n;
-          req[got] = '\0';
-          if ((hdr_end = strstr(req, "\r\n\r\n")) != NULL && (cl = strcasestr(req, "Content-Length:")) != NULL
-              && got >= (size_t)(hdr_end + 4 - req) + (size_t)atol(cl + 15))
-            break;
-        }
-      body = strstr(req, "\r\n\r\n");
-      body = body != NULL ? body + 4 : (char *)"null";
-      snprintf(resp, sizeof resp, "{\"handled\":true,\"request\":%s}", body);
-      {
-        char head[128];
-        int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                          strlen(resp));
-        (void)!send(c, head, (size_t)hn, MSG_NOSIGNAL);
-        (void)!send(c, resp, strlen(resp), MSG_NOSIGNAL);
-      }
-      close(c);
-    }
-}
-
-static void callback_start(struct callback *cb)
-{
-  struct sockaddr_un a = { .sun_family = AF_UNIX };
-
-  snprintf(cb->path, sizeof cb->path, "/tmp/sbx-conf-op-%d.sock", (int)getpid());
-  unlink(cb->path);
-  snprintf(a.sun_path, sizeof a.sun_path, "%s", cb->path);
-  cb->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  cr_assert(cb->listener >= 0 && bind(cb->listener, (struct sockaddr *)&a, sizeof a) == 0 && listen(cb->listener, 8) == 0);
-  cr_assert_eq(pthread_create(&cb->thread, NULL, serve, cb), 0);
-}
-
-static void callback_stop(struct callback *cb)
-{
-  shutdown(cb->listener, SHUT_RDWR);
-  close(cb->listener);
-  unlink(cb->path);
-}
 
 /* The CLI, in the shared dir, where both contexts can run it. */
 static void stage_cli(struct sbx_backend *b)
@@ -100,13 +36,13 @@ static void stage_cli(struct sbx_backend *b)
 }
 
 /* The callback served here, the CLI staged, and "deploy" registered. */
-static void setup(struct sbx_backend *b, struct callback *cb)
+static void setup(struct sbx_backend *b, struct sbx_callback *cb)
 {
   char body[256];
   long status;
 
   conf_need(b, "operations");
-  callback_start(cb);
+  cr_assert_eq(sbx_callback_start(cb, "conf-op"), 0, "serve the callback");
   stage_cli(b);
   snprintf(body, sizeof body, "{\"callbackSocket\":\"%s\"}", cb->path);
   cJSON_Delete(conf_api(b, "operations", "POST", "deploy", body, &status));
@@ -116,7 +52,7 @@ static void setup(struct sbx_backend *b, struct callback *cb)
 Test(operations, a_platform_process_calls_a_registered_operation_and_gets_its_result, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
-  struct callback cb;
+  struct sbx_callback cb;
   char cmd[4300];
   struct sbx_bresult r;
 
@@ -127,14 +63,14 @@ Test(operations, a_platform_process_calls_a_registered_operation_and_gets_its_re
   cr_expect(strstr(r.out, "\"handled\":true") != NULL && strstr(r.out, "\"params\":{\"env\":\"prod\"}") != NULL,
             "the handler's result: %s", r.out);
   sbx_bresult_free(&r);
-  callback_stop(&cb);
+  sbx_callback_stop(&cb);
   sbx_backend_close(b);
 }
 
 Test(operations, the_user_context_cannot_reach_an_operation_at_all, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
-  struct callback cb;
+  struct sbx_callback cb;
   char cmd[4300];
   struct sbx_bresult r;
 
@@ -146,6 +82,6 @@ Test(operations, the_user_context_cannot_reach_an_operation_at_all, .timeout = 1
   r = conf_exec(b, SBX_BCTX_USER, cmd, NULL, NULL, 30000);
   cr_expect_str_eq(r.out, "rc=3\n0\n[]\n0\n", "user code reached the operation or its socket: %s %s", r.out, r.err);
   sbx_bresult_free(&r);
-  callback_stop(&cb);
+  sbx_callback_stop(&cb);
   sbx_backend_close(b);
 }

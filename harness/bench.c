@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "bench.h"
+#include "callback.h"
 #include "cleanup.h"
 #include "error.h"
 #include "run.h"
@@ -115,46 +116,6 @@ struct op_ctx
   char *payload; /* 1 MiB of 'x' */
   char *handle_pool;
 };
-
-/* The callback of callPlatformOperation: an answer as small as can be. */
-struct callback
-{
-  int listener;
-  char path[108];
-  pthread_t thread;
-};
-
-static void *serve(void *arg)
-{
-  struct callback *cb = arg;
-
-  for (;;)
-    {
-      char req[8192];
-      static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
-                                 "Connection: close\r\n\r\n{\"ok\":true}";
-      int c = accept(cb->listener, NULL, NULL);
-      struct pollfd pfd = { .fd = c, .events = POLLIN };
-      size_t got = 0;
-      if (c < 0)
-        return NULL;
-      /* Read the request to its body's end (small: the params are null). */
-      while (got < sizeof req - 1 && poll(&pfd, 1, 1000) == 1)
-        {
-          ssize_t n = read(c, req + got, sizeof req - 1 - got);
-          char *end, *cl;
-          if (n <= 0)
-            break;
-          got += (size_t)n;
-          req[got] = '\0';
-          if ((end = strstr(req, "\r\n\r\n")) != NULL && (cl = strcasestr(req, "Content-Length:")) != NULL
-              && got >= (size_t)(end + 4 - req) + (size_t)atol(cl + 15))
-            break;
-        }
-      (void)!send(c, resp, sizeof resp - 1, MSG_NOSIGNAL);
-      close(c);
-    }
-}
 
 static int run_op(struct op_ctx *c, struct sbx_error *err)
 {
@@ -307,7 +268,7 @@ static cJSON *bench_backend(const char *name, const struct sbx_bench_options *o,
   struct sbx_backend *b = NULL;
   struct sbx_error err = { 0 };
   struct op_ctx c = { 0 };
-  struct callback cb = { .listener = -1 };
+  struct sbx_callback cb = { .listener = -1 };
 
   cJSON_AddStringToObject(out, "backend", name);
   if (sbx_backend_load(name, &b, &err) < 0 || !sbx_backend_info(b)->available || sbx_backend_open(b, &err) < 0)
@@ -329,15 +290,7 @@ static cJSON *bench_backend(const char *name, const struct sbx_bench_options *o,
   sbx_backend_write(b, "bench-1m", c.payload, MIB, &err);
   if (sbx_backend_has(b, "operations") && op_wanted(o, "callPlatformOperation"))
     {
-      struct sockaddr_un a = { .sun_family = AF_UNIX };
-      snprintf(cb.path, sizeof cb.path, "/tmp/sbx-bench-op-%d.sock", (int)getpid());
-      unlink(cb.path);
-      snprintf(a.sun_path, sizeof a.sun_path, "%s", cb.path);
-      cb.listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      /* Any uid may connect: the daemon under test may run as another (splitbox-userns). */
-      if (cb.listener >= 0 && bind(cb.listener, (struct sockaddr *)&a, sizeof a) == 0 && chmod(cb.path, 0666) == 0
-          && listen(cb.listener, 64) == 0
-          && pthread_create(&cb.thread, NULL, serve, &cb) == 0)
+      if (sbx_callback_start(&cb, "bench-op") == 0)
         {
           char body[200];
           cJSON *req, *doc = NULL;
@@ -370,12 +323,7 @@ static cJSON *bench_backend(const char *name, const struct sbx_bench_options *o,
                 cJSON_GetObjectItem(r, "error") != NULL ? "error" : "done");
       cJSON_AddItemToArray(ops, r);
     }
-  if (cb.listener >= 0)
-    {
-      shutdown(cb.listener, SHUT_RDWR);
-      close(cb.listener);
-      unlink(cb.path);
-    }
+  sbx_callback_stop(&cb);
   free(c.payload);
   sbx_backend_close(b);
   return out;

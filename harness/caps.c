@@ -1,7 +1,6 @@
 /* splitbox caps: what isolation this machine can give. Every namespace is
  * tried in a child, not guessed from sysctls; the sysctls are reported beside
  * the results, with what they do. */
-#include <cap-ng.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -111,32 +110,11 @@ static void add_sysctls(cJSON *out)
 static void add_identity(cJSON *out)
 {
   cJSON *id = cJSON_AddObjectToObject(out, "identity");
-  static const struct
-  {
-    const char *name;
-    unsigned cap;
-  } notable[] = { { "CAP_SYS_ADMIN", CAP_SYS_ADMIN }, { "CAP_SYS_PTRACE", CAP_SYS_PTRACE }, { "CAP_NET_RAW", CAP_NET_RAW } };
 
   cJSON_AddNumberToObject(id, "uid", getuid());
   cJSON_AddNumberToObject(id, "euid", geteuid());
   cJSON_AddNumberToObject(id, "gid", getgid());
-  capng_clear(CAPNG_SELECT_BOTH);
-  if (capng_get_caps_process() == 0)
-    {
-      static const struct
-      {
-        const char *name;
-        capng_type_t type;
-      } sets[] = { { "effective", CAPNG_EFFECTIVE }, { "permitted", CAPNG_PERMITTED }, { "bounding", CAPNG_BOUNDING_SET } };
-      for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        {
-          char *text = capng_print_caps_text(CAPNG_PRINT_BUFFER, sets[i].type);
-          cJSON_AddStringToObject(id, sets[i].name, text != NULL ? text : "none");
-          free(text);
-        }
-      for (size_t i = 0; i < sizeof notable / sizeof notable[0]; i++)
-        cJSON_AddBoolToObject(id, notable[i].name, capng_have_capability(CAPNG_EFFECTIVE, notable[i].cap));
-    }
+  sbx_capabilities_to_json(id);
 }
 
 static void add_kernel(cJSON *out)

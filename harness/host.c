@@ -53,16 +53,37 @@ static void proc_options(char *out, size_t len)
     fclose(f);
 }
 
-cJSON *sbx_host_conditions(void)
+void sbx_capabilities_to_json(cJSON *obj)
 {
-  cJSON *h = cJSON_CreateObject(), *caps, *tools;
-  struct utsname u;
-  char buf[256];
   static const struct
   {
     const char *name;
-    int cap;
+    capng_type_t type;
+  } sets[] = { { "effective", CAPNG_EFFECTIVE }, { "permitted", CAPNG_PERMITTED }, { "bounding", CAPNG_BOUNDING_SET } };
+  static const struct
+  {
+    const char *name;
+    unsigned cap;
   } notable[] = { { "CAP_SYS_ADMIN", CAP_SYS_ADMIN }, { "CAP_SYS_PTRACE", CAP_SYS_PTRACE }, { "CAP_NET_RAW", CAP_NET_RAW } };
+
+  capng_clear(CAPNG_SELECT_BOTH);
+  if (capng_get_caps_process() != 0)
+    return;
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+    {
+      char *text = capng_print_caps_text(CAPNG_PRINT_BUFFER, sets[i].type);
+      cJSON_AddStringToObject(obj, sets[i].name, text != NULL ? text : "none");
+      free(text);
+    }
+  for (size_t i = 0; i < sizeof notable / sizeof notable[0]; i++)
+    cJSON_AddBoolToObject(obj, notable[i].name, capng_have_capability(CAPNG_EFFECTIVE, notable[i].cap));
+}
+
+cJSON *sbx_host_conditions(void)
+{
+  cJSON *h = cJSON_CreateObject(), *tools;
+  struct utsname u;
+  char buf[256];
 
   if (uname(&u) == 0)
     {
@@ -71,24 +92,7 @@ cJSON *sbx_host_conditions(void)
     }
   cJSON_AddNumberToObject(h, "uid", geteuid());
   cJSON_AddNumberToObject(h, "gid", getegid());
-  caps = cJSON_AddObjectToObject(h, "capabilities");
-  capng_clear(CAPNG_SELECT_BOTH);
-  if (capng_get_caps_process() == 0)
-    {
-      static const struct
-      {
-        const char *name;
-        capng_type_t type;
-      } sets[] = { { "effective", CAPNG_EFFECTIVE }, { "permitted", CAPNG_PERMITTED }, { "bounding", CAPNG_BOUNDING_SET } };
-      for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        {
-          char *text = capng_print_caps_text(CAPNG_PRINT_BUFFER, sets[i].type);
-          cJSON_AddStringToObject(caps, sets[i].name, text != NULL ? text : "none");
-          free(text);
-        }
-      for (size_t i = 0; i < sizeof notable / sizeof notable[0]; i++)
-        cJSON_AddBoolToObject(caps, notable[i].name, capng_have_capability(CAPNG_EFFECTIVE, (unsigned)notable[i].cap));
-    }
+  sbx_capabilities_to_json(cJSON_AddObjectToObject(h, "capabilities"));
   proc_options(buf, sizeof buf);
   cJSON_AddStringToObject(h, "procHidepid", buf);
   sbx_host_facts_to_json(h);
