@@ -112,8 +112,17 @@ static void contract(const char *name)
     req.env = start_env;
     cr_assert_eq(sbx_backend_start(b, SBX_BCTX_PLATFORM, &req, &handle, &err), 0, "%s", err.message);
   }
-  for (int i = 0; i < 200 && sbx_backend_read(b, "started", &data, &len, &err) != 0; i++)
-    usleep(20000);
+  /* The shell creates the file before it writes: wait for the line, not just the file. */
+  data = NULL;
+  for (int i = 0; i < 200; i++)
+    {
+      if (sbx_backend_read(b, "started", &data, &len, &err) == 0 && len > 0 && data[len - 1] == '\n')
+        break;
+      free(data);
+      data = NULL;
+      usleep(20000);
+    }
+  cr_assert_not_null(data, "%s: the started process never wrote its line", name);
   cr_expect_str_eq(data, "started\n");
   free(data);
   cr_expect_eq(sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, 2000, &err), 0, "%s", err.message);
