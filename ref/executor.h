@@ -62,6 +62,8 @@ struct sbx_options
   gid_t user_host_gid;
   size_t output_cap;             /* per stream; 0 means SBX_DEFAULT_OUTPUT_CAP */
   bool die_with_parent;          /* kill the sandbox's processes if the creating thread dies */
+  bool warm_platform;            /* keep one platform init (fresh namespaces, no secret) made ahead
+                                    of the next platform command: for long-lived sandboxes */
   const char *platform_run_dir;  /* NULL, or a host dir every platform command sees at /run/splitbox
                                     (SPLITBOX_RUN_DIR names it); user code never sees it */
   const char *const *platform_hidden; /* host paths (NULL-terminated) that platform views cover up,

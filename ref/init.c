@@ -1,7 +1,7 @@
 /* splitbox-init: PID 1 of the user context. It is exec'd fresh, so it holds
  * no copy of the executor's memory; it runs as the sandbox's unprivileged
- * user, non-dumpable, and only forks supervisors and opens files on request. */
-#include <dirent.h>
+ * user, non-dumpable, and only starts and supervises commands and opens files
+ * on request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -12,39 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init_commands.h"
 #include "internal.h"
 
-#define MAX_CHILDREN 4096
 #define MAX_PAYLOAD (4u * 1024 * 1024)
 #define MAX_ENV 4096
 #define OPEN_FLAGS_ALLOWED \
   (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY | O_PATH)
 
-struct child
-{
-  uint64_t id;
-  pid_t pid;
-};
-
-static struct child children[MAX_CHILDREN];
-static size_t n_children;
 static int root_fd = -1;
-
-static void forget(pid_t pid)
-{
-  for (size_t i = 0; i < n_children; i++)
-    if (children[i].pid == pid)
-      {
-        children[i] = children[--n_children];
-        return;
-      }
-}
 
 static void close_all(int *fds, size_t n)
 {
@@ -101,7 +84,7 @@ static int parse_payload(int fd, struct parsed *p)
   return 0;
 }
 
-/* Fork-free path: supervise the payload's command in this very process. */
+/* The supervisor of one platform or fallback command: this very process. */
 static int supervise(const struct parsed *p, const int *fds, int lifeline_fd, bool ns_init, const char *default_cwd)
 {
   char *argv[] = { (char *)"/bin/sh", (char *)"-c", p->command, NULL };
@@ -113,87 +96,19 @@ static int supervise(const struct parsed *p, const int *fds, int lifeline_fd, bo
   return sbx_supervise(&spec);
 }
 
-static void spawn(const struct sbx_init_msg *msg, int *fds, int sigfd)
+static void spawn(const struct sbx_init_msg *msg, int *fds)
 {
   static struct parsed p;
-  pid_t pid;
 
-  if (n_children >= MAX_CHILDREN || parse_payload(fds[0], &p) < 0)
+  if (parse_payload(fds[0], &p) < 0)
     {
       struct sbx_error err = { 0 };
-      sbx_error_set(&err, EAGAIN, SBX_E_SANDBOX, "user context: cannot accept the spawn request");
+      sbx_error_set(&err, EINVAL, SBX_E_SANDBOX, "user context: unreadable spawn payload");
       sbx_status_fail(fds[4], &err);
       return;
     }
-  pid = fork();
-  if (pid == 0)
-    {
-      close(SBX_INIT_CONTROL_FD);
-      close(sigfd);
-      setsid();
-      _exit(supervise(&p, fds + 1, -1, false, SBX_USER_HOME));
-    }
+  sbx_cmd_start(msg->id, p.cwd, p.command, p.envp, fds + 1);
   free(p.payload);
-  if (pid < 0)
-    {
-      struct sbx_error err = { 0 };
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "user context: fork");
-      sbx_status_fail(fds[4], &err);
-      return;
-    }
-  children[n_children].id = msg->id;
-  children[n_children].pid = pid;
-  n_children++;
-}
-
-/* Every process of a supervisor's session: the supervisor did setsid(), so
- * its tree shares its pid as session id unless a process left on purpose. */
-static void kill_session(pid_t sid)
-{
-  DIR *d = opendir("/proc");
-  struct dirent *de;
-
-  while (d != NULL && (de = readdir(d)) != NULL)
-    {
-      char path[64], buf[512], *paren;
-      int pid = atoi(de->d_name), fd, session = 0;
-      ssize_t n;
-      if (pid <= 1)
-        continue;
-      snprintf(path, sizeof path, "/proc/%d/stat", pid);
-      if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        continue;
-      n = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      if (n <= 0)
-        continue;
-      buf[n] = '\0';
-      /* Fields after comm: state ppid pgrp session. */
-      /* The supervisor itself is spared, and woken: it reaps the tree and reports. */
-      if ((paren = strrchr(buf, ')')) != NULL && sscanf(paren + 1, " %*c %*d %*d %d", &session) == 1
-          && session == sid && pid != sid)
-        kill(pid, SIGKILL);
-    }
-  if (d != NULL)
-    closedir(d);
-  kill(sid, SIGCONT);
-}
-
-static void kill_request(const struct sbx_init_msg *msg)
-{
-  union sigval v = { .sival_int = msg->sig };
-
-  if (msg->sig <= 0 || msg->sig >= NSIG)
-    return;
-  for (size_t i = 0; i < n_children; i++)
-    if (children[i].id == msg->id)
-      {
-        sigqueue(children[i].pid, SIGUSR1, v);
-        /* User code shares the supervisor's uid and may have stopped or
-         * killed it: a SIGKILL request does not depend on its help. */
-        if (msg->sig == SIGKILL)
-          kill_session(children[i].pid);
-      }
 }
 
 static void open_request(struct sbx_init_msg *msg, int reply_fd)
@@ -216,41 +131,63 @@ static void open_request(struct sbx_init_msg *msg, int reply_fd)
     close(fd);
 }
 
-static void reap(void)
+/* A spare platform init waits here, in its fresh namespaces, for its one
+ * command: the payload and the command's fds on the job socket. Returns the
+ * payload fd with the others in fds (stdin, stdout, stderr, status), or -1
+ * when the executor went away first. */
+static int wait_for_job(int job_fd, int lifeline_fd, int fds[4])
 {
-  pid_t pid;
-  int status;
+  struct pollfd pfds[2] = { { .fd = job_fd, .events = POLLIN }, { .fd = lifeline_fd, .events = POLLIN } };
+  int got[5];
+  uint32_t job;
+  size_t nfds = 0;
+  ssize_t n;
 
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+  while (poll(pfds, 2, -1) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (pfds[1].revents != 0 || !(pfds[0].revents & POLLIN))
+    return -1;
+  n = sbx_recv_fds(job_fd, &job, sizeof job, got, 5, &nfds);
+  if (n != (ssize_t)sizeof job || nfds != 5)
     {
-      /* A supervisor killed (by user code) leaves its tree to us: end it. */
-      if (WIFSIGNALED(status))
-        for (size_t i = 0; i < n_children; i++)
-          if (children[i].pid == pid)
-            kill_session(pid);
-      forget(pid);
+      close_all(got, nfds);
+      return -1;
     }
+  for (int i = 0; i < 4; i++)
+    fds[i] = got[i + 1];
+  return got[0];
 }
 
-/* splitbox-init supervise [--ns-init]: the supervisor of one platform or
- * fallback command, exec'd so that it holds nothing of the executor. */
-static int supervise_main(bool ns_init)
+/* splitbox-init supervise [--ns-init [--job]]: the supervisor of one platform
+ * or fallback command, exec'd so that it holds nothing of the executor. */
+static int supervise_main(bool ns_init, bool job)
 {
   static struct parsed p;
-  int fds[SBX_SUPERVISE_FDS - 1];
+  int fds[SBX_SUPERVISE_FDS - 1], payload_fd = SBX_SUPERVISE_FIRST_FD;
 
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     return 1;
-  for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
-    fds[i] = SBX_SUPERVISE_FIRST_FD + 1 + i;
-  if (parse_payload(SBX_SUPERVISE_FIRST_FD, &p) < 0)
+  if (job)
+    {
+      /* fds: stdin, stdout, stderr, status, then the lifeline */
+      fds[4] = SBX_SUPERVISE_FIRST_FD + 1;
+      payload_fd = wait_for_job(SBX_SUPERVISE_FIRST_FD, fds[4], fds);
+      if (payload_fd < 0)
+        return 0; /* the executor is gone: so is this namespace, with us */
+      close(SBX_SUPERVISE_FIRST_FD);
+    }
+  else
+    for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
+      fds[i] = SBX_SUPERVISE_FIRST_FD + 1 + i;
+  if (parse_payload(payload_fd, &p) < 0)
     {
       struct sbx_error err = { 0 };
       sbx_error_set(&err, EINVAL, SBX_E_SANDBOX, "supervisor: unreadable spawn payload");
       sbx_status_fail(fds[3], &err);
       return 1;
     }
-  close(SBX_SUPERVISE_FIRST_FD);
+  close(payload_fd);
   for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
     fcntl(fds[i], F_SETFD, FD_CLOEXEC);
   return supervise(&p, fds, fds[4], ns_init, "/");
@@ -263,7 +200,8 @@ int main(int argc, char **argv)
   struct pollfd pfds[2];
 
   if (argc >= 2 && strcmp(argv[1], "supervise") == 0)
-    return supervise_main(argc >= 3 && strcmp(argv[2], "--ns-init") == 0);
+    return supervise_main(argc >= 3 && strcmp(argv[2], "--ns-init") == 0,
+                          argc >= 4 && strcmp(argv[3], "--job") == 0);
   /* Non-dumpable: user code, same uid, can neither ptrace us nor read our memory. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     return 1;
@@ -272,6 +210,15 @@ int main(int argc, char **argv)
   /* SETMASK, not BLOCK: nothing of the executor's own mask is kept. */
   if (sigprocmask(SIG_SETMASK, &mask, NULL) != 0 || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
     return 1;
+  /* A status pipe per running command is ours to hold: as many as we may. */
+  {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+      {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
+  }
   root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0 || fcntl(SBX_INIT_CONTROL_FD, F_SETFD, FD_CLOEXEC) != 0)
     return 1;
@@ -287,7 +234,9 @@ int main(int argc, char **argv)
       size_t nfds = 0;
       ssize_t n;
 
-      if (poll(pfds, 2, -1) < 0)
+      int ready = poll(pfds, 2, sbx_cmd_poll_timeout());
+
+      if (ready < 0)
         {
           if (errno == EINTR)
             continue;
@@ -298,8 +247,9 @@ int main(int argc, char **argv)
           struct signalfd_siginfo si;
           if (read(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
             return 1;
-          reap();
         }
+      if (ready == 0 || (pfds[1].revents & POLLIN))
+        sbx_cmd_reap();
       if (!(pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       n = sbx_recv_fds(SBX_INIT_CONTROL_FD, &msg, sizeof msg, fds, SBX_SPAWN_FDS, &nfds);
@@ -308,9 +258,9 @@ int main(int argc, char **argv)
       if (n == (ssize_t)sizeof msg)
         {
           if (msg.op == SBX_OP_SPAWN && nfds == SBX_SPAWN_FDS)
-            spawn(&msg, fds, sigfd);
+            spawn(&msg, fds);
           else if (msg.op == SBX_OP_KILL)
-            kill_request(&msg);
+            sbx_cmd_signal(msg.id, msg.sig);
           else if (msg.op == SBX_OP_OPEN && nfds == 1)
             open_request(&msg, fds[0]);
         }

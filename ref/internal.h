@@ -46,6 +46,9 @@ struct sbx_supervise_spec
   int lifeline_fd; /* -1, or hangs up when the executor dies: the tree dies too */
   bool ns_init; /* PID 1 of its own PID namespace: the kernel ends the tree with it */
 };
+/* Starts the command (in a session of its own when new_session, else a
+ * process group), closes the spec's stdio and reports STARTED, or FAILED and -1. */
+int sbx_supervise_start(const struct sbx_supervise_spec *spec, bool new_session, pid_t *child);
 /* Runs the command and waits for it; returns the exit code for _exit(). */
 int sbx_supervise(const struct sbx_supervise_spec *spec);
 /* Sends sig to every descendant of the calling process (found through /proc). Returns how many. */
@@ -102,6 +105,8 @@ int sbx_place_fds(const int *src, size_t n, int first);
 /* Replaces the caller by splitbox-init supervising the command: fds are the
  * payload, stdin, stdout, stderr and status. Returns only on error. */
 int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err);
+/* The same for a spare platform init: its job socket and the lifeline. */
+int sbx_exec_spare_supervisor(int init_fd, int job_fd, int lifeline_fd, struct sbx_error *err);
 
 /* ---- the sandbox ---- */
 struct sbx_proc;
@@ -137,6 +142,15 @@ struct sbx_sandbox
   int platform_userns_fd;
   int platform_mntns_fd;
 
+  /* platform_spare.c: one platform init made ahead of the next command */
+  bool warm_platform;
+  pthread_mutex_t spare_lock;
+  pthread_cond_t spare_cond;
+  pthread_t spare_thread;
+  bool spare_thread_running, spare_making, spare_stop, spare_broken;
+  pid_t spare_pid;
+  int spare_fd; /* its job socket */
+
   int shared_fd;
   int platform_fd;
 
@@ -165,6 +179,17 @@ int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
 void sbx_platform_context_destroy(struct sbx_sandbox *sb);
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
                        const int fds[3], int status_fd, struct sbx_error *err);
+/* A platform init in fresh namespaces that waits, holding nothing secret, for
+ * one command on the job socket it returns in *job_fd. */
+int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
+
+/* platform_spare.c */
+void sbx_platform_spare_init(struct sbx_sandbox *sb);
+int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err);
+/* The spare, if one is made or being made (waited for, briefly); the caller owns both. */
+bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
+/* Idempotent: no spare is made after it, and the one there is ends. */
+void sbx_platform_spare_stop(struct sbx_sandbox *sb);
 
 /* fallback.c */
 int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,

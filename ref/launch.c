@@ -82,8 +82,9 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
       l->status_fd = -1;
       return -1;
     }
-  /* Wait for STARTED (or the reason it failed): after this, the command runs. */
-  while (l->pid == 0 && !l->exited && l->fail_msg[0] == '\0')
+  /* Wait for STARTED (or the reason it failed): after this, the command runs.
+   * The fork path's launcher says the init's pid when it can: wait for that too. */
+  while ((l->pid == 0 || (l->trust_gpid && l->host_pid == 0)) && !l->exited && l->fail_msg[0] == '\0')
     if (sbx_launch_poll_status(l, true) < 0)
       break;
   /* In flight: sbx_sandbox_kill_all must be able to end it. */
@@ -138,9 +139,11 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
   switch (rec.kind)
     {
     case SBX_ST_GPID:
-      /* Only the platform launcher, a fork of ours, says this; from anywhere
-       * else (a supervisor user code could reach) it would be a pid to kill. */
-      if (l->trust_gpid && l->host_pid == 0 && rec.value > 0)
+      /* Only the executor, or its fork, says this; from anywhere else (a
+       * supervisor user code could reach) it would be a pid to kill. The last
+       * one counts: a dead spare's is followed by its replacement's. Every
+       * one comes before STARTED or FAILED, and before the launch tracks the pid. */
+      if (l->trust_gpid && !l->tracked && rec.value > 0)
         l->host_pid = rec.value;
       break;
     case SBX_ST_STARTED:

@@ -46,18 +46,32 @@ int sbx_place_fds(const int *src, size_t n, int first)
   return 0;
 }
 
-int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err)
+static int exec_init(int init_fd, char *const argv[], const int *fds, size_t n, struct sbx_error *err)
 {
-  char *const argv[] = { (char *)"splitbox-init", (char *)"supervise", (char *)(ns_init ? "--ns-init" : NULL),
-                         NULL };
   char *const envp[] = { NULL };
   int parked = fcntl(init_fd, F_DUPFD_CLOEXEC, 64);
 
   /* A fresh image: nothing of the executor's memory or environment survives. */
-  if (parked < 0 || sbx_place_fds(fds, SBX_SUPERVISE_FDS, SBX_SUPERVISE_FIRST_FD) < 0)
+  if (parked < 0 || sbx_place_fds(fds, n, SBX_SUPERVISE_FIRST_FD) < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
-  if (syscall(SYS_close_range, SBX_SUPERVISE_FIRST_FD + SBX_SUPERVISE_FDS, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+  if (syscall(SYS_close_range, SBX_SUPERVISE_FIRST_FD + (unsigned int)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "close_range");
   syscall(SYS_execveat, parked, "", argv, envp, AT_EMPTY_PATH);
   return sbx_error_errno(err, errno, SBX_E_SANDBOX, "exec the supervisor");
+}
+
+int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err)
+{
+  char *const argv[] = { (char *)"splitbox-init", (char *)"supervise", (char *)(ns_init ? "--ns-init" : NULL),
+                         NULL };
+
+  return exec_init(init_fd, argv, fds, SBX_SUPERVISE_FDS, err);
+}
+
+int sbx_exec_spare_supervisor(int init_fd, int job_fd, int lifeline_fd, struct sbx_error *err)
+{
+  char *const argv[] = { (char *)"splitbox-init", (char *)"supervise", (char *)"--ns-init", (char *)"--job", NULL };
+  const int fds[] = { job_fd, lifeline_fd };
+
+  return exec_init(init_fd, argv, fds, 2, err);
 }

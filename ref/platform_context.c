@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -159,20 +161,34 @@ struct platform_child_args
   int payload_fd;
   const int *fds;
   int status_fd;
+  int job_fd;         /* >= 0: a spare, which waits for its command on this socket */
+  bool shares_memory; /* a vfork-style child: the executor's memory is ours until the exec */
+  volatile bool failed; /* set before a shared-memory child exits: the executor reads it */
+  volatile pid_t host_pid; /* a vfork-style child's own pid, as the executor sees it */
 };
 
 /* PID 1 of the command's namespaces: prepares the per-command mounts, then
  * becomes splitbox-init, so that no copy of the executor's memory (and of its
  * environment) is left where platform code could read it. */
-static void platform_init(const struct platform_child_args *a)
+static void platform_init(struct platform_child_args *a)
 {
   struct sbx_error err = { 0 };
-  int keep[] = { a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->payload_fd, a->sb->init_bin_fd,
-                 a->sb->lifeline[0] };
-  int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd, a->sb->lifeline[0] };
+  bool spare = a->job_fd >= 0;
+  int keep[7], n_keep = 0;
 
-  /* Non-dumpable until the exec: this process holds a copy of the executor's memory. */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || sbx_close_fds_except(keep, 7) != 0)
+  if (spare)
+    keep[n_keep++] = a->job_fd;
+  else
+    for (int i = 0; i < 3; i++)
+      keep[n_keep++] = a->fds[i];
+  keep[n_keep++] = a->status_fd;
+  keep[n_keep++] = a->payload_fd;
+  keep[n_keep++] = a->sb->init_bin_fd;
+  keep[n_keep++] = a->sb->lifeline[0];
+  /* Non-dumpable until the exec: a forked init holds a copy of the executor's
+   * memory. (A vfork-style one shares it, and dumpability with it: the
+   * executor's to keep. Nothing else runs in its new PID namespace yet.) */
+  if ((!a->shares_memory && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) || sbx_close_fds_except(keep, (size_t)n_keep) != 0)
     {
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prepare platform init");
       goto fail;
@@ -190,14 +206,22 @@ static void platform_init(const struct platform_child_args *a)
     }
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
     goto fail;
-  sbx_exec_supervisor(a->sb->init_bin_fd, fds, true, &err);
+  if (spare)
+    sbx_exec_spare_supervisor(a->sb->init_bin_fd, a->job_fd, a->sb->lifeline[0], &err);
+  else
+    {
+      int fds[SBX_SUPERVISE_FDS] = { a->payload_fd, a->fds[0], a->fds[1], a->fds[2], a->status_fd,
+                                     a->sb->lifeline[0] };
+      sbx_exec_supervisor(a->sb->init_bin_fd, fds, true, &err);
+    }
 fail:
   sbx_error_prefix(&err, "start platform command");
   sbx_status_fail(a->status_fd, &err);
+  a->failed = true;
   _exit(1);
 }
 
-static void platform_launcher(const struct platform_child_args *a)
+static void platform_launcher(struct platform_child_args *a)
 {
   struct sbx_error err = { 0 };
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC;
@@ -239,15 +263,148 @@ fail:
   _exit(1);
 }
 
+/* The vfork-style init: created straight in its new PID, IPC (and network)
+ * namespaces, sharing the executor's memory until it execs splitbox-init, so
+ * that no page table is copied (a fork of the executor cost more than the
+ * command itself, docs/PERFORMANCE.md). Until the exec: syscalls, and on
+ * failure snprintf and strerror into our own stack (no allocation, no lock
+ * another executor thread could hold); no malloc, no stdio stream. */
+static int platform_init_vfork(void *arg)
+{
+  struct platform_child_args *a = arg;
+  struct sbx_error err = { 0 };
+
+  /* First, so that the executor can reap us whatever happens next, and
+   * before STARTED, which follows a GPID on the status pipe. */
+  if (a->status_fd >= 0)
+    sbx_status_write(a->status_fd, SBX_ST_GPID, (int)a->host_pid, 0, NULL);
+  /* Joining the template sets our root to its view; unsharing copies it. */
+  if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
+    {
+      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "enter a copy of the platform mount template");
+      sbx_error_prefix(&err, "start platform command");
+      sbx_status_fail(a->status_fd, &err);
+      a->failed = true;
+      _exit(1);
+    }
+  platform_init(a);
+  return 1;
+}
+
+#define VFORK_STACK_SIZE (256 * 1024)
+
+/* The init's host pid, or -1 (with FAILED on the status pipe when it got that far). */
+static pid_t platform_clone_init(struct platform_child_args *a, struct sbx_error *err)
+{
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWIPC | SIGCHLD;
+  void *stack;
+  sigset_t all, old;
+  pid_t init;
+  int e;
+
+  a->shares_memory = true;
+  a->failed = false;
+  if (a->sb->platform_network == SBX_NET_ISOLATED)
+    flags |= CLONE_NEWNET;
+  stack = mmap(NULL, VFORK_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: stack");
+  /* A guard page: an overflow must fault, not write over the executor's memory. */
+  if (mprotect(stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE) != 0)
+    {
+      e = errno;
+      munmap(stack, VFORK_STACK_SIZE);
+      return sbx_error_errno(err, e, SBX_E_SANDBOX, "start platform command: stack guard");
+    }
+  /* No handler of the executor's may run on the child's side of the shared memory. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* PARENT_SETTID: the kernel writes the child's pid before the child runs. */
+  init = clone(platform_init_vfork, (char *)stack + VFORK_STACK_SIZE, flags | CLONE_PARENT_SETTID, a, &a->host_pid);
+  e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  munmap(stack, VFORK_STACK_SIZE);
+  if (init < 0)
+    return sbx_error_errno(err, e, SBX_E_SANDBOX, "start platform command: clone");
+  if (a->failed)
+    {
+      /* A command's init said its GPID: the launch reaps it. A spare is ours. */
+      if (a->status_fd < 0)
+        while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+          ;
+      return sbx_error_set(err, EIO, SBX_E_SANDBOX, "start platform command: the init failed before its exec");
+    }
+  return init;
+}
+
+int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
+{
+  struct platform_child_args a = { .sb = sb, .payload_fd = -1, .status_fd = -1 };
+  struct sbx_error err = { 0 };
+  int sv[2];
+
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return -1;
+  a.job_fd = sv[1];
+  *pid = platform_clone_init(&a, &err);
+  close(sv[1]);
+  if (*pid < 0)
+    {
+      close(sv[0]);
+      return -1;
+    }
+  *job_fd = sv[0];
+  return 0;
+}
+
+/* Hands the command to a spare. False when there is none, or it died. */
+static bool spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3], int status_fd)
+{
+  const uint32_t job = 1;
+  pid_t pid;
+  int job_fd, sent[5] = { payload, fds[0], fds[1], fds[2], status_fd };
+  bool ok;
+
+  if (!sbx_platform_spare_take(sb, &pid, &job_fd))
+    return false;
+  /* Before the job: the command may have run and exited before we could say
+   * it. A later GPID (of the init made instead, should this spare be dead)
+   * replaces it. */
+  sbx_status_write(status_fd, SBX_ST_GPID, (int)pid, 0, NULL);
+  ok = sbx_send_fds(job_fd, &job, sizeof job, sent, 5) == 0;
+  close(job_fd);
+  if (!ok)
+    {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return false;
+    }
+  return true;
+}
+
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
                        const int fds[3], int status_fd, struct sbx_error *err)
 {
   _cleanup_close_ int payload = sbx_payload_create(cwd != NULL ? cwd : SBX_PLATFORM_HOME, command, envp, err);
-  struct platform_child_args a = { .sb = sb, .payload_fd = payload, .fds = fds, .status_fd = status_fd };
+  struct platform_child_args a = { .sb = sb, .payload_fd = payload, .fds = fds, .status_fd = status_fd, .job_fd = -1 };
   pid_t child;
 
   if (payload < 0)
     return -1;
+  /* A platform user namespace must be joined first, and setns(CLONE_NEWUSER)
+   * refuses a process that shares its memory: there, fork. */
+  if (sb->platform_userns_fd < 0)
+    {
+      pid_t init;
+      if (spawn_on_spare(sb, payload, fds, status_fd))
+        return 0;
+      a.job_fd = -1;
+      init = platform_clone_init(&a, err);
+      if (init < 0)
+        return a.failed ? 0 : -1; /* a FAILED record says why */
+      return 0;
+    }
   child = fork();
   if (child < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");

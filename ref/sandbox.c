@@ -150,6 +150,7 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : SBX_DEFAULT_USER_HOST_ID;
   sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
   sb->die_with_parent = opts->die_with_parent;
+  sb->warm_platform = opts->warm_platform;
   if ((opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
       || (opts->platform_hidden != NULL && (sb->platform_hidden = sbx_strv_dup(opts->platform_hidden)) == NULL))
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
@@ -189,6 +190,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
   pthread_mutex_init(&sb->active_lock, NULL);
+  sbx_platform_spare_init(sb);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
   sb->isolation = opts->isolation;
@@ -205,7 +207,8 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   if (setup_state(sb, opts, err) < 0)
     goto fail;
   if (sb->isolation != SBX_ISO_FALLBACK
-      && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0))
+      && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0
+          || sbx_platform_spare_start(sb, err) < 0))
     goto fail;
   return sb;
 fail:
@@ -257,6 +260,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
     return;
   int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1] };
 
+  sbx_platform_spare_stop(sb);
   sbx_process_table_destroy(sb);
   sbx_user_context_destroy(sb);
   sbx_platform_context_destroy(sb);
@@ -280,6 +284,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   free(sb->platform_home_fallback);
   pthread_mutex_destroy(&sb->lock);
   pthread_mutex_destroy(&sb->active_lock);
+  pthread_mutex_destroy(&sb->spare_lock);
+  pthread_cond_destroy(&sb->spare_cond);
   free(sb->active);
   free(sb);
 }
@@ -325,6 +331,7 @@ void sbx_sandbox_kill_all(struct sbx_sandbox *sb)
 {
   union sigval v = { .sival_int = SIGKILL };
 
+  sbx_platform_spare_stop(sb);
   pthread_mutex_lock(&sb->active_lock);
   sb->killed = true;
   /* Unreaped children of ours: their pids cannot have been reused. */

@@ -135,7 +135,7 @@ static void kill_leftovers(const struct sbx_supervise_spec *spec)
  * launcher had: a daemon blocks SIGTERM, SIGINT and SIGPIPE for sigwait, and a
  * command that inherited that could not be stopped, nor see a closed pipe),
  * the command's stdio, nothing else open, and its cwd. 0, or an errno. */
-static int spawn_command(const struct sbx_supervise_spec *spec, pid_t *child)
+static int spawn_command(const struct sbx_supervise_spec *spec, bool new_session, pid_t *child)
 {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
@@ -162,7 +162,8 @@ static int spawn_command(const struct sbx_supervise_spec *spec, pid_t *child)
   if (r == 0 && spec->cwd != NULL)
     r = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
   if (r == 0)
-    r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    r = posix_spawnattr_setflags(&attr, (new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP)
+                                            | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   if (r == 0)
     r = posix_spawnattr_setpgroup(&attr, 0);
   if (r == 0)
@@ -174,6 +175,29 @@ static int spawn_command(const struct sbx_supervise_spec *spec, pid_t *child)
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   return r;
+}
+
+int sbx_supervise_start(const struct sbx_supervise_spec *spec, bool new_session, pid_t *child)
+{
+  int r = spawn_command(spec, new_session, child);
+
+  if (r != 0)
+    {
+      struct sbx_error err = { 0 };
+      /* posix_spawn reports the child's failure: a missing cwd most often. */
+      if (spec->cwd != NULL && (r == ENOENT || r == ENOTDIR || r == EACCES))
+        sbx_error_errno(&err, r, r == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", spec->cwd);
+      else
+        sbx_error_errno(&err, r, SBX_E_INTERNAL, "start %s", spec->argv[0]);
+      sbx_status_fail(spec->status_fd, &err);
+      return -1;
+    }
+  /* The supervisor keeps no end of the command's stdio: EOF must mean the tree is gone. */
+  close(spec->stdin_fd);
+  close(spec->stdout_fd);
+  close(spec->stderr_fd);
+  sbx_status_write(spec->status_fd, SBX_ST_STARTED, (int)*child, 0, NULL);
+  return 0;
 }
 
 int sbx_supervise(const struct sbx_supervise_spec *spec)
@@ -192,26 +216,8 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
       sbx_status_fail(spec->status_fd, &err);
       return 1;
     }
-  {
-    int r = spawn_command(spec, &child);
-    if (r != 0)
-      {
-        struct sbx_error err = { 0 };
-        /* posix_spawn reports the child's failure: a missing cwd most often. */
-        if (spec->cwd != NULL && (r == ENOENT || r == ENOTDIR || r == EACCES))
-          sbx_error_errno(&err, r, r == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", spec->cwd);
-        else
-          sbx_error_errno(&err, r, SBX_E_INTERNAL, "start %s", spec->argv[0]);
-        sbx_status_fail(spec->status_fd, &err);
-        return 1;
-      }
-  }
-
-  /* The supervisor keeps no end of the command's stdio: EOF must mean the tree is gone. */
-  close(spec->stdin_fd);
-  close(spec->stdout_fd);
-  close(spec->stderr_fd);
-  sbx_status_write(spec->status_fd, SBX_ST_STARTED, (int)child, 0, NULL);
+  if (sbx_supervise_start(spec, false, &child) < 0)
+    return 1;
 
   sigfd = signalfd(-1, &all, SFD_CLOEXEC);
   lifeline = spec->lifeline_fd;

@@ -283,6 +283,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   if (o.user_network == SBX_NET_DEFAULT)
     o.user_network = r->opts.user_network;
   o.require_isolation = o.require_isolation || r->opts.require_isolation;
+  /* A daemon's sandboxes live long: their next platform command's namespaces are made ahead. */
+  o.warm_platform = true;
   /* Under the lock: two creations of one id must not race. A slow create
    * holds up other sandbox lookups; a per-id placeholder would not. */
   if (entry_open_operations(r, e, incarnation, err) == 0)

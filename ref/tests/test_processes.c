@@ -183,6 +183,45 @@ static void visibility(struct world *w)
   sbx_process_info_clear(&platform_proc);
 }
 
+/* A daemon (setsid, orphaned) of a user process that still runs is that
+ * process's: another command's end leaves it alone, its own command's end
+ * takes it. So does the end of an exec, for one the exec left behind. */
+static void detached_children(struct world *w)
+{
+  struct sbx_process_info owner;
+  struct sbx_error err = { 0 };
+  char token[64], daemon[64], cmd[256], *out;
+  unsigned n;
+  int code = -1;
+
+  harness_random_token(token, sizeof token, "");
+  n = (unsigned)strtoul(token + 26, NULL, 16) % 1000000;
+  snprintf(daemon, sizeof daemon, "sleep 63.%.6u", n);
+  /* Built by the shell: its own command line must not match. */
+  snprintf(cmd, sizeof cmd, "setsid -f sleep 63.$(echo %.6u) >/dev/null 2>&1; exec sleep 64", n);
+  if (!start(w, SBX_CTX_USER, cmd, &owner))
+    return;
+  /* One: setsid -f's own process, which also matches, has exited. */
+  for (int i = 0; i < 100 && harness_host_processes(daemon) != 1; i++)
+    usleep(10000);
+  out = harness_exec(w, SBX_CTX_USER, "true", NULL, NULL);
+  free(out);
+  EXPECT(w, harness_host_processes(daemon) == 1, "the running process's daemon was killed by another command's end (%d)",
+         harness_host_processes(daemon));
+  EXPECT(w, sbx_process_kill(w->sb, SBX_CTX_USER, owner.id, SIGKILL, &err) == 0, "kill: %s", err.message);
+  EXPECT(w, wait_for_end(w, SBX_CTX_USER, owner.id, &code) == SBX_PROC_KILLED, "status after kill");
+  EXPECT(w, harness_host_processes(daemon) == 0, "`%s` outlived the process that started it", daemon);
+  sbx_process_info_clear(&owner);
+  /* An exec's own detached daemon, double-forked: gone when the exec returns. */
+  snprintf(cmd, sizeof cmd, "setsid -f sleep 63.$(echo %.6u) >/dev/null 2>&1", n);
+  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  free(out);
+  EXPECT(w, harness_host_processes(daemon) == 0, "`%s` outlived its exec", daemon);
+  no_zombies(w, SBX_CTX_USER);
+}
+
+SCENARIO_TEST(processes_root, detached_children, MODE_ROOT, detached_children, NULL)
+SCENARIO_TEST(processes_userns, detached_children, MODE_USERNS, detached_children, NULL)
 SCENARIO_TEST(processes_root, lifecycle, MODE_ROOT, lifecycle, NULL)
 SCENARIO_TEST(processes_userns, lifecycle, MODE_USERNS, lifecycle, NULL)
 SCENARIO_TEST(processes_fallback, lifecycle, MODE_FALLBACK_ROOT, lifecycle, NULL)

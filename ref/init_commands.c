@@ -1,0 +1,224 @@
+/* The user context's commands, supervised by splitbox-init itself. A
+ * supervisor process per command cost a fork, and a fork here cost more than
+ * the command's own spawn (docs/PERFORMANCE.md).
+ *
+ * Each command leads a session of its own: the session id names its tree.
+ * When a command exits, everything of its session is killed before its exit
+ * is reported, and so is every stray: an orphan we adopted (we are PID 1)
+ * from a session that has ended, i.e. a process that left its command's
+ * session on purpose and outlived its parent. A stray is only known to be a
+ * leftover when no command that could have started it still runs: one that
+ * started before it did. Until then it is left alone (a running command's
+ * daemon), and the next command to end looks again. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init_commands.h"
+#include "internal.h"
+
+#define MAX_COMMANDS 4096
+/* While leftovers are being ended: how often to look, and for how long at most. */
+#define SWEEP_INTERVAL_MS 1
+#define LEFTOVER_DEADLINE_MS 2000
+
+struct command
+{
+  uint64_t id;
+  pid_t pid; /* the command's, and its session's id */
+  int status_fd;
+  unsigned long long start; /* /proc/PID/stat starttime */
+};
+
+/* A command that exited: its exit is reported once its leftovers are gone. */
+struct ending
+{
+  pid_t sid;
+  int wait_status, status_fd;
+  double deadline;
+};
+
+static struct command commands[MAX_COMMANDS];
+static size_t n_commands;
+static struct ending endings[MAX_COMMANDS];
+static size_t n_endings;
+
+struct proc_stat
+{
+  char state;
+  int ppid, session;
+  unsigned long long start;
+};
+
+static bool read_stat(pid_t pid, struct proc_stat *st)
+{
+  char path[64], buf[1024], *paren;
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return false;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  /* comm may hold ')' and spaces: the fields start after the last ')'.
+   * 3 state, 4 ppid, 5 pgrp, 6 session, ... 22 starttime. */
+  return (paren = strrchr(buf, ')')) != NULL
+         && sscanf(paren + 1, " %c %d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                   &st->state, &st->ppid, &st->session, &st->start)
+                == 4;
+}
+
+static struct command *find_command(pid_t pid)
+{
+  for (size_t i = 0; i < n_commands; i++)
+    if (commands[i].pid == pid)
+      return &commands[i];
+  return NULL;
+}
+
+void sbx_cmd_start(uint64_t id, const char *cwd, const char *command, char *const *envp, int fds[4])
+{
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)command, NULL };
+  struct sbx_supervise_spec spec = {
+    .argv = argv, .envp = envp, .cwd = cwd[0] != '\0' ? cwd : SBX_USER_HOME,
+    .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = fds[3], .lifeline_fd = -1,
+  };
+  struct proc_stat st = { 0 };
+  pid_t pid;
+
+  if (n_commands + n_endings >= MAX_COMMANDS)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_set(&err, EAGAIN, SBX_E_SANDBOX, "user context: %d commands run already", MAX_COMMANDS);
+      sbx_status_fail(fds[3], &err);
+      return;
+    }
+  if (sbx_supervise_start(&spec, true, &pid) < 0)
+    return;
+  fds[0] = fds[1] = fds[2] = fds[3] = -1;
+  /* Unreaped, so readable; should it fail, 0 makes every stray look younger. */
+  read_stat(pid, &st);
+  commands[n_commands++] = (struct command){ .id = id, .pid = pid, .status_fd = spec.status_fd, .start = st.start };
+}
+
+/* Signals every process of session SID (alive or not: a thread group whose
+ * leader exited shows as a zombie and runs on). */
+static void signal_session(pid_t sid, int sig)
+{
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+
+  while (d != NULL && (de = readdir(d)) != NULL)
+    {
+      struct proc_stat st;
+      pid_t pid = (pid_t)atoi(de->d_name);
+      if (pid > 1 && read_stat(pid, &st) && st.session == sid)
+        kill(pid, sig);
+    }
+  if (d != NULL)
+    closedir(d);
+}
+
+void sbx_cmd_signal(uint64_t id, int sig)
+{
+  if (sig <= 0 || sig >= NSIG)
+    return;
+  for (size_t i = 0; i < n_commands; i++)
+    if (commands[i].id == id)
+      {
+        /* The process group, and whoever left it but not the session. */
+        kill(-commands[i].pid, sig);
+        signal_session(commands[i].pid, sig);
+      }
+}
+
+static struct ending *find_ending(pid_t sid)
+{
+  for (size_t i = 0; i < n_endings; i++)
+    if (endings[i].sid == sid)
+      return &endings[i];
+  return NULL;
+}
+
+/* One look at every process: kills what belongs to an ended command, and
+ * reports the commands whose leftovers are all gone (or past the deadline).
+ * Leftovers of many commands ending at once are found in the same look. */
+static void sweep(void)
+{
+  size_t alive[MAX_COMMANDS] = { 0 }, strays_alive = 0;
+  unsigned long long oldest_running = ~0ULL;
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  double now = sbx_now_ms();
+
+  for (size_t i = 0; i < n_commands; i++)
+    if (commands[i].start < oldest_running)
+      oldest_running = commands[i].start;
+  while (d != NULL && (de = readdir(d)) != NULL)
+    {
+      struct proc_stat st;
+      struct ending *e;
+      pid_t pid = (pid_t)atoi(de->d_name);
+      bool stray;
+
+      if (pid <= 1 || !read_stat(pid, &st))
+        continue;
+      e = find_ending(st.session);
+      stray = e == NULL && st.ppid == 1 && find_command(pid) == NULL && find_command(st.session) == NULL
+              && st.start < oldest_running;
+      if (e == NULL && !stray)
+        continue;
+      /* Whatever the state: a zombie leader may have live threads. */
+      kill(pid, SIGKILL);
+      if (st.state == 'Z' && st.ppid == 1 && waitpid(pid, NULL, WNOHANG) == pid)
+        continue;
+      if (e != NULL)
+        alive[e - endings]++;
+      else
+        strays_alive++;
+    }
+  if (d != NULL)
+    closedir(d);
+  for (size_t i = n_endings; i-- > 0;)
+    if ((alive[i] == 0 && strays_alive == 0) || now >= endings[i].deadline)
+      {
+        sbx_status_write(endings[i].status_fd, SBX_ST_EXITED, endings[i].wait_status, 0, NULL);
+        close(endings[i].status_fd);
+        endings[i] = endings[--n_endings];
+      }
+}
+
+void sbx_cmd_reap(void)
+{
+  pid_t pid;
+  int status;
+
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    {
+      struct command *c = find_command(pid);
+      if (c == NULL)
+        continue; /* an orphan of ours */
+      endings[n_endings++] = (struct ending){ .sid = pid, .wait_status = status, .status_fd = c->status_fd,
+                                              .deadline = sbx_now_ms() + LEFTOVER_DEADLINE_MS };
+      *c = commands[--n_commands];
+    }
+  if (n_endings > 0)
+    sweep();
+}
+
+int sbx_cmd_poll_timeout(void)
+{
+  return n_endings > 0 ? SWEEP_INTERVAL_MS : -1;
+}

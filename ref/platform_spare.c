@@ -1,0 +1,142 @@
+/* The spare platform init: one set of fresh platform namespaces, made ahead
+ * of the next platform command by a thread of its own, so that making them
+ * (the largest cost of a platform exec, docs/PERFORMANCE.md) is paid while
+ * the sandbox is idle. A spare holds nothing secret until its command
+ * arrives, and serves that one command only; the next gets a new spare. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* How long a platform command waits for a spare being made before it makes
+ * its own namespaces: about what making them costs. */
+#define SPARE_WAIT_MS 20
+
+static void end_spare(pid_t pid, int job_fd)
+{
+  close(job_fd);
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static void *spare_maker(void *arg)
+{
+  struct sbx_sandbox *sb = arg;
+
+  pthread_mutex_lock(&sb->spare_lock);
+  while (!sb->spare_stop)
+    {
+      pid_t pid;
+      int job_fd, r;
+
+      if (sb->spare_pid > 0 || sb->spare_broken)
+        {
+          pthread_cond_wait(&sb->spare_cond, &sb->spare_lock);
+          continue;
+        }
+      sb->spare_making = true;
+      pthread_mutex_unlock(&sb->spare_lock);
+      r = sbx_platform_make_spare(sb, &pid, &job_fd);
+      pthread_mutex_lock(&sb->spare_lock);
+      sb->spare_making = false;
+      /* A host that cannot make one now will not later: commands then make
+       * their own namespaces, and report why they could not. */
+      if (r < 0)
+        sb->spare_broken = true;
+      else if (sb->spare_stop)
+        end_spare(pid, job_fd);
+      else
+        {
+          sb->spare_pid = pid;
+          sb->spare_fd = job_fd;
+        }
+      pthread_cond_broadcast(&sb->spare_cond);
+    }
+  pthread_mutex_unlock(&sb->spare_lock);
+  return NULL;
+}
+
+void sbx_platform_spare_init(struct sbx_sandbox *sb)
+{
+  pthread_mutex_init(&sb->spare_lock, NULL);
+  pthread_cond_init(&sb->spare_cond, NULL);
+  sb->spare_pid = -1;
+  sb->spare_fd = -1;
+}
+
+int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err)
+{
+  sigset_t all, old;
+  int r;
+
+  /* Only where a platform init can be made vfork-style (no platform user
+   * namespace to join first). */
+  if (!sb->warm_platform || sb->isolation != SBX_ISO_NAMESPACES || sb->platform_userns_fd >= 0)
+    return 0;
+  /* The maker's children inherit no handler of ours to run. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  r = pthread_create(&sb->spare_thread, NULL, spare_maker, sb);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (r != 0)
+    return sbx_error_errno(err, r, SBX_E_INTERNAL, "start the platform spare maker");
+  sb->spare_thread_running = true;
+  return 0;
+}
+
+bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
+{
+  struct timespec until;
+  bool got = false;
+
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += SPARE_WAIT_MS * 1000000L;
+  if (until.tv_nsec >= 1000000000L)
+    {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+  pthread_mutex_lock(&sb->spare_lock);
+  while (sb->spare_thread_running && sb->spare_pid <= 0 && sb->spare_making && !sb->spare_stop)
+    if (pthread_cond_timedwait(&sb->spare_cond, &sb->spare_lock, &until) == ETIMEDOUT)
+      break;
+  if (sb->spare_thread_running && sb->spare_pid > 0 && !sb->spare_stop)
+    {
+      *pid = sb->spare_pid;
+      *job_fd = sb->spare_fd;
+      sb->spare_pid = -1;
+      sb->spare_fd = -1;
+      got = true;
+      pthread_cond_broadcast(&sb->spare_cond); /* the maker makes the next */
+    }
+  pthread_mutex_unlock(&sb->spare_lock);
+  return got;
+}
+
+void sbx_platform_spare_stop(struct sbx_sandbox *sb)
+{
+  bool join;
+  pid_t pid;
+  int job_fd;
+
+  pthread_mutex_lock(&sb->spare_lock);
+  sb->spare_stop = true;
+  join = sb->spare_thread_running;
+  sb->spare_thread_running = false;
+  pthread_cond_broadcast(&sb->spare_cond);
+  pthread_mutex_unlock(&sb->spare_lock);
+  if (join)
+    pthread_join(sb->spare_thread, NULL);
+  pthread_mutex_lock(&sb->spare_lock);
+  pid = sb->spare_pid;
+  job_fd = sb->spare_fd;
+  sb->spare_pid = -1;
+  sb->spare_fd = -1;
+  pthread_mutex_unlock(&sb->spare_lock);
+  if (pid > 0)
+    end_spare(pid, job_fd);
+}
