@@ -248,8 +248,7 @@ int main(int argc, char **argv)
           if (read(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
             return 1;
         }
-      if (ready == 0 || (pfds[1].revents & POLLIN))
-        sbx_cmd_reap();
+      sbx_cmd_reap();
       if (!(pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       n = sbx_recv_fds(SBX_INIT_CONTROL_FD, &msg, sizeof msg, fds, SBX_SPAWN_FDS, &nfds);

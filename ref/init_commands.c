@@ -43,13 +43,16 @@ struct ending
 {
   pid_t sid;
   int wait_status, status_fd;
+  unsigned long long start; /* the command's */
   double deadline;
+  bool session_empty; /* seen so: its id is free for reuse, and matches nothing more */
 };
 
 static struct command commands[MAX_COMMANDS];
 static size_t n_commands;
 static struct ending endings[MAX_COMMANDS];
 static size_t n_endings;
+static double next_sweep;
 
 struct proc_stat
 {
@@ -147,22 +150,25 @@ void sbx_cmd_signal(uint64_t id, int sig)
 static struct ending *find_ending(pid_t sid)
 {
   for (size_t i = 0; i < n_endings; i++)
-    if (endings[i].sid == sid)
+    if (endings[i].sid == sid && !endings[i].session_empty)
       return &endings[i];
   return NULL;
 }
 
 /* One look at every process: kills what belongs to an ended command, and
  * reports the commands whose leftovers are all gone (or past the deadline).
- * Leftovers of many commands ending at once are found in the same look. */
+ * A stray holds up the endings of the commands that could have started it:
+ * those that started before it did. */
 static void sweep(void)
 {
-  size_t alive[MAX_COMMANDS] = { 0 }, strays_alive = 0;
+  static size_t alive[MAX_COMMANDS], members[MAX_COMMANDS];
   unsigned long long oldest_running = ~0ULL;
   DIR *d = opendir("/proc");
   struct dirent *de;
   double now = sbx_now_ms();
 
+  memset(alive, 0, n_endings * sizeof alive[0]);
+  memset(members, 0, n_endings * sizeof members[0]);
   for (size_t i = 0; i < n_commands; i++)
     if (commands[i].start < oldest_running)
       oldest_running = commands[i].start;
@@ -173,11 +179,11 @@ static void sweep(void)
       pid_t pid = (pid_t)atoi(de->d_name);
       bool stray;
 
-      if (pid <= 1 || !read_stat(pid, &st))
+      /* A running command is never a leftover, whatever its ids say. */
+      if (pid <= 1 || find_command(pid) != NULL || !read_stat(pid, &st))
         continue;
       e = find_ending(st.session);
-      stray = e == NULL && st.ppid == 1 && find_command(pid) == NULL && find_command(st.session) == NULL
-              && st.start < oldest_running;
+      stray = e == NULL && st.ppid == 1 && find_command(st.session) == NULL && st.start < oldest_running;
       if (e == NULL && !stray)
         continue;
       /* Whatever the state: a zombie leader may have live threads. */
@@ -185,14 +191,21 @@ static void sweep(void)
       if (st.state == 'Z' && st.ppid == 1 && waitpid(pid, NULL, WNOHANG) == pid)
         continue;
       if (e != NULL)
-        alive[e - endings]++;
+        {
+          alive[e - endings]++;
+          members[e - endings]++;
+        }
       else
-        strays_alive++;
+        for (size_t i = 0; i < n_endings; i++)
+          if (endings[i].start <= st.start)
+            alive[i]++;
     }
   if (d != NULL)
     closedir(d);
+  for (size_t i = 0; i < n_endings; i++)
+    endings[i].session_empty |= members[i] == 0;
   for (size_t i = n_endings; i-- > 0;)
-    if ((alive[i] == 0 && strays_alive == 0) || now >= endings[i].deadline)
+    if (alive[i] == 0 || now >= endings[i].deadline)
       {
         sbx_status_write(endings[i].status_fd, SBX_ST_EXITED, endings[i].wait_status, 0, NULL);
         close(endings[i].status_fd);
@@ -204,6 +217,7 @@ void sbx_cmd_reap(void)
 {
   pid_t pid;
   int status;
+  double now = sbx_now_ms();
 
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
     {
@@ -211,14 +225,23 @@ void sbx_cmd_reap(void)
       if (c == NULL)
         continue; /* an orphan of ours */
       endings[n_endings++] = (struct ending){ .sid = pid, .wait_status = status, .status_fd = c->status_fd,
-                                              .deadline = sbx_now_ms() + LEFTOVER_DEADLINE_MS };
+                                              .start = c->start, .deadline = now + LEFTOVER_DEADLINE_MS };
       *c = commands[--n_commands];
+      next_sweep = now; /* its caller waits: look at once */
     }
-  if (n_endings > 0)
-    sweep();
+  /* At most one look per interval, however often we are woken. */
+  if (n_endings > 0 && now >= next_sweep)
+    {
+      sweep();
+      next_sweep = now + SWEEP_INTERVAL_MS;
+    }
 }
 
 int sbx_cmd_poll_timeout(void)
 {
-  return n_endings > 0 ? SWEEP_INTERVAL_MS : -1;
+  double left = next_sweep - sbx_now_ms();
+
+  if (n_endings == 0)
+    return -1;
+  return left <= 0 ? 0 : (int)left + 1;
 }

@@ -10,7 +10,8 @@ void sbx_cmd_start(uint64_t id, const char *cwd, const char *command, char *cons
 /* Sends SIG to the tree of command ID: its process group and its session. */
 void sbx_cmd_signal(uint64_t id, int sig);
 /* Reaps what exited (we are PID 1: orphans are ours too), and ends what exited
- * commands left behind; their exit is reported once that is gone. */
+ * commands left behind; their exit is reported once that is gone. Call it on
+ * every turn of the main loop: it looks at most once per interval. */
 void sbx_cmd_reap(void);
 /* The poll timeout the main loop should use: -1, or a short one while
  * leftovers are being ended. */

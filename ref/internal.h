@@ -144,7 +144,7 @@ struct sbx_sandbox
 
   /* platform_spare.c: one platform init made ahead of the next command */
   bool warm_platform;
-  pthread_mutex_t spare_lock;
+  pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;
   pthread_t spare_thread;
   bool spare_thread_running, spare_making, spare_stop, spare_broken;
@@ -177,8 +177,10 @@ int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mo
 /* platform_context.c */
 int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
 void sbx_platform_context_destroy(struct sbx_sandbox *sb);
+/* *host_pid: the command's init, or 0 when a launcher (a fork, where a
+ * platform user namespace must be joined) will say it on the status pipe. */
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
-                       const int fds[3], int status_fd, struct sbx_error *err);
+                       const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err);
 /* A platform init in fresh namespaces that waits, holding nothing secret, for
  * one command on the job socket it returns in *job_fd. */
 int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);

@@ -71,8 +71,9 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
     r = sbx_user_spawn(sb, l->id, req->cwd, req->command, envp, fds, status[1], err);
   else
     {
-      l->trust_gpid = true;
-      r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], err);
+      r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
+      /* Only a launcher's pid comes on the pipe, the launcher being a fork of ours. */
+      l->trust_gpid = r == 0 && l->host_pid == 0;
     }
   close(status[1]);
   l->status_fd = status[0];
@@ -139,11 +140,9 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
   switch (rec.kind)
     {
     case SBX_ST_GPID:
-      /* Only the executor, or its fork, says this; from anywhere else (a
-       * supervisor user code could reach) it would be a pid to kill. The last
-       * one counts: a dead spare's is followed by its replacement's. Every
-       * one comes before STARTED or FAILED, and before the launch tracks the pid. */
-      if (l->trust_gpid && !l->tracked && rec.value > 0)
+      /* Only the platform launcher, a fork of ours, says this; from anywhere
+       * else (a supervisor user code could reach) it would be a pid to kill. */
+      if (l->trust_gpid && l->host_pid == 0 && rec.value > 0)
         l->host_pid = rec.value;
       break;
     case SBX_ST_STARTED:

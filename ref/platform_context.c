@@ -19,6 +19,23 @@
 #include "internal.h"
 #include "platform_root.h"
 
+/* The vfork-style child runs instrumented code on a stack of ours, and
+ * leaves its frames' shadow poisoned when it execs: clear it, or the next
+ * user of those addresses trips on it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#ifdef HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#define UNPOISON_STACK(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define UNPOISON_STACK(p, n) ((void)(p), (void)(n))
+#endif
+
 static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
 {
   struct sbx_error err = { 0 };
@@ -164,7 +181,6 @@ struct platform_child_args
   int job_fd;         /* >= 0: a spare, which waits for its command on this socket */
   bool shares_memory; /* a vfork-style child: the executor's memory is ours until the exec */
   volatile bool failed; /* set before a shared-memory child exits: the executor reads it */
-  volatile pid_t host_pid; /* a vfork-style child's own pid, as the executor sees it */
 };
 
 /* PID 1 of the command's namespaces: prepares the per-command mounts, then
@@ -269,15 +285,15 @@ fail:
  * command itself, docs/PERFORMANCE.md). Until the exec: syscalls, and on
  * failure snprintf and strerror into our own stack (no allocation, no lock
  * another executor thread could hold); no malloc, no stdio stream. */
+/* Not instrumented: ASan would take its never-returning path for a stack switch. */
+#ifdef HAVE_ASAN
+__attribute__((no_sanitize_address))
+#endif
 static int platform_init_vfork(void *arg)
 {
   struct platform_child_args *a = arg;
   struct sbx_error err = { 0 };
 
-  /* First, so that the executor can reap us whatever happens next, and
-   * before STARTED, which follows a GPID on the status pipe. */
-  if (a->status_fd >= 0)
-    sbx_status_write(a->status_fd, SBX_ST_GPID, (int)a->host_pid, 0, NULL);
   /* Joining the template sets our root to its view; unsharing copies it. */
   if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
     {
@@ -293,8 +309,10 @@ static int platform_init_vfork(void *arg)
 
 #define VFORK_STACK_SIZE (256 * 1024)
 
-/* The init's host pid, or -1 (with FAILED on the status pipe when it got that far). */
-static pid_t platform_clone_init(struct platform_child_args *a, struct sbx_error *err)
+/* The init's host pid, or -1. A command's init that failed before its exec
+ * has said why on the status pipe, and is returned in *failed_pid for the
+ * launch to reap; a spare's is reaped here. */
+static pid_t platform_clone_init(struct platform_child_args *a, pid_t *failed_pid, struct sbx_error *err)
 {
   int flags = CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWIPC | SIGCHLD;
   void *stack;
@@ -320,18 +338,21 @@ static pid_t platform_clone_init(struct platform_child_args *a, struct sbx_error
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   /* PARENT_SETTID: the kernel writes the child's pid before the child runs. */
-  init = clone(platform_init_vfork, (char *)stack + VFORK_STACK_SIZE, flags | CLONE_PARENT_SETTID, a, &a->host_pid);
+  UNPOISON_STACK(stack, VFORK_STACK_SIZE);
+  init = clone(platform_init_vfork, (char *)stack + VFORK_STACK_SIZE, flags, a);
   e = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  UNPOISON_STACK(stack, VFORK_STACK_SIZE);
   munmap(stack, VFORK_STACK_SIZE);
   if (init < 0)
     return sbx_error_errno(err, e, SBX_E_SANDBOX, "start platform command: clone");
   if (a->failed)
     {
-      /* A command's init said its GPID: the launch reaps it. A spare is ours. */
       if (a->status_fd < 0)
         while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
           ;
+      else
+        *failed_pid = init;
       return sbx_error_set(err, EIO, SBX_E_SANDBOX, "start platform command: the init failed before its exec");
     }
   return init;
@@ -346,7 +367,7 @@ int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return -1;
   a.job_fd = sv[1];
-  *pid = platform_clone_init(&a, &err);
+  *pid = platform_clone_init(&a, NULL, &err);
   close(sv[1]);
   if (*pid < 0)
     {
@@ -357,8 +378,8 @@ int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
   return 0;
 }
 
-/* Hands the command to a spare. False when there is none, or it died. */
-static bool spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3], int status_fd)
+/* Hands the command to a spare: its pid, or -1 when there is none, or it died. */
+static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3], int status_fd)
 {
   const uint32_t job = 1;
   pid_t pid;
@@ -366,11 +387,7 @@ static bool spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3]
   bool ok;
 
   if (!sbx_platform_spare_take(sb, &pid, &job_fd))
-    return false;
-  /* Before the job: the command may have run and exited before we could say
-   * it. A later GPID (of the init made instead, should this spare be dead)
-   * replaces it. */
-  sbx_status_write(status_fd, SBX_ST_GPID, (int)pid, 0, NULL);
+    return -1;
   ok = sbx_send_fds(job_fd, &job, sizeof job, sent, 5) == 0;
   close(job_fd);
   if (!ok)
@@ -378,13 +395,13 @@ static bool spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3]
       kill(pid, SIGKILL);
       while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
-      return false;
+      return -1;
     }
-  return true;
+  return pid;
 }
 
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
-                       const int fds[3], int status_fd, struct sbx_error *err)
+                       const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err)
 {
   _cleanup_close_ int payload = sbx_payload_create(cwd != NULL ? cwd : SBX_PLATFORM_HOME, command, envp, err);
   struct platform_child_args a = { .sb = sb, .payload_fd = payload, .fds = fds, .status_fd = status_fd, .job_fd = -1 };
@@ -394,16 +411,16 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
     return -1;
   /* A platform user namespace must be joined first, and setns(CLONE_NEWUSER)
    * refuses a process that shares its memory: there, fork. */
+  *host_pid = 0;
   if (sb->platform_userns_fd < 0)
     {
-      pid_t init;
-      if (spawn_on_spare(sb, payload, fds, status_fd))
+      /* The pid is known here: no record on the pipe needs to be believed. */
+      if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd)) > 0)
         return 0;
-      a.job_fd = -1;
-      init = platform_clone_init(&a, err);
-      if (init < 0)
-        return a.failed ? 0 : -1; /* a FAILED record says why */
-      return 0;
+      *host_pid = platform_clone_init(&a, host_pid, err);
+      if (*host_pid > 0)
+        return 0;
+      return a.failed ? 0 : -1; /* a FAILED record says why */
     }
   child = fork();
   if (child < 0)

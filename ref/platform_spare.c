@@ -43,8 +43,8 @@ static void *spare_maker(void *arg)
       r = sbx_platform_make_spare(sb, &pid, &job_fd);
       pthread_mutex_lock(&sb->spare_lock);
       sb->spare_making = false;
-      /* A host that cannot make one now will not later: commands then make
-       * their own namespaces, and report why they could not. */
+      /* Commands make their own namespaces meanwhile (and say why they
+       * could not); the next one to find no spare asks for another try. */
       if (r < 0)
         sb->spare_broken = true;
       else if (sb->spare_stop)
@@ -62,8 +62,14 @@ static void *spare_maker(void *arg)
 
 void sbx_platform_spare_init(struct sbx_sandbox *sb)
 {
+  pthread_condattr_t attr;
+
   pthread_mutex_init(&sb->spare_lock, NULL);
-  pthread_cond_init(&sb->spare_cond, NULL);
+  pthread_mutex_init(&sb->spare_stop_lock, NULL);
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&sb->spare_cond, &attr);
+  pthread_condattr_destroy(&attr);
   sb->spare_pid = -1;
   sb->spare_fd = -1;
 }
@@ -93,7 +99,7 @@ bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
   struct timespec until;
   bool got = false;
 
-  clock_gettime(CLOCK_REALTIME, &until);
+  clock_gettime(CLOCK_MONOTONIC, &until);
   until.tv_nsec += SPARE_WAIT_MS * 1000000L;
   if (until.tv_nsec >= 1000000000L)
     {
@@ -113,6 +119,11 @@ bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
       got = true;
       pthread_cond_broadcast(&sb->spare_cond); /* the maker makes the next */
     }
+  else if (sb->spare_broken)
+    {
+      sb->spare_broken = false;
+      pthread_cond_broadcast(&sb->spare_cond);
+    }
   pthread_mutex_unlock(&sb->spare_lock);
   return got;
 }
@@ -123,6 +134,8 @@ void sbx_platform_spare_stop(struct sbx_sandbox *sb)
   pid_t pid;
   int job_fd;
 
+  /* Two stops at once: the second returns only once the first is done. */
+  pthread_mutex_lock(&sb->spare_stop_lock);
   pthread_mutex_lock(&sb->spare_lock);
   sb->spare_stop = true;
   join = sb->spare_thread_running;
@@ -139,4 +152,5 @@ void sbx_platform_spare_stop(struct sbx_sandbox *sb)
   pthread_mutex_unlock(&sb->spare_lock);
   if (pid > 0)
     end_spare(pid, job_fd);
+  pthread_mutex_unlock(&sb->spare_stop_lock);
 }

@@ -285,6 +285,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   pthread_mutex_destroy(&sb->lock);
   pthread_mutex_destroy(&sb->active_lock);
   pthread_mutex_destroy(&sb->spare_lock);
+  pthread_mutex_destroy(&sb->spare_stop_lock);
   pthread_cond_destroy(&sb->spare_cond);
   free(sb->active);
   free(sb);

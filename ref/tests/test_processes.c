@@ -190,7 +190,7 @@ static void detached_children(struct world *w)
 {
   struct sbx_process_info owner;
   struct sbx_error err = { 0 };
-  char token[64], daemon[64], cmd[256], *out;
+  char token[64], daemon[64], owner_cmd[64], cmd[256], *out;
   unsigned n;
   int code = -1;
 
@@ -198,12 +198,16 @@ static void detached_children(struct world *w)
   n = (unsigned)strtoul(token + 26, NULL, 16) % 1000000;
   snprintf(daemon, sizeof daemon, "sleep 63.%.6u", n);
   /* Built by the shell: its own command line must not match. */
-  snprintf(cmd, sizeof cmd, "setsid -f sleep 63.$(echo %.6u) >/dev/null 2>&1; exec sleep 64", n);
+  snprintf(owner_cmd, sizeof owner_cmd, "sleep 64.%.6u", n);
+  snprintf(cmd, sizeof cmd, "setsid -f sleep 63.$(echo %.6u) >/dev/null 2>&1; exec sleep 64.$(echo %.6u)", n, n);
   if (!start(w, SBX_CTX_USER, cmd, &owner))
     return;
-  /* One: setsid -f's own process, which also matches, has exited. */
-  for (int i = 0; i < 100 && harness_host_processes(daemon) != 1; i++)
+  /* Once the shell has become the owner's sleep, setsid -f is done: its own
+   * process (which also matches) has exited, and the daemon runs. */
+  for (int i = 0; i < 200 && harness_host_processes(owner_cmd) == 0; i++)
     usleep(10000);
+  EXPECT(w, harness_host_processes(daemon) == 1, "the daemon runs before another command (%d)",
+         harness_host_processes(daemon));
   out = harness_exec(w, SBX_CTX_USER, "true", NULL, NULL);
   free(out);
   EXPECT(w, harness_host_processes(daemon) == 1, "the running process's daemon was killed by another command's end (%d)",
