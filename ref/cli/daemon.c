@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,11 @@ int sbx_cli_daemon(int argc, char **argv)
   sigset_t mask;
   int c, sig;
 
+  /* Request and response buffers up to the 8 MiB body cap come from the
+   * heap, reused, not from a fresh mmap each: every new page costs a fault,
+   * and faults are dear (docs/PERFORMANCE.md). */
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
     switch (c)

@@ -48,7 +48,7 @@ static void curl_init(void)
 struct buffer
 {
   char *data;
-  size_t len;
+  size_t len, cap;
   bool too_large;
 };
 
@@ -63,10 +63,18 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
       b->too_large = true;
       return 0;
     }
-  grown = realloc(b->data, b->len + len + 1);
-  if (grown == NULL)
-    return 0;
-  b->data = grown;
+  /* Doubling: a large answer arrives in many chunks, and each regrowth is a copy. */
+  if (b->len + len + 1 > b->cap)
+    {
+      size_t cap = b->cap > 0 ? b->cap : 16384;
+      while (cap < b->len + len + 1)
+        cap *= 2;
+      grown = realloc(b->data, cap);
+      if (grown == NULL)
+        return 0;
+      b->data = grown;
+      b->cap = cap;
+    }
   memcpy(b->data + b->len, data, len);
   b->len += len;
   b->data[b->len] = '\0';

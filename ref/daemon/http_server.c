@@ -103,7 +103,18 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
         }
       r = calloc(1, sizeof *r);
       *req_cls = r;
-      return r != NULL ? MHD_YES : MHD_NO;
+      if (r == NULL)
+        return MHD_NO;
+      /* One buffer of the announced size, within the cap: no regrowth and
+       * copy of a large body. A wrong announcement only costs regrowth. */
+      {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        char *end;
+        unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
+        if (cl != NULL && *end == '\0' && n > 0 && n <= SBX_API_BODY_MAX && (r->buf = malloc(n + 1)) != NULL)
+          r->cap = n + 1;
+      }
+      return MHD_YES;
     }
   if (*upload_size > 0)
     {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "internal.h"
 
 Test(env, names)
@@ -180,4 +181,30 @@ Test(options, bad_shared_paths_are_refused)
       cr_expect_str_eq(err.code, SBX_E_VALIDATION, "%s: %s", bad[i], err.message);
       sbx_sandbox_destroy(sb);
     }
+}
+
+Test(base64, round_trips_every_byte_and_refuses_what_is_not_base64)
+{
+  unsigned char all[256];
+  char *text, *back = NULL;
+  size_t len = 0;
+  static const char *const bad[] = { "QUJD\xc3\xa9", "QU=D", "QUJ", "QUJD-A==", "QU\x80" "D", "====", "QUJD\n" };
+
+  for (int i = 0; i < 256; i++)
+    all[i] = (unsigned char)i;
+  for (size_t n = 0; n <= 256; n += 85)
+    {
+      text = sbx_base64_encode(all, n);
+      cr_assert_not_null(text);
+      cr_assert_eq(sbx_base64_decode(text, &back, &len), 0, "decode of %zu bytes", n);
+      cr_expect_eq(len, n);
+      cr_expect(memcmp(back, all, n) == 0, "%zu bytes came back changed", n);
+      free(text);
+      free(back);
+    }
+  cr_expect_eq(sbx_base64_decode("", &back, &len), 0);
+  cr_expect_eq(len, 0);
+  free(back);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_expect_eq(sbx_base64_decode(bad[i], &back, &len), -1, "accepted \"%s\"", bad[i]);
 }
