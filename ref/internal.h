@@ -148,6 +148,7 @@ struct sbx_sandbox
   pthread_cond_t spare_cond;
   pthread_t spare_thread;
   bool spare_thread_running, spare_making, spare_stop, spare_broken;
+  bool spare_wanted; /* the maker may make one now */
   pid_t spare_pid;
   int spare_fd; /* its job socket */
 
@@ -190,6 +191,8 @@ void sbx_platform_spare_init(struct sbx_sandbox *sb);
 int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err);
 /* The spare, if one is made or being made (waited for, briefly); the caller owns both. */
 bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
+/* A platform command has ended: if the next spare waits for that, make it now. */
+void sbx_platform_spare_refill(struct sbx_sandbox *sb);
 /* Idempotent: no spare is made after it, and the one there is ends. */
 void sbx_platform_spare_stop(struct sbx_sandbox *sb);
 

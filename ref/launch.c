@@ -215,4 +215,6 @@ void sbx_launch_finish(struct sbx_sandbox *sb, struct sbx_launch *l, int grace_m
       close(l->status_fd);
       l->status_fd = -1;
     }
+  if (l->context == SBX_CTX_PLATFORM && sb->isolation != SBX_ISO_FALLBACK)
+    sbx_platform_spare_refill(sb);
 }

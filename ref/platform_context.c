@@ -358,6 +358,51 @@ static pid_t platform_clone_init(struct platform_child_args *a, pid_t *failed_pi
   return init;
 }
 
+/* Where a platform user namespace must be joined: the launcher, a fork,
+ * makes the spare and says its pid on a pipe of the spare's own; so does the
+ * spare, should it fail before its exec. The spare's pid, or -1. */
+static pid_t make_spare_by_fork(struct platform_child_args *a)
+{
+  struct sbx_status_rec rec;
+  pid_t launcher, init = -1;
+  bool failed = false;
+  int status[2];
+
+  if (pipe2(status, O_CLOEXEC) != 0)
+    return -1;
+  a->status_fd = status[1];
+  launcher = fork();
+  if (launcher == 0)
+    {
+      close(status[0]);
+      platform_launcher(a);
+    }
+  close(status[1]);
+  a->status_fd = -1;
+  if (launcher < 0)
+    {
+      close(status[0]);
+      return -1;
+    }
+  while (waitpid(launcher, NULL, 0) < 0 && errno == EINTR)
+    ;
+  /* EOF once the launcher is gone and the spare has exec'd (or died). */
+  while (sbx_status_read(status[0], &rec) == 1)
+    if (rec.kind == SBX_ST_GPID && init < 0 && rec.value > 0)
+      init = rec.value;
+    else if (rec.kind == SBX_ST_FAILED)
+      failed = true;
+  close(status[0]);
+  if (init > 0 && failed)
+    {
+      kill(init, SIGKILL);
+      while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+        ;
+      init = -1;
+    }
+  return init;
+}
+
 int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
 {
   struct platform_child_args a = { .sb = sb, .payload_fd = -1, .status_fd = -1 };
@@ -367,7 +412,10 @@ int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return -1;
   a.job_fd = sv[1];
-  *pid = platform_clone_init(&a, NULL, &err);
+  if (sb->platform_userns_fd >= 0)
+    *pid = make_spare_by_fork(&a);
+  else
+    *pid = platform_clone_init(&a, NULL, &err);
   close(sv[1]);
   if (*pid < 0)
     {
@@ -409,14 +457,14 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
 
   if (payload < 0)
     return -1;
+  /* The pid is known here: no record on the pipe needs to be believed. */
+  if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd)) > 0)
+    return 0;
   /* A platform user namespace must be joined first, and setns(CLONE_NEWUSER)
    * refuses a process that shares its memory: there, fork. */
   *host_pid = 0;
   if (sb->platform_userns_fd < 0)
     {
-      /* The pid is known here: no record on the pipe needs to be believed. */
-      if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd)) > 0)
-        return 0;
       *host_pid = platform_clone_init(&a, host_pid, err);
       if (*host_pid > 0)
         return 0;

@@ -33,7 +33,7 @@ static void *spare_maker(void *arg)
       pid_t pid;
       int job_fd, r;
 
-      if (sb->spare_pid > 0 || sb->spare_broken)
+      if (sb->spare_pid > 0 || sb->spare_broken || !sb->spare_wanted)
         {
           pthread_cond_wait(&sb->spare_cond, &sb->spare_lock);
           continue;
@@ -72,6 +72,7 @@ void sbx_platform_spare_init(struct sbx_sandbox *sb)
   pthread_condattr_destroy(&attr);
   sb->spare_pid = -1;
   sb->spare_fd = -1;
+  sb->spare_wanted = true;
 }
 
 int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err)
@@ -79,9 +80,7 @@ int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err)
   sigset_t all, old;
   int r;
 
-  /* Only where a platform init can be made vfork-style (no platform user
-   * namespace to join first). */
-  if (!sb->warm_platform || sb->isolation != SBX_ISO_NAMESPACES || sb->platform_userns_fd >= 0)
+  if (!sb->warm_platform || sb->isolation == SBX_ISO_FALLBACK)
     return 0;
   /* The maker's children inherit no handler of ours to run. */
   sigfillset(&all);
@@ -117,15 +116,31 @@ bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
       sb->spare_pid = -1;
       sb->spare_fd = -1;
       got = true;
-      pthread_cond_broadcast(&sb->spare_cond); /* the maker makes the next */
+      /* The maker makes the next now, beside this command: cheap where it is
+       * a vfork-style clone. Where it is a fork of the daemon, that would slow
+       * this command down more than it saves: after it, then. */
+      sb->spare_wanted = sb->platform_userns_fd < 0;
+      pthread_cond_broadcast(&sb->spare_cond);
     }
   else if (sb->spare_broken)
     {
       sb->spare_broken = false;
+      sb->spare_wanted = true;
       pthread_cond_broadcast(&sb->spare_cond);
     }
   pthread_mutex_unlock(&sb->spare_lock);
   return got;
+}
+
+void sbx_platform_spare_refill(struct sbx_sandbox *sb)
+{
+  pthread_mutex_lock(&sb->spare_lock);
+  if (!sb->spare_wanted)
+    {
+      sb->spare_wanted = true;
+      pthread_cond_broadcast(&sb->spare_cond);
+    }
+  pthread_mutex_unlock(&sb->spare_lock);
 }
 
 void sbx_platform_spare_stop(struct sbx_sandbox *sb)
