@@ -271,7 +271,12 @@ static void platform_launcher(struct platform_child_args *a)
       sbx_error_errno(&err, errno, SBX_E_SANDBOX, "clone");
       goto fail;
     }
-  sbx_status_write(a->status_fd, SBX_ST_GPID, (int)init, 0, NULL);
+  /* Unsaid, nobody would reap it: end it with us. */
+  if (sbx_status_write(a->status_fd, SBX_ST_GPID, (int)init, 0, NULL) < 0)
+    {
+      kill(init, SIGKILL);
+      _exit(1);
+    }
   _exit(0);
 fail:
   sbx_error_prefix(&err, "start platform command");
@@ -443,6 +448,7 @@ static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3
       kill(pid, SIGKILL);
       while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
+      sbx_platform_spare_refill(sb); /* this command may not get as far as its end */
       return -1;
     }
   return pid;

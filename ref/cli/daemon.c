@@ -50,11 +50,13 @@ int sbx_cli_daemon(int argc, char **argv)
   sigset_t mask;
   int c, sig;
 
-  /* Request and response buffers up to the 8 MiB body cap come from the
-   * heap, reused, not from a fresh mmap each: every new page costs a fault,
-   * and faults are dear (docs/PERFORMANCE.md). */
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+  /* Request and response buffers up to the 8 MiB body cap (11 MiB in
+   * base64) come from the heap, reused, not from a fresh mmap each: every new
+   * page costs a fault, and faults are dear (docs/PERFORMANCE.md). */
+  mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+  /* Bounded: a thread per connection would otherwise keep an arena each. */
+  mallopt(M_ARENA_MAX, 4);
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
     switch (c)

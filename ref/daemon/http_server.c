@@ -17,6 +17,9 @@
 #include "http_server.h"
 #include "internal.h"
 
+/* The most a request's announced length may reserve before its body arrives. */
+#define BODY_PREALLOC_MAX (2u * 1024 * 1024)
+
 struct sbx_http_server
 {
   sbx_http_handler handler;
@@ -105,13 +108,17 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
       *req_cls = r;
       if (r == NULL)
         return MHD_NO;
-      /* One buffer of the announced size, within the cap: no regrowth and
-       * copy of a large body. A wrong announcement only costs regrowth. */
+      /* A buffer of the announced size: no regrowth and copy of a large
+       * body. Up to a bound, since nothing has arrived yet to back the
+       * claim; a wrong announcement only costs regrowth. Over the cap, the
+       * answer is 413 and nothing is kept. */
       {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         char *end;
         unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
-        if (cl != NULL && *end == '\0' && n > 0 && n <= SBX_API_BODY_MAX && (r->buf = malloc(n + 1)) != NULL)
+        if (cl != NULL && *end == '\0' && n > SBX_API_BODY_MAX)
+          r->too_large = true;
+        else if (cl != NULL && *end == '\0' && n > 0 && n <= BODY_PREALLOC_MAX && (r->buf = malloc(n + 1)) != NULL)
           r->cap = n + 1;
       }
       return MHD_YES;
