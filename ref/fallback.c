@@ -126,8 +126,7 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flag
     }
   close(pair[1]);
   n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
-  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_reap(child);
   if (n != (ssize_t)sizeof reply || reply.errno_ != 0 || fd < 0)
     {
       int e = n != (ssize_t)sizeof reply ? EPROTO : reply.errno_ > 0 ? reply.errno_ : EPROTO;

@@ -12,7 +12,6 @@
  * daemon), and the next command to end looks again. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,35 +53,6 @@ static struct ending endings[MAX_COMMANDS];
 static size_t n_endings;
 static double next_sweep;
 
-struct proc_stat
-{
-  char state;
-  int ppid, session;
-  unsigned long long start;
-};
-
-static bool read_stat(pid_t pid, struct proc_stat *st)
-{
-  char path[64], buf[1024], *paren;
-  ssize_t n;
-  int fd;
-
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-    return false;
-  n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  /* comm may hold ')' and spaces: the fields start after the last ')'.
-   * 3 state, 4 ppid, 5 pgrp, 6 session, ... 22 starttime. */
-  return (paren = strrchr(buf, ')')) != NULL
-         && sscanf(paren + 1, " %c %d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                   &st->state, &st->ppid, &st->session, &st->start)
-                == 4;
-}
-
 static struct command *find_command(pid_t pid)
 {
   for (size_t i = 0; i < n_commands; i++)
@@ -98,7 +68,7 @@ void sbx_cmd_start(uint64_t id, const char *cwd, const char *command, char *cons
     .argv = argv, .envp = envp, .cwd = cwd[0] != '\0' ? cwd : SBX_USER_HOME,
     .stdin_fd = fds[0], .stdout_fd = fds[1], .stderr_fd = fds[2], .status_fd = fds[3], .lifeline_fd = -1,
   };
-  struct proc_stat st = { 0 };
+  struct sbx_proc_stat st = { 0 };
   pid_t pid;
 
   if (n_commands + n_endings >= MAX_COMMANDS)
@@ -112,7 +82,7 @@ void sbx_cmd_start(uint64_t id, const char *cwd, const char *command, char *cons
     return;
   fds[0] = fds[1] = fds[2] = fds[3] = -1;
   /* Unreaped, so readable; should it fail, 0 makes every stray look younger. */
-  read_stat(pid, &st);
+  sbx_proc_stat_read(pid, &st);
   commands[n_commands++] = (struct command){ .id = id, .pid = pid, .status_fd = spec.status_fd, .start = st.start };
 }
 
@@ -125,9 +95,9 @@ static void signal_session(pid_t sid, int sig)
 
   while (d != NULL && (de = readdir(d)) != NULL)
     {
-      struct proc_stat st;
+      struct sbx_proc_stat st;
       pid_t pid = (pid_t)atoi(de->d_name);
-      if (pid > 1 && read_stat(pid, &st) && st.session == sid)
+      if (pid > 1 && sbx_proc_stat_read(pid, &st) && st.session == sid)
         kill(pid, sig);
     }
   if (d != NULL)
@@ -174,13 +144,13 @@ static void sweep(void)
       oldest_running = commands[i].start;
   while (d != NULL && (de = readdir(d)) != NULL)
     {
-      struct proc_stat st;
+      struct sbx_proc_stat st;
       struct ending *e;
       pid_t pid = (pid_t)atoi(de->d_name);
       bool stray;
 
       /* A running command is never a leftover, whatever its ids say. */
-      if (pid <= 1 || find_command(pid) != NULL || !read_stat(pid, &st))
+      if (pid <= 1 || find_command(pid) != NULL || !sbx_proc_stat_read(pid, &st))
         continue;
       e = find_ending(st.session);
       stray = e == NULL && st.ppid == 1 && find_command(st.session) == NULL && st.start < oldest_running;

@@ -51,6 +51,14 @@ struct sbx_supervise_spec
 int sbx_supervise_start(const struct sbx_supervise_spec *spec, bool new_session, pid_t *child);
 /* Runs the command and waits for it; returns the exit code for _exit(). */
 int sbx_supervise(const struct sbx_supervise_spec *spec);
+/* ---- proc_stat.c ---- */
+struct sbx_proc_stat
+{
+  char state;
+  int ppid, session;
+  unsigned long long start; /* starttime, in clock ticks since boot */
+};
+bool sbx_proc_stat_read(pid_t pid, struct sbx_proc_stat *st);
 /* Sends sig to every descendant of the calling process (found through /proc). Returns how many. */
 int sbx_signal_descendants(int sig);
 
@@ -86,6 +94,9 @@ int sbx_loopback_up(struct sbx_error *err);
 
 /* ---- spawn.c: clone with flags, as a fork ---- */
 pid_t sbx_clone_raw(unsigned long flags);
+/* waitpid for a child of ours, through EINTR; and the same after SIGKILL. */
+void sbx_reap(pid_t pid);
+void sbx_kill_reap(pid_t pid);
 int sbx_join_new_session_keyring(void);
 int sbx_close_fds_except(const int *keep, size_t n);
 struct sbx_sandbox;

@@ -150,8 +150,7 @@ int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
     }
   close(sync_parent);
   sync_parent = -1;
-  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_reap(child);
   if (r < 0)
     {
       sbx_platform_context_destroy(sb);
@@ -342,7 +341,6 @@ static pid_t platform_clone_init(struct platform_child_args *a, pid_t *failed_pi
   /* No handler of the executor's may run on the child's side of the shared memory. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  /* PARENT_SETTID: the kernel writes the child's pid before the child runs. */
   UNPOISON_STACK(stack, VFORK_STACK_SIZE);
   init = clone(platform_init_vfork, (char *)stack + VFORK_STACK_SIZE, flags, a);
   e = errno;
@@ -354,8 +352,7 @@ static pid_t platform_clone_init(struct platform_child_args *a, pid_t *failed_pi
   if (a->failed)
     {
       if (a->status_fd < 0)
-        while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
-          ;
+        sbx_reap(init);
       else
         *failed_pid = init;
       return sbx_error_set(err, EIO, SBX_E_SANDBOX, "start platform command: the init failed before its exec");
@@ -389,8 +386,7 @@ static pid_t make_spare_by_fork(struct platform_child_args *a)
       close(status[0]);
       return -1;
     }
-  while (waitpid(launcher, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_reap(launcher);
   /* EOF once the launcher is gone and the spare has exec'd (or died). */
   while (sbx_status_read(status[0], &rec) == 1)
     if (rec.kind == SBX_ST_GPID && init < 0 && rec.value > 0)
@@ -400,9 +396,7 @@ static pid_t make_spare_by_fork(struct platform_child_args *a)
   close(status[0]);
   if (init > 0 && failed)
     {
-      kill(init, SIGKILL);
-      while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
-        ;
+      sbx_kill_reap(init);
       init = -1;
     }
   return init;
@@ -445,9 +439,7 @@ static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3
   close(job_fd);
   if (!ok)
     {
-      kill(pid, SIGKILL);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      sbx_kill_reap(pid);
       sbx_platform_spare_refill(sb); /* this command may not get as far as its end */
       return -1;
     }
@@ -482,7 +474,6 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
   if (child == 0)
     platform_launcher(&a);
   /* The launcher exits as soon as the init exists; the init is our child. */
-  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_reap(child);
   return 0;
 }

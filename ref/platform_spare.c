@@ -18,9 +18,7 @@
 static void end_spare(pid_t pid, int job_fd)
 {
   close(job_fd);
-  kill(pid, SIGKILL);
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_kill_reap(pid);
 }
 
 static void *spare_maker(void *arg)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -16,6 +17,18 @@ pid_t sbx_clone_raw(unsigned long flags)
   /* The raw syscall with a NULL stack behaves like fork(); glibc's clone()
    * wrapper insists on a new stack. Only called from single-threaded children. */
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+void sbx_reap(pid_t pid)
+{
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+void sbx_kill_reap(pid_t pid)
+{
+  kill(pid, SIGKILL);
+  sbx_reap(pid);
 }
 
 int sbx_join_new_session_keyring(void)

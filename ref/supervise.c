@@ -29,26 +29,9 @@ struct pp
 
 static pid_t read_ppid(pid_t pid)
 {
-  char path[64], buf[512];
-  char *close_paren;
-  int fd;
-  ssize_t n;
-  long ppid;
+  struct sbx_proc_stat st;
 
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
-  /* comm may hold spaces and parentheses: parse after the last ')'. */
-  close_paren = strrchr(buf, ')');
-  if (close_paren == NULL || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
-    return -1;
-  return (pid_t)ppid;
+  return sbx_proc_stat_read(pid, &st) ? (pid_t)st.ppid : -1;
 }
 
 int sbx_signal_descendants(int sig)

@@ -216,8 +216,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
   sb->user_init_pid = 0;
   if (r == 0)
     r = await_init(status_read, &sb->user_init_pid, err);
-  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-    ;
+  sbx_reap(child);
   if (r < 0)
     {
       sbx_user_context_destroy(sb);
@@ -237,9 +236,7 @@ void sbx_user_context_destroy(struct sbx_sandbox *sb)
   if (sb->user_init_pid > 0)
     {
       /* SIGKILL to a PID namespace's init ends every process in it. */
-      kill(sb->user_init_pid, SIGKILL);
-      while (waitpid(sb->user_init_pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      sbx_kill_reap(sb->user_init_pid);
       sb->user_init_pid = 0;
     }
 }
