@@ -3,7 +3,7 @@
 # and an exit status that fails when a test fails.
 set -u
 cli=${SPLITBOX_CLI:?set by meson}
-. "$SBX_SOURCE_ROOT/ref/tests/checks.sh"
+. "$SBX_SOURCE_ROOT/testsupport/checks.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$cli" conform --backend none --tap --xml "$out/none.xml" -- --filter 'contexts/*' >"$out/none.tap" 2>/dev/null; rc=$?

@@ -43,7 +43,7 @@ static const char *self_dir(void)
 }
 
 /* The source tree's fixtures/backends, when run from a build directory
- * (build/ref/splitbox, build/harness/tests/...). */
+ * (build/cli/splitbox, build/harness/tests/...). */
 static bool source_backends(char *out, size_t len)
 {
   char path[PATH_MAX];
@@ -83,7 +83,7 @@ const char *sbx_harness_tool(const char *name)
   {
     const char *name, *env, *build_subdir;
   } tools[] = {
-    { "splitbox", "SPLITBOX_CLI", "ref" },
+    { "splitbox", "SPLITBOX_CLI", "cli" },
     { "splitbox-probe", "SBX_PROBE", "attacks" },
     { "splitbox-victim", "SBX_VICTIM", "attacks" },
     { "splitbox-conformance", "SPLITBOX_CONFORMANCE", "conformance" },

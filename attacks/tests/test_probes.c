@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../ref/tests/harness.h"
+#include "scenario.h"
 #include "bare.h"
 #include "verdict.h"
 
@@ -42,7 +42,7 @@ static void bare_control(const char *name, enum expect expect, bool argv_canary,
     bare_platform_command(&b);
   v = verdict_read(out, b.canary);
   cr_expect(v.parsed, "probe %s printed no JSON:\n%s", name, out ? out : "");
-  if (strcmp(v.status, "unsupported") == 0 && !harness_must_work())
+  if (strcmp(v.status, "unsupported") == 0 && !scenario_must_work())
     {
       bare_cleanup(&b);
       cr_skip_test("%s is unsupported on this machine: %s", name, v.reason);
@@ -123,7 +123,7 @@ static bool victim_ready(struct world *w, struct sbx_process_info *victim)
            shared, w->marker);
   if (sbx_process_start(w->sb, &req, victim, &err) < 0)
     {
-      harness_report(w, "ERROR start the victim: %s: %s", err.code, err.message);
+      scenario_report(w, "ERROR start the victim: %s: %s", err.code, err.message);
       return false;
     }
   for (int i = 0; i < 500 && !ready; i++)
@@ -134,7 +134,7 @@ static bool victim_ready(struct world *w, struct sbx_process_info *victim)
         usleep(10000);
     }
   if (!ready)
-    harness_report(w, "ERROR the victim did not get ready");
+    scenario_report(w, "ERROR the victim did not get ready");
   return ready;
 }
 
@@ -146,7 +146,7 @@ static void hijack_check(struct world *w)
   struct sbx_exec_result res;
   struct sbx_error err;
 
-  harness_exec_full(w, &req, &res, &err);
+  scenario_exec_full(w, &req, &res, &err);
   sbx_exec_result_clear(&res);
   for (size_t i = 0; i < 2; i++)
     {
@@ -156,7 +156,7 @@ static void hijack_check(struct world *w)
         continue;
       for (size_t k = 0; k < n; k++)
         if (strncmp(list[k].name, ".splitbox-hijacked-", 19) == 0)
-          harness_report(w, "LEAK a plant ran in a platform command: %s/%s", places[i], list[k].name);
+          scenario_report(w, "LEAK a plant ran in a platform command: %s/%s", places[i], list[k].name);
       sbx_dirent_list_free(list, n);
     }
 }
@@ -170,7 +170,7 @@ static void stop_victim(struct world *w, struct sbx_process_info *victim)
   char needle[64];
 
   if (sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) < 0 || now.status != SBX_PROC_RUNNING)
-    harness_report(w, "ERROR the victim did not survive the probe (%s)", sbx_process_status_name(now.status));
+    scenario_report(w, "ERROR the victim did not survive the probe (%s)", sbx_process_status_name(now.status));
   sbx_process_info_clear(&now);
   sbx_process_kill(w->sb, SBX_CTX_PLATFORM, victim->id, SIGTERM, &err);
   for (int i = 0; i < 200; i++)
@@ -189,7 +189,7 @@ static void stop_victim(struct world *w, struct sbx_process_info *victim)
     /* An invalidated ('i') or dead key waits for garbage collection, unreadable. */
     while (f != NULL && fgets(line, sizeof line, f) != NULL)
       if (strstr(line, needle) != NULL && sscanf(line, "%*s %15s", flags) == 1 && strpbrk(flags, "iRD") == NULL)
-        harness_report(w, "ERROR the victim's key outlived it: %s", line);
+        scenario_report(w, "ERROR the victim's key outlived it: %s", line);
     if (f != NULL)
       fclose(f);
   }
@@ -206,26 +206,26 @@ static void probe_scenario(struct world *w)
   if (!victim_ready(w, &victim))
     return;
   snprintf(cmd, sizeof cmd, "%s/splitbox-probe %s --marker %s --shared %s", shared, current_probe, w->marker, shared);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   v = verdict_read(out, w->canary);
-  harness_report(w, "INFO %s", out ? out : "(no output)");
+  scenario_report(w, "INFO %s", out ? out : "(no output)");
   if (!v.parsed || strcmp(v.status, "ran") != 0)
-    harness_report(w, "ERROR the probe did not run: %s", out ? out : "");
+    scenario_report(w, "ERROR the probe did not run: %s", out ? out : "");
   if (v.found_canary)
-    harness_report(w, "LEAK %s recovered the canary", current_probe);
+    scenario_report(w, "LEAK %s recovered the canary", current_probe);
   /* Inside a sandbox any canary-shaped token is some platform's secret. */
   if (v.stale_tokens > 0 || v.found_dropped > 0)
-    harness_report(w, "LEAK %s found %d tokens of other runs", current_probe, v.stale_tokens + v.found_dropped);
+    scenario_report(w, "LEAK %s found %d tokens of other runs", current_probe, v.stale_tokens + v.found_dropped);
   if (v.hidden_pids > 0)
-    harness_report(w, "LEAK kill(pid, 0) reaches %d processes that /proc hides", v.hidden_pids);
+    scenario_report(w, "LEAK kill(pid, 0) reaches %d processes that /proc hides", v.hidden_pids);
   if (v.fds_stolen > 0)
-    harness_report(w, "LEAK pidfd_getfd stole %d of the victim's fds", v.fds_stolen);
+    scenario_report(w, "LEAK pidfd_getfd stole %d of the victim's fds", v.fds_stolen);
   if (v.marker_visible)
-    harness_report(w, "LEAK the victim is visible to user code");
+    scenario_report(w, "LEAK the victim is visible to user code");
   if (v.stopped)
-    harness_report(w, "LEAK user code stopped the victim");
+    scenario_report(w, "LEAK user code stopped the victim");
   if (v.dangerous[0] != '\0')
-    harness_report(w, "LEAK user code holds %s", v.dangerous);
+    scenario_report(w, "LEAK user code holds %s", v.dangerous);
   if (strcmp(current_probe, "path-hijack") == 0)
     hijack_check(w);
   free(out);
@@ -233,26 +233,26 @@ static void probe_scenario(struct world *w)
   sbx_process_info_clear(&victim);
 }
 
-static char *run_against_splitbox(enum harness_mode mode, const char *name)
+static char *run_against_splitbox(enum scenario_mode mode, const char *name)
 {
   current_probe = name;
-  return harness_run(mode, probe_scenario, NULL);
+  return scenario_run(mode, probe_scenario, NULL);
 }
 
 #define SPLITBOX(probe, id)                                                                                   \
   Test(splitbox_root, id, .timeout = 90)                                                                      \
   {                                                                                                           \
     char *text = run_against_splitbox(MODE_ROOT, probe);                                                      \
-    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "LEAK"),        \
+    cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "LEAK"),        \
               "%s against splitbox (root):\n%s", probe, text);                                                \
     free(text);                                                                                               \
   }                                                                                                           \
   Test(splitbox_userns, id, .timeout = 90)                                                                    \
   {                                                                                                           \
     char *text = run_against_splitbox(MODE_USERNS, probe);                                                    \
-    if (harness_has(text, "SKIP") && !harness_must_work())                                                    \
+    if (scenario_has(text, "SKIP") && !scenario_must_work())                                                    \
       cr_skip_test("userns mode is not available here");                                                     \
-    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "LEAK"),        \
+    cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "LEAK"),        \
               "%s against splitbox (userns):\n%s", probe, text);                                              \
     free(text);                                                                                               \
   }

@@ -7,8 +7,8 @@ set -u
 cli=${SPLITBOX_CLI:?set by meson}
 src=${SBX_SOURCE_ROOT:?set by meson}
 validate=${SBX_VALIDATE_JSON:?set by meson}
-# shellcheck source=../../ref/tests/checks.sh
-. "$src/ref/tests/checks.sh"
+# shellcheck source=../../testsupport/checks.sh
+. "$src/testsupport/checks.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # Work directories of other audits on this host are theirs: compare before and after.

@@ -4,8 +4,8 @@
 # bug cannot hide behind a green run.
 set -u
 cli=${SPLITBOX_CLI:?set by meson}
-# shellcheck source=../../ref/tests/checks.sh
-. "$SBX_SOURCE_ROOT/ref/tests/checks.sh"
+# shellcheck source=../../testsupport/checks.sh
+. "$SBX_SOURCE_ROOT/testsupport/checks.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 start=$(date +%s)

@@ -6,8 +6,8 @@ set -u
 cli=${SPLITBOX_CLI:?set by meson}
 src=${SBX_SOURCE_ROOT:?set by meson}
 validate=${SBX_VALIDATE_JSON:?set by meson}
-# shellcheck source=../../ref/tests/checks.sh
-. "$src/ref/tests/checks.sh"
+# shellcheck source=../../testsupport/checks.sh
+. "$src/testsupport/checks.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$cli" bench --backend none --backend splitbox --backend bubblewrap-hardened --runs 5 --warmup 1 --concurrency 2 \

@@ -10,12 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "http_server.h"
 #include "internal.h"
 #include "operations.h"
 #include "registry.h"
-#include "request.h"
+#include "request.h" /* sbx_sandbox_id_valid */
 
 #define MAX_SANDBOXES 256
 
@@ -26,7 +24,7 @@ struct entry
   int refs;
   bool deleted;
   struct sbx_operations *ops;
-  struct sbx_http_server *ops_server; /* on RUN/ops.sock, which platform views see at /run/splitbox */
+  void *ops_server; /* on RUN/ops.sock, which platform views see at /run/splitbox */
   char run_dir[4096];
 };
 
@@ -64,6 +62,12 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   if (r == NULL)
     {
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "registry");
+      return NULL;
+    }
+  if (opts->ops_server.start == NULL || opts->ops_server.stop == NULL)
+    {
+      free(r);
+      sbx_error_set(err, EINVAL, SBX_E_INTERNAL, "registry: no server for the operations sockets");
       return NULL;
     }
   r->opts = *opts;
@@ -109,13 +113,6 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   return r;
 }
 
-static void serve_operations(void *arg, const char *method, const char *path, const char *body, size_t len,
-                             struct sbx_api_response *out)
-{
-  struct entry *e = arg;
-  sbx_api_handle_operations(e->ops, e->id, method, path, body, len, out);
-}
-
 /* The sandbox's operations socket, in a directory of its own: it is bound
  * into every platform view, and into no user view. */
 static int entry_open_operations(struct sbx_registry *r, struct entry *e, unsigned long long incarnation,
@@ -134,18 +131,19 @@ static int entry_open_operations(struct sbx_registry *r, struct entry *e, unsign
       return sbx_error_errno(err, e2, SBX_E_INTERNAL, "create %s/run/%llu", r->state_dir, incarnation);
     }
   snprintf(sock, sizeof sock, "%s/ops.sock", e->run_dir);
-  e->ops_server = sbx_http_server_start(serve_operations, e, sock, NULL, NULL, err);
+  e->ops_server = r->opts.ops_server.start(r->opts.ops_server.ctx, e->id, e->ops, sock, err);
   return e->ops_server != NULL ? 0 : -1;
 }
 
-static void entry_free(struct entry *e)
+static void entry_free(struct sbx_registry *r, struct entry *e)
 {
   if (e == NULL)
     return;
   /* The server first: its calls use the operations. Closing them first
    * ends calls in flight, so the stop does not wait for a callback. */
   sbx_operations_close(e->ops);
-  sbx_http_server_stop(e->ops_server);
+  if (e->ops_server != NULL)
+    r->opts.ops_server.stop(e->ops_server);
   if (e->sb != NULL)
     sbx_sandbox_destroy(e->sb);
   sbx_operations_free(e->ops);
@@ -197,7 +195,7 @@ void sbx_registry_free(struct sbx_registry *r)
   if (stuck)
     return;
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
-    entry_free(r->entries[i]);
+    entry_free(r, r->entries[i]);
   free(r->entries);
   pthread_cond_destroy(&r->idle);
   pthread_mutex_destroy(&r->lock);
@@ -302,7 +300,7 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
     }
   else
     {
-      entry_free(e);
+      entry_free(r, e);
       rmdir(dir);
     }
   pthread_mutex_unlock(&r->lock);
@@ -349,7 +347,7 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
         break;
       }
   pthread_mutex_unlock(&r->lock);
-  entry_free(done);
+  entry_free(r, done);
 }
 
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err)
@@ -381,7 +379,7 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
   else
     r->entries[r->n] = r->entries[r->n + r->n_deleted];
   pthread_mutex_unlock(&r->lock);
-  entry_free(e);
+  entry_free(r, e);
   return 0;
 }
 

@@ -4,6 +4,19 @@
 #include "executor.h"
 
 struct sbx_registry;
+struct sbx_operations;
+
+/* Serves a sandbox's operations socket. The registry makes the socket's
+ * place; what answers on it is the daemon main's choice (the API's handler),
+ * so the registry depends on neither the API nor HTTP. */
+struct sbx_registry_ops_server
+{
+  /* Returns a handle for stop, or NULL with err set. */
+  void *(*start)(void *ctx, const char *sandbox_id, struct sbx_operations *ops, const char *socket_path,
+                 struct sbx_error *err);
+  void (*stop)(void *handle);
+  void *ctx;
+};
 
 struct sbx_registry_options
 {
@@ -12,6 +25,7 @@ struct sbx_registry_options
   const char *init_path;
   enum sbx_network user_network;
   bool require_isolation;
+  struct sbx_registry_ops_server ops_server;
 };
 
 struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, struct sbx_error *err);

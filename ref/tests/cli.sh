@@ -6,8 +6,8 @@ cli=${SPLITBOX_CLI:?set by meson}
 init=${SPLITBOX_INIT:?set by meson}
 nons=${SBX_NO_NAMESPACES:?set by meson}
 
-# shellcheck source=checks.sh
-. "$(dirname "$0")/checks.sh"
+# shellcheck source=../../testsupport/checks.sh
+. "$(dirname "$0")/../../testsupport/checks.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

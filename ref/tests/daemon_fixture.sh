@@ -3,8 +3,8 @@
 # DAEMON_ARGS adds arguments to `splitbox daemon`; DAEMON_WRAP is a command
 # the daemon runs under (setpriv, sbx-no-namespaces).
 cli=${SPLITBOX_CLI:?set by meson}
-# shellcheck source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source=../../testsupport/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../testsupport/checks.sh"
 
 # Not under /tmp: platform views have a /tmp of their own, and the tests must
 # see that they hide the daemon's state and socket by other means.

@@ -7,7 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "scenario.h"
 
 static const enum sbx_context both[] = { SBX_CTX_USER, SBX_CTX_PLATFORM };
 
@@ -18,7 +18,7 @@ static void streams_and_exit_codes(struct world *w)
       struct sbx_exec_request req = { .context = both[i], .command = "echo out; echo err >&2; exit 3" };
       struct sbx_exec_result res;
       struct sbx_error err;
-      int r = harness_exec_full(w, &req, &res, &err);
+      int r = scenario_exec_full(w, &req, &res, &err);
 
       EXPECT(w, r == 0, "%s: %s", err.code, err.message);
       EXPECT(w, res.exit_code == 3 && !res.success, "exit %d", res.exit_code);
@@ -29,7 +29,7 @@ static void streams_and_exit_codes(struct world *w)
       sbx_exec_result_clear(&res);
 
       req.command = "kill -TERM $$";
-      r = harness_exec_full(w, &req, &res, &err);
+      r = scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, r == 0 && res.term_signal == SIGTERM && res.exit_code == 128 + SIGTERM, "signal %d exit %d",
              res.term_signal, res.exit_code);
       sbx_exec_result_clear(&res);
@@ -45,17 +45,17 @@ static void env_is_per_call(struct world *w)
       struct sbx_exec_result res;
       struct sbx_error err;
 
-      harness_exec_full(w, &req, &res, &err);
+      scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "[platform-secret]\n") == 0, "with env: %s",
              res.stdout_buf);
       sbx_exec_result_clear(&res);
       req.env = NULL;
       /* The design's first test: an export in one exec does not reach the next one. */
       req.command = "export SECRET=exported; echo \"[$SECRET]\"";
-      harness_exec_full(w, &req, &res, &err);
+      scenario_exec_full(w, &req, &res, &err);
       sbx_exec_result_clear(&res);
       req.command = "echo \"[$SECRET]\"";
-      harness_exec_full(w, &req, &res, &err);
+      scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, "[]\n") == 0, "a later call sees: %s", res.stdout_buf);
       sbx_exec_result_clear(&res);
     }
@@ -72,11 +72,11 @@ static void cwd_is_honoured(struct world *w)
       char want[600];
 
       snprintf(want, sizeof want, "%s\n", shared);
-      harness_exec_full(w, &req, &res, &err);
+      scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, res.stdout_buf && strcmp(res.stdout_buf, want) == 0, "pwd: %s", res.stdout_buf);
       sbx_exec_result_clear(&res);
       req.cwd = "/nonexistent-dir";
-      EXPECT(w, harness_exec_full(w, &req, &res, &err) < 0 && strcmp(err.code, SBX_E_FILE_NOT_FOUND) == 0,
+      EXPECT(w, scenario_exec_full(w, &req, &res, &err) < 0 && strcmp(err.code, SBX_E_FILE_NOT_FOUND) == 0,
              "missing cwd: %s %s", err.code, err.message);
       sbx_exec_result_clear(&res);
     }
@@ -93,15 +93,15 @@ static void timeout_kills_the_tree(struct world *w)
       int r;
 
       /* A unique duration names the sleeps, so we can look for them on the host afterwards. */
-      harness_random_token(token, sizeof token, "");
+      scenario_random_token(token, sizeof token, "");
       snprintf(cmd, sizeof cmd, "sleep 30.%.6u & sleep 30.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000,
                (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
-      r = harness_exec_full(w, &req, &res, &err);
+      r = scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, r < 0 && strcmp(err.code, SBX_E_TIMEOUT) == 0, "want COMMAND_TIMEOUT, got %d %s", r, err.code);
       EXPECT(w, res.timed_out && !res.success, "timed_out flag");
       EXPECT(w, res.duration_ms < 2000, "returned after %.0f ms", res.duration_ms);
       snprintf(cmd, sizeof cmd, "sleep 30.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
-      EXPECT(w, harness_host_processes(cmd) == 0, "`%s` left on the host after the timeout", cmd);
+      EXPECT(w, scenario_host_processes(cmd) == 0, "`%s` left on the host after the timeout", cmd);
       sbx_exec_result_clear(&res);
     }
 }
@@ -115,15 +115,15 @@ static void background_children_end_with_the_exec(struct world *w)
       struct sbx_exec_result res;
       struct sbx_error err;
 
-      harness_random_token(token, sizeof token, "");
+      scenario_random_token(token, sizeof token, "");
       snprintf(needle, sizeof needle, "sleep 40.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
       /* setsid: even a child that leaves the session is part of the exec's tree,
        * and so is one whose parent stays in the session and dies only when it is ended. */
       snprintf(cmd, sizeof cmd,
                "%s >/dev/null 2>&1 & setsid %s >/dev/null 2>&1 & sh -c 'setsid %s & wait' >/dev/null 2>&1 & echo started",
                needle, needle, needle);
-      EXPECT(w, harness_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
-      EXPECT(w, harness_host_processes(needle) == 0, "`%s` outlived its exec in the %s context", needle,
+      EXPECT(w, scenario_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
+      EXPECT(w, scenario_host_processes(needle) == 0, "`%s` outlived its exec in the %s context", needle,
              sbx_context_name(both[i]));
       sbx_exec_result_clear(&res);
     }
@@ -139,17 +139,17 @@ static void signalled_supervisor_leaves_nothing(struct world *w)
   struct sbx_exec_result res;
   struct sbx_error err;
 
-  harness_random_token(token, sizeof token, "");
+  scenario_random_token(token, sizeof token, "");
   snprintf(needle, sizeof needle, "sleep 33.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
   snprintf(cmd, sizeof cmd, "%s >/dev/null 2>&1 & kill -9 $PPID; kill -STOP $PPID; echo parent=$PPID", needle);
-  EXPECT(w, harness_exec_full(w, &req, &res, &err) == 0, "%s: %s", err.code, err.message);
+  EXPECT(w, scenario_exec_full(w, &req, &res, &err) == 0, "%s: %s", err.code, err.message);
   EXPECT(w, res.success && res.stdout_buf != NULL && strcmp(res.stdout_buf, "parent=1\n") == 0,
          "exit %d, stdout %s", res.exit_code, res.stdout_buf ? res.stdout_buf : "(none)");
   sbx_exec_result_clear(&res);
-  out = harness_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
   EXPECT(w, out != NULL && strstr(out, needle) == NULL, "`%s` outlived its exec:\n%s", needle, out ? out : "");
   free(out);
-  EXPECT(w, harness_host_processes(needle) == 0, "`%s` is still on the host", needle);
+  EXPECT(w, scenario_host_processes(needle) == 0, "`%s` is still on the host", needle);
 }
 
 SCENARIO_TEST(exec_root, signalled_supervisor_leaves_nothing, MODE_ROOT, signalled_supervisor_leaves_nothing, NULL)
@@ -168,7 +168,7 @@ static void output_is_capped(struct world *w)
       struct sbx_exec_result res;
       struct sbx_error err;
 
-      EXPECT(w, harness_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
+      EXPECT(w, scenario_exec_full(w, &req, &res, &err) == 0, "%s", err.message);
       EXPECT(w, res.stdout_len == 1024 * 1024 && res.stdout_truncated, "kept %zu bytes, truncated=%d",
              res.stdout_len, res.stdout_truncated);
       EXPECT(w, !res.stderr_truncated && res.stderr_buf && strcmp(res.stderr_buf, "done\n") == 0, "stderr intact");
@@ -176,7 +176,7 @@ static void output_is_capped(struct world *w)
       sbx_exec_result_clear(&res);
     }
   getrusage(RUSAGE_SELF, &after);
-  harness_report(w, "INFO max RSS %ld KiB before, %ld KiB after", before.ru_maxrss, after.ru_maxrss);
+  scenario_report(w, "INFO max RSS %ld KiB before, %ld KiB after", before.ru_maxrss, after.ru_maxrss);
   EXPECT(w, after.ru_maxrss - before.ru_maxrss < 16 * 1024, "memory grew by %ld KiB for a 1 MiB cap",
          after.ru_maxrss - before.ru_maxrss);
 }
@@ -207,7 +207,7 @@ static void bad_input_is_refused(struct world *w)
                                       .cwd = cases[i].cwd, .timeout_ms = cases[i].timeout };
       struct sbx_exec_result res;
       struct sbx_error err;
-      int r = harness_exec_full(w, &req, &res, &err);
+      int r = scenario_exec_full(w, &req, &res, &err);
 
       EXPECT(w, r < 0 && strcmp(err.code, SBX_E_VALIDATION) == 0 && err.message[0] != '\0',
              "case %zu: want VALIDATION_FAILED, got %d %s %s", i, r, err.code, err.message);
@@ -222,7 +222,7 @@ static void warnings_name_the_mode(struct world *w)
   struct sbx_error err;
   bool fallback = sbx_sandbox_isolation(w->sb) == SBX_ISO_FALLBACK, saw_fallback = false, saw_legacy = false;
 
-  harness_exec_full(w, &req, &res, &err);
+  scenario_exec_full(w, &req, &res, &err);
   for (char **s = res.warnings; s && *s; s++)
     {
       saw_fallback |= strstr(*s, "fallback") != NULL;
@@ -266,7 +266,7 @@ static char *host_net_dev(void)
 static void check_network(struct world *w, enum sbx_context ctx, bool want_isolated)
 {
   char got[1024], host[1024];
-  char *out = harness_exec(w, ctx, "cat /proc/net/dev", NULL, NULL);
+  char *out = scenario_exec(w, ctx, "cat /proc/net/dev", NULL, NULL);
 
   interfaces(out, got, sizeof got);
   interfaces(host_net_dev(), host, sizeof host);
@@ -316,15 +316,15 @@ MODES(legacy_mode_warns, warnings_name_the_mode, &legacy)
 
 static void nothing(struct world *w)
 {
-  harness_report(w, "FAIL the sandbox was created although isolation is required and unavailable");
+  scenario_report(w, "FAIL the sandbox was created although isolation is required and unavailable");
 }
 
 Test(exec_fallback, require_isolation_fails_closed, .timeout = 60)
 {
   static const struct sbx_options require = { .require_isolation = true };
-  char *text = harness_run(MODE_FALLBACK_NOBODY, nothing, &require);
+  char *text = scenario_run(MODE_FALLBACK_NOBODY, nothing, &require);
 
   cr_expect(strstr(text, "INFO create refused: " SBX_E_NO_NAMESPACES) != NULL, "%s", text);
-  cr_expect(!harness_has(text, "FAIL") && !harness_has(text, "ERROR"), "%s", text);
+  cr_expect(!scenario_has(text, "FAIL") && !scenario_has(text, "ERROR"), "%s", text);
   free(text);
 }

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "scenario.h"
 
 static void round_trip(struct world *w, enum sbx_scope scope, const char *path, const char *data, size_t len)
 {
@@ -61,21 +61,21 @@ static void shared_files(struct world *w)
   /* Both contexts see what the API wrote, and what the other context wrote. */
   snprintf(cmd, sizeof cmd, "cmp -s %s/bin.dat - < %s/bin.dat && echo same; echo from-user > %s/u.txt", shared,
            shared, shared);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   EXPECT(w, out && strcmp(out, "same\n") == 0, "user context: %s", out);
   free(out);
   snprintf(cmd, sizeof cmd, "cat %s/u.txt; echo from-platform > %s/p.txt",
            sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
-  out = harness_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
   EXPECT(w, out && strcmp(out, "from-user\n") == 0, "platform context: %s", out);
   free(out);
   snprintf(cmd, sizeof cmd, "cat %s/p.txt", shared);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   EXPECT(w, out && strcmp(out, "from-platform\n") == 0, "user reads the platform's shared file: %s", out);
   free(out);
   /* A file the API wrote into the shared dir stays writable by user code. */
   snprintf(cmd, sizeof cmd, "echo changed > %s/bin.dat && echo ok", shared);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   EXPECT(w, out && strcmp(out, "ok\n") == 0, "user code rewrites an API-written file: %s", out);
   free(out);
 }
@@ -97,7 +97,7 @@ static void shared_escapes_are_refused(struct world *w)
            "cd %s && ln -s /platform/x abs && ln -s ../../../../etc/shadow rel && ln -s /proc/self/root/etc/shadow "
            "magic && mkdir d && ln -s /etc d2 && mkfifo fifo",
            shared);
-  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
   refused(w, SBX_SCOPE_SHARED, "abs", SBX_E_PATH_OUTSIDE_ROOT);
   refused(w, SBX_SCOPE_SHARED, "rel", SBX_E_PATH_OUTSIDE_ROOT);
   refused(w, SBX_SCOPE_SHARED, "magic", SBX_E_PATH_OUTSIDE_ROOT);
@@ -119,10 +119,10 @@ static void context_files(struct world *w)
 
   round_trip(w, SBX_SCOPE_PLATFORM, "/platform/creds", "platform-only", 13);
   round_trip(w, SBX_SCOPE_USER, "/tmp/user.txt", "user data", 9);
-  out = harness_exec(w, SBX_CTX_USER, "cat /tmp/user.txt", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, "cat /tmp/user.txt", NULL, NULL);
   EXPECT(w, out && strcmp(out, "user data") == 0, "user exec sees the user file: %s", out);
   free(out);
-  out = harness_exec(w, SBX_CTX_PLATFORM, "cat /platform/creds", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, "cat /platform/creds", NULL, NULL);
   EXPECT(w, out && strcmp(out, "platform-only") == 0, "platform exec sees the platform file: %s", out);
   free(out);
   /* The user view has no /platform; ".." cannot climb out of the user's root. */
@@ -134,7 +134,7 @@ static void context_files(struct world *w)
   refused(w, SBX_SCOPE_USER, "/etc/shadow", SBX_E_PERMISSION);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_USER, "/etc/passwd", "x", 1, &err) < 0, "user wrote /etc/passwd");
   /* Symlinks in the user view resolve inside it. */
-  free(harness_exec(w, SBX_CTX_USER, "ln -s /../../../platform/creds /tmp/l", NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_USER, "ln -s /../../../platform/creds /tmp/l", NULL, NULL));
   refused(w, SBX_SCOPE_USER, "/tmp/l", SBX_E_FILE_NOT_FOUND);
 }
 
@@ -150,7 +150,7 @@ static void platform_scope_stays_in_its_areas(struct world *w)
   round_trip(w, SBX_SCOPE_PLATFORM, "/platform/token", "TOPSECRET", 9);
   snprintf(cmd, sizeof cmd, "ln -s /platform %s/results && ln -s /etc %s/etc && ln -s /proc/self %s/self", shared,
            shared, shared);
-  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
   snprintf(cmd, sizeof cmd, "%s/results/token", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
   refused(w, SBX_SCOPE_PLATFORM, cmd, SBX_E_PATH_OUTSIDE_ROOT);
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, cmd, "pwned", 5, &err) < 0, "write through a planted link");
@@ -164,13 +164,13 @@ static void platform_scope_stays_in_its_areas(struct world *w)
 
   /* A platform-written shared file keeps its owner when the API rewrites it. */
   snprintf(cmd, sizeof cmd, "umask 077; echo TOPSECRET > %s/report.txt", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
-  free(harness_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL));
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "report.txt", "new", 3, &err) == 0, "%s", err.message);
   snprintf(host, sizeof host, "%s/report.txt", sbx_sandbox_shared_host_dir(w->sb));
   EXPECT(w, stat(host, &st) == 0 && st.st_uid == geteuid(), "the rewritten file changed owner to %u", st.st_uid);
   /* A hard link user code made is never written through. */
   snprintf(cmd, sizeof cmd, "cd %s && echo mine > a && ln a b", shared);
-  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
   EXPECT(w, sbx_file_write(w->sb, SBX_SCOPE_SHARED, "b", "x", 1, &err) < 0 && strcmp(err.code, SBX_E_PERMISSION) == 0,
          "write through a hard link: %s", err.code);
 }

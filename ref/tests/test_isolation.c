@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "scenario.h"
 
 /* The platform-side victim: its argv carries the marker, its env the canary. */
 static bool start_victim(struct world *w, struct sbx_process_info *info)
@@ -22,7 +22,7 @@ static bool start_victim(struct world *w, struct sbx_process_info *info)
   snprintf(cmd, sizeof cmd, "exec %s hold %s", w->leakcheck_platform, w->marker);
   if (sbx_process_start(w->sb, &req, info, &err) < 0)
     {
-      harness_report(w, "ERROR start victim: %s: %s", err.code, err.message);
+      scenario_report(w, "ERROR start victim: %s: %s", err.code, err.message);
       return false;
     }
   /* Ready when it says so: a scan before its exec would look for it in vain. */
@@ -38,7 +38,7 @@ static bool start_victim(struct world *w, struct sbx_process_info *info)
         return true;
       usleep(10000);
     }
-  harness_report(w, "ERROR the victim did not get ready");
+  scenario_report(w, "ERROR the victim did not get ready");
   return false;
 }
 
@@ -54,17 +54,17 @@ static void scan_from_user(struct world *w)
   snprintf(args, sizeof args, "%s %s\n", w->marker, w->canary);
   if (sbx_file_write(w->sb, SBX_SCOPE_SHARED, ".scan-args", args, strlen(args), &err) < 0)
     {
-      harness_report(w, "ERROR write the scan's arguments: %s: %s", err.code, err.message);
+      scenario_report(w, "ERROR write the scan's arguments: %s: %s", err.code, err.message);
       sbx_process_info_clear(&victim);
       return;
     }
   snprintf(cmd, sizeof cmd, "exec %s scan %s/.scan-args", w->leakcheck, sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   if (out != NULL)
     {
-      harness_report(w, "INFO victim pid %d; scan:\n%s", (int)victim.pid, out);
+      scenario_report(w, "INFO victim pid %d; scan:\n%s", (int)victim.pid, out);
       if (!strstr(out, "\ndone\n"))
-        harness_report(w, "ERROR the scan did not finish");
+        scenario_report(w, "ERROR the scan did not finish");
     }
   free(out);
   sbx_process_info_clear(&victim);
@@ -84,9 +84,9 @@ static void check_process_listing(struct world *w)
 
   if (!start_victim(w, &victim))
     return;
-  out = harness_exec(w, SBX_CTX_USER, "ps -eo pid,args; ls /proc", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, "ps -eo pid,args; ls /proc", NULL, NULL);
   if (out != NULL && strstr(out, w->marker) != NULL)
-    harness_report(w, "LEAK ps in the user context lists the platform process:\n%s", out);
+    scenario_report(w, "LEAK ps in the user context lists the platform process:\n%s", out);
   free(out);
   sbx_process_info_clear(&victim);
 }
@@ -112,18 +112,18 @@ static void scan_for(struct world *w, enum scan_kind kind)
       int pid;
       char what[32];
       if (kind == SCAN_LISTING && sscanf(p + 1, "marker-visible %d", &pid) == 1)
-        harness_report(w, "LEAK /proc shows the platform process as pid %d", pid);
+        scenario_report(w, "LEAK /proc shows the platform process as pid %d", pid);
       else if (kind == SCAN_ENVIRON && sscanf(p + 1, "canary %31s %d", what, &pid) == 2)
-        harness_report(w, "LEAK the canary is readable in /proc/%d/%s", pid, what);
+        scenario_report(w, "LEAK the canary is readable in /proc/%d/%s", pid, what);
       else if (kind == SCAN_PTRACE && sscanf(p + 1, "ptrace-seized %d", &pid) == 1)
-        harness_report(w, "LEAK PTRACE_SEIZE reached the platform process %d", pid);
+        scenario_report(w, "LEAK PTRACE_SEIZE reached the platform process %d", pid);
       else if (kind == SCAN_KILL && sscanf(p + 1, "kill-alive %d", &pid) == 1)
         {
           /* kill(pid, 0) reaching a marked process, or one /proc hides, is a leak. */
           if (line_has_pid(text, "marker-visible", pid))
-            harness_report(w, "LEAK kill(%d, 0) reaches the platform process", pid);
+            scenario_report(w, "LEAK kill(%d, 0) reaches the platform process", pid);
           else if (!line_has_pid(text, "visible-pid", pid))
-            harness_report(w, "LEAK kill(%d, 0) reaches a process that /proc does not show", pid);
+            scenario_report(w, "LEAK kill(%d, 0) reaches a process that /proc does not show", pid);
         }
     }
 }
@@ -150,7 +150,7 @@ static void check_kill_scan(struct world *w)
 
 static void check_caps_and_uid(struct world *w)
 {
-  char *out = harness_exec(w, SBX_CTX_USER, "cat /proc/self/status; echo UIDMAP; cat /proc/self/uid_map", NULL, NULL);
+  char *out = scenario_exec(w, SBX_CTX_USER, "cat /proc/self/status; echo UIDMAP; cat /proc/self/uid_map", NULL, NULL);
   unsigned long long eff = 1, prm = 1, bnd = 1;
   int nnp = 0;
   long uid = -1, inside = -1, outside = -1, count = 0;
@@ -170,34 +170,34 @@ static void check_caps_and_uid(struct world *w)
     sscanf(p, "\nUid: %ld", &uid);
   if ((p = strstr(out, "UIDMAP\n")) != NULL)
     sscanf(p, "UIDMAP\n %ld %ld %ld", &inside, &outside, &count);
-  harness_report(w, "INFO CapEff=%llx CapPrm=%llx CapBnd=%llx NoNewPrivs=%d uid=%ld map=%ld:%ld:%ld", eff, prm, bnd,
+  scenario_report(w, "INFO CapEff=%llx CapPrm=%llx CapBnd=%llx NoNewPrivs=%d uid=%ld map=%ld:%ld:%ld", eff, prm, bnd,
                  nnp, uid, inside, outside, count);
   if (eff != 0 || prm != 0)
-    harness_report(w, "LEAK user code holds capabilities (CapEff=%llx CapPrm=%llx)", eff, prm);
+    scenario_report(w, "LEAK user code holds capabilities (CapEff=%llx CapPrm=%llx)", eff, prm);
   if (bnd != 0 && w->mode != MODE_FALLBACK_NOBODY)
-    harness_report(w, "LEAK user code's bounding set is not empty (CapBnd=%llx)", bnd);
+    scenario_report(w, "LEAK user code's bounding set is not empty (CapBnd=%llx)", bnd);
   if (nnp != 1)
-    harness_report(w, "LEAK no_new_privs is not set for user code");
+    scenario_report(w, "LEAK no_new_privs is not set for user code");
   if (uid < inside || uid >= inside + count)
-    harness_report(w, "ERROR uid %ld outside the uid map", uid);
+    scenario_report(w, "ERROR uid %ld outside the uid map", uid);
   else if (outside + (uid - inside) == 0)
-    harness_report(w, "LEAK user code runs as host uid 0");
+    scenario_report(w, "LEAK user code runs as host uid 0");
   free(out);
 }
 
 static void check_executor_env(struct world *w)
 {
   struct sbx_process_info victim;
-  char *u = harness_exec(w, SBX_CTX_USER, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
-  char *pl = harness_exec(w, SBX_CTX_PLATFORM, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
+  char *u = scenario_exec(w, SBX_CTX_USER, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
+  char *pl = scenario_exec(w, SBX_CTX_PLATFORM, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
 
   /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment. */
   if (u != NULL && strstr(u, "SPLITBOX_TEST_LEAK") != NULL)
-    harness_report(w, "LEAK the executor's environment reached the user context");
+    scenario_report(w, "LEAK the executor's environment reached the user context");
   if (pl != NULL && strstr(pl, "SPLITBOX_TEST_LEAK") != NULL)
-    harness_report(w, "LEAK the executor's environment reached the platform context");
+    scenario_report(w, "LEAK the executor's environment reached the platform context");
   if (pl != NULL && (strstr(pl, "PATH=") == NULL || strstr(pl, "HOME=") == NULL))
-    harness_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl);
+    scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl);
   free(u);
   free(pl);
   if (start_victim(w, &victim))
@@ -213,35 +213,35 @@ static void check_platform_files(struct world *w)
 
   if (sbx_file_write(w->sb, SBX_SCOPE_PLATFORM, "/platform/secret", w->canary, strlen(w->canary), &err) < 0)
     {
-      harness_report(w, "ERROR write /platform/secret: %s: %s", err.code, err.message);
+      scenario_report(w, "ERROR write /platform/secret: %s: %s", err.code, err.message);
       return;
     }
   /* The platform plants a symlink to it in the shared dir. */
   snprintf(cmd, sizeof cmd, "ln -s %s/secret %s/link && cat %s/secret >/dev/null",
            w->mode == MODE_ROOT || w->mode == MODE_USERNS ? "/platform" : w->private_host_dir, shared,
            w->mode == MODE_ROOT || w->mode == MODE_USERNS ? "/platform" : w->private_host_dir);
-  free(harness_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL));
   snprintf(cmd, sizeof cmd,
            "cat /platform/secret; cat /proc/*/root/platform/secret; cat %s/link; cat %s/secret; "
            "find / -xdev -name secret 2>/dev/null | xargs cat 2>/dev/null; true",
            sbx_sandbox_shared_path(w->sb, SBX_CTX_USER), w->private_host_dir);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   if (out != NULL && strstr(out, w->canary) != NULL)
-    harness_report(w, "LEAK user code read the platform-private file");
+    scenario_report(w, "LEAK user code read the platform-private file");
   free(out);
   if (sbx_file_read(w->sb, SBX_SCOPE_USER, "/platform/secret", &data, &len, &err) == 0)
     {
       if (strstr(data, w->canary) != NULL)
-        harness_report(w, "LEAK the user file API reads /platform/secret");
+        scenario_report(w, "LEAK the user file API reads /platform/secret");
       free(data);
     }
   if (sbx_file_read(w->sb, SBX_SCOPE_SHARED, "link", &data, &len, &err) == 0)
     {
-      harness_report(w, "LEAK the shared file API follows a symlink to the platform-private file");
+      scenario_report(w, "LEAK the shared file API follows a symlink to the platform-private file");
       free(data);
     }
   else if (strcmp(err.code, SBX_E_PATH_OUTSIDE_ROOT) != 0)
-    harness_report(w, "ERROR shared read of a symlink out of the shared dir: %s, want %s", err.code,
+    scenario_report(w, "ERROR shared read of a symlink out of the shared dir: %s, want %s", err.code,
                    SBX_E_PATH_OUTSIDE_ROOT);
 }
 
@@ -253,9 +253,9 @@ static void check_user_view(struct world *w)
            "for p in /run /root /sys %s; do test -e $p && echo PRESENT $p; done; "
            "for f in /home/*; do test \"$f\" = /home/user || echo PRESENT $f; done; true",
            sbx_sandbox_state_dir(w->sb));
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   for (const char *p = out; p != NULL && (p = strstr(p, "PRESENT ")) != NULL; p++)
-    harness_report(w, "LEAK the user view contains the host's %.*s", (int)strcspn(p + 8, "\n"), p + 8);
+    scenario_report(w, "LEAK the user view contains the host's %.*s", (int)strcspn(p + 8, "\n"), p + 8);
   free(out);
 }
 
@@ -268,19 +268,19 @@ static void check_planted_binary(struct world *w)
 
   snprintf(cmd, sizeof cmd, "printf '#!/bin/sh\\necho PWNED\\n' > %s/zip && chmod +x %s/zip", user_shared,
            user_shared);
-  free(harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
+  free(scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL));
   /* Control: with the shared dir in PATH the planted zip is found, so the check can see it. */
   snprintf(path_env, sizeof path_env, "PATH=%s:/usr/bin:/bin", user_shared);
-  out = harness_exec(w, SBX_CTX_USER, "zip 2>&1; true", env, user_shared);
+  out = scenario_exec(w, SBX_CTX_USER, "zip 2>&1; true", env, user_shared);
   if (out == NULL || strstr(out, "PWNED") == NULL)
-    harness_report(w, "ERROR control: the planted zip did not run even from PATH");
+    scenario_report(w, "ERROR control: the planted zip did not run even from PATH");
   free(out);
-  out = harness_exec(w, SBX_CTX_PLATFORM, "command -v zip; zip -v >/dev/null 2>&1; zip 2>&1 | head -1; true", NULL,
+  out = scenario_exec(w, SBX_CTX_PLATFORM, "command -v zip; zip -v >/dev/null 2>&1; zip 2>&1 | head -1; true", NULL,
                      plat_shared);
   if (out != NULL && strstr(out, "PWNED") != NULL)
-    harness_report(w, "LEAK the platform ran the zip planted by user code: %s", out);
+    scenario_report(w, "LEAK the platform ran the zip planted by user code: %s", out);
   if (out != NULL && strstr(out, plat_shared) != NULL)
-    harness_report(w, "LEAK zip resolves into the shared dir in the platform context: %s", out);
+    scenario_report(w, "LEAK zip resolves into the shared dir in the platform context: %s", out);
   free(out);
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "scenario.h"
 
 static bool start(struct world *w, enum sbx_context ctx, const char *cmd, struct sbx_process_info *info)
 {
@@ -16,7 +16,7 @@ static bool start(struct world *w, enum sbx_context ctx, const char *cmd, struct
 
   if (sbx_process_start(w->sb, &req, info, &err) < 0)
     {
-      harness_report(w, "FAIL start `%s`: %s: %s", cmd, err.code, err.message);
+      scenario_report(w, "FAIL start `%s`: %s: %s", cmd, err.code, err.message);
       return false;
     }
   return true;
@@ -31,7 +31,7 @@ static enum sbx_process_status wait_for_end(struct world *w, enum sbx_context ct
     {
       if (sbx_process_get(w->sb, ctx, id, &info, &err) < 0)
         {
-          harness_report(w, "FAIL get %s: %s", id, err.message);
+          scenario_report(w, "FAIL get %s: %s", id, err.message);
           return SBX_PROC_ERROR;
         }
       if (info.status != SBX_PROC_RUNNING)
@@ -45,7 +45,7 @@ static enum sbx_process_status wait_for_end(struct world *w, enum sbx_context ct
       sbx_process_info_clear(&info);
       usleep(10000);
     }
-  harness_report(w, "FAIL %s still running after 4 s", id);
+  scenario_report(w, "FAIL %s still running after 4 s", id);
   return SBX_PROC_RUNNING;
 }
 
@@ -85,7 +85,7 @@ static void no_zombies(struct world *w, enum sbx_context ctx)
   EXPECT(w, host_zombie_children() == 0, "the executor has %d unreaped children", host_zombie_children());
   if (ctx != SBX_CTX_USER || sbx_sandbox_isolation(w->sb) == SBX_ISO_FALLBACK)
     return;
-  out = harness_exec(w, SBX_CTX_USER, "ps -eo stat=,args= | grep '^Z' || true", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, "ps -eo stat=,args= | grep '^Z' || true", NULL, NULL);
   EXPECT(w, out != NULL && out[0] == '\0', "zombies in the user sandbox:\n%s", out ? out : "");
   free(out);
 }
@@ -104,7 +104,7 @@ static void lifecycle(struct world *w)
       int code = -1;
       bool listed = false;
 
-      harness_random_token(needle, sizeof needle, "");
+      scenario_random_token(needle, sizeof needle, "");
       snprintf(needle, sizeof needle, "sleep 50.%.6u", (unsigned)strtoul(needle + 26, NULL, 16) % 1000000);
       snprintf(cmd, sizeof cmd, "echo hello; echo oops >&2; %s & %s", needle, needle);
       if (!start(w, ctx, cmd, &p))
@@ -129,13 +129,13 @@ static void lifecycle(struct world *w)
              out ? out : "", errout ? errout : "");
       free(out);
       free(errout);
-      EXPECT(w, harness_host_processes(needle) >= 2, "the shell and its sleeps run before the kill (%d)",
-             harness_host_processes(needle));
+      EXPECT(w, scenario_host_processes(needle) >= 2, "the shell and its sleeps run before the kill (%d)",
+             scenario_host_processes(needle));
       EXPECT(w, sbx_process_kill(w->sb, ctx, p.id, SIGKILL, &err) == 0, "kill: %s", err.message);
       EXPECT(w, wait_for_end(w, ctx, p.id, &code) == SBX_PROC_KILLED, "status after kill");
       EXPECT(w, code == 128 + SIGKILL, "exit code after kill: %d", code);
       /* The whole tree, not just the shell, and no zombies. */
-      EXPECT(w, harness_host_processes(needle) == 0, "`%s` survived the kill of its process", needle);
+      EXPECT(w, scenario_host_processes(needle) == 0, "`%s` survived the kill of its process", needle);
       no_zombies(w, ctx);
       EXPECT(w, sbx_process_get(w->sb, ctx, "proc-999999", &p, &err) < 0
                   && strcmp(err.code, SBX_E_PROCESS_NOT_FOUND) == 0,
@@ -164,18 +164,18 @@ static void visibility(struct world *w)
   struct sbx_process_info user_proc, platform_proc;
   char token[64], ucmd[128], pcmd[128], *out;
 
-  harness_random_token(token, sizeof token, "");
+  scenario_random_token(token, sizeof token, "");
   snprintf(ucmd, sizeof ucmd, "sleep 61.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
   snprintf(pcmd, sizeof pcmd, "sleep 62.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
   if (!start(w, SBX_CTX_USER, ucmd, &user_proc))
     return;
   if (!start(w, SBX_CTX_PLATFORM, pcmd, &platform_proc))
     return;
-  out = harness_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, "ps -eo args", NULL, NULL);
   EXPECT(w, out && strstr(out, ucmd) != NULL, "a started user process is visible to a later user exec:\n%s", out ? out : "");
   EXPECT(w, out && strstr(out, pcmd) == NULL, "user exec sees the platform process:\n%s", out ? out : "");
   free(out);
-  out = harness_exec(w, SBX_CTX_PLATFORM, "ps -eo args", NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, "ps -eo args", NULL, NULL);
   EXPECT(w, out && strstr(out, pcmd) == NULL, "a platform exec sees another platform command:\n%s", out ? out : "");
   EXPECT(w, out && strstr(out, ucmd) == NULL, "platform exec sees the user process:\n%s", out ? out : "");
   free(out);
@@ -194,7 +194,7 @@ static void detached_children(struct world *w)
   unsigned n;
   int code = -1;
 
-  harness_random_token(token, sizeof token, "");
+  scenario_random_token(token, sizeof token, "");
   n = (unsigned)strtoul(token + 26, NULL, 16) % 1000000;
   snprintf(daemon, sizeof daemon, "sleep 63.%.6u", n);
   /* Built by the shell: its own command line must not match. */
@@ -204,23 +204,23 @@ static void detached_children(struct world *w)
     return;
   /* Once the shell has become the owner's sleep, setsid -f is done: its own
    * process (which also matches) has exited, and the daemon runs. */
-  for (int i = 0; i < 200 && harness_host_processes(owner_cmd) == 0; i++)
+  for (int i = 0; i < 200 && scenario_host_processes(owner_cmd) == 0; i++)
     usleep(10000);
-  EXPECT(w, harness_host_processes(daemon) == 1, "the daemon runs before another command (%d)",
-         harness_host_processes(daemon));
-  out = harness_exec(w, SBX_CTX_USER, "true", NULL, NULL);
+  EXPECT(w, scenario_host_processes(daemon) == 1, "the daemon runs before another command (%d)",
+         scenario_host_processes(daemon));
+  out = scenario_exec(w, SBX_CTX_USER, "true", NULL, NULL);
   free(out);
-  EXPECT(w, harness_host_processes(daemon) == 1, "the running process's daemon was killed by another command's end (%d)",
-         harness_host_processes(daemon));
+  EXPECT(w, scenario_host_processes(daemon) == 1, "the running process's daemon was killed by another command's end (%d)",
+         scenario_host_processes(daemon));
   EXPECT(w, sbx_process_kill(w->sb, SBX_CTX_USER, owner.id, SIGKILL, &err) == 0, "kill: %s", err.message);
   EXPECT(w, wait_for_end(w, SBX_CTX_USER, owner.id, &code) == SBX_PROC_KILLED, "status after kill");
-  EXPECT(w, harness_host_processes(daemon) == 0, "`%s` outlived the process that started it", daemon);
+  EXPECT(w, scenario_host_processes(daemon) == 0, "`%s` outlived the process that started it", daemon);
   sbx_process_info_clear(&owner);
   /* An exec's own detached daemon, double-forked: gone when the exec returns. */
   snprintf(cmd, sizeof cmd, "setsid -f sleep 63.$(echo %.6u) >/dev/null 2>&1", n);
-  out = harness_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
   free(out);
-  EXPECT(w, harness_host_processes(daemon) == 0, "`%s` outlived its exec", daemon);
+  EXPECT(w, scenario_host_processes(daemon) == 0, "`%s` outlived its exec", daemon);
   no_zombies(w, SBX_CTX_USER);
 }
 

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "audit.h"
-#include "backend.h"
+#include "harness/audit.h"
+#include "harness/backend.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "error.h"
-#include "policy.h"
-#include "report.h"
+#include "harness/policy.h"
+#include "harness/report.h"
 
 #define EXIT_POLICY 1
 #define EXIT_HARNESS 2

@@ -1,4 +1,4 @@
-/* Test harness: runs a scenario against a fresh sandbox in a forked child, in
+/* Scenario runner: runs a scenario against a fresh sandbox in a forked child, in
  * one of several modes, and collects what it found as text lines:
  *   LEAK ...   the secret or the platform process was reachable
  *   ERROR ...  the scenario could not run (the test fails)
@@ -11,7 +11,7 @@
 
 #include "executor.h"
 
-enum harness_mode
+enum scenario_mode
 {
   MODE_ROOT,            /* the executor as root: isolation "namespaces" */
   MODE_USERNS,          /* the executor as uid 65534, no capabilities: "userns" */
@@ -22,7 +22,7 @@ enum harness_mode
 struct world
 {
   struct sbx_sandbox *sb;
-  enum harness_mode mode;
+  enum scenario_mode mode;
   char canary[64];
   char marker[40];
   char leakcheck[512]; /* path of sbx-leakcheck inside the user context */
@@ -35,16 +35,16 @@ struct world
 typedef void (*scenario_fn)(struct world *w);
 
 /* Runs fn in a child in the given mode; returns the collected lines (malloc'd). */
-char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra);
+char *scenario_run(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *extra);
 
-void harness_report(struct world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void scenario_report(struct world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs a command to completion; returns its stdout (malloc'd) or NULL after reporting an ERROR. */
-char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd);
-void harness_random_token(char *buf, size_t len, const char *prefix);
-bool harness_must_work(void);
-const char *harness_mode_name(enum harness_mode mode);
-int harness_count(const char *text, const char *prefix);
-bool harness_has(const char *text, const char *prefix);
+char *scenario_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd);
+void scenario_random_token(char *buf, size_t len, const char *prefix);
+bool scenario_must_work(void);
+const char *scenario_mode_name(enum scenario_mode mode);
+int scenario_count(const char *text, const char *prefix);
+bool scenario_has(const char *text, const char *prefix);
 
 /* A Criterion test that runs scenario fn in mode. It fails on any ERROR or
  * FAIL line, and on a LEAK line unless expect_leak; with expect_leak it is a
@@ -53,20 +53,20 @@ bool harness_has(const char *text, const char *prefix);
 #define SCENARIO_TEST_EXPECTING(suite, name, mode, fn, opts, expect_leak)                                    \
   Test(suite, name, .timeout = 60)                                                                            \
   {                                                                                                           \
-    char *text = harness_run(mode, fn, opts);                                                                 \
-    if (harness_has(text, "SKIP") && !harness_must_work())                                                    \
+    char *text = scenario_run(mode, fn, opts);                                                                 \
+    if (scenario_has(text, "SKIP") && !scenario_must_work())                                                    \
       {                                                                                                       \
         cr_log_info("%s", text);                                                                              \
         cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
-                     harness_mode_name(mode));                                                                \
+                     scenario_mode_name(mode));                                                                \
       }                                                                                                       \
-    cr_expect(!harness_has(text, "ERROR") && !harness_has(text, "SKIP") && !harness_has(text, "FAIL"),        \
-              "in mode %s:\n%s", harness_mode_name(mode), text);                                              \
+    cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),        \
+              "in mode %s:\n%s", scenario_mode_name(mode), text);                                              \
     if (expect_leak)                                                                                          \
-      cr_expect(harness_has(text, "LEAK"), "positive control: the leak is real in mode %s, the check must "   \
-                                           "find it:\n%s", harness_mode_name(mode), text);                    \
+      cr_expect(scenario_has(text, "LEAK"), "positive control: the leak is real in mode %s, the check must "   \
+                                           "find it:\n%s", scenario_mode_name(mode), text);                    \
     else                                                                                                      \
-      cr_expect(!harness_has(text, "LEAK"), "leak in mode %s:\n%s", harness_mode_name(mode), text);           \
+      cr_expect(!scenario_has(text, "LEAK"), "leak in mode %s:\n%s", scenario_mode_name(mode), text);           \
     free(text);                                                                                               \
   }
 
@@ -78,14 +78,14 @@ bool harness_has(const char *text, const char *prefix);
     {                                                                                                         \
       if (!(cond))                                                                                            \
         {                                                                                                     \
-          harness_report(w, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);                                     \
-          harness_report(w, "     " __VA_ARGS__);                                                             \
+          scenario_report(w, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);                                     \
+          scenario_report(w, "     " __VA_ARGS__);                                                             \
         }                                                                                                     \
     }                                                                                                         \
   while (0)
 
 /* Runs a request; returns sbx_exec's value and fills res and err. */
-int harness_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+int scenario_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
                       struct sbx_error *err);
 /* Counts host processes whose cmdline contains needle (for leftovers). */
-int harness_host_processes(const char *needle);
+int scenario_host_processes(const char *needle);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "harness/backend.h"
 #include "cli.h"
 
 static const char conform_usage[] =

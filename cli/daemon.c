@@ -33,6 +33,49 @@ static void serve_api(void *registry, const char *method, const char *path, cons
   sbx_api_handle(registry, method, path, body, len, out);
 }
 
+/* A sandbox's operations socket answers with the API's operations handler. */
+struct ops_socket
+{
+  struct sbx_operations *ops;
+  const char *sandbox_id; /* the registry's, alive until stop */
+  struct sbx_http_server *server;
+};
+
+static void serve_operations(void *arg, const char *method, const char *path, const char *body, size_t len,
+                             struct sbx_api_response *out)
+{
+  struct ops_socket *o = arg;
+  sbx_api_handle_operations(o->ops, o->sandbox_id, method, path, body, len, out);
+}
+
+static void *ops_socket_start(void *ctx, const char *sandbox_id, struct sbx_operations *ops, const char *socket_path,
+                              struct sbx_error *err)
+{
+  struct ops_socket *o = calloc(1, sizeof *o);
+
+  if (o == NULL)
+    {
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "operations socket");
+      return NULL;
+    }
+  o->ops = ops;
+  o->sandbox_id = sandbox_id;
+  o->server = sbx_http_server_start(serve_operations, o, socket_path, NULL, NULL, err);
+  if (o->server == NULL)
+    {
+      free(o);
+      return NULL;
+    }
+  return o;
+}
+
+static void ops_socket_stop(void *handle)
+{
+  struct ops_socket *o = handle;
+  sbx_http_server_stop(o->server);
+  free(o);
+}
+
 int sbx_cli_daemon(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -41,7 +84,10 @@ int sbx_cli_daemon(int argc, char **argv)
     { "user-network", required_argument, NULL, 'n' }, { "require-isolation", no_argument, NULL, 'r' },
     { "help", no_argument, NULL, 'h' },               { NULL, 0, NULL, 0 },
   };
-  struct sbx_registry_options ropts = { .init_path = sbx_cli_init_path() };
+  struct sbx_registry_options ropts = {
+    .init_path = sbx_cli_init_path(),
+    .ops_server = { .start = ops_socket_start, .stop = ops_socket_stop },
+  };
   const char *socket_path = NULL, *listen_addr = NULL, *token_file = NULL;
   char default_state[4096], *token = NULL;
   struct sbx_error err = { 0 };

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "backend.h"
-#include "caps.h"
+#include "harness/audit.h"
+#include "harness/backend.h"
+#include "harness/caps_report.h"
 #include "cli.h"
-#include "report.h"
+#include "harness/report.h"
 
 #define EXIT_FULL 0
 #define EXIT_CONTRADICTED 1

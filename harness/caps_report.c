@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "caps_report.h"
 #include "cleanup.h"
 #include "executor.h"
 #include "host.h"

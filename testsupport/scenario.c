@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "deny_namespaces.h"
-#include "harness.h"
+#include "scenario.h"
 
 #define NOBODY 65534
 
@@ -22,18 +22,18 @@ static const char *const mode_names[] = {
   [MODE_FALLBACK_NOBODY] = "fallback-nobody",
 };
 
-const char *harness_mode_name(enum harness_mode mode)
+const char *scenario_mode_name(enum scenario_mode mode)
 {
   return mode_names[mode];
 }
 
-bool harness_must_work(void)
+bool scenario_must_work(void)
 {
   const char *v = getenv("SPLITBOX_MUST_WORK");
   return v != NULL && strcmp(v, "1") == 0;
 }
 
-void harness_random_token(char *buf, size_t len, const char *prefix)
+void scenario_random_token(char *buf, size_t len, const char *prefix)
 {
   unsigned char raw[16];
   size_t off = (size_t)snprintf(buf, len, "%s", prefix);
@@ -44,7 +44,7 @@ void harness_random_token(char *buf, size_t len, const char *prefix)
     off += (size_t)snprintf(buf + off, len - off, "%02x", raw[i]);
 }
 
-void harness_report(struct world *w, const char *fmt, ...)
+void scenario_report(struct world *w, const char *fmt, ...)
 {
   char *line = NULL;
   va_list ap;
@@ -71,7 +71,7 @@ void harness_report(struct world *w, const char *fmt, ...)
   w->out[w->out_len] = '\0';
 }
 
-char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd)
+char *scenario_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd)
 {
   struct sbx_exec_request req = { .context = ctx, .command = cmd, .env = env, .cwd = cwd, .timeout_ms = 60000 };
   struct sbx_exec_result res;
@@ -80,7 +80,7 @@ char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const
 
   if (sbx_exec(w->sb, &req, &res, &err) < 0)
     {
-      harness_report(w, "ERROR exec %s `%s`: %s: %s", sbx_context_name(ctx), cmd, err.code, err.message);
+      scenario_report(w, "ERROR exec %s `%s`: %s: %s", sbx_context_name(ctx), cmd, err.code, err.message);
       sbx_exec_result_clear(&res);
       return NULL;
     }
@@ -90,7 +90,7 @@ char *harness_exec(struct world *w, enum sbx_context ctx, const char *cmd, const
   return out;
 }
 
-int harness_count(const char *text, const char *prefix)
+int scenario_count(const char *text, const char *prefix)
 {
   int n = 0;
   size_t plen = strlen(prefix);
@@ -106,9 +106,9 @@ int harness_count(const char *text, const char *prefix)
   return n;
 }
 
-bool harness_has(const char *text, const char *prefix)
+bool scenario_has(const char *text, const char *prefix)
 {
-  return harness_count(text, prefix) > 0;
+  return scenario_count(text, prefix) > 0;
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -196,7 +196,7 @@ static int stage_world(struct world *w, const struct payload *p)
   return 0;
 }
 
-static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra,
+static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *extra,
                        const struct payload *p, int out_fd)
 {
   struct world w;
@@ -211,21 +211,21 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
 
   memset(&w, 0, sizeof w);
   w.mode = mode;
-  harness_random_token(w.canary, sizeof w.canary, "SPLITBOX-CANARY-");
-  harness_random_token(w.marker, 15, "sbxm"); /* comm holds 15 bytes */
-  harness_report(&w, "INFO mode %s canary %s marker %s", harness_mode_name(mode), w.canary, w.marker);
+  scenario_random_token(w.canary, sizeof w.canary, "SPLITBOX-CANARY-");
+  scenario_random_token(w.marker, 15, "sbxm"); /* comm holds 15 bytes */
+  scenario_report(&w, "INFO mode %s canary %s marker %s", scenario_mode_name(mode), w.canary, w.marker);
 
   if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
-    harness_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
+    scenario_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
   else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_deny_namespaces() != 0)
-    harness_report(&w, "ERROR install the seccomp filter");
+    scenario_report(&w, "ERROR install the seccomp filter");
   else if (mkdtemp(bindir) == NULL || chmod(bindir, 0755) != 0)
-    harness_report(&w, "ERROR mkdtemp: %s", strerror(errno));
+    scenario_report(&w, "ERROR mkdtemp: %s", strerror(errno));
   else
     {
       snprintf(init_path, sizeof init_path, "%s/splitbox-init", bindir);
       if (spill(init_path, p->init, p->init_len, 0755) != 0)
-        harness_report(&w, "ERROR stage splitbox-init: %s", strerror(errno));
+        scenario_report(&w, "ERROR stage splitbox-init: %s", strerror(errno));
       if (extra != NULL)
         opts = *extra;
       opts.init_path = init_path;
@@ -234,14 +234,14 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
       w.sb = sbx_sandbox_create(&opts, &err);
       unsetenv("SPLITBOX_TEST_LEAK");
       if (w.sb == NULL && opts.require_isolation && strcmp(err.code, SBX_E_NO_NAMESPACES) == 0)
-        harness_report(&w, "INFO create refused: %s: %s", err.code, err.message);
+        scenario_report(&w, "INFO create refused: %s: %s", err.code, err.message);
       else if (w.sb == NULL)
-        harness_report(&w, "ERROR create sandbox: %s: %s", err.code, err.message);
+        scenario_report(&w, "ERROR create sandbox: %s: %s", err.code, err.message);
       else if (sbx_sandbox_isolation(w.sb) != expected)
-        harness_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
+        scenario_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
                        sbx_isolation_name(sbx_sandbox_isolation(w.sb)), sbx_isolation_name(expected));
       else if (stage_world(&w, p) != 0)
-        harness_report(&w, "ERROR stage the test binaries: %s", strerror(errno));
+        scenario_report(&w, "ERROR stage the test binaries: %s", strerror(errno));
       else
         fn(&w);
       sbx_sandbox_destroy(w.sb);
@@ -254,7 +254,7 @@ static void child_main(enum harness_mode mode, scenario_fn fn, const struct sbx_
   _exit(0);
 }
 
-char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_options *extra)
+char *scenario_run(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *extra)
 {
   struct payload p = { 0 };
   const char *init = getenv("SPLITBOX_INIT");
@@ -312,14 +312,14 @@ char *harness_run(enum harness_mode mode, scenario_fn fn, const struct sbx_optio
   return text;
 }
 
-int harness_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+int scenario_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
                       struct sbx_error *err)
 {
   memset(err, 0, sizeof *err);
   return sbx_exec(w->sb, req, res, err);
 }
 
-int harness_host_processes(const char *needle)
+int scenario_host_processes(const char *needle)
 {
   static char buf[65536];
   DIR *d = opendir("/proc");

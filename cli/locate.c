@@ -24,10 +24,11 @@ const char *sbx_cli_init_path(void)
       if (slash != NULL)
         {
           *slash = '\0';
-          /* Installed side by side, or the build tree (ref/cli/splitbox, ref/splitbox-init). */
+          /* Installed side by side, or the build tree (cli/splitbox, ref/splitbox-init). */
           if (snprintf(path, sizeof path, "%s/splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
             return path;
-          if (snprintf(path, sizeof path, "%s/../splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
+          if (snprintf(path, sizeof path, "%s/../ref/splitbox-init", self) < (int)sizeof path &&
+              access(path, X_OK) == 0)
             return path;
         }
     }
