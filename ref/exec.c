@@ -9,7 +9,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "error.h"
+#include "executor.h"
+#include "launch.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 
 /* After a timeout, or once the command has exited, how long output may still drain. */
 #define DRAIN_GRACE_MS 2000

@@ -15,7 +15,17 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "resolve.h"
+#include "sandbox.h"
+#include "status.h"
 
 static int drop_to_user(struct sbx_sandbox *sb, struct sbx_error *err)
 {

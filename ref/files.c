@@ -19,7 +19,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "io.h"
+#include "resolve.h"
+#include "sandbox.h"
 
 static int check_path(const char *path, struct sbx_error *err)
 {

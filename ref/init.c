@@ -20,7 +20,12 @@
 #include <unistd.h>
 
 #include "init_commands.h"
-#include "internal.h"
+#include "error.h"
+#include "fdpass.h"
+#include "proto.h"
+#include "resolve.h"
+#include "status.h"
+#include "supervise.h"
 
 #define MAX_PAYLOAD (4u * 1024 * 1024)
 #define MAX_ENV 4096

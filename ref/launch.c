@@ -9,7 +9,15 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "contexts.h"
+#include "env.h"
+#include "error.h"
+#include "executor.h"
+#include "launch.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 
 static const char *context_home(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {

@@ -1,5 +1,6 @@
 /* Mount helpers used while building a context's view. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <net/if.h>
@@ -13,7 +14,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "mounts.h"
 
 int sbx_mount_tmpfs(const char *target, const char *opts, struct sbx_error *err)
 {

@@ -16,7 +16,18 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "keyring.h"
+#include "mounts.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 #include "platform_root.h"
 
 /* The vfork-style child runs instrumented code on a stack of ours, and

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "executor.h"
+#include "mounts.h"
 #include "platform_root.h"
 
 #define NEWROOT "/tmp/.splitbox-platform-root"

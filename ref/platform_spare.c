@@ -9,7 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "sandbox.h"
 
 /* How long a platform command waits for a spare being made before it makes
  * its own namespaces: about what making them costs. */

@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "error.h"
+#include "executor.h"
+#include "launch.h"
+#include "sandbox.h"
 #include "process_table.h"
 
 #define KILL_GRACE_MS 2000

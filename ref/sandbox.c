@@ -12,7 +12,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "remove_tree.h"
+#include "sandbox.h"
 #include "process_table.h"
 
 /* Names a shared path may not take: they are parts of the views we build. */
@@ -214,44 +218,6 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
 fail:
   sbx_sandbox_destroy(sb);
   return NULL;
-}
-
-/* Removes everything below dir_fd, then closes it. By fd, never by path, and
- * never following a link: user code may still be renaming and planting
- * symlinks in the shared dir while we remove it. */
-static void remove_below(int dir_fd, int depth)
-{
-  DIR *d = fdopendir(dir_fd);
-  struct dirent *de;
-
-  if (d == NULL)
-    {
-      close(dir_fd);
-      return;
-    }
-  while ((de = readdir(d)) != NULL)
-    {
-      int child;
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
-        continue;
-      child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child >= 0)
-        remove_below(child, depth - 1);
-      unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-    }
-  closedir(d);
-}
-
-void sbx_remove_tree(const char *path)
-{
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-  if (fd < 0)
-    return;
-  remove_below(fd, 64);
-  rmdir(path);
 }
 
 void sbx_sandbox_destroy(struct sbx_sandbox *sb)

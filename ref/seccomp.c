@@ -4,8 +4,10 @@
  * no keyctl, add_key or request_key at all, as Docker's default profile does. */
 #include <errno.h>
 #include <seccomp.h>
+#include <stddef.h>
 
-#include "internal.h"
+#include "error.h"
+#include "privileges.h"
 
 static const int denied[] = { SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key) };
 

@@ -1,31 +1,13 @@
+/* Status records: what a child says on an exec's status pipe, and how the
+ * executor turns a FAILED one back into an error. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-int sbx_write_all(int fd, const void *buf, size_t len)
-{
-  const char *p = buf;
-
-  while (len > 0)
-    {
-      ssize_t n = write(fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        {
-          errno = EIO;
-          return -1;
-        }
-      p += n;
-      len -= (size_t)n;
-    }
-  return 0;
-}
+#include "error.h"
+#include "proto.h"
+#include "status.h"
 
 int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
 {
@@ -77,4 +59,15 @@ int sbx_status_read(int fd, struct sbx_status_rec *rec)
     }
   rec->msg[sizeof rec->msg - 1] = '\0';
   return 1;
+}
+
+int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err)
+{
+  const char *bar = strchr(rec->msg, '|');
+  char code[40];
+
+  if (bar == NULL)
+    return sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
+  snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
+  return sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
 }

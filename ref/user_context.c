@@ -16,7 +16,18 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "keyring.h"
+#include "mounts.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 #include "user_root.h"
 
 #define INIT_REPLY_TIMEOUT_MS 5000
@@ -87,17 +98,6 @@ fail:
   sbx_error_prefix(&err, "start user sandbox");
   sbx_status_fail(a->status_fd, &err);
   _exit(1);
-}
-
-int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err)
-{
-  const char *bar = strchr(rec->msg, '|');
-  char code[40];
-
-  if (bar == NULL)
-    return sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
-  snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
-  return sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
 }
 
 static void close_pairs(int *a, int *b, int *c)

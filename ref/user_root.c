@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "executor.h"
+#include "mounts.h"
 #include "user_root.h"
 
 #define NEWROOT "/tmp/.splitbox-root"

@@ -6,7 +6,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "error.h"
+#include "privileges.h"
 
 int sbx_caps_drop_bounding(struct sbx_error *err)
 {

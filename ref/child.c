@@ -1,4 +1,5 @@
-/* Process-creation primitives for the executor's forked children. */
+/* Primitives for the executor's forked children: clone as a fork, reaping,
+ * closing inherited fds, the parent-death signal. */
 #include <errno.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -10,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "child.h"
+#include "error.h"
+#include "sandbox.h"
 
 pid_t sbx_clone_raw(unsigned long flags)
 {
@@ -29,13 +32,6 @@ void sbx_kill_reap(pid_t pid)
 {
   kill(pid, SIGKILL);
   sbx_reap(pid);
-}
-
-int sbx_join_new_session_keyring(void)
-{
-  /* KEYCTL_JOIN_SESSION_KEYRING with a NULL name: an anonymous keyring, so
-   * nothing reachable through the inherited session keyring is shared. */
-  return (int)syscall(SYS_keyctl, 1, NULL, 0, 0, 0);
 }
 
 static int cmp_int(const void *a, const void *b)
