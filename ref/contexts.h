@@ -29,9 +29,11 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
  * one command on the job socket it returns in *job_fd. */
 int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
 
-/* platform_spare.c */
+/* platform_spare.c: make is called by the spare's own thread (platform_context.c
+ * passes sbx_platform_make_spare: it uses the spare, never the other way). */
+typedef int sbx_spare_make_fn(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
 void sbx_platform_spare_init(struct sbx_sandbox *sb);
-int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err);
+int sbx_platform_spare_start(struct sbx_sandbox *sb, sbx_spare_make_fn *make, struct sbx_error *err);
 /* The spare, if one is made or being made (waited for, briefly); the caller owns both. */
 bool sbx_platform_spare_take(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);
 /* A platform command has ended: if the next spare waits for that, make it now. */

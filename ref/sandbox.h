@@ -44,6 +44,7 @@ struct sbx_sandbox
 
   /* platform_spare.c: one platform init made ahead of the next command */
   bool warm_platform;
+  int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
   pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;
   pthread_t spare_thread;
@@ -67,7 +68,7 @@ struct sbx_sandbox
   uint64_t next_id;
 };
 
-/* sandbox.c: launches in flight, for sbx_sandbox_kill_all. */
+/* inflight.c: launches in flight, for sbx_sandbox_kill_all. */
 int sbx_sandbox_track(struct sbx_sandbox *sb, pid_t host_pid);
 void sbx_sandbox_untrack(struct sbx_sandbox *sb, pid_t host_pid);
 
