@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "error.h"
 #include "executor.h"
+#include "io.h"
 #include "launch.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -31,9 +32,9 @@ struct stream
 static int stream_read(struct stream *s, const struct sbx_exec_request *req, int which)
 {
   char scratch[65536];
-  ssize_t n = read(s->fd, scratch, sizeof scratch);
+  ssize_t n = sbx_read_retry(s->fd, scratch, sizeof scratch);
 
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+  if (n < 0 && errno == EAGAIN)
     return 0;
   if (n <= 0)
     {

@@ -22,6 +22,7 @@
 #include "init_commands.h"
 #include "error.h"
 #include "fdpass.h"
+#include "io.h"
 #include "proto.h"
 #include "resolve.h"
 #include "status.h"
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
       if (pfds[1].revents & POLLIN)
         {
           struct signalfd_siginfo si;
-          if (read(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
+          if (sbx_read_retry(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
             return 1;
         }
       sbx_cmd_reap();

@@ -1,6 +1,7 @@
 /* Blocking reads and writes on pipes and sockets: a signal handler's EINTR
  * is retried here, once, for everyone. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -35,4 +36,24 @@ int sbx_write_all(int fd, const void *buf, size_t len)
       len -= (size_t)n;
     }
   return 0;
+}
+
+ssize_t sbx_sendmsg_retry(int sock, const struct msghdr *msg, int flags)
+{
+  ssize_t n;
+
+  do
+    n = sendmsg(sock, msg, flags);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t sbx_recvmsg_retry(int sock, struct msghdr *msg, int flags)
+{
+  ssize_t n;
+
+  do
+    n = recvmsg(sock, msg, flags);
+  while (n < 0 && errno == EINTR);
+  return n;
 }

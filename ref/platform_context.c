@@ -21,6 +21,7 @@
 #include "error.h"
 #include "executor.h"
 #include "fdpass.h"
+#include "io.h"
 #include "keyring.h"
 #include "mounts.h"
 #include "payload.h"
@@ -61,7 +62,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
           sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
           goto fail;
         }
-      if (write(sync_fd, &byte, 1) != 1 || read(sync_fd, &byte, 1) != 1)
+      if (sbx_write_all(sync_fd, &byte, 1) != 0 || sbx_read_retry(sync_fd, &byte, 1) != 1)
         _exit(1);
     }
   if (unshare(CLONE_NEWNS) != 0)
@@ -81,7 +82,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
   }
   sbx_status_write(status_fd, SBX_ST_READY, 0, 0, NULL);
   /* Stay until the executor holds the namespaces by fd, then go. */
-  while (read(sync_fd, &byte, 1) > 0)
+  while (sbx_read_retry(sync_fd, &byte, 1) > 0)
     ;
   _exit(0);
 fail:
@@ -143,10 +144,10 @@ int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
     return sbx_error_errno(err, r, SBX_E_SANDBOX, "platform context: fork");
 
   r = 0;
-  if (sb->isolation == SBX_ISO_USERNS && read(sync_parent, &byte, 1) == 1)
+  if (sb->isolation == SBX_ISO_USERNS && sbx_read_retry(sync_parent, &byte, 1) == 1)
     {
       r = sbx_userns_write_maps(child, 0, getuid(), 0, getgid(), true, err);
-      if (r == 0 && write(sync_parent, &byte, 1) != 1)
+      if (r == 0 && sbx_write_all(sync_parent, &byte, 1) != 0)
         r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform context: sync");
     }
   if (r == 0)

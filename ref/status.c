@@ -7,12 +7,12 @@
 
 #include "error.h"
 #include "proto.h"
+#include "io.h"
 #include "status.h"
 
 int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
 {
   struct sbx_status_rec rec;
-  ssize_t n;
 
   memset(&rec, 0, sizeof rec);
   rec.kind = kind;
@@ -20,12 +20,8 @@ int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
   rec.errno_ = errno_;
   if (msg != NULL)
     snprintf(rec.msg, sizeof rec.msg, "%s", msg);
-  do
-    n = write(fd, &rec, sizeof rec);
-  while (n < 0 && errno == EINTR);
-  if (n != (ssize_t)sizeof rec)
-    return -1;
-  return 0;
+  /* One write of less than PIPE_BUF: never interleaved with another writer's. */
+  return sbx_write_all(fd, &rec, sizeof rec);
 }
 
 void sbx_status_fail(int fd, const struct sbx_error *err)
@@ -43,9 +39,7 @@ int sbx_status_read(int fd, struct sbx_status_rec *rec)
 
   while (got < sizeof *rec)
     {
-      ssize_t n = read(fd, (char *)rec + got, sizeof *rec - got);
-      if (n < 0 && errno == EINTR)
-        continue;
+      ssize_t n = sbx_read_retry(fd, (char *)rec + got, sizeof *rec - got);
       if (n < 0)
         return -1;
       if (n == 0)

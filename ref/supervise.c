@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "io.h"
 #include "proc_stat.h"
 #include "proto.h"
 #include "status.h"
@@ -174,7 +175,7 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
           signal_tree(spec, child, SIGKILL);
           lifeline = -1;
         }
-      if (!(pfds[0].revents & POLLIN) || read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+      if (!(pfds[0].revents & POLLIN) || sbx_read_retry(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
         continue;
       sig = (int)si.ssi_signo;
       if (sig == SIGCHLD)

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "executor.h"
 #include "fdpass.h"
+#include "io.h"
 #include "keyring.h"
 #include "mounts.h"
 #include "payload.h"
@@ -180,7 +181,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
           sbx_status_fail(status[1], &cerr);
           _exit(1);
         }
-      if (write(sync[1], &byte, 1) != 1 || read(sync[1], &byte, 1) != 1)
+      if (sbx_write_all(sync[1], &byte, 1) != 0 || sbx_read_retry(sync[1], &byte, 1) != 1)
         _exit(1);
       /* CLONE_PARENT: the executor, not this short-lived child, reaps the init. */
       init = sbx_clone_raw(CLONE_PARENT);
@@ -202,13 +203,13 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
   close(status[1]);
   close(ctl[1]);
 
-  if (read(sync_parent, &byte, 1) == 1)
+  if (sbx_read_retry(sync_parent, &byte, 1) == 1)
     {
       uid_t outside_uid = privileged ? sb->user_host_uid : getuid();
       gid_t outside_gid = privileged ? sb->user_host_gid : getgid();
       r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
                                 !privileged, err);
-      if (r == 0 && write(sync_parent, &byte, 1) != 1)
+      if (r == 0 && sbx_write_all(sync_parent, &byte, 1) != 0)
         r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: sync");
     }
   close(sync_parent);
