@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "splitbox-error.h"
 
@@ -15,6 +17,10 @@ int sbx_error_errno(struct sbx_error *err, int errno_, const char *code, const c
 
 /* Prepends "context: " to the message, as the error unwinds. Returns -1. */
 int sbx_error_prefix(struct sbx_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes a, sep and b into dst (size > 0), cut to fit: messages are bounded on
+ * purpose. Returns false when cut. */
+bool sbx_join_cut(char *dst, size_t size, const char *a, const char *sep, const char *b);
 
 /* Maps an errno from a file operation to an API code. */
 const char *sbx_error_code_for_errno(int errno_);

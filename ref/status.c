@@ -29,7 +29,7 @@ void sbx_status_fail(int fd, const struct sbx_error *err)
   char msg[sizeof ((struct sbx_status_rec *)0)->msg];
 
   /* Carry the code in front of the message; the reader splits it off. */
-  snprintf(msg, sizeof msg, "%s|%s", err->code, err->message);
+  sbx_join_cut(msg, sizeof msg, err->code, "|", err->message);
   (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
 }
 
