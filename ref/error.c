@@ -60,6 +60,20 @@ int sbx_error_errno(struct sbx_error *err, int errno_, const char *code, const c
   return -1;
 }
 
+int sbx_error_child(struct sbx_error *err, int errno_, const char *code, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err == NULL)
+    return -1;
+  err->errno_ = -errno_;
+  set_code(err, code);
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
 int sbx_error_prefix(struct sbx_error *err, const char *fmt, ...)
 {
   char prefix[128];

@@ -205,7 +205,7 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
                          req->timeout_ms);
   if (l.fail_msg[0] != '\0')
     {
-      struct sbx_status_rec rec = { .errno_ = l.fail_errno };
+      struct sbx_status_rec rec = { .errno_ = l.fail_errno, .value = l.fail_value };
       memcpy(rec.msg, l.fail_msg, sizeof rec.msg);
       return sbx_status_record_error(&rec, err);
     }

@@ -22,6 +22,7 @@ struct sbx_launch
   bool reaped;
   int wait_status;
   int fail_errno;
+  int fail_value; /* the FAILED record's value */
   char fail_msg[244];
 };
 int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3],

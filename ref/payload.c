@@ -56,11 +56,11 @@ static int exec_init(int init_fd, char *const argv[], const int *fds, size_t n, 
 
   /* A fresh image: nothing of the executor's memory or environment survives. */
   if (parked < 0 || place_fds(fds, n, SBX_SUPERVISE_FIRST_FD) < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
   if (syscall(SYS_close_range, SBX_SUPERVISE_FIRST_FD + (unsigned int)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "close_range");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "close_range");
   syscall(SYS_execveat, parked, "", argv, envp, AT_EMPTY_PATH);
-  return sbx_error_errno(err, errno, SBX_E_SANDBOX, "exec the supervisor");
+  return sbx_error_child(err, errno, SBX_E_SANDBOX, "exec the supervisor");
 }
 
 int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err)

@@ -59,7 +59,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
        * Dumpable, so that the parent may write our uid_map. */
       if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || unshare(CLONE_NEWUSER) != 0)
         {
-          sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
+          sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
           goto fail;
         }
       if (sbx_write_all(sync_fd, &byte, 1) != 0 || sbx_read_retry(sync_fd, &byte, 1) != 1)
@@ -67,7 +67,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
     }
   if (unshare(CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare mount namespace");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare mount namespace");
       goto fail;
     }
   {
@@ -217,7 +217,7 @@ static void platform_init(struct platform_child_args *a)
    * executor's to keep. Nothing else runs in its new PID namespace yet.) */
   if ((!a->shares_memory && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) || sbx_close_fds_except(keep, (size_t)n_keep) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prepare platform init");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "prepare platform init");
       goto fail;
     }
   if (sbx_die_with_parent(a->sb, SBX_SIG_PARENT_DIED, &err) < 0)
@@ -228,7 +228,7 @@ static void platform_init(struct platform_child_args *a)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
       goto fail;
     }
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
@@ -260,18 +260,18 @@ static void platform_launcher(struct platform_child_args *a)
   close(a->sb->lifeline[1]);
   if (a->sb->platform_userns_fd >= 0 && setns(a->sb->platform_userns_fd, CLONE_NEWUSER) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join the platform user namespace");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join the platform user namespace");
       goto fail;
     }
   /* Joining the template sets our root to its view; unsharing copies it. */
   if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join the platform mount template");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join the platform mount template");
       goto fail;
     }
   if (unshare(flags) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare");
       goto fail;
     }
   init = sbx_clone_raw(CLONE_PARENT);
@@ -279,7 +279,7 @@ static void platform_launcher(struct platform_child_args *a)
     platform_init(a);
   if (init < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "clone");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "clone");
       goto fail;
     }
   /* Unsaid, nobody would reap it: end it with us. */
@@ -299,8 +299,10 @@ fail:
  * namespaces, sharing the executor's memory until it execs splitbox-init, so
  * that no page table is copied (a fork of the executor cost more than the
  * command itself, docs/PERFORMANCE.md). Until the exec: syscalls, and on
- * failure snprintf and strerror into our own stack (no allocation, no lock
- * another executor thread could hold); no malloc, no stdio stream. */
+ * failure snprintf into our own stack (no allocation, no lock another
+ * executor thread could hold); no malloc, no stdio stream, no strerror (the
+ * errno goes back on the status pipe: sbx_error_child), no libseccomp or
+ * libcap-ng. */
 /* Not instrumented: ASan would take its never-returning path for a stack switch. */
 #ifdef HAVE_ASAN
 __attribute__((no_sanitize_address))
@@ -313,7 +315,7 @@ static int platform_init_vfork(void *arg)
   /* Joining the template sets our root to its view; unsharing copies it. */
   if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "enter a copy of the platform mount template");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "enter a copy of the platform mount template");
       sbx_error_prefix(&err, "start platform command");
       sbx_status_fail(a->status_fd, &err);
       a->failed = true;

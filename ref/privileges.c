@@ -29,7 +29,7 @@ int sbx_caps_drop_all(struct sbx_error *err)
   if (capng_apply(CAPNG_SELECT_CAPS) != 0)
     return sbx_error_set(err, EPERM, SBX_E_SANDBOX, "drop capabilities: capng_apply failed");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_NO_NEW_PRIVS)");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_NO_NEW_PRIVS)");
   /* Verify rather than trust: a silent failure here would hand user code root. */
   capng_clear(CAPNG_SELECT_ALL);
   if (capng_get_caps_process() != 0)
@@ -45,12 +45,12 @@ int sbx_become_user(uid_t uid, gid_t gid, bool drop_groups, struct sbx_error *er
 {
   /* Keep capabilities across the uid change; they are dropped explicitly afterwards. */
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_KEEPCAPS)");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_KEEPCAPS)");
   if (drop_groups && setgroups(0, NULL) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "setgroups([])");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "setgroups([])");
   if (setresgid(gid, gid, gid) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "setresgid(%u)", (unsigned)gid);
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "setresgid(%u)", (unsigned)gid);
   if (setresuid(uid, uid, uid) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "setresuid(%u)", (unsigned)uid);
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "setresuid(%u)", (unsigned)uid);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* What a sandboxed process may do: its capabilities, its ids, its uid maps, its seccomp filter. */
+/* What a sandboxed process may do: its capabilities, its ids, its uid maps. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,6 +14,3 @@ int sbx_become_user(uid_t uid, gid_t gid, bool drop_groups, struct sbx_error *er
 /* Written from the parent namespace, for the child pid. */
 int sbx_userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid,
                           bool deny_setgroups, struct sbx_error *err);
-
-/* Denies user code the kernel keyring syscalls. Needs no_new_privs or CAP_SYS_ADMIN. */
-int sbx_seccomp_user(struct sbx_error *err);

@@ -17,6 +17,7 @@
 #include "executor.h"
 #include "remove_tree.h"
 #include "sandbox.h"
+#include "seccomp_filter.h"
 #include "process_table.h"
 
 /* Names a shared path may not take: they are parts of the views we build. */
@@ -183,6 +184,7 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
 struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err)
 {
   struct sbx_sandbox *sb = calloc(1, sizeof *sb);
+  int r;
 
   if (sb == NULL)
     {
@@ -197,6 +199,12 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   sbx_platform_spare_init(sb);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
+  /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
+  if ((r = sbx_seccomp_user_filter(&sb->user_filter)) != 0)
+    {
+      sbx_error_errno(err, -r, SBX_E_SANDBOX, "compile the user context's seccomp filter");
+      goto fail;
+    }
   sb->isolation = opts->isolation;
   if (sb->isolation == SBX_ISO_AUTO && sbx_isolation_detect(&sb->isolation, err) < 0)
     goto fail;
@@ -254,6 +262,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   pthread_mutex_destroy(&sb->spare_stop_lock);
   pthread_cond_destroy(&sb->spare_cond);
   free(sb->active);
+  sbx_seccomp_free(&sb->user_filter);
   free(sb);
 }
 

@@ -1,6 +1,7 @@
 /* The sandbox object's internals: struct sbx_sandbox, the launches in flight, its warnings. */
 #pragma once
 
+#include <linux/filter.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@ struct sbx_sandbox
   bool die_with_parent;
   int lifeline[2]; /* a pipe: children see POLLHUP once the executor is gone */
   int init_bin_fd;
+  struct sock_fprog user_filter; /* compiled here, loaded by user contexts' children */
 
   /* user context */
   pid_t user_init_pid; /* host pid */

@@ -30,7 +30,11 @@ void sbx_status_fail(int fd, const struct sbx_error *err)
 
   /* Carry the code in front of the message; the reader splits it off. */
   sbx_join_cut(msg, sizeof msg, err->code, "|", err->message);
-  (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
+  /* Negative: from sbx_error_child, the errno's text still to be added. */
+  if (err->errno_ < 0)
+    (void)sbx_status_write(fd, SBX_ST_FAILED, SBX_FAILED_ERRNO_TEXT, -err->errno_, msg);
+  else
+    (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
 }
 
 int sbx_status_read(int fd, struct sbx_status_rec *rec)
@@ -61,7 +65,18 @@ int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *
   char code[40];
 
   if (bar == NULL)
-    return sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
-  snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
-  return sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
+    sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
+  else
+    {
+      snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
+      sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
+    }
+  /* The child could not say the errno's text: here we can. */
+  if (err != NULL && rec->value == SBX_FAILED_ERRNO_TEXT)
+    {
+      char what[sizeof err->message];
+      memcpy(what, err->message, sizeof what);
+      sbx_join_cut(err->message, sizeof err->message, what, ": ", strerror(rec->errno_));
+    }
+  return -1;
 }

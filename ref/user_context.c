@@ -28,6 +28,7 @@
 #include "privileges.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "seccomp_filter.h"
 #include "status.h"
 #include "user_root.h"
 
@@ -51,7 +52,7 @@ static void user_init_child(const struct user_child_args *a)
 
   if (sbx_close_fds_except(keep, 5) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "close inherited fds");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "close inherited fds");
       goto fail;
     }
   /* Opened now, in our new mount namespace, while we still own what the
@@ -59,7 +60,7 @@ static void user_init_child(const struct user_child_args *a)
   shared_fd = open(a->sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (shared_fd < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
       goto fail;
     }
   /* Become the mapped, unprivileged id first: files created on the new tmpfs
@@ -71,12 +72,12 @@ static void user_init_child(const struct user_child_args *a)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
       goto fail;
     }
   if (sethostname("splitbox", 8) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "sethostname");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "sethostname");
       goto fail;
     }
   if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
@@ -86,15 +87,15 @@ static void user_init_child(const struct user_child_args *a)
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }
-  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_user(&err) < 0)
+  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_load_user(&a->sb->user_filter, &err) < 0)
     goto fail;
   if (dup2(a->ctl_fd, SBX_INIT_CONTROL_FD) < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "dup2 control socket");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "dup2 control socket");
       goto fail;
     }
   syscall(SYS_execveat, a->sb->init_bin_fd, "", argv, envp, AT_EMPTY_PATH);
-  sbx_error_errno(&err, errno, SBX_E_SANDBOX, "exec splitbox-init");
+  sbx_error_child(&err, errno, SBX_E_SANDBOX, "exec splitbox-init");
 fail:
   sbx_error_prefix(&err, "start user sandbox");
   sbx_status_fail(a->status_fd, &err);
@@ -177,7 +178,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
         _exit(1);
       if (unshare((int)flags) != 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");
           sbx_status_fail(status[1], &cerr);
           _exit(1);
         }
@@ -189,7 +190,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
         user_init_child(&a);
       if (init < 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: clone init");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: clone init");
           sbx_status_fail(status[1], &cerr);
           _exit(1);
         }
