@@ -1,6 +1,8 @@
 /* Mount helpers used while building a context's view. */
 #pragma once
 
+/* All run in a child before its exec: their errors come from sbx_error_child. */
+
 #include <stdbool.h>
 #include <sys/types.h>
 

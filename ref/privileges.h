@@ -6,7 +6,8 @@
 
 #include "error.h"
 
-/* libcap-ng acts on the calling thread only: call these in a single-threaded child. */
+/* In a single-threaded child before its exec (capabilities are per thread);
+ * errors come from sbx_error_child. */
 int sbx_caps_drop_bounding(struct sbx_error *err);
 int sbx_caps_drop_all(struct sbx_error *err);
 int sbx_become_user(uid_t uid, gid_t gid, bool drop_groups, struct sbx_error *err);
