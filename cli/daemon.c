@@ -12,7 +12,8 @@
 #include "cli.h"
 #include "daemon/http_server.h"
 #include "daemon/registry.h"
-#include "internal.h"
+#include "executor.h"
+#include "remove_tree.h"
 
 static const char daemon_usage[] =
   "Usage: splitbox daemon --socket PATH [--state-dir DIR] [--listen 127.0.0.1:PORT --token-file FILE]\n"

@@ -3,16 +3,19 @@
 #include <seccomp.h>
 
 #include "deny_namespaces.h"
+#include "seccomp_filter.h"
 
 static const unsigned long new_flags[] = {
   CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME,
 };
 
-int sbx_deny_namespaces(void)
+int sbx_deny_namespaces_filter(struct sock_fprog *prog)
 {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   int r = 0;
 
+  prog->len = 0;
+  prog->filter = NULL;
   if (ctx == NULL)
     return -ENOMEM;
   for (size_t i = 0; r == 0 && i < sizeof new_flags / sizeof new_flags[0]; i++)
@@ -29,7 +32,18 @@ int sbx_deny_namespaces(void)
   if (r == 0)
     r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   if (r == 0)
-    r = seccomp_load(ctx);
+    r = sbx_seccomp_export(ctx, prog);
   seccomp_release(ctx);
+  return r;
+}
+
+int sbx_deny_namespaces(void)
+{
+  struct sock_fprog prog;
+  int r = sbx_deny_namespaces_filter(&prog);
+
+  if (r == 0 && sbx_seccomp_load(&prog) != 0)
+    r = -errno;
+  sbx_seccomp_free(&prog);
   return r;
 }

@@ -1,12 +1,15 @@
 /* The environment of commands: a fixed base plus what the call passes.
  * Nothing comes from the executor's own environment. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "env.h"
+#include "error.h"
+#include "executor.h"
 
 #define ENV_MAX_ENTRIES 4096
 #define ENV_MAX_BYTES (1024 * 1024)

@@ -4,6 +4,27 @@
 #include <stdio.h>
 #include <string.h>
 
+bool sbx_join_cut(char *dst, size_t size, const char *a, const char *sep, const char *b)
+{
+  const char *parts[] = { a, sep, b };
+  size_t used = 0;
+
+  for (size_t i = 0; i < 3; i++)
+    {
+      size_t len = strlen(parts[i]), room = size - 1 - used;
+      if (len > room)
+        {
+          memcpy(dst + used, parts[i], room);
+          dst[size - 1] = '\0';
+          return false;
+        }
+      memcpy(dst + used, parts[i], len);
+      used += len;
+    }
+  dst[used] = '\0';
+  return true;
+}
+
 static void set_code(struct sbx_error *err, const char *code)
 {
   snprintf(err->code, sizeof err->code, "%s", code);
@@ -35,7 +56,21 @@ int sbx_error_errno(struct sbx_error *err, int errno_, const char *code, const c
   va_end(ap);
   err->errno_ = errno_;
   set_code(err, code);
-  snprintf(err->message, sizeof err->message, "%s: %s", what, strerror(errno_));
+  sbx_join_cut(err->message, sizeof err->message, what, ": ", strerror(errno_));
+  return -1;
+}
+
+int sbx_error_child(struct sbx_error *err, int errno_, const char *code, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err == NULL)
+    return -1;
+  err->errno_ = -errno_;
+  set_code(err, code);
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
   return -1;
 }
 
@@ -51,7 +86,7 @@ int sbx_error_prefix(struct sbx_error *err, const char *fmt, ...)
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  sbx_join_cut(err->message, sizeof err->message, prefix, ": ", old);
   return -1;
 }
 

@@ -9,7 +9,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "error.h"
+#include "executor.h"
+#include "io.h"
+#include "launch.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 
 /* After a timeout, or once the command has exited, how long output may still drain. */
 #define DRAIN_GRACE_MS 2000
@@ -25,9 +32,9 @@ struct stream
 static int stream_read(struct stream *s, const struct sbx_exec_request *req, int which)
 {
   char scratch[65536];
-  ssize_t n = read(s->fd, scratch, sizeof scratch);
+  ssize_t n = sbx_read_retry(s->fd, scratch, sizeof scratch);
 
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+  if (n < 0 && errno == EAGAIN)
     return 0;
   if (n <= 0)
     {
@@ -198,7 +205,7 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
                          req->timeout_ms);
   if (l.fail_msg[0] != '\0')
     {
-      struct sbx_status_rec rec = { .errno_ = l.fail_errno };
+      struct sbx_status_rec rec = { .errno_ = l.fail_errno, .value = l.fail_value };
       memcpy(rec.msg, l.fail_msg, sizeof rec.msg);
       return sbx_status_record_error(&rec, err);
     }

@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -15,7 +16,18 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "resolve.h"
+#include "sandbox.h"
+#include "seccomp_filter.h"
+#include "status.h"
 
 static int drop_to_user(struct sbx_sandbox *sb, struct sbx_error *err)
 {
@@ -32,7 +44,7 @@ static int no_new_privs(struct sbx_error *err)
 {
   /* Set by drop_to_user as root; an unprivileged executor needs it for seccomp. */
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_NO_NEW_PRIVS)");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_NO_NEW_PRIVS)");
   return 0;
 }
 
@@ -41,7 +53,7 @@ static int apply_rlimits(struct sbx_error *err)
   struct rlimit no_core = { 0, 0 };
 
   if (setrlimit(RLIMIT_CORE, &no_core) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "setrlimit(RLIMIT_CORE)");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "setrlimit(RLIMIT_CORE)");
   return 0;
 }
 
@@ -65,19 +77,19 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
 
       if (sbx_close_fds_except(keep, 7) != 0 || setsid() < 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
           goto fail;
         }
       /* The parent-death signal last: a uid change clears it. */
       if (apply_rlimits(&cerr) < 0
           || (ctx == SBX_CTX_USER && (drop_to_user(sb, &cerr) < 0 || no_new_privs(&cerr) < 0
-                                      || sbx_seccomp_user(&cerr) < 0))
+                                      || sbx_seccomp_load_user(&sb->user_filter, &cerr) < 0))
           || sbx_die_with_parent(sb, SBX_SIG_PARENT_DIED, &cerr) < 0)
         goto fail;
       /* Until the exec we hold a copy of the executor's memory: keep it out of reach. */
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_DUMPABLE)");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "prctl(PR_SET_DUMPABLE)");
           goto fail;
         }
       sbx_exec_supervisor(sb->init_bin_fd, sup, false, &cerr);
@@ -118,7 +130,7 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flag
 
       /* Open with the user's credentials, as user code itself would. */
       if (drop_to_user(sb, &cerr) < 0)
-        reply.errno_ = cerr.errno_ != 0 ? cerr.errno_ : EPERM;
+        reply.errno_ = cerr.errno_ != 0 ? abs(cerr.errno_) : EPERM; /* negative: sbx_error_child */
       else if ((opened = sbx_openat2(AT_FDCWD, path, &how)) < 0)
         reply.errno_ = errno;
       sbx_send_fds(pair[1], &reply, sizeof reply, opened >= 0 ? &opened : NULL, opened >= 0 ? 1 : 0);

@@ -4,7 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fdpass.h"
+#include "io.h"
 
 #define MAX_FDS 8
 
@@ -36,9 +37,7 @@ int sbx_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n
       cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
       memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
     }
-  do
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  n = sbx_sendmsg_retry(sock, &msg, MSG_NOSIGNAL);
   if (n < 0)
     return -1;
   if ((size_t)n != len)
@@ -63,9 +62,7 @@ ssize_t sbx_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, 
   *nfds = 0;
   for (size_t i = 0; i < max_fds; i++)
     fds[i] = -1;
-  do
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  n = sbx_recvmsg_retry(sock, &msg, MSG_CMSG_CLOEXEC);
   if (n < 0)
     return -1;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))

@@ -19,7 +19,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "io.h"
+#include "resolve.h"
+#include "sandbox.h"
 
 static int check_path(const char *path, struct sbx_error *err)
 {
@@ -202,9 +207,7 @@ int sbx_file_read(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read file");
   while (got < (size_t)st.st_size)
     {
-      ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-      if (n < 0 && errno == EINTR)
-        continue;
+      ssize_t n = sbx_read_retry(fd, buf + got, (size_t)st.st_size - got);
       if (n < 0)
         return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read file: %s", path);
       if (n == 0)

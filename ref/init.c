@@ -20,7 +20,13 @@
 #include <unistd.h>
 
 #include "init_commands.h"
-#include "internal.h"
+#include "error.h"
+#include "fdpass.h"
+#include "io.h"
+#include "proto.h"
+#include "resolve.h"
+#include "status.h"
+#include "supervise.h"
 
 #define MAX_PAYLOAD (4u * 1024 * 1024)
 #define MAX_ENV 4096
@@ -245,7 +251,7 @@ int main(int argc, char **argv)
       if (pfds[1].revents & POLLIN)
         {
           struct signalfd_siginfo si;
-          if (read(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
+          if (sbx_read_retry(sigfd, &si, sizeof si) < 0 && errno != EAGAIN)
             return 1;
         }
       sbx_cmd_reap();

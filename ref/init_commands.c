@@ -22,7 +22,13 @@
 #include <unistd.h>
 
 #include "init_commands.h"
-#include "internal.h"
+#include "clock.h"
+#include "error.h"
+#include "executor.h"
+#include "proc_stat.h"
+#include "proto.h"
+#include "status.h"
+#include "supervise.h"
 
 #define MAX_COMMANDS 4096
 /* While leftovers are being ended: how often to look, and for how long at most. */

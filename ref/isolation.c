@@ -2,11 +2,10 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <sched.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "executor.h"
 
 #define USER_SANDBOX_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
 #define PLATFORM_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET)
@@ -48,42 +47,5 @@ int sbx_isolation_detect(enum sbx_isolation *out, struct sbx_error *err)
   else
     *out = SBX_ISO_FALLBACK;
   (void)err;
-  return 0;
-}
-
-static const char *const isolation_names[] = {
-  [SBX_ISO_AUTO] = "auto", [SBX_ISO_NAMESPACES] = "namespaces", [SBX_ISO_USERNS] = "userns",
-  [SBX_ISO_FALLBACK] = "fallback",
-};
-
-const char *sbx_isolation_name(enum sbx_isolation iso)
-{
-  return (unsigned)iso < sizeof isolation_names / sizeof isolation_names[0] ? isolation_names[iso] : "unknown";
-}
-
-const char *sbx_context_name(enum sbx_context ctx)
-{
-  return ctx == SBX_CTX_PLATFORM ? "platform" : "user";
-}
-
-int sbx_context_parse(const char *name, enum sbx_context *out)
-{
-  if (strcmp(name, "user") == 0)
-    *out = SBX_CTX_USER;
-  else if (strcmp(name, "platform") == 0)
-    *out = SBX_CTX_PLATFORM;
-  else
-    return -1;
-  return 0;
-}
-
-int sbx_network_parse(const char *name, enum sbx_network *out)
-{
-  if (strcmp(name, "isolated") == 0)
-    *out = SBX_NET_ISOLATED;
-  else if (strcmp(name, "host") == 0)
-    *out = SBX_NET_HOST;
-  else
-    return -1;
   return 0;
 }

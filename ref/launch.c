@@ -9,7 +9,15 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "contexts.h"
+#include "env.h"
+#include "error.h"
+#include "executor.h"
+#include "launch.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 
 static const char *context_home(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {
@@ -98,7 +106,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   l->tracked = l->host_pid > 0;
   if (l->pid == 0)
     {
-      struct sbx_status_rec rec = { .errno_ = l->fail_errno };
+      struct sbx_status_rec rec = { .errno_ = l->fail_errno, .value = l->fail_value };
       memcpy(rec.msg, l->fail_msg, sizeof rec.msg);
       if (l->fail_msg[0] != '\0')
         sbx_status_record_error(&rec, err);
@@ -154,6 +162,7 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
       break;
     case SBX_ST_FAILED:
       l->fail_errno = rec.errno_;
+      l->fail_value = rec.value;
       memcpy(l->fail_msg, rec.msg, sizeof l->fail_msg);
       break;
     default:

@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "io.h"
+#include "payload.h"
+#include "proto.h"
 
 int sbx_payload_create(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
 {
@@ -28,7 +31,7 @@ int sbx_payload_create(const char *cwd, const char *command, char *const *envp, 
   return sbx_steal_fd(&fd);
 }
 
-int sbx_place_fds(const int *src, size_t n, int first)
+static int place_fds(const int *src, size_t n, int first)
 {
   int tmp[SBX_SUPERVISE_FDS];
 
@@ -52,12 +55,12 @@ static int exec_init(int init_fd, char *const argv[], const int *fds, size_t n, 
   int parked = fcntl(init_fd, F_DUPFD_CLOEXEC, 64);
 
   /* A fresh image: nothing of the executor's memory or environment survives. */
-  if (parked < 0 || sbx_place_fds(fds, n, SBX_SUPERVISE_FIRST_FD) < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
+  if (parked < 0 || place_fds(fds, n, SBX_SUPERVISE_FIRST_FD) < 0)
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "place the supervisor's fds");
   if (syscall(SYS_close_range, SBX_SUPERVISE_FIRST_FD + (unsigned int)n, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "close_range");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "close_range");
   syscall(SYS_execveat, parked, "", argv, envp, AT_EMPTY_PATH);
-  return sbx_error_errno(err, errno, SBX_E_SANDBOX, "exec the supervisor");
+  return sbx_error_child(err, errno, SBX_E_SANDBOX, "exec the supervisor");
 }
 
 int sbx_exec_supervisor(int init_fd, const int fds[SBX_SUPERVISE_FDS], bool ns_init, struct sbx_error *err)

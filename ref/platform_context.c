@@ -16,7 +16,19 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "io.h"
+#include "keyring.h"
+#include "mounts.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "status.h"
 #include "platform_root.h"
 
 /* The vfork-style child runs instrumented code on a stack of ours, and
@@ -47,15 +59,15 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
        * Dumpable, so that the parent may write our uid_map. */
       if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || unshare(CLONE_NEWUSER) != 0)
         {
-          sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
+          sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare user namespace");
           goto fail;
         }
-      if (write(sync_fd, &byte, 1) != 1 || read(sync_fd, &byte, 1) != 1)
+      if (sbx_write_all(sync_fd, &byte, 1) != 0 || sbx_read_retry(sync_fd, &byte, 1) != 1)
         _exit(1);
     }
   if (unshare(CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare mount namespace");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare mount namespace");
       goto fail;
     }
   {
@@ -70,7 +82,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
   }
   sbx_status_write(status_fd, SBX_ST_READY, 0, 0, NULL);
   /* Stay until the executor holds the namespaces by fd, then go. */
-  while (read(sync_fd, &byte, 1) > 0)
+  while (sbx_read_retry(sync_fd, &byte, 1) > 0)
     ;
   _exit(0);
 fail:
@@ -132,10 +144,10 @@ int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
     return sbx_error_errno(err, r, SBX_E_SANDBOX, "platform context: fork");
 
   r = 0;
-  if (sb->isolation == SBX_ISO_USERNS && read(sync_parent, &byte, 1) == 1)
+  if (sb->isolation == SBX_ISO_USERNS && sbx_read_retry(sync_parent, &byte, 1) == 1)
     {
       r = sbx_userns_write_maps(child, 0, getuid(), 0, getgid(), true, err);
-      if (r == 0 && write(sync_parent, &byte, 1) != 1)
+      if (r == 0 && sbx_write_all(sync_parent, &byte, 1) != 0)
         r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform context: sync");
     }
   if (r == 0)
@@ -205,7 +217,7 @@ static void platform_init(struct platform_child_args *a)
    * executor's to keep. Nothing else runs in its new PID namespace yet.) */
   if ((!a->shares_memory && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) || sbx_close_fds_except(keep, (size_t)n_keep) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "prepare platform init");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "prepare platform init");
       goto fail;
     }
   if (sbx_die_with_parent(a->sb, SBX_SIG_PARENT_DIED, &err) < 0)
@@ -216,7 +228,7 @@ static void platform_init(struct platform_child_args *a)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
       goto fail;
     }
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
@@ -248,18 +260,18 @@ static void platform_launcher(struct platform_child_args *a)
   close(a->sb->lifeline[1]);
   if (a->sb->platform_userns_fd >= 0 && setns(a->sb->platform_userns_fd, CLONE_NEWUSER) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join the platform user namespace");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join the platform user namespace");
       goto fail;
     }
   /* Joining the template sets our root to its view; unsharing copies it. */
   if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join the platform mount template");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join the platform mount template");
       goto fail;
     }
   if (unshare(flags) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "unshare");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "unshare");
       goto fail;
     }
   init = sbx_clone_raw(CLONE_PARENT);
@@ -267,7 +279,7 @@ static void platform_launcher(struct platform_child_args *a)
     platform_init(a);
   if (init < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "clone");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "clone");
       goto fail;
     }
   /* Unsaid, nobody would reap it: end it with us. */
@@ -287,8 +299,10 @@ fail:
  * namespaces, sharing the executor's memory until it execs splitbox-init, so
  * that no page table is copied (a fork of the executor cost more than the
  * command itself, docs/PERFORMANCE.md). Until the exec: syscalls, and on
- * failure snprintf and strerror into our own stack (no allocation, no lock
- * another executor thread could hold); no malloc, no stdio stream. */
+ * failure snprintf into our own stack (no allocation, no lock another
+ * executor thread could hold); no malloc, no stdio stream, no strerror (the
+ * errno goes back on the status pipe: sbx_error_child), no libseccomp or
+ * libcap-ng. */
 /* Not instrumented: ASan would take its never-returning path for a stack switch. */
 #ifdef HAVE_ASAN
 __attribute__((no_sanitize_address))
@@ -301,7 +315,7 @@ static int platform_init_vfork(void *arg)
   /* Joining the template sets our root to its view; unsharing copies it. */
   if (setns(a->sb->platform_mntns_fd, CLONE_NEWNS) != 0 || unshare(CLONE_NEWNS) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "enter a copy of the platform mount template");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "enter a copy of the platform mount template");
       sbx_error_prefix(&err, "start platform command");
       sbx_status_fail(a->status_fd, &err);
       a->failed = true;

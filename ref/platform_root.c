@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "executor.h"
+#include "mounts.h"
 #include "platform_root.h"
 
 #define NEWROOT "/tmp/.splitbox-platform-root"
@@ -54,7 +56,7 @@ static int add_host_entry(const char *dir, const char *name, struct sbx_error *e
   if (S_ISDIR(st.st_mode))
     {
       if (mkdir(dest, 0755) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
+        return sbx_error_child(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
     }
   /* Files, sockets, FIFOs and devices: a file to bind onto. */
   else if (sbx_touch(dest, err) < 0)
@@ -67,7 +69,7 @@ static int add_host_entry(const char *dir, const char *name, struct sbx_error *e
           S_ISDIR(st.st_mode) ? rmdir(dest) : unlink(dest);
           return 0;
         }
-      return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", host);
+      return sbx_error_child(err, errno, SBX_E_SANDBOX, "bind %s", host);
     }
   return 0;
 }
@@ -134,7 +136,7 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   if (spec->run_source != NULL)
     run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
   own_run = spec->run_source != NULL && !host_run_mountpoint();
   snprintf(run_src, sizeof run_src, "/proc/self/fd/%d", run_fd);
   snprintf(private_src, sizeof private_src, "/proc/self/fd/%d", private_fd);
@@ -144,7 +146,7 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     return sbx_error_prefix(err, "platform root");
   d = opendir("/");
   if (d == NULL)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "platform root: read /");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "platform root: read /");
   while (r == 0 && (de = readdir(d)) != NULL)
     if (!skipped(de->d_name, spec, own_run))
       r = add_host_entry("", de->d_name, err);
@@ -158,7 +160,7 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
    * (the kernel requires a visible proc mount in the namespace). */
   if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0
       || (mount("/proc", NEWROOT "/proc", NULL, MS_BIND | MS_REC, NULL) != 0
-          && sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind /proc") < 0))
+          && sbx_error_child(err, errno, SBX_E_SANDBOX, "bind /proc") < 0))
     return sbx_error_prefix(err, "platform root");
   if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0)
     return sbx_error_prefix(err, "platform root");

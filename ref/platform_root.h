@@ -1,3 +1,4 @@
+/* The platform context's view of the filesystem, built in its template mount namespace. */
 #pragma once
 
 #include "error.h"

@@ -9,7 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "sandbox.h"
 
 /* How long a platform command waits for a spare being made before it makes
  * its own namespaces: about what making them costs. */
@@ -38,7 +42,7 @@ static void *spare_maker(void *arg)
         }
       sb->spare_making = true;
       pthread_mutex_unlock(&sb->spare_lock);
-      r = sbx_platform_make_spare(sb, &pid, &job_fd);
+      r = sb->spare_make(sb, &pid, &job_fd);
       pthread_mutex_lock(&sb->spare_lock);
       sb->spare_making = false;
       /* Commands make their own namespaces meanwhile (and say why they
@@ -73,13 +77,14 @@ void sbx_platform_spare_init(struct sbx_sandbox *sb)
   sb->spare_wanted = true;
 }
 
-int sbx_platform_spare_start(struct sbx_sandbox *sb, struct sbx_error *err)
+int sbx_platform_spare_start(struct sbx_sandbox *sb, sbx_spare_make_fn *make, struct sbx_error *err)
 {
   sigset_t all, old;
   int r;
 
   if (!sb->warm_platform || sb->isolation == SBX_ISO_FALLBACK)
     return 0;
+  sb->spare_make = make;
   /* The maker's children inherit no handler of ours to run. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -11,7 +11,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "clock.h"
+#include "error.h"
+#include "executor.h"
+#include "io.h"
+#include "launch.h"
+#include "sandbox.h"
 #include "process_table.h"
 
 #define KILL_GRACE_MS 2000
@@ -215,9 +220,7 @@ static int read_log(const char *path, size_t cap, char **out, size_t *len, struc
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "read log");
   while (got < cap)
     {
-      ssize_t n = read(fd, buf + got, cap - got);
-      if (n < 0 && errno == EINTR)
-        continue;
+      ssize_t n = sbx_read_retry(fd, buf + got, cap - got);
       if (n < 0)
         return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read log");
       if (n == 0)

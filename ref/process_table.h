@@ -1,3 +1,4 @@
+/* The started processes of a sandbox (process.c): what sandbox.c ends with it. */
 #pragma once
 
 struct sbx_sandbox;

@@ -14,9 +14,13 @@ enum sbx_status_kind
   SBX_ST_GPID = 1, /* value: host pid of the platform namespace's init */
   SBX_ST_STARTED,  /* value: pid of the command, inside its context */
   SBX_ST_EXITED,   /* value: raw wait status of the command */
-  SBX_ST_FAILED,   /* errno_ and msg: why the command could not start */
+  SBX_ST_FAILED,   /* errno_ and msg: why the command could not start; value
+                      SBX_FAILED_ERRNO_TEXT: the reader appends ": strerror(errno_)" */
   SBX_ST_READY,    /* a setup step finished */
 };
+
+/* A child before its exec cannot call strerror (a lock, maybe an allocation). */
+#define SBX_FAILED_ERRNO_TEXT 1
 
 struct sbx_status_rec
 {

@@ -12,7 +12,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "remove_tree.h"
+#include "sandbox.h"
+#include "seccomp_filter.h"
 #include "process_table.h"
 
 /* Names a shared path may not take: they are parts of the views we build. */
@@ -179,6 +184,7 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
 struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err)
 {
   struct sbx_sandbox *sb = calloc(1, sizeof *sb);
+  int r;
 
   if (sb == NULL)
     {
@@ -193,6 +199,12 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   sbx_platform_spare_init(sb);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
+  /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
+  if ((r = sbx_seccomp_user_filter(&sb->user_filter)) != 0)
+    {
+      sbx_error_errno(err, -r, SBX_E_SANDBOX, "compile the user context's seccomp filter");
+      goto fail;
+    }
   sb->isolation = opts->isolation;
   if (sb->isolation == SBX_ISO_AUTO && sbx_isolation_detect(&sb->isolation, err) < 0)
     goto fail;
@@ -208,50 +220,12 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
     goto fail;
   if (sb->isolation != SBX_ISO_FALLBACK
       && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0
-          || sbx_platform_spare_start(sb, err) < 0))
+          || sbx_platform_spare_start(sb, sbx_platform_make_spare, err) < 0))
     goto fail;
   return sb;
 fail:
   sbx_sandbox_destroy(sb);
   return NULL;
-}
-
-/* Removes everything below dir_fd, then closes it. By fd, never by path, and
- * never following a link: user code may still be renaming and planting
- * symlinks in the shared dir while we remove it. */
-static void remove_below(int dir_fd, int depth)
-{
-  DIR *d = fdopendir(dir_fd);
-  struct dirent *de;
-
-  if (d == NULL)
-    {
-      close(dir_fd);
-      return;
-    }
-  while ((de = readdir(d)) != NULL)
-    {
-      int child;
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
-        continue;
-      child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child >= 0)
-        remove_below(child, depth - 1);
-      unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-    }
-  closedir(d);
-}
-
-void sbx_remove_tree(const char *path)
-{
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-  if (fd < 0)
-    return;
-  remove_below(fd, 64);
-  rmdir(path);
 }
 
 void sbx_sandbox_destroy(struct sbx_sandbox *sb)
@@ -288,62 +262,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   pthread_mutex_destroy(&sb->spare_stop_lock);
   pthread_cond_destroy(&sb->spare_cond);
   free(sb->active);
+  sbx_seccomp_free(&sb->user_filter);
   free(sb);
-}
-
-int sbx_sandbox_track(struct sbx_sandbox *sb, pid_t host_pid)
-{
-  int r = 0;
-
-  pthread_mutex_lock(&sb->active_lock);
-  if (sb->killed)
-    r = -1;
-  else if (sb->n_active == sb->cap_active)
-    {
-      size_t cap = sb->cap_active ? sb->cap_active * 2 : 16;
-      pid_t *grown = realloc(sb->active, cap * sizeof *grown);
-      if (grown == NULL)
-        r = -1;
-      else
-        {
-          sb->active = grown;
-          sb->cap_active = cap;
-        }
-    }
-  if (r == 0)
-    sb->active[sb->n_active++] = host_pid;
-  pthread_mutex_unlock(&sb->active_lock);
-  return r;
-}
-
-void sbx_sandbox_untrack(struct sbx_sandbox *sb, pid_t host_pid)
-{
-  pthread_mutex_lock(&sb->active_lock);
-  for (size_t i = 0; i < sb->n_active; i++)
-    if (sb->active[i] == host_pid)
-      {
-        sb->active[i] = sb->active[--sb->n_active];
-        break;
-      }
-  pthread_mutex_unlock(&sb->active_lock);
-}
-
-void sbx_sandbox_kill_all(struct sbx_sandbox *sb)
-{
-  union sigval v = { .sival_int = SIGKILL };
-
-  sbx_platform_spare_stop(sb);
-  pthread_mutex_lock(&sb->active_lock);
-  sb->killed = true;
-  /* Unreaped children of ours: their pids cannot have been reused. */
-  for (size_t i = 0; i < sb->n_active; i++)
-    if (sb->isolation == SBX_ISO_FALLBACK)
-      sigqueue(sb->active[i], SIGUSR1, v); /* the supervisor kills its tree */
-    else
-      kill(sb->active[i], SIGKILL); /* a PID namespace's init: the namespace dies */
-  if (sb->user_init_pid > 0)
-    kill(sb->user_init_pid, SIGKILL);
-  pthread_mutex_unlock(&sb->active_lock);
 }
 
 enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb)

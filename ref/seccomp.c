@@ -1,25 +1,94 @@
-/* The user context's seccomp filter. Kernel keyrings are not namespaced: a
- * key is readable by its owner's uid from any namespace, and an unprivileged
- * executor gives user and platform commands one host uid. So user code gets
- * no keyctl, add_key or request_key at all, as Docker's default profile does. */
+/* Seccomp filters, and the user context's. Kernel keyrings are not
+ * namespaced: a key is readable by its owner's uid from any namespace, and an
+ * unprivileged executor gives user and platform commands one host uid. So
+ * user code gets no keyctl, add_key or request_key at all, as Docker's
+ * default profile does.
+ *
+ * libseccomp allocates while it builds a filter: that happens here, in the
+ * executor, once per sandbox. A child only loads the finished BPF. */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "internal.h"
+#include "cleanup.h"
+#include "seccomp_filter.h"
 
 static const int denied[] = { SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key) };
 
-int sbx_seccomp_user(struct sbx_error *err)
+int sbx_seccomp_export(void *ctx, struct sock_fprog *prog)
+{
+  /* libseccomp 2.5 exports only to an fd. */
+  _cleanup_close_ int fd = memfd_create("splitbox-seccomp", MFD_CLOEXEC);
+  struct sock_filter *insns;
+  struct stat st;
+  int r;
+
+  prog->len = 0;
+  prog->filter = NULL;
+  if (fd < 0)
+    return -errno;
+  if ((r = seccomp_export_bpf(ctx, fd)) != 0)
+    return r;
+  if (fstat(fd, &st) != 0)
+    return -errno;
+  if (st.st_size <= 0 || st.st_size % (off_t)sizeof *insns != 0 || st.st_size / (off_t)sizeof *insns > BPF_MAXINSNS)
+    return -EINVAL;
+  if ((insns = malloc((size_t)st.st_size)) == NULL)
+    return -ENOMEM;
+  if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size)
+    {
+      r = errno != 0 ? -errno : -EIO;
+      free(insns);
+      return r;
+    }
+  prog->len = (unsigned short)(st.st_size / (off_t)sizeof *insns);
+  prog->filter = insns;
+  return 0;
+}
+
+void sbx_seccomp_free(struct sock_fprog *prog)
+{
+  free(prog->filter);
+  prog->filter = NULL;
+  prog->len = 0;
+}
+
+int sbx_seccomp_load(const struct sock_fprog *prog)
+{
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return -1;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) == 0)
+    return 0;
+  /* Kernels before 3.17 have only the prctl. */
+  if (errno != ENOSYS)
+    return -1;
+  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) == 0 ? 0 : -1;
+}
+
+int sbx_seccomp_user_filter(struct sock_fprog *prog)
 {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   int r = ctx != NULL ? 0 : -ENOMEM;
 
+  prog->len = 0;
+  prog->filter = NULL;
   for (size_t i = 0; r == 0 && i < sizeof denied / sizeof denied[0]; i++)
     r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
   if (r == 0)
-    r = seccomp_load(ctx);
+    r = sbx_seccomp_export(ctx, prog);
   seccomp_release(ctx);
-  if (r != 0)
-    return sbx_error_errno(err, -r, SBX_E_SANDBOX, "load the user context's seccomp filter");
+  return r;
+}
+
+int sbx_seccomp_load_user(const struct sock_fprog *prog, struct sbx_error *err)
+{
+  if (sbx_seccomp_load(prog) != 0)
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "load the user context's seccomp filter");
   return 0;
 }

@@ -1,36 +1,18 @@
+/* Status records: what a child says on an exec's status pipe, and how the
+ * executor turns a FAILED one back into an error. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-int sbx_write_all(int fd, const void *buf, size_t len)
-{
-  const char *p = buf;
-
-  while (len > 0)
-    {
-      ssize_t n = write(fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        {
-          errno = EIO;
-          return -1;
-        }
-      p += n;
-      len -= (size_t)n;
-    }
-  return 0;
-}
+#include "error.h"
+#include "proto.h"
+#include "io.h"
+#include "status.h"
 
 int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
 {
   struct sbx_status_rec rec;
-  ssize_t n;
 
   memset(&rec, 0, sizeof rec);
   rec.kind = kind;
@@ -38,12 +20,8 @@ int sbx_status_write(int fd, int kind, int value, int errno_, const char *msg)
   rec.errno_ = errno_;
   if (msg != NULL)
     snprintf(rec.msg, sizeof rec.msg, "%s", msg);
-  do
-    n = write(fd, &rec, sizeof rec);
-  while (n < 0 && errno == EINTR);
-  if (n != (ssize_t)sizeof rec)
-    return -1;
-  return 0;
+  /* One write of less than PIPE_BUF: never interleaved with another writer's. */
+  return sbx_write_all(fd, &rec, sizeof rec);
 }
 
 void sbx_status_fail(int fd, const struct sbx_error *err)
@@ -51,8 +29,12 @@ void sbx_status_fail(int fd, const struct sbx_error *err)
   char msg[sizeof ((struct sbx_status_rec *)0)->msg];
 
   /* Carry the code in front of the message; the reader splits it off. */
-  snprintf(msg, sizeof msg, "%s|%s", err->code, err->message);
-  (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
+  sbx_join_cut(msg, sizeof msg, err->code, "|", err->message);
+  /* Negative: from sbx_error_child, the errno's text still to be added. */
+  if (err->errno_ < 0)
+    (void)sbx_status_write(fd, SBX_ST_FAILED, SBX_FAILED_ERRNO_TEXT, -err->errno_, msg);
+  else
+    (void)sbx_status_write(fd, SBX_ST_FAILED, 0, err->errno_, msg);
 }
 
 int sbx_status_read(int fd, struct sbx_status_rec *rec)
@@ -61,9 +43,7 @@ int sbx_status_read(int fd, struct sbx_status_rec *rec)
 
   while (got < sizeof *rec)
     {
-      ssize_t n = read(fd, (char *)rec + got, sizeof *rec - got);
-      if (n < 0 && errno == EINTR)
-        continue;
+      ssize_t n = sbx_read_retry(fd, (char *)rec + got, sizeof *rec - got);
       if (n < 0)
         return -1;
       if (n == 0)
@@ -77,4 +57,26 @@ int sbx_status_read(int fd, struct sbx_status_rec *rec)
     }
   rec->msg[sizeof rec->msg - 1] = '\0';
   return 1;
+}
+
+int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err)
+{
+  const char *bar = strchr(rec->msg, '|');
+  char code[40];
+
+  if (bar == NULL)
+    sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
+  else
+    {
+      snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
+      sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
+    }
+  /* The child could not say the errno's text: here we can. */
+  if (err != NULL && rec->value == SBX_FAILED_ERRNO_TEXT)
+    {
+      char what[sizeof err->message];
+      memcpy(what, err->message, sizeof what);
+      sbx_join_cut(err->message, sizeof err->message, what, ": ", strerror(rec->errno_));
+    }
+  return -1;
 }

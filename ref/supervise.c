@@ -18,64 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-#define MAX_SCAN 65536
-
-struct pp
-{
-  pid_t pid, ppid;
-};
-
-static pid_t read_ppid(pid_t pid)
-{
-  struct sbx_proc_stat st;
-
-  return sbx_proc_stat_read(pid, &st) ? (pid_t)st.ppid : -1;
-}
-
-int sbx_signal_descendants(int sig)
-{
-  static struct pp table[MAX_SCAN];
-  size_t n = 0;
-  pid_t self = getpid();
-  int count = 0;
-  DIR *d = opendir("/proc");
-  struct dirent *de;
-
-  if (d == NULL)
-    return -1;
-  while ((de = readdir(d)) != NULL && n < MAX_SCAN)
-    {
-      char *end;
-      long pid = strtol(de->d_name, &end, 10);
-      if (*end != '\0' || pid <= 0 || pid == self)
-        continue;
-      table[n].pid = (pid_t)pid;
-      table[n].ppid = read_ppid((pid_t)pid);
-      n++;
-    }
-  closedir(d);
-  for (size_t i = 0; i < n; i++)
-    {
-      /* Walk up the parent chain; a subreaper's orphans have it as parent. */
-      pid_t p = table[i].ppid;
-      for (size_t depth = 0; depth < n && p > 0 && p != self; depth++)
-        {
-          pid_t next = -1;
-          for (size_t j = 0; j < n; j++)
-            if (table[j].pid == p)
-              {
-                next = table[j].ppid;
-                break;
-              }
-          p = next;
-        }
-      if (p == self && kill(table[i].pid, sig) == 0)
-        count++;
-    }
-  return count;
-}
+#include "error.h"
+#include "io.h"
+#include "proc_stat.h"
+#include "proto.h"
+#include "status.h"
+#include "supervise.h"
 
 static void signal_tree(const struct sbx_supervise_spec *spec, pid_t child, int sig)
 {
@@ -227,7 +175,7 @@ int sbx_supervise(const struct sbx_supervise_spec *spec)
           signal_tree(spec, child, SIGKILL);
           lifeline = -1;
         }
-      if (!(pfds[0].revents & POLLIN) || read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+      if (!(pfds[0].revents & POLLIN) || sbx_read_retry(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
         continue;
       sig = (int)si.ssi_signo;
       if (sig == SIGCHLD)

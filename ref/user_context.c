@@ -16,7 +16,20 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "child.h"
+#include "contexts.h"
+#include "error.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "io.h"
+#include "keyring.h"
+#include "mounts.h"
+#include "payload.h"
+#include "privileges.h"
+#include "proto.h"
+#include "sandbox.h"
+#include "seccomp_filter.h"
+#include "status.h"
 #include "user_root.h"
 
 #define INIT_REPLY_TIMEOUT_MS 5000
@@ -39,7 +52,7 @@ static void user_init_child(const struct user_child_args *a)
 
   if (sbx_close_fds_except(keep, 5) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "close inherited fds");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "close inherited fds");
       goto fail;
     }
   /* Opened now, in our new mount namespace, while we still own what the
@@ -47,7 +60,7 @@ static void user_init_child(const struct user_child_args *a)
   shared_fd = open(a->sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (shared_fd < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
       goto fail;
     }
   /* Become the mapped, unprivileged id first: files created on the new tmpfs
@@ -59,12 +72,12 @@ static void user_init_child(const struct user_child_args *a)
     goto fail;
   if (sbx_join_new_session_keyring() < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "join a new session keyring");
       goto fail;
     }
   if (sethostname("splitbox", 8) != 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "sethostname");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "sethostname");
       goto fail;
     }
   if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
@@ -74,30 +87,19 @@ static void user_init_child(const struct user_child_args *a)
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }
-  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_user(&err) < 0)
+  if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_load_user(&a->sb->user_filter, &err) < 0)
     goto fail;
   if (dup2(a->ctl_fd, SBX_INIT_CONTROL_FD) < 0)
     {
-      sbx_error_errno(&err, errno, SBX_E_SANDBOX, "dup2 control socket");
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "dup2 control socket");
       goto fail;
     }
   syscall(SYS_execveat, a->sb->init_bin_fd, "", argv, envp, AT_EMPTY_PATH);
-  sbx_error_errno(&err, errno, SBX_E_SANDBOX, "exec splitbox-init");
+  sbx_error_child(&err, errno, SBX_E_SANDBOX, "exec splitbox-init");
 fail:
   sbx_error_prefix(&err, "start user sandbox");
   sbx_status_fail(a->status_fd, &err);
   _exit(1);
-}
-
-int sbx_status_record_error(const struct sbx_status_rec *rec, struct sbx_error *err)
-{
-  const char *bar = strchr(rec->msg, '|');
-  char code[40];
-
-  if (bar == NULL)
-    return sbx_error_set(err, rec->errno_, SBX_E_SANDBOX, "%s", rec->msg);
-  snprintf(code, sizeof code, "%.*s", (int)(bar - rec->msg), rec->msg);
-  return sbx_error_set(err, rec->errno_, code, "%s", bar + 1);
 }
 
 static void close_pairs(int *a, int *b, int *c)
@@ -176,11 +178,11 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
         _exit(1);
       if (unshare((int)flags) != 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: unshare");
           sbx_status_fail(status[1], &cerr);
           _exit(1);
         }
-      if (write(sync[1], &byte, 1) != 1 || read(sync[1], &byte, 1) != 1)
+      if (sbx_write_all(sync[1], &byte, 1) != 0 || sbx_read_retry(sync[1], &byte, 1) != 1)
         _exit(1);
       /* CLONE_PARENT: the executor, not this short-lived child, reaps the init. */
       init = sbx_clone_raw(CLONE_PARENT);
@@ -188,7 +190,7 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
         user_init_child(&a);
       if (init < 0)
         {
-          sbx_error_errno(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: clone init");
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "start user sandbox: clone init");
           sbx_status_fail(status[1], &cerr);
           _exit(1);
         }
@@ -202,13 +204,13 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
   close(status[1]);
   close(ctl[1]);
 
-  if (read(sync_parent, &byte, 1) == 1)
+  if (sbx_read_retry(sync_parent, &byte, 1) == 1)
     {
       uid_t outside_uid = privileged ? sb->user_host_uid : getuid();
       gid_t outside_gid = privileged ? sb->user_host_gid : getgid();
       r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
                                 !privileged, err);
-      if (r == 0 && write(sync_parent, &byte, 1) != 1)
+      if (r == 0 && sbx_write_all(sync_parent, &byte, 1) != 0)
         r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: sync");
     }
   close(sync_parent);

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "executor.h"
+#include "mounts.h"
 #include "user_root.h"
 
 #define NEWROOT "/tmp/.splitbox-root"
@@ -52,7 +54,7 @@ static int add_system_dir(const char *name, struct sbx_error *err)
   if (!S_ISDIR(st.st_mode))
     return 0;
   if (mkdir(dest, 0755) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "mkdir %s", dest);
   return sbx_mount_bind(host, dest, true, true, err);
 }
 
@@ -70,19 +72,19 @@ static int build_dev(struct sbx_error *err)
       if (sbx_touch(path, err) < 0)
         return -1;
       if (mount(host, path, NULL, MS_BIND, NULL) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", host);
+        return sbx_error_child(err, errno, SBX_E_SANDBOX, "bind %s", host);
     }
   for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
     {
       snprintf(path, sizeof path, NEWROOT "/dev/%s", dev_links[i].link);
       if (symlink(dev_links[i].target, path) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "symlink %s", path);
+        return sbx_error_child(err, errno, SBX_E_SANDBOX, "symlink %s", path);
     }
   if (sbx_mkdir_p(NEWROOT "/dev/pts", 0755, err) < 0)
     return -1;
   if (mount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
       != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mount devpts");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "mount devpts");
   if (sbx_mkdir_p(NEWROOT "/dev/shm", 0755, err) < 0
       || sbx_mount_tmpfs(NEWROOT "/dev/shm", "mode=1777," SBX_TMPFS_SHM_SIZE, err) < 0)
     return -1;

@@ -1,3 +1,4 @@
+/* The user context's view of the filesystem, built in its first process. */
 #pragma once
 
 #include "error.h"

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "error.h"
+#include "privileges.h"
 
 static int write_proc_file(pid_t pid, const char *name, const char *content, struct sbx_error *err)
 {

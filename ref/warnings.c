@@ -4,7 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "executor.h"
+#include "sandbox.h"
 
 static int add(char **v, size_t *n, const char *text)
 {

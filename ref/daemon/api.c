@@ -13,7 +13,10 @@
 
 #include "api.h"
 #include "cleanup.h"
-#include "internal.h"
+#include "base64.h"
+#include "clock.h"
+#include "io.h"
+#include "utf8.h"
 #include "operations.h"
 #include "request.h"
 

@@ -15,7 +15,7 @@
 
 #include "api.h"
 #include "http_server.h"
-#include "internal.h"
+#include "executor.h"
 
 /* The most a request's announced length may reserve before its body arrives. */
 #define BODY_PREALLOC_MAX (2u * 1024 * 1024)

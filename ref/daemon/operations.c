@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "internal.h"
+#include "executor.h"
 #include "operations.h"
 #include "request.h"
 

@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "executor.h"
+#include "remove_tree.h"
 #include "operations.h"
 #include "registry.h"
 #include "request.h" /* sbx_sandbox_id_valid */

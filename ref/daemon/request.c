@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "cleanup.h"
-#include "internal.h"
+#include "executor.h"
 #include "request.h"
 
 #define MAX_SEGMENTS 8

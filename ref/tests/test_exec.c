@@ -110,7 +110,7 @@ static void background_children_end_with_the_exec(struct world *w)
 {
   for (size_t i = 0; i < 2; i++)
     {
-      char token[40], cmd[200], needle[64];
+      char token[40], cmd[3 * 64 + 128], needle[64]; /* cmd fits three needles */
       struct sbx_exec_request req = { .context = both[i], .command = cmd };
       struct sbx_exec_result res;
       struct sbx_error err;

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "base64.h"
-#include "internal.h"
+#include "env.h"
+#include "fdpass.h"
+#include "status.h"
 
 Test(env, names)
 {

@@ -1,16 +1,18 @@
-/* Process-creation primitives for the executor's forked children. */
+/* Primitives for the executor's forked children: clone as a fork, reaping,
+ * closing inherited fds, the parent-death signal. */
 #include <errno.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "child.h"
+#include "error.h"
+#include "sandbox.h"
 
 pid_t sbx_clone_raw(unsigned long flags)
 {
@@ -31,19 +33,6 @@ void sbx_kill_reap(pid_t pid)
   sbx_reap(pid);
 }
 
-int sbx_join_new_session_keyring(void)
-{
-  /* KEYCTL_JOIN_SESSION_KEYRING with a NULL name: an anonymous keyring, so
-   * nothing reachable through the inherited session keyring is shared. */
-  return (int)syscall(SYS_keyctl, 1, NULL, 0, 0, 0);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-  int x = *(const int *)a, y = *(const int *)b;
-  return (x > y) - (x < y);
-}
-
 int sbx_close_fds_except(const int *keep, size_t n)
 {
   int sorted[16];
@@ -51,9 +40,14 @@ int sbx_close_fds_except(const int *keep, size_t n)
 
   if (n > 16)
     return -1;
+  /* An insertion sort: qsort may allocate, and this runs after vfork. */
   for (size_t i = 0; i < n; i++)
-    sorted[i] = keep[i];
-  qsort(sorted, n, sizeof(int), cmp_int);
+    {
+      size_t j = i;
+      for (; j > 0 && sorted[j - 1] > keep[i]; j--)
+        sorted[j] = sorted[j - 1];
+      sorted[j] = keep[i];
+    }
   for (size_t i = 0; i < n; i++)
     {
       if (sorted[i] < 0 || (unsigned int)sorted[i] < from)
@@ -70,7 +64,7 @@ int sbx_die_with_parent(const struct sbx_sandbox *sb, int sig, struct sbx_error 
   if (!sb->die_with_parent)
     return 0;
   if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "prctl(PR_SET_PDEATHSIG)");
   /* The executor may have died before the prctl, and then nobody will signal
    * us. getppid() cannot tell from inside a new PID namespace, but the
    * lifeline can: its write end is open while the executor lives. Callers

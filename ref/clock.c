@@ -1,7 +1,8 @@
+/* Clocks: monotonic for deadlines, wall time (and ISO 8601) for results. */
 #include <stdio.h>
 #include <time.h>
 
-#include "internal.h"
+#include "clock.h"
 
 double sbx_now_ms(void)
 {

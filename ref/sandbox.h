@@ -1,0 +1,78 @@
+/* The sandbox object's internals: struct sbx_sandbox, the launches in flight, its warnings. */
+#pragma once
+
+#include <linux/filter.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "executor.h"
+
+struct sbx_proc;
+
+struct sbx_sandbox
+{
+  enum sbx_isolation isolation;
+  enum sbx_network user_network, platform_network;
+  bool legacy;
+  char **legacy_env;
+  char *state_dir;
+  bool own_state_dir;
+  char *shared_host_dir;
+  char *shared_path;
+  char *platform_dir; /* host path of /platform */
+  char *platform_run_dir; /* NULL, or the host dir that appears at /run/splitbox */
+  char **platform_hidden; /* host paths platform views cover up */
+  char *log_dir;
+  char *user_home_fallback;
+  char *platform_home_fallback;
+  uid_t user_host_uid;
+  gid_t user_host_gid;
+  size_t output_cap;
+  bool die_with_parent;
+  int lifeline[2]; /* a pipe: children see POLLHUP once the executor is gone */
+  int init_bin_fd;
+  struct sock_fprog user_filter; /* compiled here, loaded by user contexts' children */
+
+  /* user context */
+  pid_t user_init_pid; /* host pid */
+  int user_ctl_fd;
+
+  /* platform context */
+  int platform_userns_fd;
+  int platform_mntns_fd;
+
+  /* platform_spare.c: one platform init made ahead of the next command */
+  bool warm_platform;
+  int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
+  pthread_mutex_t spare_lock, spare_stop_lock;
+  pthread_cond_t spare_cond;
+  pthread_t spare_thread;
+  bool spare_thread_running, spare_making, spare_stop, spare_broken;
+  bool spare_wanted; /* the maker may make one now */
+  pid_t spare_pid;
+  int spare_fd; /* its job socket */
+
+  int shared_fd;
+  int platform_fd;
+
+  pthread_mutex_t lock;
+  /* Host pids of launches in flight (platform inits, fallback supervisors).
+   * A lock of its own: launch_finish runs under sb->lock in process.c. */
+  pthread_mutex_t active_lock;
+  pid_t *active;
+  size_t n_active, cap_active;
+  bool killed;   /* sbx_sandbox_kill_all ran: nothing new starts */
+  struct sbx_proc *procs;
+  size_t n_procs, cap_procs;
+  uint64_t next_id;
+};
+
+/* inflight.c: launches in flight, for sbx_sandbox_kill_all. */
+int sbx_sandbox_track(struct sbx_sandbox *sb, pid_t host_pid);
+void sbx_sandbox_untrack(struct sbx_sandbox *sb, pid_t host_pid);
+
+/* warnings.c: what this sandbox does not guarantee, for every result. */
+char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx);
