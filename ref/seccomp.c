@@ -1,8 +1,5 @@
-/* Seccomp filters, and the user context's. Kernel keyrings are not
- * namespaced: a key is readable by its owner's uid from any namespace, and an
- * unprivileged executor gives user and platform commands one host uid. So
- * user code gets no keyctl, add_key or request_key at all, as Docker's
- * default profile does.
+/* Seccomp filters: export to BPF and loading. The user context's rules are
+ * the table in seccomp_profile.c.
  *
  * libseccomp allocates while it builds a filter: that happens here, in the
  * executor, once per sandbox. A child only loads the finished BPF. */
@@ -18,8 +15,7 @@
 
 #include "cleanup.h"
 #include "seccomp_filter.h"
-
-static const int denied[] = { SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key) };
+#include "seccomp_profile.h"
 
 int sbx_seccomp_export(void *ctx, struct sock_fprog *prog)
 {
@@ -78,8 +74,8 @@ int sbx_seccomp_user_filter(struct sock_fprog *prog)
 
   prog->len = 0;
   prog->filter = NULL;
-  for (size_t i = 0; r == 0 && i < sizeof denied / sizeof denied[0]; i++)
-    r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+  if (r == 0)
+    r = sbx_seccomp_profile_add(ctx);
   if (r == 0)
     r = sbx_seccomp_export(ctx, prog);
   seccomp_release(ctx);

@@ -6,7 +6,7 @@
 
 #include "error.h"
 
-/* The user context's filter: no keyctl, add_key or request_key. 0 or -errno. */
+/* The user context's filter: the profile of seccomp_profile.c. 0 or -errno. */
 int sbx_seccomp_user_filter(struct sock_fprog *prog);
 /* libseccomp's filter ctx (a scmp_filter_ctx) as BPF, malloc'd. 0 or -errno. */
 int sbx_seccomp_export(void *ctx, struct sock_fprog *prog);

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "executor.h"
 #include "mounts.h"
+#include "proc_mask.h"
 #include "user_root.h"
 
 #define NEWROOT "/tmp/.splitbox-root"
@@ -107,7 +108,8 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
       return sbx_error_prefix(err, "user root");
   if (build_dev(err) < 0)
     return sbx_error_prefix(err, "user /dev");
-  if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0 || sbx_mount_proc(NEWROOT "/proc", err) < 0)
+  if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0 || sbx_mount_proc(NEWROOT "/proc", err) < 0
+      || sbx_proc_mask(NEWROOT "/proc", err) < 0)
     return sbx_error_prefix(err, "user /proc");
   if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", "mode=1777," SBX_TMPFS_SIZE, err) < 0)
     return sbx_error_prefix(err, "user /tmp");
