@@ -46,6 +46,9 @@ static const char run_usage[] =
   "      --shared-path PATH     where the shared directory appears (default /app)\n"
   "      --user-network MODE    isolated (default, only lo) or host\n"
   "      --platform-network MODE  host (default) or isolated\n"
+  "      --platform-host-fs MODE  rw (default: the host's files as they are) or ro (the\n"
+  "                             host read-only, but for the shared dir, /platform,\n"
+  "                             /tmp and HOME)\n"
   "      --require-isolation    fail with NAMESPACE_NOT_SUPPORTED rather than fall back\n"
   "                             to process-level isolation\n"
   "      --legacy-env NAME=VALUE  legacy mode: a sandbox-wide variable visible to both\n"
@@ -130,6 +133,7 @@ enum
   OPT_SHARED_PATH,
   OPT_USER_NET,
   OPT_PLATFORM_NET,
+  OPT_PLATFORM_HOST_FS,
   OPT_REQUIRE,
   OPT_LEGACY_ENV,
   OPT_STATE_DIR,
@@ -147,6 +151,7 @@ static const struct option long_opts[] = {
   { "shared-path", required_argument, NULL, OPT_SHARED_PATH },
   { "user-network", required_argument, NULL, OPT_USER_NET },
   { "platform-network", required_argument, NULL, OPT_PLATFORM_NET },
+  { "platform-host-fs", required_argument, NULL, OPT_PLATFORM_HOST_FS },
   { "require-isolation", no_argument, NULL, OPT_REQUIRE },
   { "legacy-env", required_argument, NULL, OPT_LEGACY_ENV },
   { "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -209,6 +214,11 @@ static int parse_option(struct run_args *a, int c, const char *arg)
       return sbx_network_parse(arg, &a->opts.platform_network) < 0
                ? usage_error("--platform-network must be isolated or host, not \"%s\"", arg)
                : 0;
+    case OPT_PLATFORM_HOST_FS:
+      if (strcmp(arg, "ro") != 0 && strcmp(arg, "rw") != 0)
+        return usage_error("--platform-host-fs must be ro or rw, not \"%s\"", arg);
+      a->opts.platform_host_readonly = strcmp(arg, "ro") == 0;
+      return 0;
     case OPT_REQUIRE:
       a->opts.require_isolation = true;
       return 0;

@@ -68,6 +68,8 @@ struct sbx_options
                                     (SPLITBOX_RUN_DIR names it); user code never sees it */
   const char *const *platform_hidden; /* host paths (NULL-terminated) that platform views cover up,
                                          e.g. a daemon's state dir and control socket */
+  bool platform_host_readonly;   /* platform views see the host's files read-only, but for the
+                                    shared dir, /platform, /tmp and HOME (--platform-host-fs ro) */
 };
 
 struct sbx_sandbox;

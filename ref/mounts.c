@@ -50,6 +50,11 @@ int sbx_mount_set_readonly(const char *target, struct sbx_error *err)
   return setattr(target, 0, MOUNT_ATTR_RDONLY, err);
 }
 
+int sbx_mount_set_attrs(const char *target, bool recursive, uint64_t attrs, struct sbx_error *err)
+{
+  return setattr(target, recursive ? AT_RECURSIVE : 0, attrs, err);
+}
+
 int sbx_mount_proc(const char *target, struct sbx_error *err)
 {
   if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)

@@ -4,6 +4,7 @@
 /* All run in a child before its exec: their errors come from sbx_error_child. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -15,6 +16,8 @@
 int sbx_mount_tmpfs(const char *target, const char *opts, struct sbx_error *err);
 int sbx_mount_bind(const char *source, const char *target, bool recursive, bool readonly, struct sbx_error *err);
 int sbx_mount_set_readonly(const char *target, struct sbx_error *err);
+/* Adds MOUNT_ATTR_* flags to a mount (and its submounts when recursive). */
+int sbx_mount_set_attrs(const char *target, bool recursive, uint64_t attrs, struct sbx_error *err);
 int sbx_mount_proc(const char *target, struct sbx_error *err);
 int sbx_make_slave(struct sbx_error *err);
 int sbx_pivot_into(const char *newroot, struct sbx_error *err);

@@ -76,6 +76,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
       .private_source = sb->platform_dir, .shared_source = sb->shared_host_dir, .shared_path = sb->shared_path,
       .run_source = sb->platform_run_dir,
       .hidden = (const char *const *)sb->platform_hidden,
+      .host_readonly = sb->platform_host_readonly,
     };
     if (sbx_platform_root_build(&spec, &err) < 0)
       goto fail;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -43,7 +44,7 @@ static bool skipped(const char *name, const struct sbx_platform_root_spec *spec,
 }
 
 /* Binds the host's DIR/NAME at NEWROOT/DIR/NAME ("" for the root). */
-static int add_host_entry(const char *dir, const char *name, struct sbx_error *err)
+static int add_host_entry(const char *dir, const char *name, bool readonly, struct sbx_error *err)
 {
   char host[PATH_MAX], dest[PATH_MAX];
   struct stat st;
@@ -71,6 +72,9 @@ static int add_host_entry(const char *dir, const char *name, struct sbx_error *e
         }
       return sbx_error_child(err, errno, SBX_E_SANDBOX, "bind %s", host);
     }
+  /* Every submount too: a recursive bind keeps each one's own flags. */
+  if (readonly && sbx_mount_set_attrs(dest, true, MOUNT_ATTR_RDONLY, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -78,7 +82,7 @@ static int add_host_entry(const char *dir, const char *name, struct sbx_error *e
  * unprivileged daemon cannot make one): a read-only tmpfs, so that it is no
  * channel between platform commands, with the host's entries bound in it. Its
  * top level is a snapshot taken when the sandbox starts; below it, all is live. */
-static int build_own_run(struct sbx_error *err)
+static int build_own_run(bool readonly, struct sbx_error *err)
 {
   DIR *d;
   struct dirent *de;
@@ -89,7 +93,7 @@ static int build_own_run(struct sbx_error *err)
   d = opendir("/run");
   while (r == 0 && d != NULL && (de = readdir(d)) != NULL)
     if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 && strcmp(de->d_name, "splitbox") != 0)
-      r = add_host_entry("/run", de->d_name, err);
+      r = add_host_entry("/run", de->d_name, readonly, err);
   if (d != NULL)
     closedir(d);
   if (r < 0 || sbx_mkdir_p(NEWROOT SBX_PLATFORM_RUN_PATH, 0755, err) < 0)
@@ -149,9 +153,9 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     return sbx_error_child(err, errno, SBX_E_SANDBOX, "platform root: read /");
   while (r == 0 && (de = readdir(d)) != NULL)
     if (!skipped(de->d_name, spec, own_run))
-      r = add_host_entry("", de->d_name, err);
+      r = add_host_entry("", de->d_name, spec->host_readonly, err);
   closedir(d);
-  if (r < 0 || (own_run && build_own_run(err) < 0) || hide(spec->hidden, err) < 0)
+  if (r < 0 || (own_run && build_own_run(spec->host_readonly, err) < 0) || hide(spec->hidden, err) < 0)
     return sbx_error_prefix(err, "platform root");
   /* Read-only: platform code must not remove the socket, nor plant files beside it. */
   if (spec->run_source != NULL && sbx_mount_bind(run_src, NEWROOT SBX_PLATFORM_RUN_PATH, false, true, err) < 0)
@@ -168,7 +172,10 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(private_src, path, false, false, err) < 0)
     return sbx_error_prefix(err, "platform private dir");
   snprintf(path, sizeof path, NEWROOT "%s", spec->shared_path);
-  if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(shared_src, path, false, false, err) < 0)
+  /* nosymfollow: user code writes here, and a symlink it planted must not
+   * send a platform command's write (or read) elsewhere as the platform. */
+  if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(shared_src, path, false, false, err) < 0
+      || sbx_mount_set_attrs(path, false, MOUNT_ATTR_NOSYMFOLLOW, err) < 0)
     return sbx_error_prefix(err, "shared dir");
   if (sbx_pivot_into(NEWROOT, err) < 0 || sbx_mount_set_readonly("/", err) < 0 || sbx_make_slave(err) < 0)
     return sbx_error_prefix(err, "platform root");

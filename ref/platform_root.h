@@ -1,6 +1,8 @@
 /* The platform context's view of the filesystem, built in its template mount namespace. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "error.h"
 
 struct sbx_platform_root_spec
@@ -10,6 +12,7 @@ struct sbx_platform_root_spec
   const char *shared_path;    /* e.g. /app */
   const char *run_source;     /* NULL, or what appears at /run/splitbox */
   const char *const *hidden;  /* host paths to cover up, NULL-terminated */
+  bool host_readonly;         /* the host's files read-only (--platform-host-fs ro) */
 };
 
 /* Runs in a fresh mount namespace; leaves the process chrooted into the view. */

@@ -156,6 +156,7 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
   sb->die_with_parent = opts->die_with_parent;
   sb->warm_platform = opts->warm_platform;
+  sb->platform_host_readonly = opts->platform_host_readonly;
   if ((opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
       || (opts->platform_hidden != NULL && (sb->platform_hidden = sbx_strv_dup(opts->platform_hidden)) == NULL))
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");

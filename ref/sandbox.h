@@ -46,6 +46,7 @@ struct sbx_sandbox
 
   /* platform_spare.c: one platform init made ahead of the next command */
   bool warm_platform;
+  bool platform_host_readonly;
   int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
   pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;

@@ -29,8 +29,9 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
       r |= add(v, &n,
                "isolation fallback: no namespaces on this host, process-level isolation only. Lost: process "
                "listing (user code sees platform processes), network sniffing and abstract sockets, and "
-               "filesystem separation (user code sees the host filesystem). Kept: scrubbed environment, own "
-               "session and process group, no core dumps");
+               "filesystem separation (user code sees the host filesystem), and platform commands follow symlinks "
+               "that user code plants in the shared dir. Kept: scrubbed environment, own session and process "
+               "group, no core dumps");
       if (geteuid() != 0)
         r |= add(v, &n,
                  "isolation fallback without root: user and platform commands share one uid, so user code can "
@@ -46,7 +47,9 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
              "legacy mode is deprecated: its sandbox-wide env vars are visible to user code; pass secrets in "
              "the env of each platform exec instead");
   if (ctx == SBX_CTX_USER && sb->user_network == SBX_NET_HOST && sb->isolation != SBX_ISO_FALLBACK)
-    r |= add(v, &n, "user network is \"host\": user code shares the host's network namespace");
+    r |= add(v, &n,
+             "user network is \"host\": user code shares the host's network namespace, so the platform's "
+             "loopback services and abstract unix sockets are reachable from user code");
   if (r != 0)
     {
       for (size_t i = 0; i < n; i++)

@@ -1,0 +1,143 @@
+/* Hardening of the reference executor: what user code could still reach
+ * through the platform (symlinks in the shared dir) and the kernel (/proc
+ * that is not namespaced). Each test runs its positive control first, in the
+ * same test: the same scenario in a mode where the mitigation is absent must
+ * show the leak, or the check proves nothing. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+/* The scenario's leak lines, checked against what the mode should give. */
+static void expect_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak)
+{
+  char *text = scenario_run(mode, fn, opts);
+
+  if (scenario_has(text, "SKIP") && !scenario_must_work())
+    {
+      cr_log_info("%s", text);
+      free(text);
+      cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",
+                   scenario_mode_name(mode));
+    }
+  cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),
+            "in mode %s:\n%s", scenario_mode_name(mode), text);
+  if (leak)
+    cr_expect(scenario_has(text, "LEAK"), "positive control: the leak is real in mode %s, the check must find it:\n%s",
+              scenario_mode_name(mode), text);
+  else
+    cr_expect(!scenario_has(text, "LEAK"), "leak in mode %s:\n%s", scenario_mode_name(mode), text);
+  free(text);
+}
+
+/* User code plants symlinks in the shared dir; a deploy-like platform command
+ * appends to a log and copies a config there. Leaked: the platform wrote
+ * outside the shared dir, or copied its secret where user code reads it. */
+static void symlink_deputy(struct world *w)
+{
+  const char *shared_user = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  const char *shared_platform = sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM);
+  const char *platform_dir = sbx_sandbox_platform_path(w->sb);
+  char outside[256], cmd[2048], *out;
+
+  /* A host path of the test's own, outside every view's shared dir. */
+  snprintf(outside, sizeof outside, "/var/tmp/sbx-deputy-%s", w->marker);
+  unlink(outside);
+  snprintf(cmd, sizeof cmd, "printf '%%s' %s > %s/secret && echo stored", w->canary, platform_dir);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "stored\n") == 0, "the platform stores its secret: %s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "cd %s && ln -s %s out.log && ln -s %s/secret cfg.json && echo planted", shared_user,
+           outside, platform_dir);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "planted\n") == 0, "user code plants its symlinks: %s", out);
+  free(out);
+  /* The deploy step: each action may fail (that is the mitigation), the command must run. */
+  snprintf(cmd, sizeof cmd, "cd %s; echo deploy >> out.log; cp cfg.json cfg.bak; echo deployed", shared_platform);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strstr(out, "deployed\n") != NULL, "the platform's deploy step ran: %s", out);
+  free(out);
+  if (access(outside, F_OK) == 0)
+    scenario_report(w, "LEAK the platform's append followed out.log to %s", outside);
+  unlink(outside);
+  snprintf(cmd, sizeof cmd, "cat %s/cfg.bak 2>/dev/null; true", shared_user);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL, "user code reads the copy");
+  if (out != NULL && strstr(out, w->canary) != NULL)
+    scenario_report(w, "LEAK the platform's copy followed cfg.json: user code read the secret");
+  free(out);
+}
+
+Test(hardening, symlinks_in_shared_dir, .timeout = 120)
+{
+  /* Control: fallback has no platform view, so its commands follow the links. */
+  expect_mode(MODE_FALLBACK_ROOT, symlink_deputy, NULL, true);
+  expect_mode(MODE_ROOT, symlink_deputy, NULL, false);
+  expect_mode(MODE_USERNS, symlink_deputy, NULL, false);
+}
+
+/* --platform-host-fs ro: the host is read-only to platform commands, but for
+ * the shared dir, /platform, /tmp and HOME. Control: the default view writes. */
+static void host_write(struct world *w, bool expect_written)
+{
+  char target[256], cmd[1024], *out;
+
+  snprintf(target, sizeof target, "/var/tmp/sbx-host-write-%s", w->marker);
+  unlink(target);
+  snprintf(cmd, sizeof cmd,
+           "touch %s 2>/dev/null && echo host; touch %s/a /platform/a /tmp/a \"$HOME/a\" && echo others; true",
+           target, sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strstr(out, "others\n") != NULL, "shared dir, /platform, /tmp and HOME writable: %s",
+         out);
+  EXPECT(w, (access(target, F_OK) == 0) == expect_written, "host write %s: %s",
+         expect_written ? "expected (control)" : "must fail", out);
+  unlink(target);
+  free(out);
+}
+
+static void host_written(struct world *w)
+{
+  host_write(w, true);
+}
+
+static void host_not_written(struct world *w)
+{
+  host_write(w, false);
+}
+
+Test(hardening, platform_host_fs_readonly, .timeout = 120)
+{
+  struct sbx_options ro = { .platform_host_readonly = true };
+
+  expect_mode(MODE_ROOT, host_written, NULL, false);
+  expect_mode(MODE_ROOT, host_not_written, &ro, false);
+}
+
+/* /proc that is not namespaced: the kernel's key lists name other users' and
+ * other sandboxes' keys. Leaked: user code reads a non-empty /proc/key-users
+ * (it always lists root's keys on a host), or writes /proc/sys. */
+static void proc_unmasked(struct world *w)
+{
+  char *out = scenario_exec(w, SBX_CTX_USER,
+                            "echo begin; cat /proc/key-users /proc/keys /proc/timer_list 2>/dev/null | head -c 200; "
+                            "echo; echo end",
+                            NULL, NULL);
+
+  EXPECT(w, out != NULL && strncmp(out, "begin\n", 6) == 0 && strstr(out, "end\n") != NULL, "the reader ran: %s",
+         out != NULL ? out : "(no output)");
+  if (out != NULL && strlen(out) > strlen("begin\n\nend\n"))
+    scenario_report(w, "LEAK user code reads the kernel's key and timer lists: %.80s", out + 6);
+  free(out);
+}
+
+Test(hardening, proc_masked, .timeout = 120)
+{
+  /* Control: fallback has no /proc of its own to mask. */
+  expect_mode(MODE_FALLBACK_ROOT, proc_unmasked, NULL, true);
+  expect_mode(MODE_ROOT, proc_unmasked, NULL, false);
+  expect_mode(MODE_USERNS, proc_unmasked, NULL, false);
+}
