@@ -42,6 +42,10 @@ void sbx_platform_spare_refill(struct sbx_sandbox *sb);
 void sbx_platform_spare_stop(struct sbx_sandbox *sb);
 
 /* fallback.c */
+/* Builds what fallback user code is confined with beyond seccomp: a Landlock
+ * ruleset (filesystem, signals, abstract sockets, ptrace). Without Landlock,
+ * records why (sb->landlock_why) for the warnings. */
+void sbx_fallback_prepare(struct sbx_sandbox *sb);
 int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
                        char *const *envp, const int fds[3], int status_fd, pid_t *pid, struct sbx_error *err);
 int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode,

@@ -201,7 +201,7 @@ struct cJSON *sbx_error_to_json(const struct sbx_error *err);
 
 /* Host facts (host_facts.c) */
 long sbx_sysctl_read(const char *name); /* e.g. "kernel.yama.ptrace_scope"; -1 if absent */
-int sbx_landlock_abi(void);             /* 0: no Landlock */
+int sbx_landlock_abi(void);             /* 0: no Landlock (landlock.c) */
 int sbx_seccomp_mode(void);             /* of the calling thread: 0 none, 1 strict, 2 filter */
 /* Adds sysctls, seccompModeOfSelf, landlockAbi and cgroup2 to obj. */
 void sbx_host_facts_to_json(struct cJSON *obj);

@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -21,6 +22,7 @@
 #include "error.h"
 #include "executor.h"
 #include "fdpass.h"
+#include "landlock.h"
 #include "payload.h"
 #include "privileges.h"
 #include "proto.h"
@@ -48,6 +50,19 @@ static int no_new_privs(struct sbx_error *err)
   return 0;
 }
 
+/* After seccomp: the ruleset was built by the executor, this only applies it. */
+static int landlock_user(struct sbx_sandbox *sb, struct sbx_error *err)
+{
+  int r;
+
+  if (sb->user_landlock_fd < 0)
+    return 0;
+  if ((r = sbx_landlock_restrict(sb->user_landlock_fd)) < 0)
+    return sbx_error_child(err, -r, SBX_E_SANDBOX, "landlock user code");
+  close(sb->user_landlock_fd);
+  return 0;
+}
+
 static int apply_rlimits(struct sbx_error *err)
 {
   struct rlimit no_core = { 0, 0 };
@@ -55,6 +70,33 @@ static int apply_rlimits(struct sbx_error *err)
   if (setrlimit(RLIMIT_CORE, &no_core) != 0)
     return sbx_error_child(err, errno, SBX_E_SANDBOX, "setrlimit(RLIMIT_CORE)");
   return 0;
+}
+
+void sbx_fallback_prepare(struct sbx_sandbox *sb)
+{
+  /* System directories to run programs from, devices, a /proc whose other
+   * processes Landlock's ptrace rule keeps out of reach, and the three
+   * directories user code owns. Not the state dir, control socket, /platform,
+   * the host's /tmp or the caller's HOME. */
+  const struct sbx_landlock_rule rules[] = {
+    { "/usr", SBX_LANDLOCK_READ_EXEC },   { "/bin", SBX_LANDLOCK_READ_EXEC },
+    { "/sbin", SBX_LANDLOCK_READ_EXEC },  { "/lib", SBX_LANDLOCK_READ_EXEC },
+    { "/lib32", SBX_LANDLOCK_READ_EXEC }, { "/lib64", SBX_LANDLOCK_READ_EXEC },
+    { "/libx32", SBX_LANDLOCK_READ_EXEC }, { "/opt", SBX_LANDLOCK_READ_EXEC },
+    { "/etc", SBX_LANDLOCK_READ },        { "/proc", SBX_LANDLOCK_READ },
+    { "/sys", SBX_LANDLOCK_READ },        { "/dev", SBX_LANDLOCK_DEVICES },
+    { sb->shared_host_dir, SBX_LANDLOCK_READ_WRITE },
+    { sb->user_home_fallback, SBX_LANDLOCK_READ_WRITE },
+    { sb->user_tmp_fallback, SBX_LANDLOCK_READ_WRITE },
+  };
+  struct sbx_error err = { 0 };
+
+  sb->user_landlock_fd = sbx_landlock_ruleset_new(rules, sizeof rules / sizeof rules[0], &sb->landlock_abi, &err);
+  if (sb->user_landlock_fd < 0)
+    {
+      sb->landlock_abi = 0;
+      snprintf(sb->landlock_why, sizeof sb->landlock_why, "%s", err.message);
+    }
 }
 
 int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
@@ -72,10 +114,10 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
-      int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd, sb->lifeline[0] };
+      int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd, sb->lifeline[0], sb->user_landlock_fd };
       int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd, sb->lifeline[0] };
 
-      if (sbx_close_fds_except(keep, 7) != 0 || setsid() < 0)
+      if (sbx_close_fds_except(keep, sb->user_landlock_fd >= 0 ? 8 : 7) != 0 || setsid() < 0)
         {
           sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
           goto fail;
@@ -83,7 +125,8 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
       /* The parent-death signal last: a uid change clears it. */
       if (apply_rlimits(&cerr) < 0
           || (ctx == SBX_CTX_USER && (drop_to_user(sb, &cerr) < 0 || no_new_privs(&cerr) < 0
-                                      || sbx_seccomp_load_user(&sb->user_filter, &cerr) < 0))
+                                      || sbx_seccomp_load_user(&sb->user_filter, &cerr) < 0
+                                      || landlock_user(sb, &cerr) < 0))
           || sbx_die_with_parent(sb, SBX_SIG_PARENT_DIED, &cerr) < 0)
         goto fail;
       /* Until the exec we hold a copy of the executor's memory: keep it out of reach. */

@@ -12,14 +12,11 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "landlock.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
-#endif
-#define LANDLOCK_VERSION_QUERY (1U << 0)
 
 /* The integer in a /proc/sys file; -1 when it does not exist or is unreadable. */
 long sbx_sysctl_read(const char *name)
@@ -50,12 +47,6 @@ static void add_sysctl(cJSON *obj, const char *name)
     cJSON_AddNullToObject(obj, name);
   else
     cJSON_AddNumberToObject(obj, name, (double)v);
-}
-
-int sbx_landlock_abi(void)
-{
-  long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_VERSION_QUERY);
-  return v < 0 ? 0 : (int)v;
 }
 
 /* 0: none, 1: strict, 2: a filter is applied to us (as /proc/self/status says). */

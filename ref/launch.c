@@ -63,7 +63,10 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   l->context = req->context;
   if (validate(req, err) < 0)
     return -1;
-  envp = sbx_env_build(req->context, context_home(sb, req->context), platform_run_dir(sb, req->context),
+  /* Fallback user code has a tmp of its own: Landlock keeps it out of the host's /tmp. */
+  envp = sbx_env_build(req->context, context_home(sb, req->context),
+                       sb->isolation == SBX_ISO_FALLBACK && req->context == SBX_CTX_USER ? sb->user_tmp_fallback : NULL,
+                       platform_run_dir(sb, req->context),
                        sb->legacy ? (const char *const *)sb->legacy_env : NULL, req->env, err);
   if (envp == NULL)
     return -1;

@@ -94,8 +94,9 @@ static int setup_state(struct sbx_sandbox *sb, const struct sbx_options *opts, s
   sb->log_dir = join(sb->state_dir, "logs");
   sb->user_home_fallback = join(sb->state_dir, "home-user");
   sb->platform_home_fallback = join(sb->state_dir, "home-platform");
+  sb->user_tmp_fallback = join(sb->state_dir, "tmp-user");
   if (!sb->shared_host_dir || !sb->platform_dir || !sb->log_dir || !sb->user_home_fallback
-      || !sb->platform_home_fallback)
+      || !sb->platform_home_fallback || !sb->user_tmp_fallback)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "state dir");
   /* 0711: the unprivileged user may pass through to the shared dir, never list the rest. */
   if (make_dir(sb->state_dir, 0711, 0, 0, false, err) < 0
@@ -103,6 +104,7 @@ static int setup_state(struct sbx_sandbox *sb, const struct sbx_options *opts, s
           && make_dir(sb->shared_host_dir, 0755, sb->user_host_uid, sb->user_host_gid, give, err) < 0)
       || make_dir(sb->platform_dir, 0700, 0, 0, false, err) < 0 || make_dir(sb->log_dir, 0700, 0, 0, false, err) < 0
       || make_dir(sb->user_home_fallback, 0700, sb->user_host_uid, sb->user_host_gid, give, err) < 0
+      || make_dir(sb->user_tmp_fallback, 0700, sb->user_host_uid, sb->user_host_gid, give, err) < 0
       || make_dir(sb->platform_home_fallback, 0700, 0, 0, false, err) < 0)
     return -1;
   sb->shared_fd = open(sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -192,7 +194,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "create sandbox");
       return NULL;
     }
-  sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = -1;
+  sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = sb->user_landlock_fd = -1;
   sb->lifeline[0] = sb->lifeline[1] = -1;
   sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
@@ -200,12 +202,6 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
   sbx_platform_spare_init(sb);
   if (apply_options(sb, opts, err) < 0)
     goto fail;
-  /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
-  if ((r = sbx_seccomp_user_filter(&sb->user_filter)) != 0)
-    {
-      sbx_error_errno(err, -r, SBX_E_SANDBOX, "compile the user context's seccomp filter");
-      goto fail;
-    }
   sb->isolation = opts->isolation;
   if (sb->isolation == SBX_ISO_AUTO && sbx_isolation_detect(&sb->isolation, err) < 0)
     goto fail;
@@ -219,6 +215,14 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
     }
   if (setup_state(sb, opts, err) < 0)
     goto fail;
+  /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
+  if ((r = sbx_seccomp_user_filter(&sb->user_filter, sb->isolation == SBX_ISO_FALLBACK)) != 0)
+    {
+      sbx_error_errno(err, -r, SBX_E_SANDBOX, "compile the user context's seccomp filter");
+      goto fail;
+    }
+  if (sb->isolation == SBX_ISO_FALLBACK)
+    sbx_fallback_prepare(sb);
   if (sb->isolation != SBX_ISO_FALLBACK
       && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0
           || sbx_platform_spare_start(sb, sbx_platform_make_spare, err) < 0))
@@ -233,7 +237,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 {
   if (sb == NULL)
     return;
-  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1] };
+  int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1],
+                 &sb->user_landlock_fd };
 
   sbx_platform_spare_stop(sb);
   sbx_process_table_destroy(sb);
@@ -256,6 +261,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   sbx_strvfreep(&sb->platform_hidden);
   free(sb->log_dir);
   free(sb->user_home_fallback);
+  free(sb->user_tmp_fallback);
   free(sb->platform_home_fallback);
   pthread_mutex_destroy(&sb->lock);
   pthread_mutex_destroy(&sb->active_lock);

@@ -27,6 +27,10 @@ struct sbx_sandbox
   char **platform_hidden; /* host paths platform views cover up */
   char *log_dir;
   char *user_home_fallback;
+  char *user_tmp_fallback; /* TMPDIR of fallback user code: Landlock keeps it out of the host's /tmp */
+  int user_landlock_fd;    /* fallback: the ruleset user code restricts itself with, or -1 */
+  int landlock_abi;        /* fallback: the ABI that ruleset uses; 0 when Landlock is missing */
+  char landlock_why[200];  /* fallback, without Landlock: why */
   char *platform_home_fallback;
   uid_t user_host_uid;
   gid_t user_host_gid;

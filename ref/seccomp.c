@@ -67,7 +67,7 @@ int sbx_seccomp_load(const struct sock_fprog *prog)
   return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) == 0 ? 0 : -1;
 }
 
-int sbx_seccomp_user_filter(struct sock_fprog *prog)
+int sbx_seccomp_user_filter(struct sock_fprog *prog, bool fallback)
 {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   int r = ctx != NULL ? 0 : -ENOMEM;
@@ -76,6 +76,8 @@ int sbx_seccomp_user_filter(struct sock_fprog *prog)
   prog->filter = NULL;
   if (r == 0)
     r = sbx_seccomp_profile_add(ctx);
+  if (r == 0 && fallback)
+    r = sbx_seccomp_profile_add_fallback(ctx);
   if (r == 0)
     r = sbx_seccomp_export(ctx, prog);
   seccomp_release(ctx);

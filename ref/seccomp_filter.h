@@ -3,11 +3,12 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <stdbool.h>
 
 #include "error.h"
 
 /* The user context's filter: the profile of seccomp_profile.c. 0 or -errno. */
-int sbx_seccomp_user_filter(struct sock_fprog *prog);
+int sbx_seccomp_user_filter(struct sock_fprog *prog, bool fallback);
 /* libseccomp's filter ctx (a scmp_filter_ctx) as BPF, malloc'd. 0 or -errno. */
 int sbx_seccomp_export(void *ctx, struct sock_fprog *prog);
 void sbx_seccomp_free(struct sock_fprog *prog);

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "seccomp_profile.h"
 
@@ -141,6 +142,11 @@ int sbx_seccomp_profile_add(scmp_filter_ctx ctx)
   if (r == 0)
     r = add_personality_rule(ctx);
   return r;
+}
+
+int sbx_seccomp_profile_add_fallback(scmp_filter_ctx ctx)
+{
+  return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 }
 
 int sbx_seccomp_namespace_rules_add(scmp_filter_ctx ctx, bool setns_too)

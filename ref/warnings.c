@@ -18,7 +18,7 @@ static int add(char **v, size_t *n, const char *text)
 
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {
-  char **v = calloc(5, sizeof(char *));
+  char **v = calloc(6, sizeof(char *));
   size_t n = 0;
   int r = 0;
 
@@ -26,17 +26,43 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
     return NULL;
   if (sb->isolation == SBX_ISO_FALLBACK)
     {
+      char text[1024];
+
       r |= add(v, &n,
                "isolation fallback: no namespaces on this host, process-level isolation only. Lost: process "
-               "listing (user code sees platform processes), network sniffing and abstract sockets, and "
-               "filesystem separation (user code sees the host filesystem), and platform commands follow symlinks "
-               "that user code plants in the shared dir. Kept: scrubbed environment, own session and process "
-               "group, no core dumps");
+               "listing (user code sees platform processes and their command lines), network sniffing and "
+               "loopback services, and platform commands follow symlinks that user code plants in the shared "
+               "dir. Kept: scrubbed environment, own session and process group, no core dumps, no AF_UNIX "
+               "sockets for user code (the daemon's control socket is out of reach)");
+      if (sb->landlock_abi > 0)
+        {
+          snprintf(text, sizeof text,
+                   "isolation fallback: Landlock ABI %d confines user code's files to the system directories "
+                   "(read-only), /dev, /proc, the shared dir, its HOME and TMPDIR, and keeps it from ptrace, "
+                   "/proc/PID/environ and memory of platform processes%s",
+                   sb->landlock_abi,
+                   sb->landlock_abi >= 6 ? ", from signalling them and from their abstract sockets"
+                                         : "; this ABI (before 6) cannot stop signals to platform processes nor "
+                                           "connections to their abstract sockets");
+          r |= add(v, &n, text);
+        }
+      else
+        {
+          snprintf(text, sizeof text,
+                   "isolation fallback without Landlock (%s): user code sees the host's filesystem, and can signal "
+                   "platform processes and reach their abstract sockets",
+                   sb->landlock_why);
+          r |= add(v, &n, text);
+        }
       if (geteuid() != 0)
         r |= add(v, &n,
-                 "isolation fallback without root: user and platform commands share one uid, so user code can "
-                 "read platform /proc/PID/environ, attach a debugger, read platform memory and the "
-                 "platform-private directory");
+                 sb->landlock_abi > 0
+                   ? "isolation fallback without root: user and platform commands share one uid, so a file the "
+                     "platform leaves in the shared dir is user code's to read, change or hard-link, whatever its "
+                     "mode"
+                   : "isolation fallback without root and without Landlock: user and platform commands share one "
+                     "uid, so user code can read platform /proc/PID/environ, attach a debugger, read platform "
+                     "memory and the platform-private directory");
       else
         r |= add(v, &n,
                  "isolation fallback as root: user code runs as an unprivileged uid with no capabilities, "
