@@ -45,6 +45,17 @@ enum sbx_network
 #define SBX_PLATFORM_HOME "/root"
 #define SBX_USER_ID_INSIDE 1000
 
+#define SBX_DEFAULT_PIDS_MAX 1024
+#define SBX_DEFAULT_MEMORY_MAX (2LL << 30) /* 2 GiB, tmpfs pages included */
+#define SBX_DEFAULT_CPU_WEIGHT 100         /* cgroup v2's default share */
+
+struct sbx_limits
+{
+  long pids;          /* processes and threads; 0: the default; -1: none */
+  long long memory;   /* bytes; 0: the default; -1: none */
+  unsigned cpu_weight; /* 1..10000 as cgroup v2's cpu.weight; 0: the default */
+};
+
 struct sbx_options
 {
   const char *state_dir;         /* NULL: a fresh directory in $TMPDIR, removed with the sandbox */
@@ -68,6 +79,8 @@ struct sbx_options
                                     (SPLITBOX_RUN_DIR names it); user code never sees it */
   const char *const *platform_hidden; /* host paths (NULL-terminated) that platform views cover up,
                                          e.g. a daemon's state dir and control socket */
+  struct sbx_limits limits;      /* user code's processes, memory and CPU weight (resource_limits.c) */
+  bool no_landlock;              /* fallback without Landlock: for positive controls and comparison only */
   bool platform_host_readonly;   /* platform views see the host's files read-only, but for the
                                     shared dir, /platform, /tmp and HOME (--platform-host-fs ro) */
 };
@@ -93,6 +106,7 @@ struct sbx_exec_result
   int exit_code;   /* 128+signal when killed by a signal */
   int term_signal; /* 0 unless killed by a signal */
   bool timed_out;
+  bool oom_killed; /* killed by the sandbox's memory limit */
   char *stdout_buf;
   size_t stdout_len;
   bool stdout_truncated;
@@ -201,6 +215,8 @@ struct cJSON *sbx_error_to_json(const struct sbx_error *err);
 
 /* Host facts (host_facts.c) */
 long sbx_sysctl_read(const char *name); /* e.g. "kernel.yama.ptrace_scope"; -1 if absent */
+/* The mechanism that enforces the sandbox's limits: "cgroup2", "cgroup1" or "rlimit" (processes only). */
+const char *sbx_sandbox_limits_mechanism(const struct sbx_sandbox *sb);
 int sbx_landlock_abi(void);             /* 0: no Landlock (landlock.c) */
 int sbx_seccomp_mode(void);             /* of the calling thread: 0 none, 1 strict, 2 filter */
 /* Adds sysctls, seccompModeOfSelf, landlockAbi and cgroup2 to obj. */

@@ -91,6 +91,11 @@ void sbx_fallback_prepare(struct sbx_sandbox *sb)
   };
   struct sbx_error err = { 0 };
 
+  if (sb->no_landlock)
+    {
+      snprintf(sb->landlock_why, sizeof sb->landlock_why, "turned off by the caller");
+      return;
+    }
   sb->user_landlock_fd = sbx_landlock_ruleset_new(rules, sizeof rules / sizeof rules[0], &sb->landlock_abi, &err);
   if (sb->user_landlock_fd < 0)
     {
@@ -114,12 +119,24 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
+      int r;
       int keep[] = { fds[0], fds[1], fds[2], status_fd, payload, sb->init_bin_fd, sb->lifeline[0], sb->user_landlock_fd };
       int sup[SBX_SUPERVISE_FDS] = { payload, fds[0], fds[1], fds[2], status_fd, sb->lifeline[0] };
 
       if (sbx_close_fds_except(keep, sb->user_landlock_fd >= 0 ? 8 : 7) != 0 || setsid() < 0)
         {
           sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
+          goto fail;
+        }
+      /* Into the sandbox's cgroup while still allowed to write there. */
+      if (ctx == SBX_CTX_USER && (r = sbx_cgroup_attach_self(&sb->cgroup)) < 0)
+        {
+          sbx_error_child(&cerr, -r, SBX_E_SANDBOX, "fallback: join the sandbox's cgroup");
+          goto fail;
+        }
+      if (ctx == SBX_CTX_USER && (r = sbx_limits_apply_rlimit(&sb->cgroup)) < 0)
+        {
+          sbx_error_child(&cerr, -r, SBX_E_SANDBOX, "fallback: setrlimit(RLIMIT_NPROC)");
           goto fail;
         }
       /* The parent-death signal last: a uid change clears it. */

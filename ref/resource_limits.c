@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,6 +260,31 @@ int sbx_cgroup_attach(const struct sbx_cgroup *cg, pid_t pid, struct sbx_error *
           return sbx_error_errno(err, -r, SBX_E_SANDBOX, "move %d into %s", (int)pid, dirs[i]);
       }
   return 0;
+}
+
+int sbx_cgroup_attach_self(const struct sbx_cgroup *cg)
+{
+  const char *dirs[] = { cg->v2, cg->v1_pids, cg->v1_memory, cg->v1_cpu };
+
+  /* "0" is the writer itself, in both versions. */
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    if (dirs[i][0] != '\0')
+      {
+        int r = write_file(dirs[i], "cgroup.procs", "0");
+        if (r < 0)
+          return r;
+      }
+  return 0;
+}
+
+int sbx_limits_apply_rlimit(const struct sbx_cgroup *cg)
+{
+  struct rlimit rl;
+
+  if (cg->mechanism != SBX_LIMIT_RLIMIT || cg->limits.pids <= 0)
+    return 0;
+  rl.rlim_cur = rl.rlim_max = (rlim_t)cg->limits.pids;
+  return setrlimit(RLIMIT_NPROC, &rl) == 0 ? 0 : -errno;
 }
 
 /* Kills what is in a cgroup; v2 has cgroup.kill (5.14), else signal each pid until it is empty. */

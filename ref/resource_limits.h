@@ -6,17 +6,7 @@
 #include <sys/types.h>
 
 #include "error.h"
-
-#define SBX_DEFAULT_PIDS_MAX 1024
-#define SBX_DEFAULT_MEMORY_MAX (2LL << 30) /* 2 GiB, tmpfs pages included */
-#define SBX_DEFAULT_CPU_WEIGHT 100         /* cgroup v2's default share */
-
-struct sbx_limits
-{
-  long pids;          /* processes and threads; 0: the default; -1: none */
-  long long memory;   /* bytes; 0: the default; -1: none */
-  unsigned cpu_weight; /* 1..10000 as cgroup v2's cpu.weight; 0: the default */
-};
+#include "executor.h"
 
 enum sbx_limit_mechanism
 {
@@ -42,6 +32,10 @@ void sbx_limits_defaults(struct sbx_limits *l);
 int sbx_cgroup_create(const char *name, const struct sbx_limits *limits, struct sbx_cgroup *cg, struct sbx_error *err);
 /* Moves pid (and so its future children) into the cgroup. */
 int sbx_cgroup_attach(const struct sbx_cgroup *cg, pid_t pid, struct sbx_error *err);
+/* In a child, before it drops privilege: moves the caller in. 0 or -errno; no allocation. */
+int sbx_cgroup_attach_self(const struct sbx_cgroup *cg);
+/* In a child: with SBX_LIMIT_RLIMIT, RLIMIT_NPROC of the caller's uid. 0 or -errno; no allocation. */
+int sbx_limits_apply_rlimit(const struct sbx_cgroup *cg);
 /* Kills whatever is left inside and removes the cgroup. Idempotent. */
 void sbx_cgroup_destroy(struct sbx_cgroup *cg);
 /* OOM kills so far inside the cgroup, or -1 when the mechanism cannot tell. */

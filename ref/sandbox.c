@@ -159,6 +159,8 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->die_with_parent = opts->die_with_parent;
   sb->warm_platform = opts->warm_platform;
   sb->platform_host_readonly = opts->platform_host_readonly;
+  sb->no_landlock = opts->no_landlock;
+  sb->cgroup.limits = opts->limits;
   if ((opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
       || (opts->platform_hidden != NULL && (sb->platform_hidden = sbx_strv_dup(opts->platform_hidden)) == NULL))
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
@@ -182,6 +184,27 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
     }
   sb->init_bin_fd = sealed_copy(opts->init_path, err);
   return sb->init_bin_fd < 0 ? -1 : 0;
+}
+
+/* A cgroup named for this executor and sandbox, unique on the host. */
+static int limits_create(struct sbx_sandbox *sb, struct sbx_error *err)
+{
+  static unsigned long seq;
+  struct sbx_limits limits = sb->cgroup.limits;
+  char name[64];
+
+  if (limits.pids < -1 || limits.memory < -1 || limits.cpu_weight > 10000)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                         "limits: processes and memory are -1 (none), 0 (default) or positive; CPU weight 1 to 10000");
+  if (limits.memory > 0 && limits.memory < (16LL << 20))
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "limits: a memory limit under 16 MiB leaves no room to start");
+  snprintf(name, sizeof name, "splitbox-%d-%lu", (int)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+  return sbx_cgroup_create(name, &limits, &sb->cgroup, err);
+}
+
+const char *sbx_sandbox_limits_mechanism(const struct sbx_sandbox *sb)
+{
+  return sbx_limit_mechanism_name(sb->cgroup.mechanism);
 }
 
 struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sbx_error *err)
@@ -223,6 +246,8 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
     }
   if (sb->isolation == SBX_ISO_FALLBACK)
     sbx_fallback_prepare(sb);
+  if (limits_create(sb, err) < 0)
+    goto fail;
   if (sb->isolation != SBX_ISO_FALLBACK
       && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0
           || sbx_platform_spare_start(sb, sbx_platform_make_spare, err) < 0))
@@ -244,6 +269,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   sbx_process_table_destroy(sb);
   sbx_user_context_destroy(sb);
   sbx_platform_context_destroy(sb);
+  /* After the user init: what escaped its PID namespace (fallback commands) dies here. */
+  sbx_cgroup_destroy(&sb->cgroup);
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (*fds[i] >= 0)
       close(*fds[i]);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "executor.h"
+#include "resource_limits.h"
 
 struct sbx_proc;
 
@@ -51,6 +52,8 @@ struct sbx_sandbox
   /* platform_spare.c: one platform init made ahead of the next command */
   bool warm_platform;
   bool platform_host_readonly;
+  bool no_landlock;
+  struct sbx_cgroup cgroup; /* user code's limits */
   int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
   pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;

@@ -87,6 +87,11 @@ static void user_init_child(const struct user_child_args *a)
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }
+  if (sbx_limits_apply_rlimit(&a->sb->cgroup) < 0)
+    {
+      sbx_error_child(&err, errno, SBX_E_SANDBOX, "setrlimit(RLIMIT_NPROC)");
+      goto fail;
+    }
   if (sbx_caps_drop_bounding(&err) < 0 || sbx_caps_drop_all(&err) < 0 || sbx_seccomp_load_user(&a->sb->user_filter, &err) < 0)
     goto fail;
   if (dup2(a->ctl_fd, SBX_INIT_CONTROL_FD) < 0)
@@ -210,6 +215,9 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
       gid_t outside_gid = privileged ? sb->user_host_gid : getgid();
       r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
                                 !privileged, err);
+      /* Before it makes the init: everything of the user context starts inside the limits. */
+      if (r == 0)
+        r = sbx_cgroup_attach(&sb->cgroup, child, err);
       if (r == 0 && sbx_write_all(sync_parent, &byte, 1) != 0)
         r = sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: sync");
     }
