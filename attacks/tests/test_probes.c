@@ -15,6 +15,29 @@
 #include "scenario.h"
 #include "verdict.h"
 
+/* ---------------------------------------------------------------- the table */
+
+/* The audit groups cells by row text: a probe whose row is not a table row
+ * would vanish from the report, and a row without probes would claim nothing. */
+Test(table, every_probe_tests_a_row_and_every_row_has_a_probe)
+{
+  for (size_t i = 0; i < sbx_probe_count; i++)
+    {
+      cr_expect(sbx_row_find(sbx_probes[i].row) != NULL, "%s: unknown row \"%s\"", sbx_probes[i].name,
+                sbx_probes[i].row);
+      cr_expect(sbx_probe_find(sbx_probes[i].name) == &sbx_probes[i], "%s: named twice", sbx_probes[i].name);
+      cr_expect(sbx_probes[i].technique != NULL && sbx_probes[i].technique[0] != '\0', "%s: no technique",
+                sbx_probes[i].name);
+    }
+  for (size_t r = 0; r < sbx_row_count; r++)
+    {
+      size_t n = 0;
+      for (size_t i = 0; i < sbx_probe_count; i++)
+        n += strcmp(sbx_probes[i].row, sbx_rows[r].name) == 0;
+      cr_expect(n > 0, "no probe tests the row \"%s\"", sbx_rows[r].name);
+    }
+}
+
 /* ---------------------------------------------------------------- bare */
 
 /* The probe's positive control: set up as the table says, it must find the leak. */
