@@ -234,7 +234,7 @@ static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, con
       _cleanup_free_ char *qp = sbx_shell_quote(priv), *qs = sbx_shell_quote(sp);
       char api[96] = "";
       /* The stand-in executor API, for the probe that looks for one. */
-      if (strcmp(p->name, "control-plane") == 0)
+      if (p->api_socket)
         snprintf(api, sizeof api, " --api-socket \"$P\"/api-%s.sock", marker);
       if (qp == NULL || qs == NULL
           || asprintf(&victim_cmd,
