@@ -27,12 +27,6 @@ struct http_impl
   char **sandbox_env;
 };
 
-static void json_deletep(cJSON **p)
-{
-  cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(json_deletep)
-
 /* A copy of a JSON template with its strings expanded; a string that is
  * exactly "{sandboxEnv}" becomes the sandbox's env as an object. */
 static cJSON *expand_json(struct sbx_backend *b, const cJSON *t, struct sbx_error *err)

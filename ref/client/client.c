@@ -29,12 +29,6 @@ struct sbx_client
   size_t n_idle;
 };
 
-static void json_deletep(cJSON **p)
-{
-  cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(json_deletep)
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_ready = CURLE_FAILED_INIT;
 
