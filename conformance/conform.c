@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "must_work.h"
 
 static bool must_work(struct sbx_backend *b)
 {
-  const char *m = getenv("SPLITBOX_MUST_WORK");
-  return m != NULL && strcmp(m, "1") == 0 && strncmp(sbx_backend_info(b)->name, "splitbox", 8) == 0;
+  return sbx_must_work() && strncmp(sbx_backend_info(b)->name, "splitbox", 8) == 0;
 }
 
 void conf_skip(struct sbx_backend *b, const char *why)
