@@ -640,16 +640,6 @@ const char *sbx_backend_private_path(const struct sbx_backend *b)
   return b->private_path;
 }
 
-void sbx_bresult_free(struct sbx_bresult *res)
-{
-  free(res->out);
-  free(res->err);
-  for (char **w = res->warnings; w != NULL && *w != NULL; w++)
-    free(*w);
-  free(res->warnings);
-  memset(res, 0, sizeof *res);
-}
-
 const char *sbx_bctx_name(enum sbx_bctx ctx)
 {
   return ctx == SBX_BCTX_USER ? "user" : "platform";

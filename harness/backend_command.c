@@ -266,9 +266,7 @@ static int cmd_read(struct sbx_backend *b, const char *rel, char **data, size_t 
             }
           *data = grown;
         }
-      n = read(fd, *data + *len, 65536);
-      if (n < 0 && errno == EINTR)
-        continue;
+      n = sbx_read_retry(fd, *data + *len, 65536);
       if (n < 0)
         return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read %s", rel);
       if (n == 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,32 @@ double sbx_monotonic_ms(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+ssize_t sbx_read_retry(int fd, void *buf, size_t len)
+{
+  ssize_t n;
+
+  while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+    ;
+  return n;
+}
+
+int sbx_send_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= (size_t)n;
+    }
+  return 0;
 }
 
 char *sbx_which(const char *program)
@@ -109,10 +136,10 @@ struct capture
 static int drain(struct capture *c)
 {
   char chunk[65536];
-  ssize_t n = read(c->fd, chunk, sizeof chunk);
+  ssize_t n = sbx_read_retry(c->fd, chunk, sizeof chunk);
 
   if (n <= 0)
-    return n < 0 && errno == EINTR ? 1 : 0;
+    return 0;
   if (*c->len + (size_t)n < OUTPUT_MAX)
     {
       if (*c->len + (size_t)n + 1 > c->cap)

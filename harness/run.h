@@ -5,7 +5,8 @@
 
 #include <sys/types.h>
 
-#include "backend.h"
+#include "backend_result.h"
+#include "splitbox-error.h"
 
 /* Runs argv with exactly envp; the whole session is killed at the timeout
  * (res->timed_out). 0 when it ran, -1 when it could not start. */
@@ -19,3 +20,9 @@ void sbx_run_stop(pid_t pid, long grace_ms);
 /* The absolute path of a program in $PATH (or as given, if it has a '/'); NULL if none. */
 char *sbx_which(const char *program);
 double sbx_monotonic_ms(void);
+/* The harness's blocking I/O on pipes and sockets, retried when a signal
+ * interrupts it (EINTR). sbx_read_retry is read(2) otherwise. sbx_send_all
+ * sends all of buf to a socket (MSG_NOSIGNAL: a peer that left is EPIPE, not
+ * a signal); 0, or -1 with errno. */
+ssize_t sbx_read_retry(int fd, void *buf, size_t len);
+int sbx_send_all(int fd, const void *buf, size_t len);
