@@ -115,7 +115,7 @@ int conf_host_count(const char *marker)
 
   while (d != NULL && (de = readdir(d)) != NULL)
     {
-      char path[64], buf[4096];
+      char path[sizeof "/proc//cmdline" + sizeof de->d_name], buf[4096];
       FILE *f;
       size_t len;
       if (atoi(de->d_name) <= 0 || atoi(de->d_name) == getpid())

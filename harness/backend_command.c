@@ -154,7 +154,7 @@ static int cmd_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_
 {
   struct command_impl *c = b->impl;
   _cleanup_strv_ char **argv = NULL, **envp = NULL;
-  char log[128];
+  char log[sizeof b->workdir + sizeof "/started-.log" + 20]; /* 20: the digits of any size_t */
   pid_t pid;
 
   if (c->n_started == MAX_STARTED)

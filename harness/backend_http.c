@@ -176,7 +176,7 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
       _cleanup_free_ const char **tmpl = sbx_backend_string_array(cJSON_GetObjectItemCaseSensitive(server, "argv"));
       _cleanup_strv_ char **argv = NULL, **envp = sbx_backend_minimal_env(NULL);
       _cleanup_free_ char *prog = NULL;
-      char log[128];
+      char log[sizeof b->workdir + sizeof "/server.log"];
 
       if (tmpl == NULL || tmpl[0] == NULL)
         return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\" needs \"argv\"", b->info.name);
