@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +142,11 @@ int conf_host_count(const char *marker)
 void conf_marker(char out[24])
 {
   unsigned int raw;
+  ssize_t n;
 
-  if (getrandom(&raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-    abort();
+  while ((n = getrandom(&raw, sizeof raw, 0)) < 0 && errno == EINTR)
+    ;
+  cr_assert_eq(n, (ssize_t)sizeof raw, "getrandom for a marker: %s", strerror(errno));
   /* Digits only: it rides as the fraction of a sleep's seconds (sleep 30.MARKER). */
   snprintf(out, 24, "%09u", raw % 1000000000u);
 }
