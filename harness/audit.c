@@ -113,7 +113,8 @@ struct cell
   enum cell_raw raw;
   char *evidence;         /* when leaked */
   char channel[256];
-  /* Sized for every text below: a fixed prefix and at most an error's code and message. */
+  /* Room for any cell_fail text: a short prefix with an error's code and
+   * message, the probe's status and reason, or 300 bytes of its stderr. */
   char reason[1024];
   char cleanup[sizeof "stop failed: : " + sizeof ((struct sbx_error *)0)->code
                + sizeof ((struct sbx_error *)0)->message];
