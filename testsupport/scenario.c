@@ -13,6 +13,7 @@
 
 #include "canary.h"
 #include "deny_namespaces.h"
+#include "must_work.h"
 #include "scenario.h"
 
 #define NOBODY 65534
@@ -29,8 +30,7 @@ const char *scenario_mode_name(enum scenario_mode mode)
 
 bool scenario_must_work(void)
 {
-  const char *v = getenv("SPLITBOX_MUST_WORK");
-  return v != NULL && strcmp(v, "1") == 0;
+  return sbx_must_work();
 }
 
 void scenario_random_token(char *buf, size_t len, const char *prefix)
