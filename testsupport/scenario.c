@@ -15,6 +15,7 @@
 #include "deny_namespaces.h"
 #include "must_work.h"
 #include "scenario.h"
+#include "verdict.h"
 
 #define NOBODY 65534
 
@@ -410,6 +411,27 @@ char *scenario_probe(struct world *w, const char *name)
       return NULL;
     }
   return scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+}
+
+bool scenario_probe_finding(struct world *w, const char *name, struct scenario_finding *f)
+{
+  char *out = scenario_probe(w, name);
+  struct verdict v = verdict_read(out, w->canary);
+
+  memset(f, 0, sizeof *f);
+  if (out != NULL)
+    scenario_report(w, "INFO %s", out);
+  free(out);
+  if (!v.parsed || strcmp(v.status, "ran") != 0)
+    {
+      scenario_report(w, "ERROR %s did not run: %s", name, v.parsed ? v.reason : "no JSON");
+      return false;
+    }
+  f->found_canary = v.found_canary;
+  f->marker_visible = v.marker_visible;
+  f->hidden_pids = v.hidden_pids;
+  f->attached = v.attached;
+  return true;
 }
 
 int scenario_host_processes(const char *needle)

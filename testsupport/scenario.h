@@ -100,5 +100,17 @@ void scenario_stop_victim(struct world *w, struct sbx_process_info *victim);
  * w->marker; returns its stdout (malloc'd), or NULL after reporting an ERROR. */
 char *scenario_probe(struct world *w, const char *name);
 
+/* What a probe found, read as the audit reads it (harness/verdict.c). */
+struct scenario_finding
+{
+  bool found_canary;   /* the run's canary */
+  bool marker_visible; /* ps-scan: /proc lists the victim */
+  int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
+  int attached;        /* ptrace: seizes and attaches that succeeded */
+};
+/* Runs probe name as scenario_probe does and reads its report; false, after
+ * reporting an ERROR, when the probe did not run. */
+bool scenario_probe_finding(struct world *w, const char *name, struct scenario_finding *f);
+
 /* Counts host processes whose cmdline contains needle (for leftovers). */
 int scenario_host_processes(const char *needle);

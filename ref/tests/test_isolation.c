@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "scenario.h"
-#include "verdict.h"
 
 static void check_process_listing(struct world *w)
 {
@@ -28,7 +27,8 @@ static void check_process_listing(struct world *w)
 
 /* Runs each probe as user code against the victim (its env holds the canary,
  * its argv does not) and reports what found leaks. */
-static void probe_victim(struct world *w, const char *const *probes, void (*judge)(struct world *w, const struct verdict *v))
+static void probe_victim(struct world *w, const char *const *probes,
+                         void (*judge)(struct world *w, const struct scenario_finding *f))
 {
   struct sbx_process_info victim;
 
@@ -36,20 +36,14 @@ static void probe_victim(struct world *w, const char *const *probes, void (*judg
     return;
   for (const char *const *name = probes; *name != NULL; name++)
     {
-      char *out = scenario_probe(w, *name);
-      struct verdict v = verdict_read(out, w->canary);
-      if (out != NULL)
-        scenario_report(w, "INFO %s", out);
-      if (!v.parsed || strcmp(v.status, "ran") != 0)
-        scenario_report(w, "ERROR %s did not run: %s", *name, v.parsed ? v.reason : "no JSON");
-      else
-        judge(w, &v);
-      free(out);
+      struct scenario_finding f;
+      if (scenario_probe_finding(w, *name, &f))
+        judge(w, &f);
     }
   scenario_stop_victim(w, &victim);
 }
 
-static void judge_listing(struct world *w, const struct verdict *v)
+static void judge_listing(struct world *w, const struct scenario_finding *v)
 {
   if (v->marker_visible)
     scenario_report(w, "LEAK /proc shows the platform process");
@@ -57,7 +51,7 @@ static void judge_listing(struct world *w, const struct verdict *v)
 
 /* kill(pid, 0) and getpgid over the pid range: they reach the victim wherever
  * /proc lists it, and find processes /proc might hide. */
-static void judge_kill(struct world *w, const struct verdict *v)
+static void judge_kill(struct world *w, const struct scenario_finding *v)
 {
   if (v->marker_visible)
     scenario_report(w, "LEAK kill(pid, 0) reaches the platform process");
@@ -65,13 +59,13 @@ static void judge_kill(struct world *w, const struct verdict *v)
     scenario_report(w, "LEAK kill(pid, 0) reaches %d processes that /proc does not show", v->hidden_pids);
 }
 
-static void judge_canary(struct world *w, const struct verdict *v)
+static void judge_canary(struct world *w, const struct scenario_finding *v)
 {
   if (v->found_canary)
     scenario_report(w, "LEAK the canary is readable in /proc/PID/environ or cmdline");
 }
 
-static void judge_ptrace(struct world *w, const struct verdict *v)
+static void judge_ptrace(struct world *w, const struct scenario_finding *v)
 {
   if (v->attached > 0)
     scenario_report(w, "LEAK PTRACE_SEIZE reached the platform process");
