@@ -30,6 +30,12 @@ static ssize_t http(int fd, const char *method, const char *path, const char *bo
                    "Connection: close\r\n\r\n%s",
                    method, path, strlen(body), body);
 
+  /* A request cut short would be another request. */
+  if (n < 0 || (size_t)n >= sizeof req)
+    {
+      errno = E2BIG;
+      return -1;
+    }
   if (write(fd, req, (size_t)n) != n)
     return -1;
   for (;;)
@@ -51,7 +57,12 @@ static int dial_unix(const void *where)
   struct sockaddr_un u = { .sun_family = AF_UNIX };
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-  snprintf(u.sun_path, sizeof u.sun_path, "%s", (const char *)where);
+  if (fd >= 0 && snprintf(u.sun_path, sizeof u.sun_path, "%s", (const char *)where) >= (int)sizeof u.sun_path)
+    {
+      close(fd);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
   if (fd >= 0 && connect(fd, (struct sockaddr *)&u, sizeof u) != 0)
     {
       close(fd);
@@ -100,14 +111,20 @@ static void ask(struct probe *p, const char *label, dial_fn dial, const void *wh
       ssize_t n = http(fd, "GET", "/api/sandboxes", "", resp, sizeof resp);
       close(fd);
       for (char *id = resp; n > 0 && n_paths < 8 && (id = strstr(id, "\"id\":\"")) != NULL; id += 6)
-        snprintf(paths[n_paths++], sizeof paths[0], "/api/sandboxes/%.*s/platform/execute",
-                 (int)strcspn(id + 6, "\""), id + 6);
+        {
+          int len = snprintf(paths[n_paths], sizeof paths[0], "/api/sandboxes/%.*s/platform/execute",
+                             (int)strcspn(id + 6, "\""), id + 6);
+          /* An id too long for the path is skipped, not asked for under another name. */
+          if (len > 0 && (size_t)len < sizeof paths[0])
+            n_paths++;
+        }
     }
   for (int i = 0; i < n_paths; i++)
     {
       ssize_t n = -1;
-      char target[600];
-      snprintf(target, sizeof target, "%s %s", label, paths[i]);
+      char *target = NULL;
+      if (asprintf(&target, "%s %s", label, paths[i]) < 0)
+        target = NULL;
       fd = dial(where);
       if (fd >= 0)
         {
@@ -116,7 +133,8 @@ static void ask(struct probe *p, const char *label, dial_fn dial, const void *wh
           if (n > 0)
             probe_scan(p, resp, (size_t)n);
         }
-      probe_attempt(p, "http-post", target, n > 0, errno, "%.120s", n > 0 ? resp : "");
+      probe_attempt(p, "http-post", target != NULL ? target : paths[i], n > 0, errno, "%.120s", n > 0 ? resp : "");
+      free(target);
     }
 }
 
@@ -154,8 +172,8 @@ static void unix_sockets_in(struct probe *p, const char *dir, int depth)
       struct stat st;
       if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
         continue;
-      snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-      if (lstat(path, &st) != 0)
+      int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+      if (n < 0 || (size_t)n >= sizeof path || lstat(path, &st) != 0)
         continue;
       if (S_ISSOCK(st.st_mode) && strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path)
         {

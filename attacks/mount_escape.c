@@ -26,8 +26,11 @@ static void scan_view(struct probe *p, const char *root)
 
   for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
     {
-      snprintf(path, sizeof path, "%s/%s", strcmp(root, "/") == 0 ? "" : root, places[i]);
-      probe_walk(p, "escaped-read", path, 4, 20000);
+      int n = snprintf(path, sizeof path, "%s/%s", strcmp(root, "/") == 0 ? "" : root, places[i]);
+      if (n < 0 || (size_t)n >= sizeof path)
+        probe_attempt(p, "escaped-read", places[i], false, ENAMETOOLONG, "under %.200s", root);
+      else
+        probe_walk(p, "escaped-read", path, 4, 20000);
     }
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "probe_table.h"
+
 #define PROBE_MAX_TARGETS 64
 
 struct probe
@@ -17,18 +19,6 @@ struct probe
   bool unsupported;
   char unsupported_why[256];
 };
-
-struct probe_def
-{
-  const char *name;
-  const char *row; /* the row of the security table it tests */
-  const char *technique;
-  bool confidentiality; /* false: integrity or information only */
-  void (*run)(struct probe *p);
-};
-
-extern const struct probe_def probe_defs[];
-extern const size_t probe_count;
 
 /* Recording */
 void probe_attempt(struct probe *p, const char *technique, const char *target, bool ok, int errno_,
@@ -48,28 +38,10 @@ bool probe_is_target(const struct probe *p, pid_t pid);
 /* Lists numeric entries of /proc. Returns the count; *pids is malloc'd. */
 int probe_list_pids(pid_t **pids);
 
-/* Each probe (one file each). */
-void probe_env_self(struct probe *p);
-void probe_proc_environ(struct probe *p);
-void probe_proc_cmdline(struct probe *p);
-void probe_ps_scan(struct probe *p);
-void probe_ptrace(struct probe *p);
-void probe_proc_mem(struct probe *p);
-void probe_vm_readv(struct probe *p);
-void probe_pidfd_getfd(struct probe *p);
-void probe_proc_root(struct probe *p);
-void probe_fs_scan(struct probe *p);
-void probe_ipc_sysv(struct probe *p);
-void probe_posix_shm(struct probe *p);
-void probe_keyring(struct probe *p);
-void probe_net_sniff(struct probe *p);
-void probe_net_connect(struct probe *p);
-void probe_unix_abstract(struct probe *p);
-void probe_mount_escape(struct probe *p);
-void probe_control_plane(struct probe *p);
-void probe_signal(struct probe *p);
-void probe_path_hijack(struct probe *p);
-void probe_capabilities(struct probe *p);
+/* Each probe (one file each): probe_<id> for every SBX_PROBE_TABLE entry. */
+#define PROBE_DECLARE_(id, ...) void probe_##id(struct probe *p);
+SBX_PROBE_TABLE(PROBE_DECLARE_)
+#undef PROBE_DECLARE_
 
 /* Memory of a target: calls fn for each readable private or stack/heap mapping. */
 struct mapping

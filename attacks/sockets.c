@@ -30,7 +30,7 @@ enum owner sbx_socket_owner(const struct probe *p, unsigned long inode)
         continue;
       while ((de = readdir(d)) != NULL)
         {
-          char link[128], target[128];
+          char link[sizeof dir + sizeof de->d_name], target[128]; /* cannot be cut */
           ssize_t len;
           snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
           len = readlink(link, target, sizeof target - 1);

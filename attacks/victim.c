@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,6 +66,23 @@ static void die(const char *what)
   exit(1);
 }
 
+/* A path cut short would name (and later delete) another file. */
+static void make_path(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void make_path(char *out, size_t size, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(out, size, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= size)
+    {
+      errno = ENAMETOOLONG;
+      die(fmt);
+    }
+}
+
 static void write_file(const char *path, const char *text)
 {
   /* O_EXCL: never clobber (and later delete) a file that was there before us. */
@@ -81,19 +99,19 @@ static void hold_files(struct victim *v)
   const char *home = getenv("HOME");
   char text[256];
 
-  snprintf(v->private_file, sizeof v->private_file, "%s/canary-%s", v->private_dir, v->marker);
+  make_path(v->private_file, sizeof v->private_file, "%s/canary-%s", v->private_dir, v->marker);
   write_file(v->private_file, v->canary);
   /* Held open, as a tool keeps its config: a stolen fd reads it. */
   v->open_file = open(v->private_file, O_RDONLY | O_CLOEXEC);
   if (v->open_file < 0)
     die(v->private_file);
-  snprintf(v->aws_dir, sizeof v->aws_dir, "%s/.aws", home != NULL ? home : "/tmp");
+  make_path(v->aws_dir, sizeof v->aws_dir, "%s/.aws", home != NULL ? home : "/tmp");
   if (mkdir(v->aws_dir, 0700) != 0 && errno != EEXIST)
     die(v->aws_dir);
-  snprintf(v->aws_file, sizeof v->aws_file, "%s/credentials", v->aws_dir);
+  make_path(v->aws_file, sizeof v->aws_file, "%s/credentials", v->aws_dir);
   snprintf(text, sizeof text, "[default]\naws_secret_access_key = %s\n", v->canary);
   write_file(v->aws_file, text);
-  snprintf(v->tmp_file, sizeof v->tmp_file, "/tmp/splitbox-victim-%s", v->marker);
+  make_path(v->tmp_file, sizeof v->tmp_file, "/tmp/splitbox-victim-%s", v->marker);
   write_file(v->tmp_file, v->canary);
 }
 
@@ -193,7 +211,7 @@ static void write_ready(const struct victim *v)
 
   if (v->ready_file == NULL)
     return;
-  snprintf(tmp, sizeof tmp, "%s.tmp", v->ready_file);
+  make_path(tmp, sizeof tmp, "%s.tmp", v->ready_file);
   /* The ready file may sit where user code writes: never follow what it planted. */
   {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

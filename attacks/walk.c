@@ -72,7 +72,12 @@ void probe_walk(struct probe *p, const char *technique, const char *root, int de
           struct stat st;
           if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-          snprintf(child, sizeof child, "%s/%s", dir.path, de->d_name);
+          int n = snprintf(child, sizeof child, "%s/%s", dir.path, de->d_name);
+          if (n < 0 || (size_t)n >= sizeof child)
+            {
+              probe_attempt(p, technique, de->d_name, false, ENAMETOOLONG, "under %.200s", dir.path);
+              continue;
+            }
           if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
           if (S_ISDIR(st.st_mode) && dir.depth > 0 && tail < MAX_DIRS)

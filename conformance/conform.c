@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +7,11 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "must_work.h"
 
 static bool must_work(struct sbx_backend *b)
 {
-  const char *m = getenv("SPLITBOX_MUST_WORK");
-  return m != NULL && strcmp(m, "1") == 0 && strncmp(sbx_backend_info(b)->name, "splitbox", 8) == 0;
+  return sbx_must_work() && strncmp(sbx_backend_info(b)->name, "splitbox", 8) == 0;
 }
 
 void conf_skip(struct sbx_backend *b, const char *why)
@@ -115,7 +116,7 @@ int conf_host_count(const char *marker)
 
   while (d != NULL && (de = readdir(d)) != NULL)
     {
-      char path[64], buf[4096];
+      char path[sizeof "/proc//cmdline" + sizeof de->d_name], buf[4096];
       FILE *f;
       size_t len;
       if (atoi(de->d_name) <= 0 || atoi(de->d_name) == getpid())
@@ -141,9 +142,11 @@ int conf_host_count(const char *marker)
 void conf_marker(char out[24])
 {
   unsigned int raw;
+  ssize_t n;
 
-  if (getrandom(&raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-    abort();
+  while ((n = getrandom(&raw, sizeof raw, 0)) < 0 && errno == EINTR)
+    ;
+  cr_assert_eq(n, (ssize_t)sizeof raw, "getrandom for a marker: %s", strerror(errno));
   /* Digits only: it rides as the fraction of a sleep's seconds (sleep 30.MARKER). */
   snprintf(out, 24, "%09u", raw % 1000000000u);
 }

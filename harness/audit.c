@@ -1,6 +1,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,52 @@
 
 /* ---- classification ---- */
 
+/* What one probe's run showed, before the control is known: the cell's
+ * "raw" in reports/schema.json. */
+enum cell_raw
+{
+  CELL_CLEAN,
+  CELL_LEAKED,
+  CELL_UNSUPPORTED,
+  CELL_ERROR,
+};
+
+static const char *const cell_raw_names[] = {
+  [CELL_CLEAN] = "clean",
+  [CELL_LEAKED] = "leaked",
+  [CELL_UNSUPPORTED] = "unsupported",
+  [CELL_ERROR] = "error",
+};
+
+static const char *cell_raw_name(enum cell_raw raw)
+{
+  return cell_raw_names[raw];
+}
+
+/* A cell's raw as a report has it; anything else is an error. */
+static enum cell_raw cell_raw_parse(const char *name)
+{
+  for (size_t i = 0; name != NULL && i < sizeof cell_raw_names / sizeof cell_raw_names[0]; i++)
+    if (strcmp(name, cell_raw_names[i]) == 0)
+      return (enum cell_raw)i;
+  return CELL_ERROR;
+}
+
 const char *sbx_audit_classify(const char *raw, bool control_leaked, bool is_control)
 {
-  if (strcmp(raw, "leaked") == 0)
-    return SBX_OUTCOME_LEAKED;
-  if (strcmp(raw, "unsupported") == 0)
-    return SBX_OUTCOME_NA;
-  if (strcmp(raw, "clean") != 0)
-    return SBX_OUTCOME_ERROR;
-  /* Found nothing: a finding only if the same probe found the leak where it is real. */
-  return control_leaked && !is_control ? SBX_OUTCOME_BLOCKED : SBX_OUTCOME_UNVERIFIED;
+  switch (cell_raw_parse(raw))
+    {
+    case CELL_LEAKED:
+      return SBX_OUTCOME_LEAKED;
+    case CELL_UNSUPPORTED:
+      return SBX_OUTCOME_NA;
+    case CELL_CLEAN:
+      /* Found nothing: a finding only if the same probe found the leak where it is real. */
+      return control_leaked && !is_control ? SBX_OUTCOME_BLOCKED : SBX_OUTCOME_UNVERIFIED;
+    case CELL_ERROR:
+    default:
+      return SBX_OUTCOME_ERROR;
+    }
 }
 
 const char *sbx_audit_row_outcome(const char *const *cells, size_t n)
@@ -61,14 +98,71 @@ struct tools
   size_t probe_len, victim_len;
 };
 
-static void hex(char *out, size_t bytes)
+/* One probe against one backend, from its fresh canary to its JSON. */
+struct cell
+{
+  struct sbx_backend *b;
+  const struct sbx_probe_def *p;
+  const struct tools *t;
+  double start;
+  char canary[64], marker[16], env_canary[96], ready[64];
+  char *handle;           /* the victim, while it runs */
+  struct sbx_bresult res; /* the probe's run */
+  cJSON *doc;             /* the probe's JSON */
+  struct verdict v;
+  enum cell_raw raw;
+  char *evidence;         /* when leaked */
+  char channel[256];
+  /* Room for any cell_fail text: a short prefix with an error's code and
+   * message, the probe's status and reason, or 300 bytes of its stderr. */
+  char reason[1024];
+  char cleanup[sizeof "stop failed: : " + sizeof ((struct sbx_error *)0)->code
+               + sizeof ((struct sbx_error *)0)->message];
+};
+
+static void cell_free(struct cell *c)
+{
+  free(c->handle);
+  sbx_bresult_free(&c->res);
+  cJSON_Delete(c->doc);
+  free(c->evidence);
+}
+
+/* The cell is an error, with why: a cell that cannot be computed is never BLOCKED. */
+static int cell_fail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cell_fail(struct cell *c, const char *fmt, ...)
+{
+  va_list ap;
+
+  c->raw = CELL_ERROR;
+  va_start(ap, fmt);
+  vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* bytes random bytes, as hex, at out (room for 2 * bytes + 1). */
+static int random_hex(char *out, size_t bytes)
 {
   unsigned char raw[32];
+  ssize_t n;
 
-  if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
-    abort();
+  if (bytes > sizeof raw)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  while ((n = getrandom(raw, bytes, 0)) < 0 && errno == EINTR)
+    ;
+  if (n != (ssize_t)bytes)
+    {
+      if (n >= 0)
+        errno = EIO;
+      return -1;
+    }
   for (size_t i = 0; i < bytes; i++)
     sprintf(out + 2 * i, "%02x", raw[i]);
+  return 0;
 }
 
 static void add_text(cJSON *o, const char *name, const char *text, size_t max)
@@ -77,7 +171,8 @@ static void add_text(cJSON *o, const char *name, const char *text, size_t max)
   cJSON_AddStringToObject(o, name, copy != NULL ? copy : "");
 }
 
-/* What the probe reached: its successful attempts. */
+/* What the probe reached: its successful attempts. The evidence is capped on
+ * purpose (six attempts, buf): cutting it short is the limit, not an error. */
 static char *evidence_of(const cJSON *probe_doc, const struct verdict *v, const struct sbx_probe_def *p)
 {
   const cJSON *attempts = cJSON_GetObjectItemCaseSensitive(probe_doc, "attempts"), *a;
@@ -138,33 +233,31 @@ static bool file_exists(struct sbx_backend *b, const char *rel)
 /* path-hijack: a platform command run in the shared dir, as npm runs one
  * (node_modules/.bin first in PATH). A backend that refuses to let the call
  * set PATH (VALIDATION_FAILED) runs it with its own. 1: a plant ran (*tool
- * names it); 0: none did; -1: the platform command itself failed (why). */
-static int hijack_check(struct sbx_backend *b, const char *env_canary, const char **tool, char *why, size_t len)
+ * names it); 0: none did; -1: the platform command itself failed (the cell
+ * says why). */
+static int hijack_check(struct cell *c, const char **tool)
 {
   static const char *const tools[] = { "zip", "aws", "git", "sh", "env" };
-  const char *env_npm[] = { "PATH=node_modules/.bin:/usr/local/bin:/usr/bin:/bin", env_canary, NULL };
-  const char *env_plain[] = { env_canary, NULL };
+  const char *env_npm[] = { "PATH=node_modules/.bin:/usr/local/bin:/usr/bin:/bin", c->env_canary, NULL };
+  const char *env_plain[] = { c->env_canary, NULL };
   struct sbx_bexec req = { .command = HIJACK_COMMAND " >/dev/null 2>&1", .env = env_npm,
-                           .cwd = sbx_backend_shared_path(b, SBX_BCTX_PLATFORM), .timeout_ms = 30000 };
+                           .cwd = sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM), .timeout_ms = 30000 };
   struct sbx_bresult res;
   struct sbx_error err = { 0 };
-  int r = sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err);
+  int r = sbx_backend_exec(c->b, SBX_BCTX_PLATFORM, &req, &res, &err);
 
   if (r < 0 && strcmp(err.code, SBX_E_VALIDATION) == 0)
     {
       req.env = env_plain;
       memset(&err, 0, sizeof err);
-      r = sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, &err);
+      r = sbx_backend_exec(c->b, SBX_BCTX_PLATFORM, &req, &res, &err);
     }
   if (r < 0)
-    {
-      snprintf(why, len, "the platform command in the shared dir did not run: %s: %s", err.code, err.message);
-      return -1;
-    }
+    return cell_fail(c, "the platform command in the shared dir did not run: %s: %s", err.code, err.message);
   if (res.exit_code != 0 || res.timed_out)
     {
-      snprintf(why, len, "the platform command in the shared dir failed (exit %d%s)", res.exit_code,
-               res.timed_out ? ", timed out" : "");
+      cell_fail(c, "the platform command in the shared dir failed (exit %d%s)", res.exit_code,
+                res.timed_out ? ", timed out" : "");
       sbx_bresult_free(&res);
       return -1;
     }
@@ -173,9 +266,9 @@ static int hijack_check(struct sbx_backend *b, const char *env_canary, const cha
     {
       char rel[128];
       snprintf(rel, sizeof rel, ".splitbox-hijacked-%s", tools[i]);
-      if (!file_exists(b, rel))
+      if (!file_exists(c->b, rel))
         snprintf(rel, sizeof rel, "node_modules/.bin/.splitbox-hijacked-%s", tools[i]);
-      if (file_exists(b, rel))
+      if (file_exists(c->b, rel))
         {
           *tool = tools[i];
           return 1;
@@ -184,198 +277,245 @@ static int hijack_check(struct sbx_backend *b, const char *env_canary, const cha
   return 0;
 }
 
-struct tools;
 static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error *err);
 
-static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, const struct tools *t)
+/* The run's canary, and the marker that names this cell's victim and files. */
+static int make_secrets(struct cell *c)
 {
-  const struct sbx_backend_info *info = sbx_backend_info(b);
-  const char *su, *sp, *priv; /* read after set_sandbox_env: a fresh sandbox may move them */
-  char canary[64] = "SPLITBOX-CANARY-", marker[16] = "sbxm", env_canary[96], env_home[4200], ready[64];
-  _cleanup_free_ char *victim_cmd = NULL, *probe_cmd = NULL, *handle = NULL;
+  if (random_hex(c->canary + strlen(c->canary), 16) < 0 || random_hex(c->marker + 4, 5) < 0)
+    return cell_fail(c, "make the run's canary: getrandom: %s", strerror(errno));
+  snprintf(c->env_canary, sizeof c->env_canary, "AWS_SECRET_ACCESS_KEY=%s", c->canary);
+  snprintf(c->ready, sizeof c->ready, ".ready-%s", c->marker);
+  return 0;
+}
+
+/* Today's SDK: the secret is the whole sandbox's (setEnvVars). */
+static int give_sandbox_env(struct cell *c)
+{
+  const char *env[] = { c->env_canary, NULL };
   struct sbx_error err = { 0 };
-  struct sbx_bresult res = { 0 };
-  cJSON *cell = cJSON_CreateObject(), *doc = NULL;
-  const char *raw = "clean";
-  char reason[1024] = "", channel[256] = "", cleanup[256] = "no victim";
-  double start = sbx_monotonic_ms();
-  struct verdict v;
+  int r;
 
-  hex(canary + strlen(canary), 16);
-  hex(marker + 4, 5);
-  snprintf(env_canary, sizeof env_canary, "AWS_SECRET_ACCESS_KEY=%s", canary);
-  snprintf(ready, sizeof ready, ".ready-%s", marker);
-  cJSON_AddStringToObject(cell, "backend", info->name);
-  cJSON_AddStringToObject(cell, "probe", p->name);
-  cJSON_AddStringToObject(cell, "row", p->row);
+  if (!sbx_backend_info(c->b)->sandbox_env)
+    return 0;
+  r = sbx_backend_set_sandbox_env(c->b, env, &err);
+  /* A fresh sandbox: the tools go into its shared dir again. */
+  if (r < 0 || (r == 1 && stage(c->b, c->t, &err) < 0))
+    return cell_fail(c, "set the sandbox's env: %s: %s", err.code, err.message);
+  return 0;
+}
 
-  /* Today's SDK: the secret is the whole sandbox's (setEnvVars). */
-  if (info->sandbox_env)
+/* The platform-side process that holds the canary, for the probes that look
+ * for one; ready once it has written its ready file. The paths are read now:
+ * a fresh sandbox (give_sandbox_env) may have moved them. */
+static int start_victim(struct cell *c)
+{
+  const char *priv = sbx_backend_private_path(c->b);
+  _cleanup_free_ char *qp = NULL, *qs = NULL, *env_home = NULL, *cmd = NULL;
+  const char *env[] = { c->env_canary, NULL, NULL };
+  struct sbx_bexec req = { .env = env };
+  struct sbx_error err = { 0 };
+  char api[96] = "";
+
+  if (!c->p->victim)
+    return 0;
+  /* The stand-in executor API, for the probe that looks for one. */
+  if (c->p->api_socket)
+    snprintf(api, sizeof api, " --api-socket \"$P\"/api-%s.sock", c->marker);
+  qp = sbx_shell_quote(priv);
+  qs = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM));
+  /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. */
+  if (qp == NULL || qs == NULL || asprintf(&env_home, "HOME=%s/home-%s", priv, c->marker) < 0)
     {
-      const char *env[] = { env_canary, NULL };
-      int r = sbx_backend_set_sandbox_env(b, env, &err);
-      /* A fresh sandbox: the tools go into its shared dir again. */
-      if (r < 0 || (r == 1 && stage(b, t, &err) < 0))
-        {
-          raw = "error";
-          snprintf(reason, sizeof reason, "set the sandbox's env: %s: %s", err.code, err.message);
-          goto done;
-        }
+      env_home = NULL;
+      return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
-  su = sbx_backend_shared_path(b, SBX_BCTX_USER);
-  sp = sbx_backend_shared_path(b, SBX_BCTX_PLATFORM);
-  priv = sbx_backend_private_path(b);
-  snprintf(env_home, sizeof env_home, "HOME=%s/home-%s", priv, marker);
-  if (p->victim)
+  if (asprintf(&cmd,
+               "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-victim\" --marker %s "
+               "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s",
+               qp, qs, c->marker, c->marker, c->ready, api, c->p->argv_canary ? " --argv-canary" : "")
+      < 0)
     {
-      const char *env[] = { env_canary, env_home, NULL };
-      struct sbx_bexec req = { .env = env };
-      /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. */
-      _cleanup_free_ char *qp = sbx_shell_quote(priv), *qs = sbx_shell_quote(sp);
-      char api[96] = "";
-      /* The stand-in executor API, for the probe that looks for one. */
-      if (strcmp(p->name, "control-plane") == 0)
-        snprintf(api, sizeof api, " --api-socket \"$P\"/api-%s.sock", marker);
-      if (qp == NULL || qs == NULL
-          || asprintf(&victim_cmd,
-                      "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-victim\" --marker %s "
-                      "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s",
-                      qp, qs, marker, marker, ready, api, p->argv_canary ? " --argv-canary" : "")
-               < 0)
-        abort();
-      req.command = victim_cmd;
-      if (sbx_backend_start(b, SBX_BCTX_PLATFORM, &req, &handle, &err) < 0)
-        {
-          raw = "error";
-          snprintf(reason, sizeof reason, "start the victim: %s: %s", err.code, err.message);
-          goto done;
-        }
-      if (!wait_for_file(b, ready, READY_TIMEOUT_MS))
-        {
-          raw = "error";
-          snprintf(reason, sizeof reason, "the victim did not get ready within %d ms", READY_TIMEOUT_MS);
-          goto stop;
-        }
+      cmd = NULL;
+      return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
-  {
-    _cleanup_free_ char *qu = sbx_shell_quote(su);
-    /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
-     * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
-    if (qu == NULL || asprintf(&probe_cmd, "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\"",
-                               qu, p->name, marker) < 0)
-      abort();
-  }
-  {
-    struct sbx_bexec req = { .command = probe_cmd, .timeout_ms = PROBE_TIMEOUT_MS };
-    if (sbx_backend_exec(b, SBX_BCTX_USER, &req, &res, &err) < 0)
+  env[1] = env_home;
+  req.command = cmd;
+  if (sbx_backend_start(c->b, SBX_BCTX_PLATFORM, &req, &c->handle, &err) < 0)
+    return cell_fail(c, "start the victim: %s: %s", err.code, err.message);
+  if (!wait_for_file(c->b, c->ready, READY_TIMEOUT_MS))
+    return cell_fail(c, "the victim did not get ready within %d ms", READY_TIMEOUT_MS);
+  return 0;
+}
+
+/* The probe, as user code. */
+static int run_probe(struct cell *c)
+{
+  _cleanup_free_ char *qu = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_USER)), *cmd = NULL;
+  struct sbx_bexec req = { .timeout_ms = PROBE_TIMEOUT_MS };
+  struct sbx_error err = { 0 };
+
+  /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
+   * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
+  if (qu == NULL
+      || asprintf(&cmd, "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\"",
+                  qu, c->p->name, c->marker)
+             < 0)
+    {
+      cmd = NULL;
+      return cell_fail(c, "run the probe: %s", strerror(ENOMEM));
+    }
+  req.command = cmd;
+  if (sbx_backend_exec(c->b, SBX_BCTX_USER, &req, &c->res, &err) < 0)
+    return cell_fail(c, "run the probe: %s: %s", err.code, err.message);
+  return 0;
+}
+
+/* Whether the probe reached what its row is about; the channel says how. */
+static int leak_found(struct cell *c, bool *leaked)
+{
+  const struct verdict *v = &c->v;
+  const char *name = c->p->name;
+
+  *leaked = false;
+  switch (c->p->leak)
+    {
+    case SBX_LEAK_CANARY:
+      *leaked = v->found_canary;
+      snprintf(c->channel, sizeof c->channel, "%s", name);
+      break;
+    case SBX_LEAK_VISIBLE:
+      /* Listed in /proc, or found by kill() where /proc hides it: both are a listing. */
+      *leaked = v->marker_visible || v->hidden_pids > 0;
+      snprintf(c->channel, sizeof c->channel, "%s: %s", name,
+               v->marker_visible ? "the victim is listed" : "kill() finds pids that /proc hides");
+      break;
+    case SBX_LEAK_STOPPED:
+      *leaked = v->stopped;
+      snprintf(c->channel, sizeof c->channel, "%s: SIGSTOP reached the victim", name);
+      break;
+    case SBX_LEAK_CAPS:
+      *leaked = v->dangerous[0] != '\0';
+      snprintf(c->channel, sizeof c->channel, "%s: %s", name, v->dangerous);
+      break;
+    case SBX_LEAK_HIJACK:
       {
-        raw = "error";
-        snprintf(reason, sizeof reason, "run the probe: %s: %s", err.code, err.message);
-        goto stop;
+        const char *tool = "";
+        int h = hijack_check(c, &tool);
+        if (h < 0)
+          return -1;
+        *leaked = h > 0;
+        snprintf(c->channel, sizeof c->channel, "%s: the platform ran a planted %s", name, tool);
+        break;
       }
-  }
-  doc = cJSON_Parse(res.out);
-  v = verdict_read(res.out, canary);
-  if (res.timed_out)
-    {
-      raw = "error";
-      snprintf(reason, sizeof reason, "the probe did not finish within %d ms", PROBE_TIMEOUT_MS);
+    default:
+      break;
     }
-  else if (!v.parsed || doc == NULL)
+  return 0;
+}
+
+/* What the probe's run means, against the rules of its row. */
+static int classify(struct cell *c)
+{
+  const struct verdict *v = &c->v;
+  bool leaked;
+
+  c->doc = cJSON_Parse(c->res.out);
+  c->v = verdict_read(c->res.out, c->canary);
+  if (c->res.timed_out)
+    return cell_fail(c, "the probe did not finish within %d ms", PROBE_TIMEOUT_MS);
+  if (!v->parsed || c->doc == NULL)
+    return cell_fail(c, "the probe printed no JSON (exit %d): %.300s", c->res.exit_code, c->res.err);
+  if (strcmp(v->status, "unsupported") == 0)
     {
-      raw = "error";
-      snprintf(reason, sizeof reason, "the probe printed no JSON (exit %d): %.300s", res.exit_code, res.err);
+      c->raw = CELL_UNSUPPORTED;
+      snprintf(c->reason, sizeof c->reason, "%s", v->reason[0] ? v->reason : "the technique does not exist here");
+      return 0;
     }
-  else if (strcmp(v.status, "unsupported") == 0)
+  if (strcmp(v->status, "ran") != 0)
+    return cell_fail(c, "probe status %s: %s", v->status, v->reason);
+  if (leak_found(c, &leaked) < 0)
+    return -1;
+  if (leaked)
     {
-      raw = "unsupported";
-      snprintf(reason, sizeof reason, "%s", v.reason[0] ? v.reason : "the technique does not exist here");
+      c->raw = CELL_LEAKED;
+      c->evidence = evidence_of(c->doc, v, c->p);
+      return 0;
     }
-  else if (strcmp(v.status, "ran") != 0)
-    {
-      raw = "error";
-      snprintf(reason, sizeof reason, "probe status %s: %s", v.status, v.reason);
-    }
+  c->raw = CELL_CLEAN;
+  c->channel[0] = '\0';
+  /* Tokens the probe had to drop may have held the canary: no claim then. */
+  if (v->found_dropped > 0)
+    return cell_fail(c, "the probe dropped %d token(s) past its list: the canary may be among them",
+                     v->found_dropped);
+  /* Nothing found proves nothing if the victim was gone: it removes its ready file when it ends. */
+  if (c->p->victim && !file_exists(c->b, c->ready))
+    return cell_fail(c, "the victim was gone before the probe finished");
+  return 0;
+}
+
+static void stop_victim(struct cell *c)
+{
+  struct sbx_error err = { 0 };
+
+  if (c->handle == NULL)
+    return;
+  if (sbx_backend_stop(c->b, SBX_BCTX_PLATFORM, c->handle, STOP_GRACE_MS, &err) < 0)
+    snprintf(c->cleanup, sizeof c->cleanup, "stop failed: %s: %s", err.code, err.message);
+  else if (file_exists(c->b, c->ready))
+    snprintf(c->cleanup, sizeof c->cleanup, "the victim's ready file is still there: its cleanup did not run");
   else
+    snprintf(c->cleanup, sizeof c->cleanup, "ok");
+}
+
+/* The cell as reports/schema.json has it; NULL only without memory. */
+static cJSON *cell_json(struct cell *c)
+{
+  cJSON *cell = cJSON_CreateObject();
+
+  if (cell == NULL)
+    return NULL;
+  cJSON_AddStringToObject(cell, "backend", sbx_backend_info(c->b)->name);
+  cJSON_AddStringToObject(cell, "probe", c->p->name);
+  cJSON_AddStringToObject(cell, "row", c->p->row);
+  if (c->raw == CELL_LEAKED)
+    add_text(cell, "evidence", c->evidence, 1000);
+  cJSON_AddStringToObject(cell, "raw", cell_raw_name(c->raw));
+  if (c->channel[0] != '\0')
+    cJSON_AddStringToObject(cell, "channel", c->channel);
+  if (c->reason[0] != '\0')
+    cJSON_AddStringToObject(cell, "reason", c->reason);
+  cJSON_AddStringToObject(cell, "victimCleanup", c->cleanup);
+  cJSON_AddNumberToObject(cell, "ms", sbx_monotonic_ms() - c->start);
+  if (c->doc != NULL)
+    cJSON_AddItemToObject(cell, "output", steal_pointer(&c->doc));
+  else if (c->res.out != NULL || c->res.err != NULL)
     {
-      bool leaked = false;
-      switch (p->leak)
-        {
-        case SBX_LEAK_CANARY: leaked = v.found_canary; snprintf(channel, sizeof channel, "%s", p->name); break;
-        case SBX_LEAK_VISIBLE:
-          /* Listed in /proc, or found by kill() where /proc hides it: both are a listing. */
-          leaked = v.marker_visible || v.hidden_pids > 0;
-          snprintf(channel, sizeof channel, "%s: %s", p->name,
-                   v.marker_visible ? "the victim is listed" : "kill() finds pids that /proc hides");
-          break;
-        case SBX_LEAK_STOPPED: leaked = v.stopped; snprintf(channel, sizeof channel, "%s: SIGSTOP reached the victim", p->name); break;
-        case SBX_LEAK_CAPS: leaked = v.dangerous[0] != '\0'; snprintf(channel, sizeof channel, "%s: %s", p->name, v.dangerous); break;
-        case SBX_LEAK_HIJACK:
-          {
-            const char *tool = "";
-            int h = hijack_check(b, env_canary, &tool, reason, sizeof reason);
-            if (h < 0)
-              raw = "error";
-            leaked = h > 0;
-            snprintf(channel, sizeof channel, "%s: the platform ran a planted %s", p->name, tool);
-            break;
-          }
-        default: break;
-        }
-      if (strcmp(raw, "error") != 0)
-        raw = leaked ? "leaked" : "clean";
-      /* Tokens the probe had to drop may have held the canary: no claim then. */
-      if (!leaked && v.found_dropped > 0 && strcmp(raw, "clean") == 0)
-        {
-          raw = "error";
-          snprintf(reason, sizeof reason, "the probe dropped %d token(s) past its list: the canary may be among them",
-                   v.found_dropped);
-        }
-      /* Nothing found proves nothing if the victim was gone: it removes its ready file when it ends. */
-      if (strcmp(raw, "clean") == 0 && p->victim && !file_exists(b, ready))
-        {
-          raw = "error";
-          snprintf(reason, sizeof reason, "the victim was gone before the probe finished");
-        }
-      if (leaked)
-        {
-          _cleanup_free_ char *evidence = evidence_of(doc, &v, p);
-          add_text(cell, "evidence", evidence, 1000);
-        }
-      else
-        channel[0] = '\0';
+      add_text(cell, "stdout", c->res.out, 4000);
+      add_text(cell, "stderr", c->res.err, 4000);
     }
-stop:
-  if (handle != NULL)
-    {
-      struct sbx_error stop_err = { 0 };
-      if (sbx_backend_stop(b, SBX_BCTX_PLATFORM, handle, STOP_GRACE_MS, &stop_err) < 0)
-        snprintf(cleanup, sizeof cleanup, "stop failed: %s: %s", stop_err.code, stop_err.message);
-      else if (file_exists(b, ready))
-        snprintf(cleanup, sizeof cleanup, "the victim's ready file is still there: its cleanup did not run");
-      else
-        snprintf(cleanup, sizeof cleanup, "ok");
-    }
-done:
-  cJSON_AddStringToObject(cell, "raw", raw);
-  if (channel[0] != '\0')
-    cJSON_AddStringToObject(cell, "channel", channel);
-  if (reason[0] != '\0')
-    cJSON_AddStringToObject(cell, "reason", reason);
-  cJSON_AddStringToObject(cell, "victimCleanup", cleanup);
-  cJSON_AddNumberToObject(cell, "ms", sbx_monotonic_ms() - start);
-  if (doc != NULL)
-    cJSON_AddItemToObject(cell, "output", doc);
-  else if (res.out != NULL || res.err != NULL)
-    {
-      add_text(cell, "stdout", res.out, 4000);
-      add_text(cell, "stderr", res.err, 4000);
-    }
-  sbx_bresult_free(&res);
   return cell;
 }
 
+static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, const struct tools *t)
+{
+  _cleanup_(cell_free) struct cell c = { .b = b, .p = p, .t = t, .start = sbx_monotonic_ms(),
+                                         .canary = "SPLITBOX-CANARY-", .marker = "sbxm", .cleanup = "no victim" };
+
+  /* Each step stops the cell at its first error; the victim is stopped whatever happened. */
+  if (make_secrets(&c) == 0 && give_sandbox_env(&c) == 0 && start_victim(&c) == 0 && run_probe(&c) == 0)
+    classify(&c);
+  stop_victim(&c);
+  return cell_json(&c);
+}
+
 /* ---- one backend ---- */
+
+static void tools_free(struct tools *t)
+{
+  free(t->probe);
+  free(t->victim);
+}
 
 static int read_tool(const char *name, char **data, size_t *len, struct sbx_error *err)
 {
@@ -405,18 +545,19 @@ static int read_tool(const char *name, char **data, size_t *len, struct sbx_erro
 /* The probe and the victim, into the shared dir, executable from both sides. */
 static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error *err)
 {
-  _cleanup_free_ char *cmd = NULL;
+  _cleanup_free_ char *cmd = NULL, *qs = NULL;
   struct sbx_bexec req = { 0 };
   struct sbx_bresult res;
 
   if (sbx_backend_write(b, "splitbox-probe", t->probe, t->probe_len, err) < 0
       || sbx_backend_write(b, "splitbox-victim", t->victim, t->victim_len, err) < 0)
     return sbx_error_prefix(err, "stage the probe and the victim");
-  {
-    _cleanup_free_ char *qs = sbx_shell_quote(sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
-    if (qs == NULL || asprintf(&cmd, "S=%s; chmod 755 \"$S/splitbox-probe\" \"$S/splitbox-victim\"", qs) < 0)
-      abort();
-  }
+  qs = sbx_shell_quote(sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
+  if (qs == NULL || asprintf(&cmd, "S=%s; chmod 755 \"$S/splitbox-probe\" \"$S/splitbox-victim\"", qs) < 0)
+    {
+      cmd = NULL;
+      return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "make the staged tools executable");
+    }
   req.command = cmd;
   req.timeout_ms = 30000;
   if (sbx_backend_exec(b, SBX_BCTX_PLATFORM, &req, &res, err) < 0)
@@ -466,18 +607,39 @@ static void progress(bool quiet, size_t *done, size_t total, const cJSON *cell)
           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "ms")), why ? "  " : "", why ? why : "");
 }
 
-/* Every probe against one backend; cells are appended to cells. */
-static void audit_backend(const char *name, const struct sbx_probe_def *const *probes, size_t n_probes,
-                          const struct tools *t, cJSON *backends, cJSON *cells, bool quiet, size_t *done, size_t total)
+/* A cell of a backend that did not open: unavailable here (N/A), or broken (ERROR). */
+static cJSON *skipped_cell(const char *backend, const struct sbx_probe_def *p, bool unavailable, const char *why)
+{
+  cJSON *cell = cJSON_CreateObject();
+
+  if (cell == NULL)
+    return NULL;
+  cJSON_AddStringToObject(cell, "backend", backend);
+  cJSON_AddStringToObject(cell, "probe", p->name);
+  cJSON_AddStringToObject(cell, "row", p->row);
+  cJSON_AddStringToObject(cell, "raw", cell_raw_name(unavailable ? CELL_UNSUPPORTED : CELL_ERROR));
+  cJSON_AddStringToObject(cell, "reason", why);
+  cJSON_AddNumberToObject(cell, "ms", 0);
+  return cell;
+}
+
+/* Every probe against one backend; cells are appended to cells. A backend
+ * that fails is in its cells; -1 only without memory for them. */
+static int audit_backend(const char *name, const struct sbx_probe_def *const *probes, size_t n_probes,
+                         const struct tools *t, cJSON *backends, cJSON *cells, bool quiet, size_t *done, size_t total,
+                         struct sbx_error *err)
 {
   struct sbx_backend *b = NULL;
-  struct sbx_error err = { 0 };
+  struct sbx_error berr = { 0 };
   const char *why = NULL;
+  bool unavailable = false;
+  /* Sized for a prefix and an error's code and message, or a backend's reason. */
   char reason[1024] = "";
+  int r = 0;
 
-  if (sbx_backend_load(name, &b, &err) < 0)
+  if (sbx_backend_load(name, &b, &berr) < 0)
     {
-      snprintf(reason, sizeof reason, "%s: %s", err.code, err.message);
+      snprintf(reason, sizeof reason, "%s: %s", berr.code, berr.message);
       why = reason;
     }
   cJSON_AddItemToArray(backends, backend_json(name, b != NULL ? sbx_backend_info(b) : NULL, why));
@@ -485,32 +647,27 @@ static void audit_backend(const char *name, const struct sbx_probe_def *const *p
     {
       snprintf(reason, sizeof reason, "backend unavailable: %s", sbx_backend_info(b)->reason);
       why = reason;
+      unavailable = true;
     }
-  else if (why == NULL && (sbx_backend_open(b, &err) < 0 || stage(b, t, &err) < 0))
+  else if (why == NULL && (sbx_backend_open(b, &berr) < 0 || stage(b, t, &berr) < 0))
     {
-      snprintf(reason, sizeof reason, "backend failed: %s: %s", err.code, err.message);
+      snprintf(reason, sizeof reason, "backend failed: %s: %s", berr.code, berr.message);
       why = reason;
     }
   for (size_t i = 0; i < n_probes; i++)
     {
-      cJSON *cell;
-      if (why != NULL)
+      cJSON *cell = why != NULL ? skipped_cell(b != NULL ? sbx_backend_info(b)->name : name, probes[i], unavailable, why)
+                                : run_cell(b, probes[i], t);
+      if (cell == NULL)
         {
-          bool unavailable = strncmp(why, "backend unavailable", 19) == 0;
-          cell = cJSON_CreateObject();
-          cJSON_AddStringToObject(cell, "backend", b != NULL ? sbx_backend_info(b)->name : name);
-          cJSON_AddStringToObject(cell, "probe", probes[i]->name);
-          cJSON_AddStringToObject(cell, "row", probes[i]->row);
-          cJSON_AddStringToObject(cell, "raw", unavailable ? "unsupported" : "error");
-          cJSON_AddStringToObject(cell, "reason", why);
-          cJSON_AddNumberToObject(cell, "ms", 0);
+          r = sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "audit %s", name);
+          break;
         }
-      else
-        cell = run_cell(b, probes[i], t);
       progress(quiet, done, total, cell);
       cJSON_AddItemToArray(cells, cell);
     }
   sbx_backend_close(b);
+  return r;
 }
 
 /* ---- the whole audit ---- */
@@ -530,7 +687,8 @@ static void classify_all(cJSON *cells, const char *control)
       cJSON_ArrayForEach(other, cells)
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(other, "backend")), control) == 0
             && strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(other, "probe")), probe) == 0)
-          control_leaked = strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(other, "raw")), "leaked") == 0;
+          control_leaked = cell_raw_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(other, "raw")))
+                           == CELL_LEAKED;
       outcome = sbx_audit_classify(raw, control_leaked, is_control);
       cJSON_AddStringToObject(cell, "outcome", outcome);
       if (strcmp(outcome, SBX_OUTCOME_UNVERIFIED) == 0)
@@ -606,9 +764,10 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
   _cleanup_free_ const struct sbx_probe_def **probes = NULL;
   _cleanup_strv_ char **all = NULL;
   _cleanup_free_ const char **names = NULL;
-  struct tools t = { 0 };
+  _cleanup_(tools_free) struct tools t = { 0 };
   size_t n_probes = 0, n_names = 0, done = 0;
-  cJSON *doc, *backends, *cells, *summary;
+  _cleanup_json_ cJSON *doc = NULL;
+  cJSON *backends, *cells, *summary;
   char ts[40];
   time_t now = time(NULL);
   double start = sbx_monotonic_ms();
@@ -654,13 +813,12 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
   }
   if (check_names(names, n_names, err) < 0)
     return -1;
-  if ((t.probe = NULL, read_tool("splitbox-probe", &t.probe, &t.probe_len, err)) < 0
+  if (read_tool("splitbox-probe", &t.probe, &t.probe_len, err) < 0
       || read_tool("splitbox-victim", &t.victim, &t.victim_len, err) < 0)
-    {
-      free(t.probe);
-      return -1;
-    }
+    return -1;
   doc = cJSON_CreateObject();
+  if (doc == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "audit");
   cJSON_AddStringToObject(doc, "schema", "splitbox-audit/1");
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   cJSON_AddStringToObject(doc, "started", ts);
@@ -687,7 +845,8 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
   backends = cJSON_AddArrayToObject(doc, "backends");
   cells = cJSON_AddArrayToObject(doc, "cells");
   for (size_t i = 0; i < n_names; i++)
-    audit_backend(names[i], probes, n_probes, &t, backends, cells, o->quiet, &done, n_names * n_probes);
+    if (audit_backend(names[i], probes, n_probes, &t, backends, cells, o->quiet, &done, n_names * n_probes, err) < 0)
+      return -1;
   classify_all(cells, SBX_AUDIT_CONTROL);
   summary = cJSON_AddObjectToObject(doc, "summary");
   {
@@ -718,8 +877,6 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
     }
   cJSON_AddNumberToObject(doc, "durationMs", sbx_monotonic_ms() - start);
   cJSON_AddItemToObject(doc, "backendNames", string_array(names, n_names));
-  free(t.probe);
-  free(t.victim);
-  *report = doc;
+  *report = steal_pointer(&doc);
   return 0;
 }

@@ -488,10 +488,21 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
     chmod(b->workdir, mode != NULL ? 0711 : 0700);
   }
   sbx_vars_set(&b->vars, "workdir", b->workdir);
-  snprintf(b->socket, sizeof b->socket, "%s/api.sock", b->workdir);
+  /* A unix socket's path is short (sun_path): a long workdirBase cannot have one. */
+  if ((size_t)snprintf(b->socket, sizeof b->socket, "%s/api.sock", b->workdir) >= sizeof b->socket)
+    {
+      rmdir(b->workdir);
+      return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "%s: the work directory %s is too long for a socket",
+                           b->info.name, b->workdir);
+    }
   sbx_vars_set(&b->vars, "socket", b->socket);
   host = sbx_backend_expand_field(b, shared, "host", err);
-  snprintf(b->shared_host, sizeof b->shared_host, "%s", host != NULL ? host : "");
+  if ((size_t)snprintf(b->shared_host, sizeof b->shared_host, "%s", host != NULL ? host : "") >= sizeof b->shared_host)
+    {
+      rmdir(b->workdir);
+      return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "%s: the shared directory's path is too long",
+                           b->info.name);
+    }
   sbx_vars_set(&b->vars, "shared_host", b->shared_host);
   if (host != NULL && (mkdir(b->shared_host, 0777) != 0 && errno != EEXIST))
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "create %s", b->shared_host);
@@ -638,16 +649,6 @@ const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx c
 const char *sbx_backend_private_path(const struct sbx_backend *b)
 {
   return b->private_path;
-}
-
-void sbx_bresult_free(struct sbx_bresult *res)
-{
-  free(res->out);
-  free(res->err);
-  for (char **w = res->warnings; w != NULL && *w != NULL; w++)
-    free(*w);
-  free(res->warnings);
-  memset(res, 0, sizeof *res);
 }
 
 const char *sbx_bctx_name(enum sbx_bctx ctx)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "backend_result.h"
 #include "splitbox-error.h"
 
 struct cJSON;
@@ -28,17 +29,6 @@ struct sbx_bexec
   const char *const *env; /* NAME=VALUE, NULL-terminated */
   const char *cwd;        /* NULL: the context's default */
   long long timeout_ms;   /* 0: none */
-};
-
-struct sbx_bresult
-{
-  int exit_code; /* 128+N when killed by signal N */
-  bool timed_out;
-  char *out, *err; /* NUL-terminated */
-  size_t out_len, err_len;
-  double ms;
-  bool success;    /* the API's own "success" (http); exit code 0 otherwise */
-  char **warnings; /* the API's warnings (http), NULL-terminated, or NULL */
 };
 
 struct sbx_backend;
@@ -111,5 +101,4 @@ const char *sbx_backend_private_path(const struct sbx_backend *b);
  * program (an install) or in the build tree. NULL when not found. */
 const char *sbx_harness_tool(const char *name);
 
-void sbx_bresult_free(struct sbx_bresult *res);
 const char *sbx_bctx_name(enum sbx_bctx ctx);

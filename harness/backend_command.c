@@ -154,7 +154,7 @@ static int cmd_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_
 {
   struct command_impl *c = b->impl;
   _cleanup_strv_ char **argv = NULL, **envp = NULL;
-  char log[128];
+  char log[sizeof b->workdir + sizeof "/started-.log" + 20]; /* 20: the digits of any size_t */
   pid_t pid;
 
   if (c->n_started == MAX_STARTED)
@@ -266,9 +266,7 @@ static int cmd_read(struct sbx_backend *b, const char *rel, char **data, size_t 
             }
           *data = grown;
         }
-      n = read(fd, *data + *len, 65536);
-      if (n < 0 && errno == EINTR)
-        continue;
+      n = sbx_read_retry(fd, *data + *len, 65536);
       if (n < 0)
         return sbx_error_errno(err, errno, SBX_E_INTERNAL, "read %s", rel);
       if (n == 0)

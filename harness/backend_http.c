@@ -27,12 +27,6 @@ struct http_impl
   char **sandbox_env;
 };
 
-static void json_deletep(cJSON **p)
-{
-  cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(json_deletep)
-
 /* A copy of a JSON template with its strings expanded; a string that is
  * exactly "{sandboxEnv}" becomes the sandbox's env as an object. */
 static cJSON *expand_json(struct sbx_backend *b, const cJSON *t, struct sbx_error *err)
@@ -182,7 +176,7 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
       _cleanup_free_ const char **tmpl = sbx_backend_string_array(cJSON_GetObjectItemCaseSensitive(server, "argv"));
       _cleanup_strv_ char **argv = NULL, **envp = sbx_backend_minimal_env(NULL);
       _cleanup_free_ char *prog = NULL;
-      char log[128];
+      char log[sizeof b->workdir + sizeof "/server.log"];
 
       if (tmpl == NULL || tmpl[0] == NULL)
         return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\" needs \"argv\"", b->info.name);

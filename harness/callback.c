@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "callback.h"
+#include "run.h"
 
 /* Answers each request with {"handled":true,"request":BODY}. */
 static void *serve(void *arg)
@@ -26,7 +27,7 @@ static void *serve(void *arg)
           struct pollfd pfd = { .fd = c, .events = POLLIN };
           ssize_t n;
           char *hdr_end, *cl;
-          if (poll(&pfd, 1, 2000) != 1 || (n = read(c, req + got, sizeof req - 1 - got)) <= 0)
+          if (poll(&pfd, 1, 2000) != 1 || (n = sbx_read_retry(c, req + got, sizeof req - 1 - got)) <= 0)
             break;
           got += (size_t)n;
           req[got] = '\0';
@@ -41,8 +42,9 @@ static void *serve(void *arg)
         char head[128];
         int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
                           strlen(resp));
-        (void)!send(c, head, (size_t)hn, MSG_NOSIGNAL);
-        (void)!send(c, resp, strlen(resp), MSG_NOSIGNAL);
+        /* A client that left early is its own problem: nothing to report to. */
+        if (sbx_send_all(c, head, (size_t)hn) == 0)
+          (void)sbx_send_all(c, resp, strlen(resp));
       }
       close(c);
     }

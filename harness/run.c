@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "client/buffer.h"
 #include "error.h"
 #include "run.h"
 
@@ -102,55 +104,46 @@ static int spawn(char *const argv[], char *const envp[], int in, int out, int er
 struct capture
 {
   int fd;
-  char **buf;
-  size_t *len, cap;
+  struct sbx_buffer buf;
 };
 
 static int drain(struct capture *c)
 {
   char chunk[65536];
-  ssize_t n = read(c->fd, chunk, sizeof chunk);
+  ssize_t n = sbx_read_retry(c->fd, chunk, sizeof chunk);
 
   if (n <= 0)
-    return n < 0 && errno == EINTR ? 1 : 0;
-  if (*c->len + (size_t)n < OUTPUT_MAX)
-    {
-      if (*c->len + (size_t)n + 1 > c->cap)
-        {
-          size_t cap = (*c->len + (size_t)n + 1) * 2;
-          char *grown = realloc(*c->buf, cap);
-          if (grown == NULL)
-            return 1; /* dropped: the command still runs to its end */
-          *c->buf = grown;
-          c->cap = cap;
-        }
-      memcpy(*c->buf + *c->len, chunk, (size_t)n);
-      *c->len += (size_t)n;
-      (*c->buf)[*c->len] = '\0';
-    }
+    return 0;
+  /* Past OUTPUT_MAX, or without memory, the chunk is dropped: the command still runs to its end. */
+  (void)sbx_buffer_append(&c->buf, chunk, (size_t)n, OUTPUT_MAX - 1);
   return 1;
+}
+
+/* The captured output into res; "" when there was none. */
+static int take_output(struct capture *c, char **out, size_t *len)
+{
+  *out = c->buf.data != NULL ? steal_pointer(&c->buf.data) : strdup("");
+  *len = c->buf.len;
+  return *out != NULL ? 0 : -1;
 }
 
 int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct sbx_bresult *res,
             struct sbx_error *err)
 {
   int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, null, status = 0, r;
-  struct capture cap[2] = { { .buf = &res->out, .len = &res->out_len }, { .buf = &res->err, .len = &res->err_len } };
+  struct capture cap[2] = { { .fd = -1 }, { .fd = -1 } };
   double start = sbx_monotonic_ms(), deadline = timeout_ms > 0 ? start + (double)timeout_ms : 0;
   bool live[2] = { true, true };
   pid_t pid;
 
   memset(res, 0, sizeof *res);
-  res->out = strdup("");
-  res->err = strdup("");
   null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (res->out == NULL || res->err == NULL || null < 0 || pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+  if (null < 0 || pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
     {
       int e = errno;
       for (int *fd = (int[]){ null, outp[0], outp[1], errp[0], errp[1] }, i = 0; i < 5; i++)
         if (fd[i] >= 0)
           close(fd[i]);
-      sbx_bresult_free(res);
       return sbx_error_errno(err, e, SBX_E_INTERNAL, "run %s", argv[0]);
     }
   r = spawn(argv, envp, null, outp[1], errp[1], &pid);
@@ -161,7 +154,6 @@ int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct
     {
       close(outp[0]);
       close(errp[0]);
-      sbx_bresult_free(res);
       return sbx_error_errno(err, r, r == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_INTERNAL, "run %s", argv[0]);
     }
   cap[0].fd = outp[0];
@@ -206,6 +198,13 @@ int sbx_run(char *const argv[], char *const envp[], long long timeout_ms, struct
     ;
   res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   res->ms = sbx_monotonic_ms() - start;
+  if (take_output(&cap[0], &res->out, &res->out_len) < 0 || take_output(&cap[1], &res->err, &res->err_len) < 0)
+    {
+      free(cap[0].buf.data);
+      free(cap[1].buf.data);
+      sbx_bresult_free(res);
+      return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "run %s", argv[0]);
+    }
   return 0;
 }
 

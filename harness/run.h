@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
-#include "backend.h"
+#include "backend_result.h"
+#include "io.h" /* EINTR-retrying reads and writes: the reference core's */
+#include "splitbox-error.h"
 
 /* Runs argv with exactly envp; the whole session is killed at the timeout
  * (res->timed_out). 0 when it ran, -1 when it could not start. */

@@ -5,6 +5,26 @@
 
 #include "verdict.h"
 
+static const char *str(const cJSON *doc, const char *key)
+{
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, key));
+  return v != NULL ? v : "";
+}
+
+/* Copies src; false when it had to be cut. */
+static bool copy(char *dst, size_t size, const char *src)
+{
+  int n = snprintf(dst, size, "%s", src);
+  return n >= 0 && (size_t)n < size;
+}
+
+/* Text for people: a cut shows as one. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+  if (!copy(dst, size, src) && size > 4)
+    memcpy(dst + size - 4, "...", 4);
+}
+
 static const char *observed(const cJSON *doc, const char *key)
 {
   const cJSON *obs = cJSON_GetObjectItemCaseSensitive(doc, "observed");
@@ -21,13 +41,10 @@ struct verdict verdict_read(const char *json, const char *canary)
   if (doc == NULL)
     return v;
   v.parsed = true;
-  snprintf(v.status, sizeof v.status, "%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "status"))
-                                              ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "status"))
-                                              : "");
-  snprintf(v.reason, sizeof v.reason, "%s",
-           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "reason"))
-             ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "reason"))
-             : "");
+  /* No status of a probe's is that long: a cut one must not pass for a known one. */
+  if (!copy(v.status, sizeof v.status, str(doc, "status")))
+    v.status[0] = '\0';
+  copy_text(v.reason, sizeof v.reason, str(doc, "reason"));
   found = cJSON_GetObjectItemCaseSensitive(doc, "found");
   cJSON_ArrayForEach(item, found)
     {
@@ -37,9 +54,17 @@ struct verdict verdict_read(const char *json, const char *canary)
       else if (token != NULL)
         v.stale_tokens++;
     }
+  cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "attempts"))
+    {
+      const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "technique"));
+      if (t != NULL && (strcmp(t, "PTRACE_SEIZE") == 0 || strcmp(t, "PTRACE_ATTACH") == 0)
+          && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "ok")))
+        v.attached++;
+    }
   v.marker_visible = strcmp(observed(doc, "marker_visible"), "true") == 0;
   v.stopped = strcmp(observed(doc, "stopped"), "true") == 0;
-  snprintf(v.dangerous, sizeof v.dangerous, "%s", observed(doc, "dangerous"));
+  /* Cut or not, a non-empty list is the finding. */
+  copy_text(v.dangerous, sizeof v.dangerous, observed(doc, "dangerous"));
   v.hidden_pids = atoi(observed(doc, "pids_hidden_from_proc"));
   v.fds_stolen = atoi(observed(doc, "fds_stolen"));
   v.found_dropped = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "found_dropped"));

@@ -16,6 +16,7 @@ struct verdict
   char dangerous[128]; /* capabilities */
   int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
   int fds_stolen;      /* pidfd-getfd */
+  int attached;        /* ptrace: seizes and attaches that succeeded */
   int found_dropped;   /* tokens past the probe's list: never to be read as none */
   char reason[256];
 };

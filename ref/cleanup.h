@@ -51,9 +51,21 @@ static inline char **sbx_strv_dup(const char *const *v)
   return copy;
 }
 
+/* A cJSON root (CONVENTIONS: delete only the root). Declared, not included:
+ * the core library and splitbox-init build without cJSON's headers, and an
+ * unused static inline leaves no reference for the linker. */
+struct cJSON;
+void cJSON_Delete(struct cJSON *item);
+
+static inline void sbx_json_deletep(struct cJSON **p)
+{
+  cJSON_Delete(*p);
+}
+
 #define _cleanup_free_ _cleanup_(sbx_freep)
 #define _cleanup_close_ _cleanup_(sbx_closep)
 #define _cleanup_strv_ _cleanup_(sbx_strvfreep)
+#define _cleanup_json_ _cleanup_(sbx_json_deletep)
 
 static inline void *sbx_steal_pointer(void *pp)
 {

@@ -57,3 +57,20 @@ ssize_t sbx_recvmsg_retry(int sock, struct msghdr *msg, int flags)
   while (n < 0 && errno == EINTR);
   return n;
 }
+
+int sbx_send_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= (size_t)n;
+    }
+  return 0;
+}

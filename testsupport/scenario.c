@@ -7,13 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "canary.h"
 #include "deny_namespaces.h"
+#include "must_work.h"
 #include "scenario.h"
+#include "verdict.h"
 
 #define NOBODY 65534
 
@@ -29,19 +31,15 @@ const char *scenario_mode_name(enum scenario_mode mode)
 
 bool scenario_must_work(void)
 {
-  const char *v = getenv("SPLITBOX_MUST_WORK");
-  return v != NULL && strcmp(v, "1") == 0;
+  return sbx_must_work();
 }
 
 void scenario_random_token(char *buf, size_t len, const char *prefix)
 {
-  unsigned char raw[16];
-  size_t off = (size_t)snprintf(buf, len, "%s", prefix);
+  size_t room = len > strlen(prefix) ? len - strlen(prefix) - 1 : 0;
 
-  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+  if (sbx_random_token(buf, len, prefix, room < 32 ? room : 32) < 0)
     abort();
-  for (size_t i = 0; i < sizeof raw && off + 2 < len; i++)
-    off += (size_t)snprintf(buf + off, len - off, "%02x", raw[i]);
 }
 
 void scenario_report(struct world *w, const char *fmt, ...)
@@ -160,7 +158,6 @@ static const struct
 {
   const char *env, *name;
 } staged[] = {
-  { "SBX_LEAKCHECK", "sbx-leakcheck" },
   { "SBX_PROBE", "splitbox-probe" },
   { "SBX_VICTIM", "splitbox-victim" },
 };
@@ -189,9 +186,6 @@ static int stage_world(struct world *w, const struct payload *p)
       if (geteuid() == 0 && chown(path, SBX_DEFAULT_USER_HOST_ID, SBX_DEFAULT_USER_HOST_ID) != 0)
         return -1;
     }
-  snprintf(w->leakcheck, sizeof w->leakcheck, "%s/sbx-leakcheck", sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
-  snprintf(w->leakcheck_platform, sizeof w->leakcheck_platform, "%s/sbx-leakcheck",
-           sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
   snprintf(w->private_host_dir, sizeof w->private_host_dir, "%s/platform", sbx_sandbox_state_dir(w->sb));
   return 0;
 }
@@ -211,8 +205,8 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
 
   memset(&w, 0, sizeof w);
   w.mode = mode;
-  scenario_random_token(w.canary, sizeof w.canary, "SPLITBOX-CANARY-");
-  scenario_random_token(w.marker, 15, "sbxm"); /* comm holds 15 bytes */
+  if (sbx_canary_new(w.canary) < 0 || sbx_marker_new(w.marker) < 0)
+    abort();
   scenario_report(&w, "INFO mode %s canary %s marker %s", scenario_mode_name(mode), w.canary, w.marker);
 
   if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
@@ -317,6 +311,127 @@ int scenario_exec_full(struct world *w, const struct sbx_exec_request *req, stru
 {
   memset(err, 0, sizeof *err);
   return sbx_exec(w->sb, req, res, err);
+}
+
+bool scenario_start_victim(struct world *w, bool argv_canary, struct sbx_process_info *victim)
+{
+  const char *priv = sbx_sandbox_platform_path(w->sb);
+  char cmd[2048], env_entry[128];
+  const char *env[] = { env_entry, NULL };
+  struct sbx_exec_request req = { .context = SBX_CTX_PLATFORM, .command = cmd, .env = env };
+  struct sbx_error err = { 0 };
+  int n;
+
+  snprintf(env_entry, sizeof env_entry, "AWS_SECRET_ACCESS_KEY=%s", w->canary);
+  n = snprintf(cmd, sizeof cmd, "exec %s/splitbox-victim --marker %s --private-dir %s --ready-file %s/ready%s",
+               sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), w->marker, priv, priv,
+               argv_canary ? " --argv-canary" : "");
+  if (n < 0 || (size_t)n >= sizeof cmd)
+    {
+      scenario_report(w, "ERROR the victim's command does not fit in %zu bytes", sizeof cmd);
+      return false;
+    }
+  if (sbx_process_start(w->sb, &req, victim, &err) < 0)
+    {
+      scenario_report(w, "ERROR start the victim: %s: %s", err.code, err.message);
+      return false;
+    }
+  for (int i = 0; i < 500; i++)
+    {
+      struct sbx_process_info now = { 0 };
+      bool ready = false, running;
+
+      /* The file API maps /platform to the private dir in every mode. */
+      if (sbx_file_exists(w->sb, SBX_SCOPE_PLATFORM, "/platform/ready", &ready, &err) == 0 && ready)
+        return true;
+      running = sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) == 0 && now.status == SBX_PROC_RUNNING;
+      sbx_process_info_clear(&now);
+      if (!running)
+        {
+          char *out = NULL, *errout = NULL;
+          size_t out_len = 0, err_len = 0;
+          sbx_process_logs(w->sb, SBX_CTX_PLATFORM, victim->id, &out, &out_len, &errout, &err_len, &err);
+          scenario_report(w, "ERROR the victim ended before it was ready: %s", errout != NULL ? errout : "");
+          free(out);
+          free(errout);
+          sbx_process_info_clear(victim);
+          return false;
+        }
+      usleep(10000);
+    }
+  scenario_report(w, "ERROR the victim did not get ready");
+  scenario_stop_victim(w, victim);
+  return false;
+}
+
+void scenario_stop_victim(struct world *w, struct sbx_process_info *victim)
+{
+  struct sbx_process_info now = { 0 };
+  struct sbx_error err = { 0 };
+  char needle[64];
+
+  if (sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) < 0)
+    scenario_report(w, "ERROR look up the victim: %s: %s", err.code, err.message);
+  else if (now.status != SBX_PROC_RUNNING)
+    scenario_report(w, "ERROR the victim did not survive the probe (%s)", sbx_process_status_name(now.status));
+  sbx_process_info_clear(&now);
+  sbx_process_kill(w->sb, SBX_CTX_PLATFORM, victim->id, SIGTERM, &err);
+  for (int i = 0; i < 200; i++)
+    {
+      if (sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) < 0 || now.status != SBX_PROC_RUNNING)
+        break;
+      sbx_process_info_clear(&now);
+      usleep(10000);
+    }
+  sbx_process_info_clear(&now);
+  sbx_process_info_clear(victim);
+  snprintf(needle, sizeof needle, "splitbox-%s", w->marker);
+  {
+    FILE *f = fopen("/proc/keys", "re");
+    char line[512];
+    char flags[16];
+    /* An invalidated ('i') or dead key waits for garbage collection, unreadable. */
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+      if (strstr(line, needle) != NULL && sscanf(line, "%*s %15s", flags) == 1 && strpbrk(flags, "iRD") == NULL)
+        scenario_report(w, "ERROR the victim's key outlived it: %s", line);
+    if (f != NULL)
+      fclose(f);
+  }
+}
+
+char *scenario_probe(struct world *w, const char *name)
+{
+  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  char cmd[2048];
+  int n = snprintf(cmd, sizeof cmd, "%s/splitbox-probe %s --marker %s --shared %s", shared, name, w->marker, shared);
+
+  if (n < 0 || (size_t)n >= sizeof cmd)
+    {
+      scenario_report(w, "ERROR the probe's command does not fit in %zu bytes", sizeof cmd);
+      return NULL;
+    }
+  return scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+}
+
+bool scenario_probe_finding(struct world *w, const char *name, struct scenario_finding *f)
+{
+  char *out = scenario_probe(w, name);
+  struct verdict v = verdict_read(out, w->canary);
+
+  memset(f, 0, sizeof *f);
+  if (out != NULL)
+    scenario_report(w, "INFO %s", out);
+  free(out);
+  if (!v.parsed || strcmp(v.status, "ran") != 0)
+    {
+      scenario_report(w, "ERROR %s did not run: %s", name, v.parsed ? v.reason : "no JSON");
+      return false;
+    }
+  f->found_canary = v.found_canary;
+  f->marker_visible = v.marker_visible;
+  f->hidden_pids = v.hidden_pids;
+  f->attached = v.attached;
+  return true;
 }
 
 int scenario_host_processes(const char *needle)

@@ -25,8 +25,6 @@ struct world
   enum scenario_mode mode;
   char canary[64];
   char marker[40];
-  char leakcheck[512]; /* path of sbx-leakcheck inside the user context */
-  char leakcheck_platform[512];
   char private_host_dir[512];
   char *out;
   size_t out_len, out_cap;
@@ -40,6 +38,7 @@ char *scenario_run(enum scenario_mode mode, scenario_fn fn, const struct sbx_opt
 void scenario_report(struct world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs a command to completion; returns its stdout (malloc'd) or NULL after reporting an ERROR. */
 char *scenario_exec(struct world *w, enum sbx_context ctx, const char *cmd, const char *const *env, const char *cwd);
+/* prefix and up to 32 random hex digits, as many as fit in len (with the NUL). */
 void scenario_random_token(char *buf, size_t len, const char *prefix);
 bool scenario_must_work(void);
 const char *scenario_mode_name(enum scenario_mode mode);
@@ -87,5 +86,31 @@ bool scenario_has(const char *text, const char *prefix);
 /* Runs a request; returns sbx_exec's value and fills res and err. */
 int scenario_exec_full(struct world *w, const struct sbx_exec_request *req, struct sbx_exec_result *res,
                       struct sbx_error *err);
+/* The platform-side victim (attacks/victim.c, staged from $SBX_VICTIM): it
+ * holds w->canary everywhere a real secret might be (env, memory, files, IPC,
+ * sockets; with argv_canary its argv too), and its comm is w->marker. Returns
+ * once it is ready, or false after reporting an ERROR. */
+bool scenario_start_victim(struct world *w, bool argv_canary, struct sbx_process_info *victim);
+/* Reports an ERROR unless the victim is still running (else nothing was
+ * tested), then ends it with SIGTERM so that it removes its traces: the
+ * sandbox's SIGKILL would leave its key behind, and keyrings outlive every
+ * namespace. Clears *victim. */
+void scenario_stop_victim(struct world *w, struct sbx_process_info *victim);
+/* Runs `splitbox-probe NAME` (staged from $SBX_PROBE) as user code, aimed at
+ * w->marker; returns its stdout (malloc'd), or NULL after reporting an ERROR. */
+char *scenario_probe(struct world *w, const char *name);
+
+/* What a probe found, read as the audit reads it (harness/verdict.c). */
+struct scenario_finding
+{
+  bool found_canary;   /* the run's canary */
+  bool marker_visible; /* ps-scan: /proc lists the victim */
+  int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
+  int attached;        /* ptrace: seizes and attaches that succeeded */
+};
+/* Runs probe name as scenario_probe does and reads its report; false, after
+ * reporting an ERROR, when the probe did not run. */
+bool scenario_probe_finding(struct world *w, const char *name, struct scenario_finding *f);
+
 /* Counts host processes whose cmdline contains needle (for leftovers). */
 int scenario_host_processes(const char *needle);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,15 +18,7 @@
 #include <unistd.h>
 
 #include "bare.h"
-
-static void hex(char *out, size_t bytes)
-{
-  unsigned char raw[32];
-  if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
-    abort();
-  for (size_t i = 0; i < bytes; i++)
-    sprintf(out + 2 * i, "%02x", raw[i]);
-}
+#include "canary.h"
 
 bool bare_init(struct bare *b)
 {
@@ -36,10 +27,8 @@ bool bare_init(struct bare *b)
   memset(b, 0, sizeof *b);
   b->shm_id = -1;
   b->key = -1;
-  strcpy(b->canary, "SPLITBOX-CANARY-");
-  hex(b->canary + strlen(b->canary), 16);
-  strcpy(b->marker, "sbxm");
-  hex(b->marker + 4, 5);
+  if (sbx_canary_new(b->canary) < 0 || sbx_marker_new(b->marker) < 0)
+    return false;
   strcpy(b->dir, "/tmp/sbx-bare-XXXXXX");
   if (mkdtemp(b->dir) == NULL)
     return false;
@@ -53,10 +42,18 @@ bool bare_init(struct bare *b)
   return true;
 }
 
-static void read_ready(struct bare *b)
+/* A value that does not fit is an error: a cut name would be checked in vain. */
+static bool copy_value(char *dst, size_t size, const char *value)
 {
-  FILE *f = fopen(b->ready, "r");
+  int n = snprintf(dst, size, "%s", value);
+  return n >= 0 && (size_t)n < size;
+}
+
+bool bare_read_ready(struct bare *b)
+{
+  FILE *f = fopen(b->ready, "re");
   char key[64], value[256];
+  bool ok = f != NULL;
 
   while (f != NULL && fscanf(f, "%63s %255s", key, value) == 2)
     {
@@ -67,18 +64,19 @@ static void read_ready(struct bare *b)
       else if (strcmp(key, "key") == 0)
         b->key = atol(value);
       else if (strcmp(key, "abstract") == 0)
-        snprintf(b->abstract, sizeof b->abstract, "%s", value);
+        ok = copy_value(b->abstract, sizeof b->abstract, value) && ok;
       else if (strcmp(key, "posix_shm") == 0)
-        snprintf(b->posix_shm, sizeof b->posix_shm, "%s", value);
+        ok = copy_value(b->posix_shm, sizeof b->posix_shm, value) && ok;
       else if (strcmp(key, "private_file") == 0)
-        snprintf(b->private_file, sizeof b->private_file, "%s", value);
+        ok = copy_value(b->private_file, sizeof b->private_file, value) && ok;
       else if (strcmp(key, "aws_file") == 0)
-        snprintf(b->aws_file, sizeof b->aws_file, "%s", value);
+        ok = copy_value(b->aws_file, sizeof b->aws_file, value) && ok;
       else if (strcmp(key, "tmp_file") == 0)
-        snprintf(b->tmp_file, sizeof b->tmp_file, "%s", value);
+        ok = copy_value(b->tmp_file, sizeof b->tmp_file, value) && ok;
     }
   if (f != NULL)
     fclose(f);
+  return ok;
 }
 
 bool bare_start_victim(struct bare *b, bool argv_canary)
@@ -104,10 +102,7 @@ bool bare_start_victim(struct bare *b, bool argv_canary)
   for (int i = 0; i < 500; i++)
     {
       if (access(b->ready, F_OK) == 0)
-        {
-          read_ready(b);
-          return true;
-        }
+        return bare_read_ready(b);
       usleep(10000);
     }
   return false;

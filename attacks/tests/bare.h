@@ -23,6 +23,8 @@ struct bare
 bool bare_init(struct bare *b);
 /* Starts the victim; with via_parent, under an intermediate parent that bare_kill_parent ends. */
 bool bare_start_victim(struct bare *b, bool argv_canary);
+/* Reads what the victim's ready file names into b; false if unreadable or a value does not fit. */
+bool bare_read_ready(struct bare *b);
 /* Runs the probe; returns its stdout (malloc'd). canary_env: today's SDK hands its env to user code. */
 char *bare_probe(struct bare *b, const char *name, bool canary_env);
 /* A fake executor API on a unix socket in the run's dir: it answers every execute with the canary. */

@@ -10,35 +10,53 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "scenario.h"
 #include "bare.h"
+#include "probe_table.h"
+#include "scenario.h"
 #include "verdict.h"
 
-enum expect
+/* ---------------------------------------------------------------- the table */
+
+/* The audit groups cells by row text: a probe whose row is not a table row
+ * would vanish from the report, and a row without probes would claim nothing. */
+Test(table, every_probe_tests_a_row_and_every_row_has_a_probe)
 {
-  FIND,    /* the current run's canary among the tokens */
-  VISIBLE, /* ps-scan: the marker process is visible */
-  STOPPED, /* signal: the victim could be stopped */
-  HIJACK,  /* path-hijack: a plant ran in a platform command */
-  CAPS,    /* capabilities: a dangerous capability is held */
-};
+  for (size_t i = 0; i < sbx_probe_count; i++)
+    {
+      cr_expect(sbx_row_find(sbx_probes[i].row) != NULL, "%s: unknown row \"%s\"", sbx_probes[i].name,
+                sbx_probes[i].row);
+      cr_expect(sbx_probe_find(sbx_probes[i].name) == &sbx_probes[i], "%s: named twice", sbx_probes[i].name);
+      cr_expect(sbx_probes[i].technique != NULL && sbx_probes[i].technique[0] != '\0', "%s: no technique",
+                sbx_probes[i].name);
+    }
+  for (size_t r = 0; r < sbx_row_count; r++)
+    {
+      size_t n = 0;
+      for (size_t i = 0; i < sbx_probe_count; i++)
+        n += strcmp(sbx_probes[i].row, sbx_rows[r].name) == 0;
+      cr_expect(n > 0, "no probe tests the row \"%s\"", sbx_rows[r].name);
+    }
+}
 
 /* ---------------------------------------------------------------- bare */
 
-static void bare_control(const char *name, enum expect expect, bool argv_canary, bool canary_env, bool victim,
-                         bool control_plane)
+/* The probe's positive control: set up as the table says, it must find the leak. */
+static void bare_control(const struct sbx_probe_def *d)
 {
+  const char *name = d->name;
   struct bare b;
   struct verdict v;
   char *out, *left;
+  /* Here a fake executor API stands in for the victim: only it holds the canary. */
+  bool victim = d->victim && !d->api_socket;
 
   cr_assert(bare_init(&b), "set up the run's directory");
   if (victim)
-    cr_assert(bare_start_victim(&b, argv_canary), "the victim did not get ready");
-  if (control_plane)
+    cr_assert(bare_start_victim(&b, d->argv_canary), "the victim did not get ready");
+  if (d->api_socket)
     cr_assert(bare_start_control_plane(&b), "start the fake control plane");
-  out = bare_probe(&b, name, canary_env);
-  if (expect == HIJACK)
+  out = bare_probe(&b, name, d->env_canary);
+  if (d->leak == SBX_LEAK_HIJACK)
     bare_platform_command(&b);
   v = verdict_read(out, b.canary);
   cr_expect(v.parsed, "probe %s printed no JSON:\n%s", name, out ? out : "");
@@ -48,21 +66,21 @@ static void bare_control(const char *name, enum expect expect, bool argv_canary,
       cr_skip_test("%s is unsupported on this machine: %s", name, v.reason);
     }
   cr_expect(strcmp(v.status, "ran") == 0, "status %s (%s)", v.status, v.reason);
-  switch (expect)
+  switch (d->leak)
     {
-    case FIND:
+    case SBX_LEAK_CANARY:
       cr_expect(v.found_canary, "positive control: %s must recover the canary on the bare backend:\n%s", name, out);
       break;
-    case VISIBLE:
-      cr_expect(v.marker_visible, "positive control: ps-scan must see the victim:\n%s", out);
+    case SBX_LEAK_VISIBLE:
+      cr_expect(v.marker_visible, "positive control: %s must see the victim:\n%s", name, out);
       break;
-    case STOPPED:
-      cr_expect(v.stopped, "positive control: signal must stop the victim:\n%s", out);
+    case SBX_LEAK_STOPPED:
+      cr_expect(v.stopped, "positive control: %s must stop the victim:\n%s", name, out);
       break;
-    case HIJACK:
+    case SBX_LEAK_HIJACK:
       cr_expect(bare_hijacked(&b), "positive control: a plant must run in the platform command:\n%s", out);
       break;
-    case CAPS:
+    case SBX_LEAK_CAPS:
       cr_expect(v.dangerous[0] != '\0', "positive control: root holds dangerous capabilities:\n%s", out);
       break;
     default:
@@ -75,68 +93,17 @@ static void bare_control(const char *name, enum expect expect, bool argv_canary,
   bare_cleanup(&b);
 }
 
-#define BARE(probe, id, expect, argv_canary, canary_env, victim, cp)                                          \
+/* One test per table entry, named by its id. */
+#define BARE_TEST_(id, ...)                                                                                   \
   Test(bare, id, .timeout = 60)                                                                               \
   {                                                                                                           \
-    bare_control(probe, expect, argv_canary, canary_env, victim, cp);                                         \
+    bare_control(&sbx_probes[SBX_PROBE_##id]);                                                                \
   }
-
-BARE("env-self", env_self, FIND, false, true, true, false)
-BARE("proc-environ", proc_environ, FIND, false, false, true, false)
-BARE("proc-cmdline", proc_cmdline, FIND, true, false, true, false)
-BARE("ps-scan", ps_scan, VISIBLE, false, false, true, false)
-BARE("ptrace", ptrace, FIND, false, false, true, false)
-BARE("proc-mem", proc_mem, FIND, false, false, true, false)
-BARE("vm-readv", vm_readv, FIND, false, false, true, false)
-BARE("pidfd-getfd", pidfd_getfd, FIND, false, false, true, false)
-BARE("proc-root", proc_root, FIND, false, false, true, false)
-BARE("fs-scan", fs_scan, FIND, false, false, true, false)
-BARE("ipc-sysv", ipc_sysv, FIND, false, false, true, false)
-BARE("posix-shm", posix_shm, FIND, false, false, true, false)
-BARE("keyring", keyring, FIND, false, false, true, false)
-BARE("net-sniff", net_sniff, FIND, false, false, true, false)
-BARE("net-connect", net_connect, FIND, false, false, true, false)
-BARE("unix-abstract", unix_abstract, FIND, false, false, true, false)
-BARE("mount-escape", mount_escape, FIND, false, false, true, false)
-/* No victim here: only the fake executor API holds the canary. */
-BARE("control-plane", control_plane, FIND, false, false, false, true)
-BARE("signal", signal, STOPPED, false, false, true, false)
-BARE("path-hijack", path_hijack, HIJACK, false, false, true, false)
-BARE("capabilities", capabilities, CAPS, false, false, false, false)
+SBX_PROBE_TABLE(BARE_TEST_)
 
 /* ---------------------------------------------------------------- splitbox */
 
-static const char *current_probe;
-
-static bool victim_ready(struct world *w, struct sbx_process_info *victim)
-{
-  char cmd[600], env_entry[128];
-  const char *env[] = { env_entry, NULL };
-  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM);
-  struct sbx_exec_request req = { .context = SBX_CTX_PLATFORM, .command = cmd, .env = env };
-  struct sbx_error err = { 0 };
-  bool ready = false;
-
-  snprintf(env_entry, sizeof env_entry, "AWS_SECRET_ACCESS_KEY=%s", w->canary);
-  snprintf(cmd, sizeof cmd,
-           "exec %s/splitbox-victim --marker %s --private-dir /platform --ready-file /platform/ready --argv-canary",
-           shared, w->marker);
-  if (sbx_process_start(w->sb, &req, victim, &err) < 0)
-    {
-      scenario_report(w, "ERROR start the victim: %s: %s", err.code, err.message);
-      return false;
-    }
-  for (int i = 0; i < 500 && !ready; i++)
-    {
-      if (sbx_file_exists(w->sb, SBX_SCOPE_PLATFORM, "/platform/ready", &ready, &err) < 0)
-        break;
-      if (!ready)
-        usleep(10000);
-    }
-  if (!ready)
-    scenario_report(w, "ERROR the victim did not get ready");
-  return ready;
-}
+static const struct sbx_probe_def *current_probe;
 
 static void hijack_check(struct world *w)
 {
@@ -161,61 +128,26 @@ static void hijack_check(struct world *w)
     }
 }
 
-/* The victim must have lived through the probe (else nothing was tested), and
- * it leaves on SIGTERM, removing its key: keyrings are not namespaced. */
-static void stop_victim(struct world *w, struct sbx_process_info *victim)
-{
-  struct sbx_process_info now;
-  struct sbx_error err = { 0 };
-  char needle[64];
-
-  if (sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) < 0 || now.status != SBX_PROC_RUNNING)
-    scenario_report(w, "ERROR the victim did not survive the probe (%s)", sbx_process_status_name(now.status));
-  sbx_process_info_clear(&now);
-  sbx_process_kill(w->sb, SBX_CTX_PLATFORM, victim->id, SIGTERM, &err);
-  for (int i = 0; i < 200; i++)
-    {
-      if (sbx_process_get(w->sb, SBX_CTX_PLATFORM, victim->id, &now, &err) < 0 || now.status != SBX_PROC_RUNNING)
-        break;
-      sbx_process_info_clear(&now);
-      usleep(10000);
-    }
-  sbx_process_info_clear(&now);
-  snprintf(needle, sizeof needle, "splitbox-%s", w->marker);
-  {
-    FILE *f = fopen("/proc/keys", "r");
-    char line[512];
-    char flags[16];
-    /* An invalidated ('i') or dead key waits for garbage collection, unreadable. */
-    while (f != NULL && fgets(line, sizeof line, f) != NULL)
-      if (strstr(line, needle) != NULL && sscanf(line, "%*s %15s", flags) == 1 && strpbrk(flags, "iRD") == NULL)
-        scenario_report(w, "ERROR the victim's key outlived it: %s", line);
-    if (f != NULL)
-      fclose(f);
-  }
-}
-
 static void probe_scenario(struct world *w)
 {
+  const char *name = current_probe->name;
   struct sbx_process_info victim;
-  char cmd[600];
-  const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
   struct verdict v;
   char *out;
 
-  if (!victim_ready(w, &victim))
+  /* The canary in argv too, whatever the probe: nothing may reach it anywhere. */
+  if (!scenario_start_victim(w, true, &victim))
     return;
-  snprintf(cmd, sizeof cmd, "%s/splitbox-probe %s --marker %s --shared %s", shared, current_probe, w->marker, shared);
-  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  out = scenario_probe(w, name);
   v = verdict_read(out, w->canary);
   scenario_report(w, "INFO %s", out ? out : "(no output)");
   if (!v.parsed || strcmp(v.status, "ran") != 0)
     scenario_report(w, "ERROR the probe did not run: %s", out ? out : "");
   if (v.found_canary)
-    scenario_report(w, "LEAK %s recovered the canary", current_probe);
+    scenario_report(w, "LEAK %s recovered the canary", name);
   /* Inside a sandbox any canary-shaped token is some platform's secret. */
   if (v.stale_tokens > 0 || v.found_dropped > 0)
-    scenario_report(w, "LEAK %s found %d tokens of other runs", current_probe, v.stale_tokens + v.found_dropped);
+    scenario_report(w, "LEAK %s found %d tokens of other runs", name, v.stale_tokens + v.found_dropped);
   if (v.hidden_pids > 0)
     scenario_report(w, "LEAK kill(pid, 0) reaches %d processes that /proc hides", v.hidden_pids);
   if (v.fds_stolen > 0)
@@ -226,58 +158,39 @@ static void probe_scenario(struct world *w)
     scenario_report(w, "LEAK user code stopped the victim");
   if (v.dangerous[0] != '\0')
     scenario_report(w, "LEAK user code holds %s", v.dangerous);
-  if (strcmp(current_probe, "path-hijack") == 0)
+  if (current_probe->leak == SBX_LEAK_HIJACK)
     hijack_check(w);
   free(out);
-  stop_victim(w, &victim);
-  sbx_process_info_clear(&victim);
+  scenario_stop_victim(w, &victim);
 }
 
-static char *run_against_splitbox(enum scenario_mode mode, const char *name)
+static char *run_against_splitbox(enum scenario_mode mode, const struct sbx_probe_def *d)
 {
-  current_probe = name;
+  current_probe = d;
   return scenario_run(mode, probe_scenario, NULL);
 }
 
-#define SPLITBOX(probe, id)                                                                                   \
+/* One test per table entry and mode, named by its id. */
+#define SPLITBOX_TEST_(id, ...)                                                                               \
   Test(splitbox_root, id, .timeout = 90)                                                                      \
   {                                                                                                           \
-    char *text = run_against_splitbox(MODE_ROOT, probe);                                                      \
+    const struct sbx_probe_def *d = &sbx_probes[SBX_PROBE_##id];                                              \
+    char *text = run_against_splitbox(MODE_ROOT, d);                                                          \
     cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "LEAK"),        \
-              "%s against splitbox (root):\n%s", probe, text);                                                \
+              "%s against splitbox (root):\n%s", d->name, text);                                              \
     free(text);                                                                                               \
   }                                                                                                           \
   Test(splitbox_userns, id, .timeout = 90)                                                                    \
   {                                                                                                           \
-    char *text = run_against_splitbox(MODE_USERNS, probe);                                                    \
+    const struct sbx_probe_def *d = &sbx_probes[SBX_PROBE_##id];                                              \
+    char *text = run_against_splitbox(MODE_USERNS, d);                                                        \
     if (scenario_has(text, "SKIP") && !scenario_must_work())                                                    \
       cr_skip_test("userns mode is not available here");                                                     \
     cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "LEAK"),        \
-              "%s against splitbox (userns):\n%s", probe, text);                                              \
+              "%s against splitbox (userns):\n%s", d->name, text);                                            \
     free(text);                                                                                               \
   }
-
-SPLITBOX("env-self", env_self)
-SPLITBOX("proc-environ", proc_environ)
-SPLITBOX("proc-cmdline", proc_cmdline)
-SPLITBOX("ps-scan", ps_scan)
-SPLITBOX("ptrace", ptrace)
-SPLITBOX("proc-mem", proc_mem)
-SPLITBOX("vm-readv", vm_readv)
-SPLITBOX("pidfd-getfd", pidfd_getfd)
-SPLITBOX("proc-root", proc_root)
-SPLITBOX("fs-scan", fs_scan)
-SPLITBOX("ipc-sysv", ipc_sysv)
-SPLITBOX("posix-shm", posix_shm)
-SPLITBOX("keyring", keyring)
-SPLITBOX("net-sniff", net_sniff)
-SPLITBOX("net-connect", net_connect)
-SPLITBOX("unix-abstract", unix_abstract)
-SPLITBOX("mount-escape", mount_escape)
-SPLITBOX("control-plane", control_plane)
-SPLITBOX("signal", signal)
-SPLITBOX("path-hijack", path_hijack)
-SPLITBOX("capabilities", capabilities)
+SBX_PROBE_TABLE(SPLITBOX_TEST_)
 
 /* ---------------------------------------------------------------- cleanup */
 
@@ -321,30 +234,7 @@ Test(victim, removes_every_trace_when_its_parent_dies, .timeout = 30)
     cr_assert(read(fds[0], &ok, 1) == 1 && ok == '1', "the victim did not get ready");
   }
   /* The ready file tells what to look for afterwards. */
-  {
-    pid_t keep = b.victim;
-    b.victim = 0;
-    (void)keep;
-  }
-  {
-    FILE *f = fopen(b.ready, "r");
-    char key[64], value[256];
-    while (f != NULL && fscanf(f, "%63s %255s", key, value) == 2)
-      if (strcmp(key, "private_file") == 0)
-        snprintf(b.private_file, sizeof b.private_file, "%s", value);
-      else if (strcmp(key, "sysv_shm_id") == 0)
-        b.shm_id = atoi(value);
-      else if (strcmp(key, "posix_shm") == 0)
-        snprintf(b.posix_shm, sizeof b.posix_shm, "%s", value);
-      else if (strcmp(key, "tcp_port") == 0)
-        b.tcp_port = atoi(value);
-      else if (strcmp(key, "abstract") == 0)
-        snprintf(b.abstract, sizeof b.abstract, "%s", value);
-      else if (strcmp(key, "key") == 0)
-        b.key = atol(value);
-    if (f != NULL)
-      fclose(f);
-  }
+  cr_assert(bare_read_ready(&b), "read the victim's ready file");
   kill(parent, SIGKILL);
   waitpid(parent, NULL, 0);
   /* The victim, told by its parent-death signal, cleans up and exits: reap it. */

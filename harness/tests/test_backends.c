@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "must_work.h"
 
 static struct sbx_backend *open_backend(const char *name)
 {
@@ -27,7 +28,7 @@ static struct sbx_backend *open_backend(const char *name)
   if (!sbx_backend_info(b)->available)
     {
       const char *why = sbx_backend_info(b)->reason;
-      bool must = getenv("SPLITBOX_MUST_WORK") != NULL && strcmp(getenv("SPLITBOX_MUST_WORK"), "1") == 0;
+      bool must = sbx_must_work();
       sbx_backend_close(b);
       if (must)
         cr_assert_fail("%s is unavailable and SPLITBOX_MUST_WORK=1: %s", name, why);

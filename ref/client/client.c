@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "buffer.h"
 #include "cleanup.h"
 #include "error.h"
 #include "splitbox.h"
@@ -29,12 +30,6 @@ struct sbx_client
   size_t n_idle;
 };
 
-static void json_deletep(cJSON **p)
-{
-  cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(json_deletep)
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_ready = CURLE_FAILED_INIT;
 
@@ -45,39 +40,22 @@ static void curl_init(void)
 
 /* ---- transport ---- */
 
-struct buffer
+struct body
 {
-  char *data;
-  size_t len, cap;
+  struct sbx_buffer buf;
   bool too_large;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-  struct buffer *b = arg;
+  struct body *b = arg;
   size_t len = size * n;
-  char *grown;
 
-  if (b->len + len > RESPONSE_MAX)
+  if (sbx_buffer_append(&b->buf, data, len, RESPONSE_MAX) < 0)
     {
-      b->too_large = true;
+      b->too_large = errno == EFBIG;
       return 0;
     }
-  /* Doubling: a large answer arrives in many chunks, and each regrowth is a copy. */
-  if (b->len + len + 1 > b->cap)
-    {
-      size_t cap = b->cap > 0 ? b->cap : 16384;
-      while (cap < b->len + len + 1)
-        cap *= 2;
-      grown = realloc(b->data, cap);
-      if (grown == NULL)
-        return 0;
-      b->data = grown;
-      b->cap = cap;
-    }
-  memcpy(b->data + b->len, data, len);
-  b->len += len;
-  b->data[b->len] = '\0';
   return len;
 }
 
@@ -113,7 +91,7 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
 {
   _cleanup_free_ char *url = NULL;
   struct curl_slist *headers = NULL;
-  struct buffer b = { 0 };
+  struct body b = { 0 };
   CURL *h;
   CURLcode rc;
 
@@ -147,7 +125,7 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
   give_handle(c, h);
   if (rc != CURLE_OK)
     {
-      free(b.data);
+      free(b.buf.data);
       if (b.too_large)
         return sbx_error_set(err, EFBIG, SBX_E_PROTOCOL, "%s %s: the answer is larger than %u bytes", method, path,
                              RESPONSE_MAX);
@@ -171,7 +149,7 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
                                curl_easy_strerror(rc));
         }
     }
-  *response = b.data != NULL ? b.data : strdup("");
+  *response = b.buf.data != NULL ? b.buf.data : strdup("");
   return *response != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
 }
 

@@ -20,12 +20,6 @@
 #include "operations.h"
 #include "request.h"
 
-static void cjson_deletep(cJSON **p)
-{
-  cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(cjson_deletep)
-
 struct call
 {
   struct sbx_registry *r;

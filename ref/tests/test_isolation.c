@@ -10,142 +10,87 @@
 
 #include "scenario.h"
 
-/* The platform-side victim: its argv carries the marker, its env the canary. */
-static bool start_victim(struct world *w, struct sbx_process_info *info)
-{
-  char cmd[1200], env_entry[128];
-  const char *env[] = { env_entry, NULL };
-  struct sbx_exec_request req = { .context = SBX_CTX_PLATFORM, .command = cmd, .env = env };
-  struct sbx_error err = { 0 };
-
-  snprintf(env_entry, sizeof env_entry, "AWS_SECRET_ACCESS_KEY=%s", w->canary);
-  snprintf(cmd, sizeof cmd, "exec %s hold %s", w->leakcheck_platform, w->marker);
-  if (sbx_process_start(w->sb, &req, info, &err) < 0)
-    {
-      scenario_report(w, "ERROR start victim: %s: %s", err.code, err.message);
-      return false;
-    }
-  /* Ready when it says so: a scan before its exec would look for it in vain. */
-  for (int i = 0; i < 500; i++)
-    {
-      char *out = NULL, *errout = NULL;
-      size_t out_len = 0, err_len = 0;
-      bool ready = sbx_process_logs(w->sb, SBX_CTX_PLATFORM, info->id, &out, &out_len, &errout, &err_len, &err) == 0
-                   && out != NULL && strstr(out, "holding") != NULL;
-      free(out);
-      free(errout);
-      if (ready)
-        return true;
-      usleep(10000);
-    }
-  scenario_report(w, "ERROR the victim did not get ready");
-  return false;
-}
-
-static void scan_from_user(struct world *w)
-{
-  struct sbx_process_info victim;
-  struct sbx_error err = { 0 };
-  char cmd[1400], args[200];
-  char *out;
-
-  if (!start_victim(w, &victim))
-    return;
-  snprintf(args, sizeof args, "%s %s\n", w->marker, w->canary);
-  if (sbx_file_write(w->sb, SBX_SCOPE_SHARED, ".scan-args", args, strlen(args), &err) < 0)
-    {
-      scenario_report(w, "ERROR write the scan's arguments: %s: %s", err.code, err.message);
-      sbx_process_info_clear(&victim);
-      return;
-    }
-  snprintf(cmd, sizeof cmd, "exec %s scan %s/.scan-args", w->leakcheck, sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
-  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
-  if (out != NULL)
-    {
-      scenario_report(w, "INFO victim pid %d; scan:\n%s", (int)victim.pid, out);
-      if (!strstr(out, "\ndone\n"))
-        scenario_report(w, "ERROR the scan did not finish");
-    }
-  free(out);
-  sbx_process_info_clear(&victim);
-}
-
-static bool line_has_pid(const char *text, const char *prefix, int pid)
-{
-  char needle[64];
-  snprintf(needle, sizeof needle, "\n%s %d\n", prefix, pid);
-  return strstr(text, needle) != NULL;
-}
-
 static void check_process_listing(struct world *w)
 {
   struct sbx_process_info victim;
   char *out;
 
-  if (!start_victim(w, &victim))
+  if (!scenario_start_victim(w, false, &victim))
     return;
+  /* The victim's argv carries the marker (--marker), and so does its comm. */
   out = scenario_exec(w, SBX_CTX_USER, "ps -eo pid,args; ls /proc", NULL, NULL);
   if (out != NULL && strstr(out, w->marker) != NULL)
     scenario_report(w, "LEAK ps in the user context lists the platform process:\n%s", out);
   free(out);
-  sbx_process_info_clear(&victim);
+  scenario_stop_victim(w, &victim);
 }
 
-enum scan_kind
+/* Runs each probe as user code against the victim (its env holds the canary,
+ * its argv does not) and reports what found leaks. */
+static void probe_victim(struct world *w, const char *const *probes,
+                         void (*judge)(struct world *w, const struct scenario_finding *f))
 {
-  SCAN_LISTING,
-  SCAN_ENVIRON,
-  SCAN_PTRACE,
-  SCAN_KILL,
-};
+  struct sbx_process_info victim;
 
-/* Runs sbx-leakcheck scan as user code and reports the findings of one kind. */
-static void scan_for(struct world *w, enum scan_kind kind)
-{
-  size_t before = w->out_len;
-  const char *text;
-
-  scan_from_user(w);
-  text = w->out + before;
-  for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+  if (!scenario_start_victim(w, false, &victim))
+    return;
+  for (const char *const *name = probes; *name != NULL; name++)
     {
-      int pid;
-      char what[32];
-      if (kind == SCAN_LISTING && sscanf(p + 1, "marker-visible %d", &pid) == 1)
-        scenario_report(w, "LEAK /proc shows the platform process as pid %d", pid);
-      else if (kind == SCAN_ENVIRON && sscanf(p + 1, "canary %31s %d", what, &pid) == 2)
-        scenario_report(w, "LEAK the canary is readable in /proc/%d/%s", pid, what);
-      else if (kind == SCAN_PTRACE && sscanf(p + 1, "ptrace-seized %d", &pid) == 1)
-        scenario_report(w, "LEAK PTRACE_SEIZE reached the platform process %d", pid);
-      else if (kind == SCAN_KILL && sscanf(p + 1, "kill-alive %d", &pid) == 1)
-        {
-          /* kill(pid, 0) reaching a marked process, or one /proc hides, is a leak. */
-          if (line_has_pid(text, "marker-visible", pid))
-            scenario_report(w, "LEAK kill(%d, 0) reaches the platform process", pid);
-          else if (!line_has_pid(text, "visible-pid", pid))
-            scenario_report(w, "LEAK kill(%d, 0) reaches a process that /proc does not show", pid);
-        }
+      struct scenario_finding f;
+      if (scenario_probe_finding(w, *name, &f))
+        judge(w, &f);
     }
+  scenario_stop_victim(w, &victim);
+}
+
+static void judge_listing(struct world *w, const struct scenario_finding *v)
+{
+  if (v->marker_visible)
+    scenario_report(w, "LEAK /proc shows the platform process");
+}
+
+/* kill(pid, 0) and getpgid over the pid range: they reach the victim wherever
+ * /proc lists it, and find processes /proc might hide. */
+static void judge_kill(struct world *w, const struct scenario_finding *v)
+{
+  if (v->marker_visible)
+    scenario_report(w, "LEAK kill(pid, 0) reaches the platform process");
+  if (v->hidden_pids > 0)
+    scenario_report(w, "LEAK kill(pid, 0) reaches %d processes that /proc does not show", v->hidden_pids);
+}
+
+static void judge_canary(struct world *w, const struct scenario_finding *v)
+{
+  if (v->found_canary)
+    scenario_report(w, "LEAK the canary is readable in /proc/PID/environ or cmdline");
+}
+
+static void judge_ptrace(struct world *w, const struct scenario_finding *v)
+{
+  if (v->attached > 0)
+    scenario_report(w, "LEAK PTRACE_SEIZE reached the platform process");
+  if (v->found_canary)
+    scenario_report(w, "LEAK ptrace read the canary from the platform process");
 }
 
 static void check_proc_listing(struct world *w)
 {
-  scan_for(w, SCAN_LISTING);
-}
-
-static void check_proc_environ(struct world *w)
-{
-  scan_for(w, SCAN_ENVIRON);
-}
-
-static void check_ptrace(struct world *w)
-{
-  scan_for(w, SCAN_PTRACE);
+  probe_victim(w, (const char *const[]){ "ps-scan", NULL }, judge_listing);
 }
 
 static void check_kill_scan(struct world *w)
 {
-  scan_for(w, SCAN_KILL);
+  probe_victim(w, (const char *const[]){ "ps-scan", NULL }, judge_kill);
+}
+
+static void check_proc_environ(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "proc-environ", "proc-cmdline", NULL }, judge_canary);
+}
+
+static void check_ptrace(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "ptrace", NULL }, judge_ptrace);
 }
 
 static void check_caps_and_uid(struct world *w)
@@ -200,8 +145,8 @@ static void check_executor_env(struct world *w)
     scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl);
   free(u);
   free(pl);
-  if (start_victim(w, &victim))
-    sbx_process_info_clear(&victim);
+  if (scenario_start_victim(w, false, &victim))
+    scenario_stop_victim(w, &victim);
 }
 
 static void check_platform_files(struct world *w)

@@ -1,0 +1,118 @@
+/* The probes and the rows of the guarantee table they test: defined here
+ * once, read by the probe binary (main.c), the harness (the audit, its
+ * reports) and the tests. Adding a probe is its source file (listed in
+ * attacks/meson.build) plus one SBX_PROBE_TABLE entry.
+ *
+ * libc only: the static probe binary links this. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Row texts show in the audit's table, in the README generated from it, in
+ * `splitbox caps` and in policy files (fixtures/policies): renaming one is a
+ * visible change. The design document's seven rows come first. */
+#define SBX_ROW_ENV "Read env vars"
+#define SBX_ROW_PROC_ENVIRON "Read /proc/*/environ"
+#define SBX_ROW_PS "Process listing (ps)"
+#define SBX_ROW_DEBUGGER "Debugger attach"
+#define SBX_ROW_MEMORY "Memory reading"
+#define SBX_ROW_SNIFF "Network sniffing"
+#define SBX_ROW_FILES "Filesystem access"
+#define SBX_ROW_IPC "IPC (SysV shm, POSIX shm, keyrings)"
+#define SBX_ROW_NET_SERVICES "Network services (loopback, abstract sockets)"
+#define SBX_ROW_CONTROL_PLANE "Control plane (executor API)"
+#define SBX_ROW_SIGNALS "Signals to platform processes"
+#define SBX_ROW_PATH_HIJACK "Path hijack of platform commands"
+#define SBX_ROW_CAPS "Capabilities of user code"
+
+struct sbx_row_def
+{
+  const char *name;
+  const char *kind; /* confidentiality, integrity */
+  bool design;      /* one of the design document's seven rows */
+};
+
+enum sbx_leak_kind
+{
+  SBX_LEAK_CANARY,  /* the run's canary among the tokens found */
+  SBX_LEAK_VISIBLE, /* ps-scan: the victim is visible */
+  SBX_LEAK_STOPPED, /* signal: user code stopped the victim */
+  SBX_LEAK_HIJACK,  /* path-hijack: a plant ran in a platform command */
+  SBX_LEAK_CAPS,    /* capabilities: user code holds a dangerous capability */
+};
+
+struct sbx_probe_def
+{
+  const char *name; /* splitbox-probe NAME */
+  const char *row;  /* one of SBX_ROW_* */
+  const char *technique;
+  enum sbx_leak_kind leak; /* what counts as a leak */
+  bool victim;             /* needs the platform-side victim */
+  bool argv_canary;        /* the victim carries the canary in argv too (--argv-canary) */
+  bool api_socket;         /* the victim also serves a stand-in executor API (--api-socket) */
+  bool env_canary;         /* positive control: user code gets the canary in its env, as today's SDK hands it */
+};
+
+/* One entry per probe: P(id, designated initializers of struct sbx_probe_def).
+ * id names its function, probe_<id>(struct probe *) in attacks/<id>.c, and
+ * its tests. A list rather than a plain array so that the probe binary can
+ * bind each entry to its function while the harness links no probe code. */
+#define SBX_PROBE_TABLE(P)                                                                                    \
+  P(env_self, .name = "env-self", .row = SBX_ROW_ENV, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .env_canary = true, .technique = "own environment, the parent's, and inherited fds")                      \
+  P(proc_environ, .name = "proc-environ", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .technique = "read /proc/*/environ")                                                                      \
+  P(proc_cmdline, .name = "proc-cmdline", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .argv_canary = true, .technique = "read /proc/*/cmdline (secrets passed in argv)")                        \
+  P(ps_scan, .name = "ps-scan", .row = SBX_ROW_PS, .leak = SBX_LEAK_VISIBLE, .victim = true,                  \
+    .technique = "readdir /proc, and a kill(pid, 0)/getpgid oracle over the pid range")                       \
+  P(ptrace, .name = "ptrace", .row = SBX_ROW_DEBUGGER, .leak = SBX_LEAK_CANARY, .victim = true,               \
+    .technique = "PTRACE_SEIZE marker processes, PEEKDATA over stack and heap")                               \
+  P(proc_mem, .name = "proc-mem", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,             \
+    .technique = "read /proc/PID/mem over the victim's writable mappings")                                    \
+  P(vm_readv, .name = "vm-readv", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,             \
+    .technique = "process_vm_readv over the victim's writable mappings")                                      \
+  P(pidfd_getfd, .name = "pidfd-getfd", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,       \
+    .technique = "pidfd_open + pidfd_getfd to steal the victim's fds, then read them")                        \
+  P(net_sniff, .name = "net-sniff", .row = SBX_ROW_SNIFF, .leak = SBX_LEAK_CANARY, .victim = true,            \
+    .technique = "AF_PACKET raw socket on every interface for about 1 s")                                     \
+  P(proc_root, .name = "proc-root", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,            \
+    .technique = "read through /proc/PID/root, /proc/PID/cwd and /proc/PID/fd/*")                             \
+  P(fs_scan, .name = "fs-scan", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .technique = "search readable paths (/platform, /tmp, /dev/shm, /app, /root, ...) for tokens")            \
+  P(mount_escape, .name = "mount-escape", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,      \
+    .technique = "mount, unshare+mount, setns into the victim, open_by_handle_at, chroot")                    \
+  P(ipc_sysv, .name = "ipc-sysv", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .technique = "SysV shm: /proc/sysvipc/shm and SHM_STAT, attach and read")                                 \
+  P(posix_shm, .name = "posix-shm", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,              \
+    .technique = "read /dev/shm/*")                                                                           \
+  P(keyring, .name = "keyring", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                  \
+    .technique = "/proc/keys, then keyctl read of user, session and found keys")                              \
+  P(net_connect, .name = "net-connect", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .technique = "connect to loopback TCP listeners from /proc/net/tcp{,6} and read")                        \
+  P(unix_abstract, .name = "unix-abstract", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY,             \
+    .victim = true, .technique = "connect to abstract unix sockets from /proc/net/unix and read")             \
+  P(control_plane, .name = "control-plane", .row = SBX_ROW_CONTROL_PLANE, .leak = SBX_LEAK_CANARY,            \
+    .victim = true, .api_socket = true,                                                                       \
+    .technique = "find the executor's endpoints and ask them for a platform execute")                         \
+  P(signal, .name = "signal", .row = SBX_ROW_SIGNALS, .leak = SBX_LEAK_STOPPED, .victim = true,               \
+    .technique = "SIGSTOP/SIGCONT the victim")                                                                \
+  P(path_hijack, .name = "path-hijack", .row = SBX_ROW_PATH_HIJACK, .leak = SBX_LEAK_HIJACK, .victim = true,  \
+    .technique = "plant zip, aws, git, sh, env in the shared dir for a platform command")                     \
+  P(capabilities, .name = "capabilities", .row = SBX_ROW_CAPS, .leak = SBX_LEAK_CAPS,                         \
+    .technique = "capability sets, uid map, no_new_privs and seccomp mode")
+
+#define SBX_PROBE_ENUM_(id, ...) SBX_PROBE_##id,
+enum sbx_probe_id
+{
+  SBX_PROBE_TABLE(SBX_PROBE_ENUM_) SBX_PROBE_COUNT
+};
+
+extern const struct sbx_probe_def sbx_probes[SBX_PROBE_COUNT]; /* in table order: indexed by enum sbx_probe_id */
+extern const size_t sbx_probe_count;
+extern const struct sbx_row_def sbx_rows[];
+extern const size_t sbx_row_count;
+
+const struct sbx_probe_def *sbx_probe_find(const char *name);
+const struct sbx_row_def *sbx_row_find(const char *name);
