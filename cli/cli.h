@@ -1,6 +1,13 @@
 #pragma once
 
 int sbx_cli_run(int argc, char **argv);
+struct sbx_limits;
+/* --pids-max, --memory-max or --cpu-weight (name without dashes) into limits; -1 after saying why on stderr. */
+int sbx_cli_limit_option(const char *name, const char *arg, struct sbx_limits *limits);
+#define SBX_CLI_LIMITS_USAGE                                                                                      \
+  "      --pids-max N|none      processes and threads of user code (default 1024)\n"                             \
+  "      --memory-max SIZE|none memory of user code, tmpfs files included (default 2G)\n"                       \
+  "      --cpu-weight N         CPU share of user code, 1 to 10000 (default 100)\n"
 int sbx_cli_daemon(int argc, char **argv);
 /* exec, start, ps, kill, read, write, ls and call (client_verbs.c) */
 #include <stdbool.h>

@@ -49,6 +49,7 @@ static const char run_usage[] =
   "      --platform-host-fs MODE  rw (default: the host's files as they are) or ro (the\n"
   "                             host read-only, but for the shared dir, /platform,\n"
   "                             /tmp and HOME)\n"
+  SBX_CLI_LIMITS_USAGE
   "      --require-isolation    fail with NAMESPACE_NOT_SUPPORTED rather than fall back\n"
   "                             to process-level isolation\n"
   "      --legacy-env NAME=VALUE  legacy mode: a sandbox-wide variable visible to both\n"
@@ -134,6 +135,9 @@ enum
   OPT_USER_NET,
   OPT_PLATFORM_NET,
   OPT_PLATFORM_HOST_FS,
+  OPT_PIDS_MAX,
+  OPT_MEMORY_MAX,
+  OPT_CPU_WEIGHT,
   OPT_REQUIRE,
   OPT_LEGACY_ENV,
   OPT_STATE_DIR,
@@ -152,6 +156,9 @@ static const struct option long_opts[] = {
   { "user-network", required_argument, NULL, OPT_USER_NET },
   { "platform-network", required_argument, NULL, OPT_PLATFORM_NET },
   { "platform-host-fs", required_argument, NULL, OPT_PLATFORM_HOST_FS },
+  { "pids-max", required_argument, NULL, OPT_PIDS_MAX },
+  { "memory-max", required_argument, NULL, OPT_MEMORY_MAX },
+  { "cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT },
   { "require-isolation", no_argument, NULL, OPT_REQUIRE },
   { "legacy-env", required_argument, NULL, OPT_LEGACY_ENV },
   { "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -213,6 +220,13 @@ static int parse_option(struct run_args *a, int c, const char *arg)
     case OPT_PLATFORM_NET:
       return sbx_network_parse(arg, &a->opts.platform_network) < 0
                ? usage_error("--platform-network must be isolated or host, not \"%s\"", arg)
+               : 0;
+    case OPT_PIDS_MAX:
+    case OPT_MEMORY_MAX:
+    case OPT_CPU_WEIGHT:
+      return sbx_cli_limit_option(c == OPT_PIDS_MAX ? "pids-max" : c == OPT_MEMORY_MAX ? "memory-max" : "cpu-weight",
+                                  arg, &a->opts.limits) < 0
+               ? usage_error("%s", "see the limit above")
                : 0;
     case OPT_PLATFORM_HOST_FS:
       if (strcmp(arg, "ro") != 0 && strcmp(arg, "rw") != 0)

@@ -156,6 +156,7 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
   struct stream s[2];
   int out[2], errp[2], devnull = -1;
   double start;
+  long long oom_before;
 
   memset(res, 0, sizeof *res);
   res->context = req->context;
@@ -167,6 +168,9 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
   if (res->command == NULL || res->warnings == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "exec");
   start = sbx_now_ms();
+  /* The cgroup counts OOM kills, not whose: an exec running beside this one
+   * in the same sandbox may be the one the kernel chose. */
+  oom_before = req->context == SBX_CTX_USER ? sbx_cgroup_oom_kills(&sb->cgroup) : -1;
   if (pipes(out, errp, &devnull, err) < 0)
     return -1;
   {
@@ -200,6 +204,11 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
   res->stderr_len = s[1].len;
   res->stderr_truncated = s[1].truncated;
   fill_exit(res, &l);
+  if (oom_before >= 0 && sbx_cgroup_oom_kills(&sb->cgroup) > oom_before)
+    {
+      res->oom_killed = true;
+      res->success = false;
+    }
   if (res->timed_out)
     return sbx_error_set(err, ETIMEDOUT, SBX_E_TIMEOUT, "command timed out after %lld ms; its process tree was killed",
                          req->timeout_ms);

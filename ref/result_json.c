@@ -54,6 +54,8 @@ cJSON *sbx_exec_result_to_json(const struct sbx_exec_result *res)
        && cJSON_AddStringToObject(o, "isolation", sbx_isolation_name(res->isolation));
   if (ok && res->timed_out)
     ok = cJSON_AddBoolToObject(o, "timedOut", true) != NULL;
+  if (ok && res->oom_killed)
+    ok = cJSON_AddBoolToObject(o, "oomKilled", true) != NULL;
   if (ok && res->term_signal != 0)
     ok = cJSON_AddNumberToObject(o, "signal", res->term_signal) != NULL;
   if (ok && (res->stdout_truncated || res->stderr_truncated))

@@ -31,7 +31,7 @@ struct sbx_sandbox
   char *user_tmp_fallback; /* TMPDIR of fallback user code: Landlock keeps it out of the host's /tmp */
   int user_landlock_fd;    /* fallback: the ruleset user code restricts itself with, or -1 */
   int landlock_abi;        /* fallback: the ABI that ruleset uses; 0 when Landlock is missing */
-  char landlock_why[200];  /* fallback, without Landlock: why */
+  char landlock_why[sizeof ((struct sbx_error *)0)->message];  /* fallback, without Landlock: why */
   char *platform_home_fallback;
   uid_t user_host_uid;
   gid_t user_host_gid;

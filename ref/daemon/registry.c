@@ -282,6 +282,12 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   if (o.user_network == SBX_NET_DEFAULT)
     o.user_network = r->opts.user_network;
   o.require_isolation = o.require_isolation || r->opts.require_isolation;
+  if (o.limits.pids == 0)
+    o.limits.pids = r->opts.limits.pids;
+  if (o.limits.memory == 0)
+    o.limits.memory = r->opts.limits.memory;
+  if (o.limits.cpu_weight == 0)
+    o.limits.cpu_weight = r->opts.limits.cpu_weight;
   /* A daemon's sandboxes live long: their next platform command's namespaces are made ahead. */
   o.warm_platform = true;
   /* Under the lock: two creations of one id must not race. A slow create

@@ -25,6 +25,7 @@ struct sbx_registry_options
   const char *init_path;
   enum sbx_network user_network;
   bool require_isolation;
+  struct sbx_limits limits; /* each sandbox's, unless its PUT says otherwise */
   struct sbx_registry_ops_server ops_server;
 };
 

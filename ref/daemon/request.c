@@ -148,13 +148,49 @@ static int parse_exec(struct sbx_request *req, struct sbx_error *err)
   return 0;
 }
 
+/* limits.NAME: a whole number in [min, max]; absent leaves *out as it is. */
+static int limit_field(const cJSON *limits, const char *name, double min, double max, double *out,
+                       struct sbx_error *err)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive(limits, name);
+
+  if (item == NULL || cJSON_IsNull(item))
+    return 0;
+  if (!cJSON_IsNumber(item) || !(item->valuedouble >= min) || item->valuedouble > max
+      || item->valuedouble != (double)(long long)item->valuedouble)
+    return invalid(err, "\"limits.%s\" must be a whole number between %.0f and %.0f", name, min, max);
+  *out = item->valuedouble;
+  return 0;
+}
+
+/* "limits": {"pids", "memory" (bytes), "cpuWeight"}: -1 is none, absent the daemon's default. */
+static int field_limits(struct sbx_request *req, struct sbx_limits *out, struct sbx_error *err)
+{
+  const cJSON *limits = cJSON_GetObjectItemCaseSensitive(req->body, "limits");
+  double pids = (double)out->pids, memory = (double)out->memory, weight = out->cpu_weight;
+
+  if (limits == NULL || cJSON_IsNull(limits))
+    return 0;
+  if (!cJSON_IsObject(limits))
+    return invalid(err, "\"limits\" must be an object: {\"pids\", \"memory\", \"cpuWeight\"}");
+  if (limit_field(limits, "pids", -1, 4194304, &pids, err) < 0
+      || limit_field(limits, "memory", -1, 1ULL << 50, &memory, err) < 0
+      || limit_field(limits, "cpuWeight", 1, 10000, &weight, err) < 0)
+    return -1;
+  out->pids = (long)pids;
+  out->memory = (long long)memory;
+  out->cpu_weight = (unsigned)weight;
+  return 0;
+}
+
 static int parse_sandbox_put(struct sbx_request *req, struct sbx_error *err)
 {
   const char *net = NULL;
 
   if (field_bool(req, "requireIsolation", &req->sandbox.require_isolation, err) < 0
       || field_bool(req, "legacy", &req->sandbox.legacy, err) < 0
-      || field_string(req, "userNetwork", false, &net, err) < 0)
+      || field_string(req, "userNetwork", false, &net, err) < 0
+      || field_limits(req, &req->sandbox.limits, err) < 0)
     return -1;
   if (net != NULL && sbx_network_parse(net, &req->sandbox.user_network) < 0)
     return invalid(err, "\"userNetwork\" must be \"isolated\" or \"host\"");

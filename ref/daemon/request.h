@@ -58,7 +58,7 @@ struct sbx_request
   int signo;
 
   /* PUT /api/sandboxes/{id} */
-  struct sbx_options sandbox; /* requireIsolation, userNetwork, legacy, envVars */
+  struct sbx_options sandbox; /* requireIsolation, userNetwork, legacy, envVars, limits */
   char **legacy_env;
 
   /* operations */

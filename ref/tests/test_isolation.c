@@ -253,6 +253,18 @@ ALL_CHECKS(userns, MODE_USERNS, false, false, false, false, false)
  * the listing and view checks. */
 ALL_CHECKS(fallback_root, MODE_FALLBACK_ROOT, true, false, false, false, true)
 
-/* Fallback without root: one uid for both contexts. Its leaks are the
- * positive controls of the environ, ptrace and private-file checks. */
-ALL_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, true, true, true, true, true)
+/* Fallback without root: one uid for both contexts. Landlock keeps user code
+ * from the platform's environ, memory and private dir (its ptrace rule and its
+ * filesystem allow list). */
+ALL_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, true, false, false, false, true)
+
+/* The same without Landlock: one uid and nothing else between the contexts.
+ * Its leaks are the positive controls of the environ, ptrace and private-file
+ * checks above. */
+static const struct sbx_options without_landlock = { .no_landlock = true };
+#define CHECK_WITHOUT_LANDLOCK(fn)                                                                              \
+  SCENARIO_TEST_EXPECTING(fallback_nobody_without_landlock, fn, MODE_FALLBACK_NOBODY, check_##fn, &without_landlock, \
+                          true)
+CHECK_WITHOUT_LANDLOCK(proc_environ)
+CHECK_WITHOUT_LANDLOCK(ptrace)
+CHECK_WITHOUT_LANDLOCK(platform_files)
