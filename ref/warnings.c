@@ -18,7 +18,7 @@ static int add(char **v, size_t *n, const char *text)
 
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {
-  char **v = calloc(6, sizeof(char *));
+  char **v = calloc(7, sizeof(char *));
   size_t n = 0;
   int r = 0;
 
@@ -67,6 +67,15 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
         r |= add(v, &n,
                  "isolation fallback as root: user code runs as an unprivileged uid with no capabilities, "
                  "which still protects /proc/PID/environ, ptrace and memory of platform processes");
+    }
+  if (ctx == SBX_CTX_USER && sb->cgroup.mechanism == SBX_LIMIT_RLIMIT)
+    {
+      char text[512];
+      snprintf(text, sizeof text,
+               "limits: only user code's processes are limited (RLIMIT_NPROC); its memory and CPU are not, for no "
+               "cgroup is writable here (%s)",
+               sb->cgroup.why_not_cgroup);
+      r |= add(v, &n, text);
     }
   if (sb->legacy)
     r |= add(v, &n,

@@ -141,3 +141,104 @@ Test(hardening, proc_masked, .timeout = 120)
   expect_mode(MODE_ROOT, proc_unmasked, NULL, false);
   expect_mode(MODE_USERNS, proc_unmasked, NULL, false);
 }
+
+/* Limits: a fork bomb stops at the process limit, and the sandbox still
+ * works after it. Leaked: every process started. */
+static void fork_bomb(struct world *w)
+{
+  /* In a subshell: a shell that cannot fork exits, and says so on stderr. */
+  char *out = scenario_exec(w, SBX_CTX_USER,
+                            "(for i in $(seq 60); do sleep 1 & done; wait) 2>\"$HOME/e\"; n=0; "
+                            "while read -r l; do n=$((n+1)); done <\"$HOME/e\"; echo failed=$n",
+                            NULL, NULL);
+
+  EXPECT(w, out != NULL && strncmp(out, "failed=", 7) == 0, "the bomb ran: %s", out != NULL ? out : "(none)");
+  if (out != NULL && strcmp(out, "failed=0\n") == 0)
+    scenario_report(w, "LEAK user code started 60 processes");
+  free(out);
+  /* The exec's leftovers are ended when it ends: the next command has room. */
+  out = scenario_exec(w, SBX_CTX_USER, "echo alive", NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "alive\n") == 0, "the sandbox works after the limit: %s",
+         out != NULL ? out : "(none)");
+  free(out);
+}
+
+Test(hardening, process_limit, .timeout = 120)
+{
+  struct sbx_options none = { .limits = { .pids = -1 } }, limited = { .limits = { .pids = 30 } };
+
+  expect_mode(MODE_ROOT, fork_bomb, &none, true); /* control: no limit, no failure */
+  expect_mode(MODE_ROOT, fork_bomb, &limited, false);
+  expect_mode(MODE_USERNS, fork_bomb, &limited, false);
+  expect_mode(MODE_FALLBACK_ROOT, fork_bomb, &limited, false);
+}
+
+/* Memory: 300 MiB under a 64 MiB limit, allocated (anonymous memory), or
+ * written to user code's /tmp (a tmpfs: its pages are charged to the
+ * writer). Leaked: it completed; else the result must say oomKilled. */
+static void memory_hog(struct world *w, const char *command)
+{
+  struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = command };
+  struct sbx_exec_result res = { 0 };
+  struct sbx_error err = { 0 };
+  char *out;
+
+  if (scenario_exec_full(w, &req, &res, &err) < 0)
+    scenario_report(w, "ERROR exec: %s %s", err.code, err.message);
+  else if (res.stdout_buf != NULL && strstr(res.stdout_buf, "done") != NULL)
+    scenario_report(w, "LEAK user code got 300 MiB past a 64 MiB limit: %s", command);
+  else
+    EXPECT(w, res.oom_killed, "the kill is reported as oomKilled (exit %d)", res.exit_code);
+  sbx_exec_result_clear(&res);
+  out = scenario_exec(w, SBX_CTX_USER, "rm -f /tmp/big; echo alive", NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "alive\n") == 0, "the sandbox works after the OOM kill: %s",
+         out != NULL ? out : "(none)");
+  free(out);
+}
+
+static void memory_anonymous(struct world *w)
+{
+  memory_hog(w, "python3 -c 'b = bytearray(300 << 20); b[::4096] = b\"x\" * len(b[::4096])' && echo done");
+}
+
+static void memory_tmpfs(struct world *w)
+{
+  memory_hog(w, "dd if=/dev/zero of=/tmp/big bs=1M count=300 2>/dev/null && echo done");
+}
+
+Test(hardening, memory_limit, .timeout = 120)
+{
+  struct sbx_options none = { .limits = { .memory = -1 } }, limited = { .limits = { .memory = 64LL << 20 } };
+
+  expect_mode(MODE_ROOT, memory_anonymous, &none, true); /* control */
+  expect_mode(MODE_ROOT, memory_anonymous, &limited, false);
+  expect_mode(MODE_FALLBACK_ROOT, memory_anonymous, &limited, false);
+  expect_mode(MODE_ROOT, memory_tmpfs, &none, true); /* control */
+  expect_mode(MODE_ROOT, memory_tmpfs, &limited, false);
+}
+
+/* Without a writable cgroup (userns as uid 65534 here), memory is not
+ * limited: every result says so. */
+static void limits_warning(struct world *w)
+{
+  struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "true" };
+  struct sbx_exec_result res = { 0 };
+  struct sbx_error err = { 0 };
+  bool warned = false;
+
+  if (scenario_exec_full(w, &req, &res, &err) < 0)
+    scenario_report(w, "ERROR exec: %s %s", err.code, err.message);
+  for (char **s = res.warnings; s != NULL && *s != NULL; s++)
+    warned |= strstr(*s, "memory and CPU are not") != NULL;
+  if (strcmp(sbx_sandbox_limits_mechanism(w->sb), "rlimit") == 0)
+    EXPECT(w, warned, "a sandbox limited by RLIMIT_NPROC alone says so in its warnings");
+  else
+    EXPECT(w, !warned, "a cgroup-limited sandbox has no limits warning");
+  sbx_exec_result_clear(&res);
+}
+
+Test(hardening, limits_warning, .timeout = 60)
+{
+  expect_mode(MODE_USERNS, limits_warning, NULL, false);
+  expect_mode(MODE_ROOT, limits_warning, NULL, false);
+}
