@@ -16,6 +16,7 @@ const struct sbx_row_def sbx_rows[] = {
   { SBX_ROW_SIGNALS, "integrity", false },
   { SBX_ROW_PATH_HIJACK, "integrity", false },
   { SBX_ROW_CAPS, "integrity", false },
+  { SBX_ROW_KERNEL, "integrity", false },
 };
 const size_t sbx_row_count = sizeof sbx_rows / sizeof sbx_rows[0];
 

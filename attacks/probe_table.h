@@ -25,6 +25,7 @@
 #define SBX_ROW_SIGNALS "Signals to platform processes"
 #define SBX_ROW_PATH_HIJACK "Path hijack of platform commands"
 #define SBX_ROW_CAPS "Capabilities of user code"
+#define SBX_ROW_KERNEL "Kernel surface (io_uring, nested namespaces, bpf, userfaultfd)"
 
 struct sbx_row_def
 {
@@ -39,7 +40,7 @@ enum sbx_leak_kind
   SBX_LEAK_VISIBLE, /* ps-scan: the victim is visible */
   SBX_LEAK_STOPPED, /* signal: user code stopped the victim */
   SBX_LEAK_HIJACK,  /* path-hijack: a plant ran in a platform command */
-  SBX_LEAK_CAPS,    /* capabilities: user code holds a dangerous capability */
+  SBX_LEAK_CAPS,    /* capabilities, kernel-surface: observed.dangerous is not empty */
 };
 
 struct sbx_probe_def
@@ -101,7 +102,10 @@ struct sbx_probe_def
   P(path_hijack, .name = "path-hijack", .row = SBX_ROW_PATH_HIJACK, .leak = SBX_LEAK_HIJACK, .victim = true,  \
     .technique = "plant zip, aws, git, sh, env in the shared dir for a platform command")                     \
   P(capabilities, .name = "capabilities", .row = SBX_ROW_CAPS, .leak = SBX_LEAK_CAPS,                         \
-    .technique = "capability sets, uid map, no_new_privs and seccomp mode")
+    .technique = "capability sets, uid map, no_new_privs and seccomp mode")                                   \
+  P(kernel_surface, .name = "kernel-surface", .row = SBX_ROW_KERNEL, .leak = SBX_LEAK_CAPS,                   \
+    .technique = "io_uring_setup, unshare of user and mount namespaces, userfaultfd, bpf, perf_event_open, "   \
+                 "fsopen, keyctl: each once, on objects of its own, closed at once")
 
 #define SBX_PROBE_ENUM_(id, ...) SBX_PROBE_##id,
 enum sbx_probe_id

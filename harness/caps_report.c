@@ -148,30 +148,49 @@ static void add_kernel(cJSON *out)
   cJSON_Delete(host);
 }
 
-/* What splitbox enforces per row of the audit's table, in each mode (the
- * reference executor's design; `caps --verify` measures it). */
+/* What splitbox enforces per row of the audit's table in fallback mode (the
+ * namespaced modes enforce every row), derived from the executor's uid and
+ * the Landlock ABI this kernel gives (ref/fallback.c builds the ruleset);
+ * `caps --verify` measures it. landlock_abi: the ABI from which Landlock
+ * enforces the row for an unprivileged executor; 0 when Landlock does not
+ * help. */
 static const struct
 {
   const char *row;
   bool fallback_root, fallback_unprivileged;
+  int landlock_abi;
   const char *lost_because;
 } rows[] = {
-  { "Read env vars", true, true, NULL },
-  { "Read /proc/*/environ", false, false,
-    "no PID namespace: /proc/PID/cmdline is readable by every uid (and environ too, where both contexts share one)" },
-  { "Process listing (ps)", false, false, "no PID namespace: user code lists every process" },
-  { "Debugger attach", true, false, "one uid for both contexts: ptrace is allowed" },
-  { "Memory reading", true, false, "one uid for both contexts: /proc/PID/mem is readable" },
-  { "Network sniffing", true, false, "no network namespace, and no separate uid to deny raw sockets" },
-  { "Filesystem access", true, false, "no mount namespace: user code sees the host's files as the platform's uid" },
-  { "IPC (SysV shm, POSIX shm, keyrings)", true, false, "one uid for both contexts: its shm and keys are shared" },
-  { "Network services (loopback, abstract sockets)", false, false,
+  { "Read env vars", true, true, 0, NULL },
+  { "Read /proc/*/environ", false, false, 0,
+    "no PID namespace: /proc/PID/cmdline is readable by every uid (and environ too, where both contexts share one "
+    "uid and Landlock is missing)" },
+  { "Process listing (ps)", false, false, 0, "no PID namespace: user code lists every process" },
+  { "Debugger attach", true, false, 1, "one uid for both contexts and no Landlock: ptrace is allowed" },
+  { "Memory reading", true, false, 1, "one uid for both contexts and no Landlock: /proc/PID/mem is readable" },
+  { "Network sniffing", true, false, 0, "no network namespace, and no separate uid to deny raw sockets" },
+  { "Filesystem access", true, false, 1,
+    "no mount namespace and no Landlock: user code sees the host's files as the platform's uid" },
+  { "IPC (SysV shm, POSIX shm, keyrings)", true, false, 0,
+    "one uid for both contexts: its SysV shared memory is shared (Landlock does not cover SysV IPC)" },
+  { "Network services (loopback, abstract sockets)", false, false, 0,
     "no network namespace: loopback listeners and abstract sockets are shared" },
-  { "Control plane (executor API)", true, true, NULL },
-  { "Signals to platform processes", true, false, "one uid for both contexts: kill() reaches the platform" },
-  { "Path hijack of platform commands", true, true, NULL },
-  { "Capabilities of user code", true, true, NULL },
+  { "Control plane (executor API)", true, true, 0, NULL },
+  { "Signals to platform processes", true, false, 6,
+    "one uid for both contexts and no Landlock signal scope (ABI 6): kill() reaches the platform" },
+  { "Path hijack of platform commands", true, true, 0, NULL },
+  { "Capabilities of user code", true, true, 0, NULL },
+  { "Kernel surface (io_uring, nested namespaces, bpf, userfaultfd)", true, true, 0, NULL },
 };
+
+static bool row_enforced(size_t i, enum sbx_isolation mode, bool root, int landlock_abi)
+{
+  if (mode != SBX_ISO_FALLBACK)
+    return true;
+  if (root ? rows[i].fallback_root : rows[i].fallback_unprivileged)
+    return true;
+  return rows[i].landlock_abi > 0 && landlock_abi >= rows[i].landlock_abi;
+}
 
 cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
 {
@@ -194,11 +213,13 @@ cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     {
       cJSON *r = cJSON_CreateObject();
-      bool enforced = mode != SBX_ISO_FALLBACK || (root ? rows[i].fallback_root : rows[i].fallback_unprivileged);
+      bool enforced = row_enforced(i, mode, root, sbx_landlock_abi());
       cJSON_AddStringToObject(r, "row", rows[i].row);
       cJSON_AddBoolToObject(r, "enforced", enforced);
       if (!enforced && rows[i].lost_because != NULL)
         cJSON_AddStringToObject(r, "lostBecause", rows[i].lost_because);
+      if (enforced && mode == SBX_ISO_FALLBACK && !(root ? rows[i].fallback_root : rows[i].fallback_unprivileged))
+        cJSON_AddStringToObject(r, "enforcedBy", "landlock");
       cJSON_AddItemToArray(table, r);
     }
   changes = cJSON_AddArrayToObject(verdict, "toGetFullIsolation");

@@ -84,7 +84,12 @@ void sbx_fallback_prepare(struct sbx_sandbox *sb)
     { "/lib32", SBX_LANDLOCK_READ_EXEC }, { "/lib64", SBX_LANDLOCK_READ_EXEC },
     { "/libx32", SBX_LANDLOCK_READ_EXEC }, { "/opt", SBX_LANDLOCK_READ_EXEC },
     { "/etc", SBX_LANDLOCK_READ },        { "/proc", SBX_LANDLOCK_READ },
-    { "/sys", SBX_LANDLOCK_READ },        { "/dev", SBX_LANDLOCK_DEVICES },
+    { "/sys", SBX_LANDLOCK_READ },
+    /* Device nodes one by one: not /dev/shm, where the platform's POSIX shm lives. */
+    { "/dev/null", SBX_LANDLOCK_DEVICES },  { "/dev/zero", SBX_LANDLOCK_DEVICES },
+    { "/dev/full", SBX_LANDLOCK_DEVICES },  { "/dev/random", SBX_LANDLOCK_DEVICES },
+    { "/dev/urandom", SBX_LANDLOCK_DEVICES }, { "/dev/tty", SBX_LANDLOCK_DEVICES },
+    { "/dev/ptmx", SBX_LANDLOCK_DEVICES },  { "/dev/pts", SBX_LANDLOCK_DEVICES },
     { sb->shared_host_dir, SBX_LANDLOCK_READ_WRITE },
     { sb->user_home_fallback, SBX_LANDLOCK_READ_WRITE },
     { sb->user_tmp_fallback, SBX_LANDLOCK_READ_WRITE },
