@@ -25,7 +25,7 @@
 #define SBX_ROW_SIGNALS "Signals to platform processes"
 #define SBX_ROW_PATH_HIJACK "Path hijack of platform commands"
 #define SBX_ROW_CAPS "Capabilities of user code"
-#define SBX_ROW_KERNEL "Kernel surface (io_uring, nested namespaces, bpf, userfaultfd)"
+#define SBX_ROW_KERNEL "Kernel surface (io_uring, bpf, nested userns)"
 
 struct sbx_row_def
 {

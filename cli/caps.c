@@ -74,6 +74,13 @@ static void print_human(const cJSON *r)
   printf("  cgroup v2 %s%s; dev.tty.legacy_tiocsti %d\n", flag(k, "cgroup2") ? "yes" : "no",
          flag(k, "cgroupWritable") ? " (writable here)" : "",
          (int)cJSON_GetNumberValue(cJSON_GetObjectItem(k, "legacyTiocsti")));
+  {
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "limits");
+    const char *warning = str(l, "warning");
+    printf("  limits of user code: %s%s%s%s\n", str(l, "mechanism"),
+           flag(l, "memory") ? " (processes, memory, CPU)" : " (processes only: memory and CPU are not limited)",
+           warning[0] != '\0' ? "; " : "", warning);
+  }
   printf("\nTools\n");
   cJSON_ArrayForEach(item, t)
     if (strcmp(item->string, "bwrapSetuid") != 0)

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "executor.h"
 #include "host.h"
+#include "resource_limits.h"
 #include "run.h"
 
 static const struct
@@ -117,6 +118,30 @@ static void add_identity(cJSON *out)
   sbx_capabilities_to_json(id);
 }
 
+/* Which mechanism would limit a sandbox's user code here: found by making
+ * (and removing) a cgroup as a sandbox would. */
+static void add_limits(cJSON *out)
+{
+  cJSON *l = cJSON_AddObjectToObject(out, "limits");
+  struct sbx_limits want = { 0 };
+  struct sbx_cgroup cg;
+  struct sbx_error err = { 0 };
+  char name[64];
+
+  snprintf(name, sizeof name, "splitbox-caps-%d", (int)getpid());
+  if (sbx_cgroup_create(name, &want, &cg, &err) < 0)
+    {
+      cJSON_AddStringToObject(l, "mechanism", "none");
+      cJSON_AddStringToObject(l, "warning", err.message);
+      return;
+    }
+  cJSON_AddStringToObject(l, "mechanism", sbx_limit_mechanism_name(cg.mechanism));
+  cJSON_AddBoolToObject(l, "memory", cg.mechanism == SBX_LIMIT_CGROUP2 || cg.mechanism == SBX_LIMIT_CGROUP1);
+  if (cg.mechanism == SBX_LIMIT_RLIMIT)
+    cJSON_AddStringToObject(l, "warning", cg.why_not_cgroup);
+  sbx_cgroup_destroy(&cg);
+}
+
 static void add_kernel(cJSON *out)
 {
   cJSON *k = cJSON_AddObjectToObject(out, "kernel"), *host = sbx_host_conditions();
@@ -180,7 +205,7 @@ static const struct
     "one uid for both contexts and no Landlock signal scope (ABI 6): kill() reaches the platform" },
   { "Path hijack of platform commands", true, true, 0, NULL },
   { "Capabilities of user code", true, true, 0, NULL },
-  { "Kernel surface (io_uring, nested namespaces, bpf, userfaultfd)", true, true, 0, NULL },
+  { "Kernel surface (io_uring, bpf, nested userns)", true, true, 0, NULL },
 };
 
 static bool row_enforced(size_t i, enum sbx_isolation mode, bool root, int landlock_abi)
@@ -203,6 +228,7 @@ cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
   add_namespaces(out);
   add_sysctls(out);
   add_kernel(out);
+  add_limits(out);
   sbx_isolation_detect(&mode, &err);
   userns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
     cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "namespaces"), "user"), "available"));

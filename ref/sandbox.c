@@ -186,6 +186,8 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   return sb->init_bin_fd < 0 ? -1 : 0;
 }
 
+static void tmpfs_options(struct sbx_sandbox *sb);
+
 /* A cgroup named for this executor and sandbox, unique on the host. */
 static int limits_create(struct sbx_sandbox *sb, struct sbx_error *err)
 {
@@ -199,7 +201,26 @@ static int limits_create(struct sbx_sandbox *sb, struct sbx_error *err)
   if (limits.memory > 0 && limits.memory < (16LL << 20))
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "limits: a memory limit under 16 MiB leaves no room to start");
   snprintf(name, sizeof name, "splitbox-%d-%lu", (int)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-  return sbx_cgroup_create(name, &limits, &sb->cgroup, err);
+  if (sbx_cgroup_create(name, &limits, &sb->cgroup, err) < 0)
+    return -1;
+  tmpfs_options(sb);
+  return 0;
+}
+
+/* /tmp and HOME a quarter of the memory limit each, /dev/shm an eighth; at
+ * most their usual sizes (1 GiB, 256 MiB). */
+static void tmpfs_options(struct sbx_sandbox *sb)
+{
+  long long tmp = 1LL << 30, shm = 256LL << 20, mem = sb->cgroup.limits.memory;
+
+  if (sb->cgroup.mechanism != SBX_LIMIT_RLIMIT && sb->cgroup.mechanism != SBX_LIMIT_NONE && mem > 0)
+    {
+      tmp = mem / 4 < tmp ? mem / 4 : tmp;
+      shm = mem / 8 < shm ? mem / 8 : shm;
+    }
+  snprintf(sb->user_tmp_opts, sizeof sb->user_tmp_opts, "mode=1777,size=%lld", tmp);
+  snprintf(sb->user_home_opts, sizeof sb->user_home_opts, "mode=0700,size=%lld", tmp);
+  snprintf(sb->user_shm_opts, sizeof sb->user_shm_opts, "mode=1777,size=%lld", shm);
 }
 
 const char *sbx_sandbox_limits_mechanism(const struct sbx_sandbox *sb)

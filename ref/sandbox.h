@@ -54,6 +54,9 @@ struct sbx_sandbox
   bool platform_host_readonly;
   bool no_landlock;
   struct sbx_cgroup cgroup; /* user code's limits */
+  /* tmpfs options of the user view: within the memory limit, so that full
+   * tmpfs mounts leave room to run (their pages count against it). */
+  char user_tmp_opts[64], user_home_opts[64], user_shm_opts[64];
   int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
   pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;

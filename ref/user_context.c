@@ -83,7 +83,9 @@ static void user_init_child(const struct user_child_args *a)
   if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
     goto fail;
   {
-    struct sbx_user_root_spec spec = { .shared_fd = shared_fd, .shared_path = a->sb->shared_path };
+    struct sbx_user_root_spec spec = { .shared_fd = shared_fd, .shared_path = a->sb->shared_path,
+                                       .tmp_opts = a->sb->user_tmp_opts, .home_opts = a->sb->user_home_opts,
+                                       .shm_opts = a->sb->user_shm_opts };
     if (sbx_user_root_build(&spec, &err) < 0)
       goto fail;
   }

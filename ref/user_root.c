@@ -59,7 +59,7 @@ static int add_system_dir(const char *name, struct sbx_error *err)
   return sbx_mount_bind(host, dest, true, true, err);
 }
 
-static int build_dev(struct sbx_error *err)
+static int build_dev(const char *shm_opts, struct sbx_error *err)
 {
   char path[PATH_MAX], host[64];
 
@@ -87,7 +87,7 @@ static int build_dev(struct sbx_error *err)
       != 0)
     return sbx_error_child(err, errno, SBX_E_SANDBOX, "mount devpts");
   if (sbx_mkdir_p(NEWROOT "/dev/shm", 0755, err) < 0
-      || sbx_mount_tmpfs(NEWROOT "/dev/shm", "mode=1777," SBX_TMPFS_SHM_SIZE, err) < 0)
+      || sbx_mount_tmpfs(NEWROOT "/dev/shm", shm_opts, err) < 0)
     return -1;
   return 0;
 }
@@ -106,15 +106,15 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
   for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
     if (add_system_dir(system_dirs[i], err) < 0)
       return sbx_error_prefix(err, "user root");
-  if (build_dev(err) < 0)
+  if (build_dev(spec->shm_opts, err) < 0)
     return sbx_error_prefix(err, "user /dev");
   if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0 || sbx_mount_proc(NEWROOT "/proc", err) < 0
       || sbx_proc_mask(NEWROOT "/proc", err) < 0)
     return sbx_error_prefix(err, "user /proc");
-  if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", "mode=1777," SBX_TMPFS_SIZE, err) < 0)
+  if (sbx_mkdir_p(NEWROOT "/tmp", 0755, err) < 0 || sbx_mount_tmpfs(NEWROOT "/tmp", spec->tmp_opts, err) < 0)
     return sbx_error_prefix(err, "user /tmp");
   if (path_in_root(path, sizeof path, &SBX_USER_HOME[1], err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
-      || sbx_mount_tmpfs(path, "mode=0700," SBX_TMPFS_SIZE, err) < 0)
+      || sbx_mount_tmpfs(path, spec->home_opts, err) < 0)
     return sbx_error_prefix(err, "user HOME");
   if (path_in_root(path, sizeof path, spec->shared_path + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
       || sbx_mount_bind(shared, path, false, false, err) < 0)

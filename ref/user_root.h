@@ -7,6 +7,9 @@ struct sbx_user_root_spec
 {
   int shared_fd;             /* the shared dir, opened in the new mount namespace */
   const char *shared_path;   /* where it appears, e.g. /app */
+  const char *tmp_opts;      /* tmpfs options of /tmp, HOME and /dev/shm: bounded by the memory limit */
+  const char *home_opts;
+  const char *shm_opts;
 };
 
 /* Runs in the user context's first process, in its new mount and PID namespaces. */
