@@ -69,8 +69,10 @@ struct sbx_options
   bool require_isolation;        /* fail with NAMESPACE_NOT_SUPPORTED instead of falling back */
   bool legacy;                   /* old behaviour: legacy_env visible to both contexts */
   const char *const *legacy_env; /* NAME=VALUE, NULL-terminated */
-  uid_t user_host_uid;           /* when privileged; 0 means SBX_DEFAULT_USER_HOST_ID */
+  uid_t user_host_uid;           /* when privileged: a fixed host uid for user code; 0: one of its own
+                                    from the uid range (uid_pool.c) */
   gid_t user_host_gid;
+  uid_t uid_range_start, uid_range_count; /* 0: the `splitbox` user's subordinate range */
   size_t output_cap;             /* per stream; 0 means SBX_DEFAULT_OUTPUT_CAP */
   bool die_with_parent;          /* kill the sandbox's processes if the creating thread dies */
   bool warm_platform;            /* keep one platform init (fresh namespaces, no secret) made ahead
@@ -169,6 +171,8 @@ const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_conte
 const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb);
 /* Host pid of the user context's init; 0 in fallback mode. */
 pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb);
+/* The host uid of user code (privileged modes), and whether other sandboxes may share it. */
+uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared);
 
 /* Exec: returns 0 when the command ran (whatever its exit code), -1 on error.
  * On a timeout it returns -1 with COMMAND_TIMEOUT and still fills *res. */

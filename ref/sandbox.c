@@ -18,6 +18,7 @@
 #include "remove_tree.h"
 #include "sandbox.h"
 #include "seccomp_filter.h"
+#include "uid_pool.h"
 #include "process_table.h"
 
 /* Names a shared path may not take: they are parts of the views we build. */
@@ -142,6 +143,45 @@ static int sealed_copy(const char *path, struct sbx_error *err)
   return sbx_steal_fd(&mfd);
 }
 
+/* A host uid of its own for user code, as root: from the range, held until
+ * the sandbox is gone. A given uid is the caller's choice; without a range,
+ * the old fixed default, and a warning on every result. */
+static int choose_user_uid(struct sbx_sandbox *sb, const struct sbx_options *opts, struct sbx_error *err)
+{
+  struct sbx_uid_range range = { .start = opts->uid_range_start, .count = opts->uid_range_count,
+                                 .gid_start = opts->uid_range_start };
+  struct sbx_error why = { 0 };
+  uid_t id;
+
+  if (opts->user_host_uid != 0 || geteuid() != 0)
+    {
+      sb->user_host_uid = opts->user_host_uid != 0 ? opts->user_host_uid : SBX_DEFAULT_USER_HOST_ID;
+      sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : sb->user_host_uid;
+      sb->user_uid_shared = opts->user_host_uid == 0;
+      snprintf(sb->user_uid_why, sizeof sb->user_uid_why, "a fixed uid was asked for");
+      return 0;
+    }
+  if (range.count == 0 && sbx_uid_range_default(&range, &why) < 0)
+    {
+      sb->user_host_uid = sb->user_host_gid = SBX_DEFAULT_USER_HOST_ID;
+      sb->user_uid_shared = true;
+      snprintf(sb->user_uid_why, sizeof sb->user_uid_why, "%s", why.message);
+      return 0;
+    }
+  if (sbx_uid_range_check(&range, err) < 0 || sbx_uid_take(&range, &id, &sb->user_uid_lock, err) < 0)
+    return sbx_error_prefix(err, "user uid");
+  sb->user_host_uid = id;
+  sb->user_host_gid = range.gid_start + (id - range.start);
+  return 0;
+}
+
+uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared)
+{
+  if (shared != NULL)
+    *shared = sb->user_uid_shared;
+  return sb->user_host_uid;
+}
+
 static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts, struct sbx_error *err)
 {
   size_t n = 0;
@@ -153,8 +193,8 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->shared_path = strdup(opts->shared_path != NULL ? opts->shared_path : SBX_DEFAULT_SHARED_PATH);
   sb->user_network = opts->user_network == SBX_NET_HOST ? SBX_NET_HOST : SBX_NET_ISOLATED;
   sb->platform_network = opts->platform_network == SBX_NET_ISOLATED ? SBX_NET_ISOLATED : SBX_NET_HOST;
-  sb->user_host_uid = opts->user_host_uid != 0 ? opts->user_host_uid : SBX_DEFAULT_USER_HOST_ID;
-  sb->user_host_gid = opts->user_host_gid != 0 ? opts->user_host_gid : SBX_DEFAULT_USER_HOST_ID;
+  if (choose_user_uid(sb, opts, err) < 0)
+    return -1;
   sb->output_cap = opts->output_cap != 0 ? opts->output_cap : SBX_DEFAULT_OUTPUT_CAP;
   sb->die_with_parent = opts->die_with_parent;
   sb->warm_platform = opts->warm_platform;
@@ -238,7 +278,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "create sandbox");
       return NULL;
     }
-  sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = sb->user_landlock_fd = -1;
+  sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = sb->user_landlock_fd = sb->user_uid_lock = -1;
   sb->lifeline[0] = sb->lifeline[1] = -1;
   sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
@@ -284,7 +324,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   if (sb == NULL)
     return;
   int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1],
-                 &sb->user_landlock_fd };
+                 &sb->user_landlock_fd, &sb->user_uid_lock };
 
   sbx_platform_spare_stop(sb);
   sbx_process_table_destroy(sb);

@@ -34,6 +34,9 @@ struct sbx_sandbox
   char landlock_why[sizeof ((struct sbx_error *)0)->message];  /* fallback, without Landlock: why */
   char *platform_home_fallback;
   uid_t user_host_uid;
+  int user_uid_lock;         /* holds user_host_uid for this sandbox (uid_pool.c), or -1 */
+  bool user_uid_shared;      /* no range: the fixed default, shared by every such sandbox */
+  char user_uid_why[256];
   gid_t user_host_gid;
   size_t output_cap;
   bool die_with_parent;

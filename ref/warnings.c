@@ -18,7 +18,7 @@ static int add(char **v, size_t *n, const char *text)
 
 char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
 {
-  char **v = calloc(7, sizeof(char *));
+  char **v = calloc(9, sizeof(char *));
   size_t n = 0;
   int r = 0;
 
@@ -67,6 +67,20 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
         r |= add(v, &n,
                  "isolation fallback as root: user code runs as an unprivileged uid with no capabilities, "
                  "which still protects /proc/PID/environ, ptrace and memory of platform processes");
+    }
+  if (sb->isolation == SBX_ISO_USERNS)
+    r |= add(v, &n,
+             "userns mode: user code and platform commands are one host uid, so a file the platform leaves in the "
+             "shared dir is user code's to read, chmod or hard-link whatever its mode, and git's safe.directory does "
+             "not protect the platform there");
+  if (ctx == SBX_CTX_USER && sb->user_uid_shared && geteuid() == 0)
+    {
+      char text[512];
+      snprintf(text, sizeof text,
+               "one host uid (%lu) for user code of every sandbox that has no uid range: they share its process "
+               "limits and signals (%s)",
+               (unsigned long)sb->user_host_uid, sb->user_uid_why);
+      r |= add(v, &n, text);
     }
   if (ctx == SBX_CTX_USER && sb->cgroup.mechanism == SBX_LIMIT_RLIMIT)
     {

@@ -242,3 +242,78 @@ Test(hardening, limits_warning, .timeout = 60)
   expect_mode(MODE_USERNS, limits_warning, NULL, false);
   expect_mode(MODE_ROOT, limits_warning, NULL, false);
 }
+
+/* One host uid per sandbox: a second sandbox beside the world's must get
+ * another uid for its user code. Leaked: both share one. */
+static void two_sandboxes(struct world *w, const struct sbx_options *second_opts)
+{
+  struct sbx_options o = *second_opts;
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *other;
+  bool shared = false;
+  uid_t mine = sbx_sandbox_user_host_uid(w->sb, &shared), theirs;
+  char *out;
+
+  o.init_path = getenv("SPLITBOX_INIT");
+  other = sbx_sandbox_create(&o, &err);
+  if (other == NULL)
+    {
+      scenario_report(w, "ERROR create a second sandbox: %s %s", err.code, err.message);
+      return;
+    }
+  theirs = sbx_sandbox_user_host_uid(other, NULL);
+  /* What the kernel says, not what the library believes: the uid map of user code. */
+  out = scenario_exec(w, SBX_CTX_USER, "cat /proc/self/uid_map", NULL, NULL);
+  EXPECT(w, out != NULL, "read the uid map");
+  if (out != NULL && sbx_sandbox_isolation(w->sb) != SBX_ISO_FALLBACK)
+    {
+      unsigned long inside = 0, outside = 0, count = 0;
+      EXPECT(w, sscanf(out, "%lu %lu %lu", &inside, &outside, &count) == 3 && outside == mine,
+             "the world's user code is host uid %lu: %s", (unsigned long)mine, out);
+    }
+  free(out);
+  if (mine == theirs)
+    scenario_report(w, "LEAK two sandboxes run user code as one host uid (%lu)", (unsigned long)mine);
+  sbx_sandbox_destroy(other);
+}
+
+static void own_uids(struct world *w)
+{
+  struct sbx_options o = { 0 };
+  two_sandboxes(w, &o);
+}
+
+static void fixed_uids(struct world *w)
+{
+  struct sbx_options o = { .user_host_uid = 100000, .user_host_gid = 100000 };
+  two_sandboxes(w, &o);
+}
+
+Test(hardening, one_uid_per_sandbox, .timeout = 120)
+{
+  struct sbx_options fixed = { .user_host_uid = 100000, .user_host_gid = 100000 };
+
+  /* Control: a fixed uid for both, as before the range. */
+  expect_mode(MODE_ROOT, fixed_uids, &fixed, true);
+  expect_mode(MODE_ROOT, own_uids, NULL, false);
+  expect_mode(MODE_FALLBACK_ROOT, own_uids, NULL, false);
+}
+
+/* A range that holds an account's uid is refused. */
+static void overlapping_range(struct world *w)
+{
+  struct sbx_options o = { .uid_range_start = 1, .uid_range_count = 65536 };
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *sb;
+
+  o.init_path = getenv("SPLITBOX_INIT");
+  sb = sbx_sandbox_create(&o, &err);
+  EXPECT(w, sb == NULL && strcmp(err.code, SBX_E_VALIDATION) == 0 && strstr(err.message, "account") != NULL,
+         "a range over accounts is refused: %s %s", err.code, err.message);
+  sbx_sandbox_destroy(sb);
+}
+
+Test(hardening, uid_range_over_accounts_refused, .timeout = 60)
+{
+  expect_mode(MODE_ROOT, overlapping_range, NULL, false);
+}

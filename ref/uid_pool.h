@@ -1,0 +1,25 @@
+/* A host uid per sandbox, from a range reserved for splitbox (uid_pool.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define SBX_UID_POOL_OWNER "splitbox"
+#define SBX_SUBUID_FILE "/etc/subuid"
+#define SBX_SUBGID_FILE "/etc/subgid"
+
+struct sbx_uid_range
+{
+  uid_t start, count;
+  gid_t gid_start; /* the gid of start + i is gid_start + i */
+  char source[96];
+};
+
+/* The subordinate range of the `splitbox` user. -1 with err when there is none. */
+int sbx_uid_range_default(struct sbx_uid_range *r, struct sbx_error *err);
+/* Refuses a range holding an account's uid or gid, or another user's subordinate ids. */
+int sbx_uid_range_check(const struct sbx_uid_range *r, struct sbx_error *err);
+/* A free id of the range, held (by *lock_fd, an flock) until that fd is closed. */
+int sbx_uid_take(const struct sbx_uid_range *r, uid_t *out, int *lock_fd, struct sbx_error *err);
