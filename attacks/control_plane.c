@@ -232,9 +232,18 @@ void probe_control_plane(struct probe *p)
 {
   static const char *const dirs[] = { "/run", "/var/run", "/tmp", "/root", "/home", "/var/lib" };
 
+  /* The searches are attempts too: finding no endpoint is a result, and the
+   * report must show that the probe looked. */
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-    unix_sockets_in(p, dirs[i], 3);
+    {
+      bool readable = access(dirs[i], R_OK | X_OK) == 0;
+      probe_attempt(p, "search unix sockets", dirs[i], readable, errno, NULL);
+      unix_sockets_in(p, dirs[i], 3);
+    }
+  probe_attempt(p, "search unix sockets", probe_shared_dir, access(probe_shared_dir, R_OK | X_OK) == 0, errno, NULL);
   unix_sockets_in(p, probe_shared_dir, 2);
+  probe_attempt(p, "read loopback listeners", "/proc/net/tcp", access("/proc/net/tcp", R_OK) == 0, errno, NULL);
   loopback_listeners(p, "/proc/net/tcp", AF_INET);
+  probe_attempt(p, "read loopback listeners", "/proc/net/tcp6", access("/proc/net/tcp6", R_OK) == 0, errno, NULL);
   loopback_listeners(p, "/proc/net/tcp6", AF_INET6);
 }

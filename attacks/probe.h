@@ -14,6 +14,7 @@
 struct probe
 {
   const char *marker; /* may be NULL: then active techniques have no target */
+  const char *nonce;  /* echoed in the report: the harness's proof that this report is this run's */
   pid_t targets[PROBE_MAX_TARGETS];
   int n_targets;
   bool unsupported;

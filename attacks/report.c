@@ -143,6 +143,11 @@ void report_print(FILE *f, const char *name, const struct probe *p, const char *
   json_string(f, name);
   fputs(",\"status\":", f);
   json_string(f, status);
+  if (p->nonce != NULL)
+    {
+      fputs(",\"nonce\":", f);
+      json_string(f, p->nonce);
+    }
   if (p->unsupported)
     {
       fputs(",\"reason\":", f);

@@ -66,6 +66,9 @@ void probe_walk(struct probe *p, const char *technique, const char *root, int de
           free(dir.path);
           continue;
         }
+      /* An empty root is a result too: the report shows that it was looked at. */
+      if (head == 1)
+        probe_attempt(p, "list", root, true, 0, NULL);
       while ((de = readdir(d)) != NULL)
         {
           char child[4096];

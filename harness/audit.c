@@ -106,6 +106,7 @@ struct cell
   const struct tools *t;
   double start;
   char canary[64], marker[16], env_canary[96], ready[64];
+  char nonce[33]; /* echoed by the probe: its report is this cell's */
   char *handle;           /* the victim, while it runs */
   struct sbx_bresult res; /* the probe's run */
   cJSON *doc;             /* the probe's JSON */
@@ -282,7 +283,7 @@ static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error 
 /* The run's canary, and the marker that names this cell's victim and files. */
 static int make_secrets(struct cell *c)
 {
-  if (random_hex(c->canary + strlen(c->canary), 16) < 0 || random_hex(c->marker + 4, 5) < 0)
+  if (random_hex(c->canary + strlen(c->canary), 16) < 0 || random_hex(c->marker + 4, 5) < 0 || random_hex(c->nonce, 16) < 0)
     return cell_fail(c, "make the run's canary: getrandom: %s", strerror(errno));
   snprintf(c->env_canary, sizeof c->env_canary, "AWS_SECRET_ACCESS_KEY=%s", c->canary);
   snprintf(c->ready, sizeof c->ready, ".ready-%s", c->marker);
@@ -358,8 +359,9 @@ static int run_probe(struct cell *c)
   /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
    * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
   if (qu == NULL
-      || asprintf(&cmd, "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\"",
-                  qu, c->p->name, c->marker)
+      || asprintf(&cmd,
+                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" --nonce %s",
+                  qu, c->p->name, c->marker, c->nonce)
              < 0)
     {
       cmd = NULL;
@@ -426,6 +428,13 @@ static int classify(struct cell *c)
     return cell_fail(c, "the probe did not finish within %d ms", PROBE_TIMEOUT_MS);
   if (!v->parsed || c->doc == NULL)
     return cell_fail(c, "the probe printed no JSON (exit %d): %.300s", c->res.exit_code, c->res.err);
+  /* A report that is not this probe's, for this cell, proves nothing: a
+   * wrapper that printed its own, or output from another run. */
+  if (strcmp(v->nonce, c->nonce) != 0)
+    return cell_fail(c, "the probe's report does not carry this cell's nonce (%.40s): it is not this run's own",
+                     v->nonce[0] != '\0' ? v->nonce : "none");
+  if (strcmp(v->probe, c->p->name) != 0)
+    return cell_fail(c, "the report is of the probe \"%s\", not \"%s\"", v->probe, c->p->name);
   if (strcmp(v->status, "unsupported") == 0)
     {
       c->raw = CELL_UNSUPPORTED;
@@ -444,6 +453,14 @@ static int classify(struct cell *c)
     }
   c->raw = CELL_CLEAN;
   c->channel[0] = '\0';
+  if (v->attempts == 0)
+    return cell_fail(c, "the probe ran but made no attempt: nothing was tried, nothing is proven");
+  /* A canary-shaped token that is not this run's: masked (***), mangled, or
+   * another run's. The canary may have been there in another form. */
+  if (v->stale_tokens > 0)
+    return cell_fail(c, "the probe found %d canary-like token(s) that are not this run's canary (masked, mangled "
+                        "or from another run): no claim",
+                     v->stale_tokens);
   /* Tokens the probe had to drop may have held the canary: no claim then. */
   if (v->found_dropped > 0)
     return cell_fail(c, "the probe dropped %d token(s) past its list: the canary may be among them",

@@ -353,6 +353,16 @@ static bool flag(const cJSON *spec, const char *name)
   return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, name));
 }
 
+static bool argv_has_command(const cJSON *argv)
+{
+  const cJSON *item;
+
+  cJSON_ArrayForEach(item, argv)
+    if (cJSON_IsString(item) && strstr(item->valuestring, "{command}") != NULL)
+      return true;
+  return false;
+}
+
 int sbx_backend_load(const char *name_or_path, struct sbx_backend **out, struct sbx_error *err)
 {
   _cleanup_free_ char *text = NULL;
@@ -401,6 +411,20 @@ int sbx_backend_load(const char *name_or_path, struct sbx_backend **out, struct 
       sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"secrets\" must be \"call\" or \"sandbox\"", path);
       goto fail;
     }
+  /* A wrapper that never runs the command runs no probe: its cells could only
+   * look clean. Refused here, before any cell. */
+  if (strcmp(kind->valuestring, "command") == 0)
+    for (int c = 0; c < 2; c++)
+      {
+        const char *ctx = c == 0 ? "user" : "platform";
+        if (!argv_has_command(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, ctx), "argv")))
+          {
+            sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                          "%s: \"%s\".\"argv\" never runs the command: put \"{command}\" in one of its elements", path,
+                          ctx);
+            goto fail;
+          }
+      }
   b->info.sandbox_env = secrets != NULL && strcmp(secrets->valuestring, "sandbox") == 0;
   b->info.persistent_user = flag(b->spec, "persistentUser");
   b->info.positive_control = flag(b->spec, "positiveControl");

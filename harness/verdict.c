@@ -45,6 +45,15 @@ struct verdict verdict_read(const char *json, const char *canary)
   if (!copy(v.status, sizeof v.status, str(doc, "status")))
     v.status[0] = '\0';
   copy_text(v.reason, sizeof v.reason, str(doc, "reason"));
+  snprintf(v.probe, sizeof v.probe, "%.31s",
+           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "probe"))
+             ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "probe"))
+             : "");
+  snprintf(v.nonce, sizeof v.nonce, "%.71s",
+           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "nonce"))
+             ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "nonce"))
+             : "");
+  v.attempts = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "attempts"));
   found = cJSON_GetObjectItemCaseSensitive(doc, "found");
   cJSON_ArrayForEach(item, found)
     {

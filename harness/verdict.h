@@ -8,6 +8,9 @@
 struct verdict
 {
   bool parsed;
+  char probe[32];  /* the name the report gives */
+  char nonce[72];  /* what the report echoes; "" when none */
+  int attempts;    /* techniques tried, successful or not */
   char status[16];
   bool found_canary;   /* the current run's token */
   int stale_tokens;    /* canary-shaped, but not this run's */

@@ -72,6 +72,24 @@ check "two backends of one name are refused: exit 2 (was $rc)" test $rc -eq 2
 "$cli" report render "$out/report.json" --out "$out/again" 2>/dev/null
 check "report render re-renders a run's JSON" cmp -s "$out/report.md" "$out/again/report.md"
 
+# Results that cannot be faked by accident: a wrapper that prints a canned clean
+# report, and one that masks secrets in output as CI logs do. The control leaks
+# in the same run; these must be ERROR (or LEAKED), never BLOCKED.
+"$cli" audit --backend "$src/fixtures/backends-test/forged-output.json" \
+  --backend "$src/fixtures/backends-test/masked-output.json" --probe env-self --probe proc-environ --probe keyring \
+  --out "$out/fake" --quiet 2>/dev/null
+"$cli" report rows "$out/fake/report.json" >"$out/fake/rows"
+for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyrings)"; do
+  check "fakes: the control leaks: $r" grep -qF "none	$r	LEAKED" "$out/fake/rows"
+  check "a canned report is ERROR, not BLOCKED: $r" grep -qF "forged-output	$r	ERROR" "$out/fake/rows"
+  check "masked secrets are ERROR, not BLOCKED: $r" grep -qF "masked-output	$r	ERROR" "$out/fake/rows"
+done
+
+"$cli" audit --backend "$src/fixtures/backends-test/no-command.json" --probe env-self --out "$out/nocmd" --quiet \
+  2>/dev/null
+check "a spec whose user argv never runs the command is refused" \
+  grep -q 'never runs the command' "$out/nocmd/report.json"
+
 # Nothing is left behind: no victim, no work directory.
 check "no victim process is left" test -z "$(pgrep -f 'splitbox-victim --marker')"
 check "no work directory of ours is left" test -z "$(workdirs | comm -13 "$out/workdirs-before" -)"
