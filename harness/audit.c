@@ -503,6 +503,9 @@ static cJSON *cell_json(struct cell *c)
   if (c->reason[0] != '\0')
     cJSON_AddStringToObject(cell, "reason", c->reason);
   cJSON_AddStringToObject(cell, "victimCleanup", c->cleanup);
+  /* The victim's comm: what its processes carry, so that they can be found (and only they). */
+  if (c->p->victim)
+    cJSON_AddStringToObject(cell, "marker", c->marker);
   cJSON_AddNumberToObject(cell, "ms", sbx_monotonic_ms() - c->start);
   if (c->doc != NULL)
     cJSON_AddItemToObject(cell, "output", steal_pointer(&c->doc));

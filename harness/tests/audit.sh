@@ -91,6 +91,12 @@ check "a spec whose user argv never runs the command is refused" \
   grep -q 'never runs the command' "$out/nocmd/report.json"
 
 # Nothing is left behind: no victim, no work directory.
-check "no victim process is left" test -z "$(pgrep -f 'splitbox-victim --marker')"
+# Only this test's victims: other audits may run on this host. Their markers are in the reports.
+markers=$(cat "$out"/report.json "$out"/*/report.json 2>/dev/null | grep -o '"marker":[[:space:]]*"sbxm[0-9a-f]*"' |
+  grep -o 'sbxm[0-9a-f]*' | sort -u)
+check "the reports name their victims' markers" test -n "$markers"
+left=""
+for m in $markers; do pgrep -f "splitbox-victim --marker $m" >/dev/null && left="$left $m"; done
+check "no victim process of this test is left:$left" test -z "$left"
 check "no work directory of ours is left" test -z "$(workdirs | comm -13 "$out/workdirs-before" -)"
 finish
