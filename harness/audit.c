@@ -113,7 +113,7 @@ struct cell
   struct verdict v;
   enum cell_raw raw;
   char *evidence;         /* when leaked */
-  char channel[256];
+  char channel[1100];
   /* Room for any cell_fail text: a short prefix with an error's code and
    * message, the probe's status and reason, or 300 bytes of its stderr. */
   char reason[1024];
@@ -177,14 +177,24 @@ static void add_text(cJSON *o, const char *name, const char *text, size_t max)
 static char *evidence_of(const cJSON *probe_doc, const struct verdict *v, const struct sbx_probe_def *p)
 {
   const cJSON *attempts = cJSON_GetObjectItemCaseSensitive(probe_doc, "attempts"), *a;
-  char buf[1024] = "";
+  char buf[2560] = "";
   size_t used = 0;
   int shown = 0;
 
   if (p->leak == SBX_LEAK_CANARY)
     used += (size_t)snprintf(buf, sizeof buf, "the run's canary among %d token(s) found; ", v->stale_tokens + 1);
   else if (p->leak == SBX_LEAK_CAPS)
-    used += (size_t)snprintf(buf, sizeof buf, "dangerous capabilities: %s; ", v->dangerous);
+    {
+      const cJSON *obs = cJSON_GetObjectItemCaseSensitive(probe_doc, "observed");
+      const char *held = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obs, "held"));
+      const char *gain = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obs, "gainable"));
+      const char *via = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obs, "gainable_via"));
+      if (held != NULL || gain != NULL)
+        used += (size_t)snprintf(buf, sizeof buf, "held: %s; gainable%s%s: %s; ", held && held[0] ? held : "none",
+                                 via ? " through " : "", via ? via : "", gain && gain[0] ? gain : "none");
+      else
+        used += (size_t)snprintf(buf, sizeof buf, "open to user code: %s; ", v->dangerous);
+    }
   cJSON_ArrayForEach(a, attempts)
     {
       const cJSON *ok = cJSON_GetObjectItemCaseSensitive(a, "ok");

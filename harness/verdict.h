@@ -16,7 +16,7 @@ struct verdict
   int stale_tokens;    /* canary-shaped, but not this run's */
   bool marker_visible; /* ps-scan */
   bool stopped;        /* signal */
-  char dangerous[128]; /* capabilities */
+  char dangerous[1024]; /* capabilities, kernel-surface: whole */
   int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
   int fds_stolen;      /* pidfd-getfd */
   int attached;        /* ptrace: seizes and attaches that succeeded */
