@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mounts.h"
 #include "proc_mask.h"
 
 /* Covered with /dev/null: reading them gives nothing. */
@@ -27,22 +28,22 @@ int sbx_proc_mask(const char *proc, struct sbx_error *err)
   for (size_t i = 0; i < sizeof masked_files / sizeof masked_files[0]; i++)
     {
       if (snprintf(path, sizeof path, "%s/%s", proc, masked_files[i]) >= (int)sizeof path)
-        return sbx_error_set(err, ENAMETOOLONG, SBX_E_SANDBOX, "path too long: %s", proc);
+        return sbx_error_child(err, ENAMETOOLONG, SBX_E_SANDBOX, "path too long: %s", proc);
       if (lstat(path, &st) != 0)
         continue; /* not in this kernel's /proc */
+      /* A plain bind: /dev/null must stay a device (sbx_mount_bind adds nodev), so it reads empty. */
       if (mount("/dev/null", path, NULL, MS_BIND, NULL) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "mask %s", path);
+        return sbx_error_child(err, errno, SBX_E_SANDBOX, "mask %s", path);
     }
   for (size_t i = 0; i < sizeof readonly_dirs / sizeof readonly_dirs[0]; i++)
     {
       if (snprintf(path, sizeof path, "%s/%s", proc, readonly_dirs[i]) >= (int)sizeof path)
-        return sbx_error_set(err, ENAMETOOLONG, SBX_E_SANDBOX, "path too long: %s", proc);
+        return sbx_error_child(err, ENAMETOOLONG, SBX_E_SANDBOX, "path too long: %s", proc);
       if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         continue;
-      if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "bind %s", path);
-      if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-        return sbx_error_errno(err, errno, SBX_E_SANDBOX, "make %s read-only", path);
+      /* Recursive, and read-only to every submount (binfmt_misc under sys/fs). */
+      if (sbx_mount_bind(path, path, true, true, err) < 0)
+        return -1;
     }
   return 0;
 }
