@@ -126,6 +126,49 @@ static const char *v2_mount(void)
   return NULL;
 }
 
+/* The executors' cgroups are named splitbox-PID-N: one whose executor is gone
+ * (killed before it could remove it) is empty, and only in the way. */
+static void sweep_dead(const char *parent)
+{
+  DIR *d = opendir(parent);
+  struct dirent *de;
+
+  if (d == NULL)
+    return;
+  while ((de = readdir(d)) != NULL)
+    {
+      char path[PATH_MAX];
+      long pid;
+      if (strncmp(de->d_name, "splitbox-", 9) != 0 || (pid = strtol(de->d_name + 9, NULL, 10)) <= 0)
+        continue;
+      if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        continue;
+      if (snprintf(path, sizeof path, "%s/%s", parent, de->d_name) < (int)sizeof path)
+        (void)rmdir(path); /* fails, harmlessly, if anything still runs in it */
+    }
+  closedir(d);
+}
+
+/* mkdir of a sandbox's cgroup; a leftover of a dead executor of the same
+ * name is removed first (rmdir only succeeds on an empty cgroup). */
+static int make_cgroup_dir(const char *path)
+{
+  char parent[PATH_MAX];
+  char *slash;
+
+  snprintf(parent, sizeof parent, "%s", path);
+  if ((slash = strrchr(parent, '/')) != NULL)
+    {
+      *slash = '\0';
+      sweep_dead(parent);
+    }
+  if (mkdir(path, 0755) == 0)
+    return 0;
+  if (errno != EEXIST || rmdir(path) != 0)
+    return -1;
+  return mkdir(path, 0755);
+}
+
 static int v2_setup(const char *name, const struct sbx_limits *l, struct sbx_cgroup *cg)
 {
   const char *mnt = v2_mount();
@@ -155,7 +198,7 @@ static int v2_setup(const char *name, const struct sbx_limits *l, struct sbx_cgr
     return r;
   if (snprintf(cg->v2, sizeof cg->v2, "%s/%s", parent, name) >= (int)sizeof cg->v2)
     return -ENAMETOOLONG;
-  if (mkdir(cg->v2, 0755) != 0)
+  if (make_cgroup_dir(cg->v2) < 0)
     return -errno;
   snprintf(value, sizeof value, "%ld", l->pids);
   if ((r = write_file(cg->v2, "pids.max", l->pids < 0 ? "max" : value)) < 0)
@@ -183,7 +226,7 @@ static int v1_dir(const char *controller, const char *name, char *out, size_t le
     return -ENOENT;
   if (snprintf(out, len, "%s%s/%s", mnt, strcmp(own, "/") == 0 ? "" : own, name) >= (int)len)
     return -ENAMETOOLONG;
-  if (mkdir(out, 0755) != 0)
+  if (make_cgroup_dir(out) < 0)
     return -errno;
   return 0;
 }
