@@ -90,9 +90,20 @@ int sbx_cli_bench(int argc, char **argv)
       fprintf(stderr, "splitbox bench: %s: %s\n", err.code, err.message);
       return 2;
     }
+  /* Failures go to stderr whatever the format: a run that exits 1 says which
+   * operation failed, how often, and why. */
   cJSON_ArrayForEach(b, cJSON_GetObjectItem(report, "backends"))
     cJSON_ArrayForEach(op, cJSON_GetObjectItem(b, "ops"))
-      failed = failed || cJSON_GetObjectItem(op, "error") != NULL;
+      {
+        const char *error = cJSON_GetStringValue(cJSON_GetObjectItem(op, "error"));
+        if (error == NULL)
+          continue;
+        failed = true;
+        fprintf(stderr, "splitbox bench: %s %s: %.0f run(s) failed: %s\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(b, "backend")), cJSON_GetStringValue(cJSON_GetObjectItem(op, "op")),
+                cJSON_GetNumberValue(cJSON_GetObjectItem(op, "failed")) > 0 ? cJSON_GetNumberValue(cJSON_GetObjectItem(op, "failed")) : 1,
+                error);
+      }
   if (json)
     {
       char *text = cJSON_Print(report);

@@ -196,6 +196,15 @@ static void *work(void *arg)
   return NULL;
 }
 
+/* The code too: "INTERNAL_ERROR" or "COMMAND_TIMEOUT" tells more than the text alone. */
+static void add_error(cJSON *out, const struct sbx_error *err)
+{
+  char text[sizeof err->code + sizeof err->message + 2];
+
+  snprintf(text, sizeof text, "%s: %s", err->code[0] ? err->code : "ERROR", err->message);
+  cJSON_AddStringToObject(out, "error", text);
+}
+
 static cJSON *measure(struct op_ctx *c, const struct sbx_bench_options *o, double floor_p50)
 {
   cJSON *out = cJSON_CreateObject();
@@ -212,7 +221,7 @@ static cJSON *measure(struct op_ctx *c, const struct sbx_bench_options *o, doubl
   for (int i = 0; i < o->warmup; i++)
     if (run_op(c, &err) < 0)
       {
-        cJSON_AddStringToObject(out, "error", err.message);
+        add_error(out, &err);
         free(t);
         return out;
       }
@@ -245,7 +254,7 @@ static cJSON *measure(struct op_ctx *c, const struct sbx_bench_options *o, doubl
     if (failed > 0)
       {
         cJSON_AddNumberToObject(out, "failed", failed);
-        cJSON_AddStringToObject(out, "error", err.message);
+        add_error(out, &err);
       }
   }
   free(t);
