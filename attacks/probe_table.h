@@ -41,6 +41,7 @@ enum sbx_leak_kind
   SBX_LEAK_STOPPED, /* signal: user code stopped the victim */
   SBX_LEAK_HIJACK,  /* path-hijack: a plant ran in a platform command */
   SBX_LEAK_CAPS,    /* capabilities, kernel-surface: observed.dangerous is not empty */
+  SBX_LEAK_EXECUTE, /* control-plane: the canary, or a platform execute from user code ran (observed.executed) */
 };
 
 struct sbx_probe_def
@@ -94,9 +95,9 @@ struct sbx_probe_def
     .technique = "connect to loopback TCP listeners from /proc/net/tcp{,6} and read")                        \
   P(unix_abstract, .name = "unix-abstract", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY,             \
     .victim = true, .technique = "connect to abstract unix sockets from /proc/net/unix and read")             \
-  P(control_plane, .name = "control-plane", .row = SBX_ROW_CONTROL_PLANE, .leak = SBX_LEAK_CANARY,            \
+  P(control_plane, .name = "control-plane", .row = SBX_ROW_CONTROL_PLANE, .leak = SBX_LEAK_EXECUTE,           \
     .victim = true, .api_socket = true,                                                                       \
-    .technique = "find the executor's endpoints and ask them for a platform execute")                         \
+    .technique = "ask the backend's API and the run's own endpoints for a platform execute; others: connect only") \
   P(signal, .name = "signal", .row = SBX_ROW_SIGNALS, .leak = SBX_LEAK_STOPPED, .victim = true,               \
     .technique = "SIGSTOP/SIGCONT the victim")                                                                \
   P(path_hijack, .name = "path-hijack", .row = SBX_ROW_PATH_HIJACK, .leak = SBX_LEAK_HIJACK, .victim = true,  \

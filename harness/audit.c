@@ -181,8 +181,10 @@ static char *evidence_of(const cJSON *probe_doc, const struct verdict *v, const 
   size_t used = 0;
   int shown = 0;
 
-  if (p->leak == SBX_LEAK_CANARY)
+  if (p->leak == SBX_LEAK_CANARY || (p->leak == SBX_LEAK_EXECUTE && v->found_canary))
     used += (size_t)snprintf(buf, sizeof buf, "the run's canary among %d token(s) found; ", v->stale_tokens + 1);
+  else if (p->leak == SBX_LEAK_EXECUTE)
+    used += (size_t)snprintf(buf, sizeof buf, "a platform execute from user code ran at %s; ", v->executed);
   else if (p->leak == SBX_LEAK_CAPS)
     {
       const cJSON *obs = cJSON_GetObjectItemCaseSensitive(probe_doc, "observed");
@@ -359,19 +361,40 @@ static int start_victim(struct cell *c)
   return 0;
 }
 
+/* The endpoints the probe may send requests to: the backend's own API, and
+ * the stand-in API the victim serves. Nothing else is ever written to. */
+static char *endpoint_args(struct cell *c)
+{
+  const char *api = sbx_backend_api_endpoint(c->b);
+  _cleanup_free_ char *stand_in = NULL, *q_api = NULL, *q_stand_in = NULL;
+  char *out = NULL;
+
+  if (c->p->api_socket && asprintf(&stand_in, "%s/api-%s.sock", sbx_backend_private_path(c->b), c->marker) < 0)
+    return NULL;
+  q_api = api != NULL ? sbx_shell_quote(api) : strdup("");
+  q_stand_in = stand_in != NULL ? sbx_shell_quote(stand_in) : strdup("");
+  if (q_api == NULL || q_stand_in == NULL
+      || asprintf(&out, "%s%s%s%s", api != NULL ? " --endpoint " : "", q_api, stand_in != NULL ? " --endpoint " : "",
+                  q_stand_in)
+           < 0)
+    return NULL;
+  return out;
+}
+
 /* The probe, as user code. */
 static int run_probe(struct cell *c)
 {
   _cleanup_free_ char *qu = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_USER)), *cmd = NULL;
+  _cleanup_free_ char *endpoints = endpoint_args(c);
   struct sbx_bexec req = { .timeout_ms = PROBE_TIMEOUT_MS };
   struct sbx_error err = { 0 };
 
   /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
    * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
-  if (qu == NULL
+  if (qu == NULL || endpoints == NULL
       || asprintf(&cmd,
-                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" --nonce %s",
-                  qu, c->p->name, c->marker, c->nonce)
+                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" --nonce %s%s",
+                  qu, c->p->name, c->marker, c->nonce, endpoints)
              < 0)
     {
       cmd = NULL;
@@ -405,6 +428,13 @@ static int leak_found(struct cell *c, bool *leaked)
     case SBX_LEAK_STOPPED:
       *leaked = v->stopped;
       snprintf(c->channel, sizeof c->channel, "%s: SIGSTOP reached the victim", name);
+      break;
+    case SBX_LEAK_EXECUTE:
+      *leaked = v->found_canary || v->executed[0] != '\0';
+      if (v->executed[0] != '\0')
+        snprintf(c->channel, sizeof c->channel, "%s: a platform execute from user code ran at %s", name, v->executed);
+      else
+        snprintf(c->channel, sizeof c->channel, "%s", name);
       break;
     case SBX_LEAK_CAPS:
       *leaked = v->dangerous[0] != '\0';

@@ -571,6 +571,7 @@ void sbx_backend_close(struct sbx_backend *b)
   free(b->shared_user);
   free(b->shared_platform);
   free(b->private_path);
+  free(b->api_endpoint);
   cJSON_Delete(b->spec);
   free(b);
 }
@@ -673,6 +674,11 @@ const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx c
 const char *sbx_backend_private_path(const struct sbx_backend *b)
 {
   return b->private_path;
+}
+
+const char *sbx_backend_api_endpoint(const struct sbx_backend *b)
+{
+  return b->api_endpoint;
 }
 
 const char *sbx_bctx_name(enum sbx_bctx ctx)

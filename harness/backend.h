@@ -95,6 +95,9 @@ bool sbx_backend_has(const struct sbx_backend *b, const char *feature);
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);
 /* A directory private to the platform context, for the victim's files. */
 const char *sbx_backend_private_path(const struct sbx_backend *b);
+/* The executor API an http backend is driven through (its spec's "endpoint",
+ * expanded: a socket path or a URL); NULL for other kinds. */
+const char *sbx_backend_api_endpoint(const struct sbx_backend *b);
 
 /* Paths of the harness's tools, "splitbox" (the CLI), "splitbox-probe" and
  * "splitbox-victim": $SPLITBOX_CLI, $SBX_PROBE, $SBX_VICTIM, else beside this

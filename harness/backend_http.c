@@ -200,6 +200,8 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
                            b->info.name, prev_message[0] ? ": " : "", prev_message);
     }
   o.token = token;
+  free(b->api_endpoint);
+  b->api_endpoint = strdup(endpoint);
   if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
     return -1;
   /* Up within 10 s, or not at all. */

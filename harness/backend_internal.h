@@ -37,6 +37,7 @@ struct sbx_backend
   char uid[16];
   struct sbx_vars vars; /* workdir, shared_host, socket, splitbox, uid, sandbox, ... */
   char *shared_user, *shared_platform, *private_path;
+  char *api_endpoint; /* http: the spec's endpoint, expanded */
   void *impl;
 };
 

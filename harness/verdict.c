@@ -74,6 +74,7 @@ struct verdict verdict_read(const char *json, const char *canary)
   v.stopped = strcmp(observed(doc, "stopped"), "true") == 0;
   /* Cut or not, a non-empty list is the finding. */
   copy_text(v.dangerous, sizeof v.dangerous, observed(doc, "dangerous"));
+  copy_text(v.executed, sizeof v.executed, observed(doc, "executed"));
   v.hidden_pids = atoi(observed(doc, "pids_hidden_from_proc"));
   v.fds_stolen = atoi(observed(doc, "fds_stolen"));
   v.found_dropped = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "found_dropped"));

@@ -20,6 +20,7 @@ struct verdict
   int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
   int fds_stolen;      /* pidfd-getfd */
   int attached;        /* ptrace: seizes and attaches that succeeded */
+  char executed[256];  /* control-plane: the endpoint and route where a platform execute from user code ran */
   int found_dropped;   /* tokens past the probe's list: never to be read as none */
   char reason[256];
 };

@@ -145,11 +145,35 @@ char *bare_probe(struct bare *b, const char *name, bool canary_env)
   return out;
 }
 
+/* An executor without auth: it runs the command it is sent, as a platform
+ * command would, with the secret in its env. Its output (up to the first NUL
+ * of /proc/self/environ) is the answer. */
+static void run_execute(const char *req, const char *canary, char *resp, size_t size)
+{
+  const char *cmd = strstr(req, "\"command\":\"");
+  char command[1024], out[4096] = "";
+  size_t got = 0;
+  FILE *f;
+
+  snprintf(command, sizeof command, "%.*s", cmd != NULL ? (int)strcspn(cmd + 11, "\"") : 0, cmd != NULL ? cmd + 11 : "");
+  setenv("AWS_SECRET_ACCESS_KEY", canary, 1);
+  if ((f = popen(command, "r")) != NULL)
+    {
+      got = fread(out, 1, sizeof out - 1, f);
+      pclose(f);
+    }
+  for (size_t i = 0; i < got; i++)
+    if (out[i] == '\0' || out[i] == '"' || out[i] == '\\' || (unsigned char)out[i] < 0x20)
+      out[i] = ' ';
+  out[got] = '\0';
+  snprintf(resp, size, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"stdout\":\"%s\"}", out);
+}
+
 static void serve_control_plane(int listener, const char *canary)
 {
   for (int i = 0; i < 64; i++)
     {
-      char req[8192], resp[512];
+      char req[8192], resp[8192];
       int c = accept(listener, NULL, NULL);
       ssize_t n;
       if (c < 0)
@@ -159,8 +183,7 @@ static void serve_control_plane(int listener, const char *canary)
       if (strstr(req, "GET /api/ping") != NULL)
         snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}");
       else if (strstr(req, "/execute") != NULL)
-        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"stdout\":\"%s\"}",
-                 canary);
+        run_execute(req, canary, resp, sizeof resp);
       else
         snprintf(resp, sizeof resp, "HTTP/1.1 404 Not Found\r\n\r\n{}");
       (void)!write(c, resp, strlen(resp));

@@ -71,6 +71,10 @@ static void bare_control(const struct sbx_probe_def *d)
     case SBX_LEAK_CANARY:
       cr_expect(v.found_canary, "positive control: %s must recover the canary on the bare backend:\n%s", name, out);
       break;
+    case SBX_LEAK_EXECUTE:
+      cr_expect(v.found_canary && v.executed[0] != '\0',
+                "positive control: %s must get a platform execute run, and the canary, on the bare backend:\n%s", name, out);
+      break;
     case SBX_LEAK_VISIBLE:
       cr_expect(v.marker_visible, "positive control: %s must see the victim:\n%s", name, out);
       break;
@@ -158,6 +162,8 @@ static void probe_scenario(struct world *w)
     scenario_report(w, "LEAK user code stopped the victim");
   if (v.dangerous[0] != '\0')
     scenario_report(w, "LEAK user code holds %s", v.dangerous);
+  if (v.executed[0] != '\0')
+    scenario_report(w, "LEAK a platform execute from user code ran at %s", v.executed);
   if (current_probe->leak == SBX_LEAK_HIJACK)
     hijack_check(w);
   free(out);

@@ -24,6 +24,8 @@ start_daemon() {
 fixture_cleanup() {
   [ -n "${daemon:-}" ] && { kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
   for p in ${fixture_pids:-}; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  # Files a test had to make outside $work (a socket in /run): a killed server leaves its socket.
+  for f in ${fixture_files:-}; do rm -rf "$f"; done
   rm -rf "$work"
 }
 trap fixture_cleanup EXIT

@@ -86,6 +86,7 @@ check "platform code sees nothing of the daemon's state directory, nor its socke
 
 # /run/splitbox is read-only; the host's /run is there, live, sockets included.
 u=$RANDOM$RANDOM
+fixture_files="/run/sbx-test-$u.sock /run/sbx-test-$u.d"
 "$echo_server" "/run/sbx-test-$u.sock" & fixture_pids="$fixture_pids $!"
 mkdir "/run/sbx-test-$u.d"
 for _ in $(seq 100); do [ -S "/run/sbx-test-$u.sock" ] && break; sleep 0.05; done
