@@ -22,14 +22,15 @@
 
 static const char audit_usage[] =
   "Usage: splitbox audit [--backend NAME|PATH]... [--probe NAME]... [--out DIR] [--policy FILE]\n"
-  "                      [--format md,json,junit] [--quiet] [--no-latency]\n"
+  "                      [--format md,json,junit,html] [--quiet] [--no-latency]\n"
   "       splitbox backends [--json]\n"
-  "       splitbox report render FILE [--out DIR] [--format md,junit]\n"
+  "       splitbox report render FILE [--out DIR] [--format md,junit,html]\n"
   "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
   "\n"
   "Runs every probe (attacks/) against every backend (fixtures/backends/, or a spec file) as\n"
   "user code, against a fresh canary held by a platform-side victim, and writes report.md,\n"
-  "report.json and junit.xml to --out (default reports/latest). The positive control `none`\n"
+  "report.json and junit.xml (and report.html with --format ...,html: one self-contained page)\n"
+  "to --out (default reports/latest). The positive control `none`\n"
   "always runs: a cell is BLOCKED only if the same probe leaked there in the same run.\n"
   "Progress goes to stderr, one line per cell. The report ends with a short benchmark of the same\n"
   "backends (its latency section; --no-latency skips it).\n"
@@ -87,7 +88,8 @@ static int mkdir_p(const char *dir)
 }
 
 /* Writes the formats asked for (a comma-separated list) into dir. */
-static int write_reports(const cJSON *doc, const char *dir, const char *formats, bool json_allowed, struct sbx_error *err)
+static int write_reports(const char *verb, const cJSON *doc, const char *dir, const char *formats, bool json_allowed,
+                         struct sbx_error *err)
 {
   _cleanup_free_ char *copy = strdup(formats);
 
@@ -99,10 +101,10 @@ static int write_reports(const cJSON *doc, const char *dir, const char *formats,
       FILE *out;
       int r = 0;
       const char *file = strcmp(f, "md") == 0 ? "report.md" : strcmp(f, "json") == 0 ? "report.json"
-                         : strcmp(f, "junit") == 0 ? "junit.xml" : NULL;
+                         : strcmp(f, "junit") == 0 ? "junit.xml" : strcmp(f, "html") == 0 ? "report.html" : NULL;
 
       if (file == NULL || (!json_allowed && strcmp(f, "json") == 0))
-        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown format \"%s\" (md, %sjunit)", f,
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown format \"%s\" (md, %sjunit, html)", f,
                              json_allowed ? "json, " : "");
       snprintf(path, sizeof path, "%s/%s", dir, file);
       if ((out = fopen(path, "we")) == NULL)
@@ -111,6 +113,8 @@ static int write_reports(const cJSON *doc, const char *dir, const char *formats,
         r = sbx_report_markdown(doc, out, err);
       else if (strcmp(f, "junit") == 0)
         r = sbx_report_junit(doc, out, err);
+      else if (strcmp(f, "html") == 0)
+        r = sbx_report_html(doc, out, err);
       else
         {
           char *text = cJSON_Print(doc);
@@ -119,7 +123,7 @@ static int write_reports(const cJSON *doc, const char *dir, const char *formats,
         }
       if (fclose(out) != 0 || r < 0)
         return err->code[0] ? -1 : sbx_error_errno(err, EIO, SBX_E_INTERNAL, "write %s", path);
-      fprintf(stderr, "splitbox audit: wrote %s\n", path);
+      fprintf(stderr, "splitbox %s: wrote %s\n", verb, path);
     }
   return 0;
 }
@@ -203,7 +207,7 @@ int sbx_cli_audit(int argc, char **argv)
   o.probes = n_probes > 0 ? probes : NULL;
   if (sbx_audit_run(&o, &doc, &err) < 0)
     return fail("audit", &err);
-  r = write_reports(doc, out, formats, true, &err) < 0 ? fail("audit", &err) : 0;
+  r = write_reports("audit", doc, out, formats, true, &err) < 0 ? fail("audit", &err) : 0;
   {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     fprintf(stderr, "splitbox audit: %d leaked, %d blocked, %d unverified, %d n/a, %d errors in %.1f s\n",
@@ -344,7 +348,7 @@ int sbx_cli_report(int argc, char **argv)
                slash != NULL ? argv[optind + 1] : ".");
       out = dir;
     }
-  r = write_reports(doc, out, formats, false, &err) < 0 ? fail("report render", &err) : 0;
+  r = write_reports("report render", doc, out, formats, false, &err) < 0 ? fail("report render", &err) : 0;
   cJSON_Delete(doc);
   return r;
 }

@@ -1,4 +1,4 @@
-/* splitbox bench [--backend X]... [--op OP]... [--runs N] [--warmup N] [--concurrency C] [--json] */
+/* splitbox bench [--backend X]... [--op OP]... [--runs N] [--warmup N] [--concurrency C] [--json | --format F] */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "harness/bench.h"
+#include "harness/report.h"
 #include "cli.h"
 
 #define MAX_ARGS 64
 
 static const char bench_usage[] =
-  "Usage: splitbox bench [--backend NAME|PATH]... [--op OP]... [--runs N] [--warmup N] [--concurrency C] [--json]\n"
+  "Usage: splitbox bench [--backend NAME|PATH]... [--op OP]... [--runs N] [--warmup N] [--concurrency C]\n"
+  "                      [--json | --format table|json|html]\n"
   "\n"
   "Latency of backend operations through the backend interface the audit uses: min, p50, p95,\n"
   "p99, max, throughput at the given concurrency, and each p50 as a ratio to the floor measured\n"
@@ -19,6 +21,7 @@ static const char bench_usage[] =
   "user.exec, platform.exec (of `true`), user.exec-1MiB, platform.exec-1MiB, startProcess+kill,\n"
   "shared.writeFile-4KiB/-1MiB, shared.readFile-4KiB/-1MiB, callPlatformOperation.\n"
   "Defaults: every available backend, every operation, --runs 100 --warmup 10 --concurrency 1.\n"
+  "--format html prints one self-contained page: the table and a latency chart (inline SVG).\n"
   "\n"
   "Exit status: 0 when every figure was measured, 1 when an operation failed, 2 on bad usage.\n";
 
@@ -42,13 +45,14 @@ int sbx_cli_bench(int argc, char **argv)
     { "backend", required_argument, NULL, 'b' },     { "op", required_argument, NULL, 'o' },
     { "runs", required_argument, NULL, 'r' },        { "warmup", required_argument, NULL, 'w' },
     { "concurrency", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+    { "format", required_argument, NULL, 'f' },
     { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
   };
   const char *backends[MAX_ARGS + 1] = { 0 }, *ops[MAX_ARGS + 1] = { 0 };
   size_t nb = 0, no = 0;
   struct sbx_bench_options o = { .runs = 100, .warmup = 10, .concurrency = 1 };
   struct sbx_error err = { 0 };
-  bool json = false, failed = false;
+  bool json = false, html = false, failed = false;
   cJSON *report = NULL, *b, *op;
   int c;
 
@@ -79,12 +83,21 @@ int sbx_cli_bench(int argc, char **argv)
           return 2;
         break;
       case 'j': json = true; break;
+      case 'f':
+        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "html") != 0 && strcmp(optarg, "table") != 0)
+          {
+            fprintf(stderr, "splitbox bench: unknown format \"%s\" (table, json, html)\n", optarg);
+            return 2;
+          }
+        json = strcmp(optarg, "json") == 0;
+        html = strcmp(optarg, "html") == 0;
+        break;
       case 'h': fputs(bench_usage, stdout); return 0;
       default: fputs(bench_usage, stderr); return 2;
       }
   o.backends = nb > 0 ? backends : NULL;
   o.ops = no > 0 ? ops : NULL;
-  o.quiet = json;
+  o.quiet = json || html;
   if (sbx_bench_run(&o, &report, &err) < 0)
     {
       fprintf(stderr, "splitbox bench: %s: %s\n", err.code, err.message);
@@ -109,6 +122,14 @@ int sbx_cli_bench(int argc, char **argv)
       char *text = cJSON_Print(report);
       puts(text != NULL ? text : "{}");
       free(text);
+    }
+  else if (html)
+    {
+      if (sbx_bench_html(report, stdout, &err) < 0)
+        {
+          fprintf(stderr, "splitbox bench: %s: %s\n", err.code, err.message);
+          failed = true;
+        }
     }
   else
     sbx_bench_print(report, stdout);

@@ -702,7 +702,8 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
       snprintf(reason, sizeof reason, "%s: %s", berr.code, berr.message);
       why = reason;
     }
-  cJSON_AddItemToArray(backends, backend_json(name, b != NULL ? sbx_backend_info(b) : NULL, why));
+  cJSON *bj = backend_json(name, b != NULL ? sbx_backend_info(b) : NULL, why);
+  cJSON_AddItemToArray(backends, bj);
   if (why == NULL && !sbx_backend_info(b)->available)
     {
       snprintf(reason, sizeof reason, "backend unavailable: %s", sbx_backend_info(b)->reason);
@@ -714,6 +715,9 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
       snprintf(reason, sizeof reason, "backend failed: %s: %s", berr.code, berr.message);
       why = reason;
     }
+  /* What the run made on the host, and removes at close: so that a check can look at its own only. */
+  if (b != NULL && sbx_backend_workdir(b) != NULL)
+    cJSON_AddStringToObject(bj, "workdir", sbx_backend_workdir(b));
   for (size_t i = 0; i < n_probes; i++)
     {
       cJSON *cell = why != NULL ? skipped_cell(b != NULL ? sbx_backend_info(b)->name : name, probes[i], unavailable, why)

@@ -681,6 +681,11 @@ const char *sbx_backend_api_endpoint(const struct sbx_backend *b)
   return b->api_endpoint;
 }
 
+const char *sbx_backend_workdir(const struct sbx_backend *b)
+{
+  return b->workdir[0] != '\0' ? b->workdir : NULL;
+}
+
 const char *sbx_bctx_name(enum sbx_bctx ctx)
 {
   return ctx == SBX_BCTX_USER ? "user" : "platform";

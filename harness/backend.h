@@ -98,6 +98,8 @@ const char *sbx_backend_private_path(const struct sbx_backend *b);
 /* The executor API an http backend is driven through (its spec's "endpoint",
  * expanded: a socket path or a URL); NULL for other kinds. */
 const char *sbx_backend_api_endpoint(const struct sbx_backend *b);
+/* The run's work directory on the host, once opened (removed at close); NULL before. */
+const char *sbx_backend_workdir(const struct sbx_backend *b);
 
 /* Paths of the harness's tools, "splitbox" (the CLI), "splitbox-probe" and
  * "splitbox-victim": $SPLITBOX_CLI, $SBX_PROBE, $SBX_VICTIM, else beside this

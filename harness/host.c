@@ -89,6 +89,7 @@ cJSON *sbx_host_conditions(void)
     {
       snprintf(buf, sizeof buf, "%s %s %s", u.sysname, u.release, u.machine);
       cJSON_AddStringToObject(h, "kernel", buf);
+      cJSON_AddStringToObject(h, "hostname", u.nodename);
     }
   cJSON_AddNumberToObject(h, "uid", geteuid());
   cJSON_AddNumberToObject(h, "gid", getegid());

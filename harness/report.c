@@ -268,12 +268,18 @@ int sbx_report_junit(const cJSON *doc, FILE *out, struct sbx_error *err)
 
   if (sbx_report_check(doc, err) < 0)
     return -1;
+  const cJSON *host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+  /* JUnit's timestamp is an xs:dateTime without a zone: the run's UTC start, its Z dropped. */
+  char timestamp[32];
+
+  snprintf(timestamp, sizeof timestamp, "%.19s", str(doc, "started"));
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"splitbox audit\">\n", out);
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
     {
       const char *name = str(b, "name");
       bool is_control = strcmp(name, control) == 0;
       int tests = 0, failures = 0, errors = 0, skipped = 0;
+      double ms = 0;
 
       cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(doc, "cells"))
         {
@@ -281,6 +287,7 @@ int sbx_report_junit(const cJSON *doc, FILE *out, struct sbx_error *err)
           if (strcmp(str(cell, "backend"), name) != 0)
             continue;
           tests++;
+          ms += cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "ms"));
           if (strcmp(o, SBX_OUTCOME_NA) == 0)
             skipped++;
           else if (strcmp(o, SBX_OUTCOME_ERROR) == 0 || strcmp(o, SBX_OUTCOME_UNVERIFIED) == 0)
@@ -290,7 +297,12 @@ int sbx_report_junit(const cJSON *doc, FILE *out, struct sbx_error *err)
         }
       fputs("  <testsuite name=\"", out);
       xml_escape(out, name);
-      fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", tests, failures, errors, skipped);
+      fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"", tests,
+              failures, errors, skipped, ms / 1000.0);
+      xml_escape(out, timestamp);
+      fputs("\" hostname=\"", out);
+      xml_escape(out, str(host, "hostname")[0] ? str(host, "hostname") : "localhost");
+      fputs("\">\n", out);
       cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(doc, "cells"))
         {
           const char *o = str(cell, "outcome");

@@ -11,6 +11,12 @@ struct cJSON;
 
 int sbx_report_markdown(const struct cJSON *doc, FILE *out, struct sbx_error *err);
 int sbx_report_junit(const struct cJSON *doc, FILE *out, struct sbx_error *err);
+/* report_html.c: one self-contained page (no script, no external URL): the
+ * coloured table with each cell's evidence, the latency chart (inline SVG),
+ * host conditions. sbx_bench_html: a `splitbox bench` document alone. */
+int sbx_report_html(const struct cJSON *doc, FILE *out, struct sbx_error *err);
+int sbx_bench_html(const struct cJSON *bench, FILE *out, struct sbx_error *err);
+void sbx_report_html_latency_chart(const struct cJSON *bench, FILE *out);
 /* The outcome of one row for one backend, from the document's cells; the
  * channels of its leaks in channels (comma-separated). */
 const char *sbx_report_row(const struct cJSON *doc, const char *backend, const char *row, char *channels, size_t len);
