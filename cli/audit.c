@@ -26,6 +26,8 @@ static const char audit_usage[] =
   "       splitbox backends [--json]\n"
   "       splitbox report render FILE [--out DIR] [--format md,junit,html]\n"
   "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
+  "       splitbox report merge FILE... [--out DIR] [--format md,json,junit,html] [--policy FILE]\n"
+  "                                     (hosts' reports as one: a column per host x backend)\n"
   "\n"
   "Runs every probe (attacks/) against every backend (fixtures/backends/, or a spec file) as\n"
   "user code, against a fresh canary held by a platform-side victim, and writes report.md,\n"
@@ -305,6 +307,50 @@ static int report_rows(const char *path)
   return 0;
 }
 
+/* report merge A.json B.json ... [--out DIR] [--format F] [--policy FILE]: a fleet's reports as one. */
+static int report_merge(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "out", required_argument, NULL, 'o' },    { "format", required_argument, NULL, 'f' },
+    { "policy", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *out = "reports/fleet", *formats = "md,json,junit", *policy = NULL;
+  cJSON *docs[MAX_ARGS] = { 0 }, *merged = NULL;
+  struct sbx_error err = { 0 };
+  size_t n = 0;
+  int c, r = 0;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'o': out = optarg; break;
+      case 'f': formats = optarg; break;
+      case 'P': policy = optarg; break;
+      case 'h': fputs(audit_usage, stdout); return 0;
+      default: fputs(audit_usage, stderr); return EXIT_HARNESS;
+      }
+  if (optind >= argc || argc - optind > MAX_ARGS)
+    {
+      fprintf(stderr, "splitbox report merge: give 1 to %d report.json files\n", MAX_ARGS);
+      return EXIT_HARNESS;
+    }
+  for (int i = optind; i < argc && r == 0; i++)
+    if ((docs[n++] = read_json(argv[i], &err)) == NULL)
+      r = fail("report merge", &err);
+  if (r == 0 && sbx_report_merge(docs, n, &merged, &err) < 0)
+    r = fail("report merge", &err);
+  if (r == 0 && write_reports("report merge", merged, out, formats, true, &err) < 0)
+    r = fail("report merge", &err);
+  if (r == 0 && policy != NULL)
+    r = check_policy(policy, merged);
+  for (size_t i = 0; i < n; i++)
+    cJSON_Delete(docs[i]);
+  cJSON_Delete(merged);
+  return r;
+}
+
 int sbx_cli_report(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -318,6 +364,8 @@ int sbx_cli_report(int argc, char **argv)
 
   if (argc == 3 && strcmp(argv[1], "rows") == 0)
     return report_rows(argv[2]);
+  if (argc >= 2 && strcmp(argv[1], "merge") == 0)
+    return report_merge(argc - 1, argv + 1);
   if (argc < 2 || strcmp(argv[1], "render") != 0)
     {
       fputs(audit_usage, stderr);

@@ -89,8 +89,17 @@ cJSON *sbx_host_conditions(void)
     {
       snprintf(buf, sizeof buf, "%s %s %s", u.sysname, u.release, u.machine);
       cJSON_AddStringToObject(h, "kernel", buf);
-      cJSON_AddStringToObject(h, "hostname", u.nodename);
+      /* In a container uname's nodename is the pod's: a fleet job names the machine instead. */
+      const char *host = getenv("SPLITBOX_HOSTNAME");
+      cJSON_AddStringToObject(h, "hostname", host != NULL && host[0] != '\0' ? host : u.nodename);
     }
+  /* The mode splitbox would run in here: what a fleet view compares across hosts. */
+  {
+    enum sbx_isolation mode;
+    struct sbx_error err = { 0 };
+    if (sbx_isolation_detect(&mode, &err) == 0)
+      cJSON_AddStringToObject(h, "splitboxMode", sbx_isolation_name(mode));
+  }
   cJSON_AddNumberToObject(h, "uid", geteuid());
   cJSON_AddNumberToObject(h, "gid", getegid());
   sbx_capabilities_to_json(cJSON_AddObjectToObject(h, "capabilities"));

@@ -26,6 +26,13 @@ static bool listed(const cJSON *list, const char *name)
   return false;
 }
 
+/* In a merged report, the backend's name on its own host. */
+static const char *base_name(const cJSON *b)
+{
+  const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "base"));
+  return base != NULL ? base : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
+}
+
 static int valid_list(const cJSON *list)
 {
   const cJSON *item;
@@ -70,7 +77,8 @@ int sbx_policy_check(const cJSON *policy, const cJSON *doc, cJSON **violations, 
     {
       bool audited = false;
       cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
-        audited = audited || strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name")), item->valuestring) == 0;
+        audited = audited || strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name")), item->valuestring) == 0
+                  || strcmp(base_name(b), item->valuestring) == 0;
       if (!audited)
         {
           cJSON *v = cJSON_CreateObject();
@@ -83,7 +91,11 @@ int sbx_policy_check(const cJSON *policy, const cJSON *doc, cJSON **violations, 
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
     {
       const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
-      if (!listed(backends, name) || (cJSON_IsString(backends) && control != NULL && strcmp(name, control) == 0))
+      /* A merged report (a fleet) has a control per host, and names each backend HOST/BASE: a
+       * policy names the base, and holds on every host. */
+      bool control_column = (control != NULL && strcmp(name, control) == 0)
+                            || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "positiveControl"));
+      if ((!listed(backends, name) && !listed(backends, base_name(b))) || (cJSON_IsString(backends) && control_column))
         continue;
       cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(doc, "rows"))
         {

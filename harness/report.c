@@ -51,6 +51,47 @@ const char *sbx_report_row(const cJSON *doc, const char *backend, const char *ro
   return n == 0 ? NULL : sbx_audit_row_outcome(outcomes, n);
 }
 
+bool sbx_report_is_control(const cJSON *doc, const char *backend)
+{
+  const cJSON *b;
+
+  if (strcmp(str(doc, "control"), backend) == 0)
+    return true;
+  cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
+    if (strcmp(str(b, "name"), backend) == 0)
+      return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "positiveControl"));
+  return false;
+}
+
+static void md_escape(FILE *out, const char *s);
+
+/* A merged report's hosts: each column's host, kernel, mode and date. */
+static void hosts_section(const cJSON *doc, FILE *out)
+{
+  const cJSON *h, *hosts = cJSON_GetObjectItemCaseSensitive(doc, "hosts");
+
+  if (hosts == NULL)
+    return;
+  fputs("## Hosts\n\nA column is HOST/BACKEND; each cell is as its own run classified it, against that host's own "
+        "control.\n\n| host | hostname | kernel | splitbox mode | uid | audited |\n|---|---|---|---|---|---|\n",
+        out);
+  cJSON_ArrayForEach(h, hosts)
+    {
+      fputs("| ", out);
+      md_escape(out, str(h, "label"));
+      fputs(" | ", out);
+      md_escape(out, str(h, "hostname"));
+      fputs(" | ", out);
+      md_escape(out, str(h, "kernel"));
+      fputs(" | ", out);
+      md_escape(out, str(h, "splitboxMode")[0] ? str(h, "splitboxMode") : "unknown");
+      fprintf(out, " | %d | ", (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "uid")));
+      md_escape(out, str(h, "started"));
+      fputs(" |\n", out);
+    }
+  fputc('\n', out);
+}
+
 static const char *symbol(const char *outcome, bool control)
 {
   if (strcmp(outcome, SBX_OUTCOME_LEAKED) == 0)
@@ -151,7 +192,7 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
   fputs("| attack vector |", out);
   for (size_t c = 0; c < n_cols; c++)
     fprintf(out, " %s%s |", cols[c] != NULL ? cols[c] : "claimed by design",
-            cols[c] != NULL && strcmp(cols[c], control) == 0 ? " (control)" : "");
+            cols[c] != NULL && sbx_report_is_control(doc, cols[c]) ? " (control)" : "");
   fputs("\n|---|", out);
   for (size_t c = 0; c < n_cols; c++)
     fputs("---|", out);
@@ -201,6 +242,7 @@ int sbx_report_markdown(const cJSON *doc, FILE *out, struct sbx_error *err)
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "UNVERIFIED")),
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "N/A")),
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(summary, "ERROR")));
+  hosts_section(doc, out);
   fputs("## Backends\n\n", out);
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
     {

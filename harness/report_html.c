@@ -304,7 +304,7 @@ int sbx_report_html(const cJSON *doc, FILE *out, struct sbx_error *err)
       {
         fputs("<th>", out);
         esc(out, str(b, "name"));
-        fputs("</th>", out);
+        fputs(sbx_report_is_control(doc, str(b, "name")) ? " (control)</th>" : "</th>", out);
       }
   fputs("</tr></thead><tbody>\n", out);
   cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(doc, "rows"))
@@ -334,6 +334,29 @@ int sbx_report_html(const cJSON *doc, FILE *out, struct sbx_error *err)
         "style=\"background:#fff1c2\">&#9888; unverified / error</span>no claim. <span style=\"background:#eceff1\">"
         "&#8212; n/a</span>the technique does not exist here, or the backend is unavailable.</p>\n",
         out);
+  if (cJSON_GetObjectItemCaseSensitive(doc, "hosts") != NULL)
+    {
+      const cJSON *h;
+      fputs("<h2>Hosts</h2>\n<p>A column is HOST/BACKEND; each cell is as its own run classified it, against that "
+            "host's own control.</p>\n<table id=\"hosts\"><tr><th>host</th><th>hostname</th><th>kernel</th>"
+            "<th>splitbox mode</th><th>uid</th><th>audited</th></tr>\n",
+            out);
+      cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(doc, "hosts"))
+        {
+          fputs("<tr><td>", out);
+          esc(out, str(h, "label"));
+          fputs("</td><td>", out);
+          esc(out, str(h, "hostname"));
+          fputs("</td><td>", out);
+          esc(out, str(h, "kernel"));
+          fputs("</td><td>", out);
+          esc(out, str(h, "splitboxMode")[0] ? str(h, "splitboxMode") : "unknown");
+          fprintf(out, "</td><td>%d</td><td>", (int)num(h, "uid"));
+          esc(out, str(h, "started"));
+          fputs("</td></tr>\n", out);
+        }
+      fputs("</table>\n", out);
+    }
   fputs("<h2>Backends</h2>\n<ul>\n", out);
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(doc, "backends"))
     {
