@@ -40,6 +40,20 @@ static const char audit_usage[] =
   "Exit status: 0 when the policy holds (or no policy was given); 1 when it is violated (the\n"
   "cells are listed); 2 on harness errors or bad usage.\n";
 
+static const char report_usage[] =
+  "Usage: splitbox report render FILE [--out DIR] [--format md,junit,html]\n"
+  "       splitbox report rows FILE\n"
+  "       splitbox report merge FILE... [--out DIR] [--format md,json,junit,html] [--policy FILE]\n"
+  "\n"
+  "render: re-renders an audit's report.json (beside it, or into --out).\n"
+  "rows:   one line per backend and row, tab-separated: backend, row, outcome, channels.\n"
+  "merge:  several hosts' reports as one (default --out reports/fleet): a column per\n"
+  "        host x backend, each cell as its own run classified it, and a policy\n"
+  "        checked on every host.\n"
+  "\n"
+  "Exit status: 0; 1 when merge's policy is violated; 2 on bad usage or a file that is\n"
+  "not an audit report.\n";
+
 static int fail(const char *what, const struct sbx_error *err)
 {
   fprintf(stderr, "splitbox %s: %s: %s\n", what, err->code, err->message);
@@ -328,8 +342,8 @@ static int report_merge(int argc, char **argv)
       case 'o': out = optarg; break;
       case 'f': formats = optarg; break;
       case 'P': policy = optarg; break;
-      case 'h': fputs(audit_usage, stdout); return 0;
-      default: fputs(audit_usage, stderr); return EXIT_HARNESS;
+      case 'h': fputs(report_usage, stdout); return 0;
+      default: fputs(report_usage, stderr); return EXIT_HARNESS;
       }
   if (optind >= argc || argc - optind > MAX_ARGS)
     {
@@ -362,13 +376,18 @@ int sbx_cli_report(int argc, char **argv)
   cJSON *doc;
   int c, r;
 
+  if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0))
+    {
+      fputs(report_usage, stdout);
+      return 0;
+    }
   if (argc == 3 && strcmp(argv[1], "rows") == 0)
     return report_rows(argv[2]);
   if (argc >= 2 && strcmp(argv[1], "merge") == 0)
     return report_merge(argc - 1, argv + 1);
   if (argc < 2 || strcmp(argv[1], "render") != 0)
     {
-      fputs(audit_usage, stderr);
+      fputs(report_usage, stderr);
       return EXIT_HARNESS;
     }
   optind = 1;
@@ -377,8 +396,8 @@ int sbx_cli_report(int argc, char **argv)
       {
       case 'o': out = optarg; break;
       case 'f': formats = optarg; break;
-      case 'h': fputs(audit_usage, stdout); return 0;
-      default: fputs(audit_usage, stderr); return EXIT_HARNESS;
+      case 'h': fputs(report_usage, stdout); return 0;
+      default: fputs(report_usage, stderr); return EXIT_HARNESS;
       }
   if (argc - 1 - optind != 1)
     {
