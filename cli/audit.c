@@ -139,7 +139,8 @@ static int write_reports(const char *verb, const cJSON *doc, const char *dir, co
         }
       if (fclose(out) != 0 || r < 0)
         return err->code[0] ? -1 : sbx_error_errno(err, EIO, SBX_E_INTERNAL, "write %s", path);
-      fprintf(stderr, "splitbox %s: wrote %s\n", verb, path);
+      if (sbx_cli_verbosity >= 0)
+        fprintf(stderr, "splitbox %s: wrote %s\n", verb, path);
     }
   return 0;
 }
@@ -221,6 +222,9 @@ int sbx_cli_audit(int argc, char **argv)
     }
   o.backends = n_backends > 0 ? backends : NULL;
   o.probes = n_probes > 0 ? probes : NULL;
+  o.quiet = o.quiet || sbx_cli_verbosity < 0;
+  o.verbose = sbx_cli_verbosity > 0;
+  o.colour = sbx_cli_colour(stderr);
   if (sbx_audit_run(&o, &doc, &err) < 0)
     return fail("audit", &err);
   r = write_reports("audit", doc, out, formats, true, &err) < 0 ? fail("audit", &err) : 0;

@@ -97,7 +97,7 @@ int sbx_cli_bench(int argc, char **argv)
       }
   o.backends = nb > 0 ? backends : NULL;
   o.ops = no > 0 ? ops : NULL;
-  o.quiet = json || html;
+  o.quiet = json || html || sbx_cli_verbosity < 0;
   if (sbx_bench_run(&o, &report, &err) < 0)
     {
       fprintf(stderr, "splitbox bench: %s: %s\n", err.code, err.message);

@@ -1,5 +1,13 @@
 #pragma once
 
+#include <stdbool.h>
+#include <stdio.h>
+
+/* -1 with -q/--quiet, 1 with -v/--verbose, else 0 (main.c, for every verb). */
+extern int sbx_cli_verbosity;
+/* Whether to write colour to f: a terminal, NO_COLOR unset or empty, TERM not dumb. */
+bool sbx_cli_colour(FILE *f);
+
 int sbx_cli_run(int argc, char **argv);
 struct sbx_limits;
 /* --pids-max, --memory-max or --cpu-weight (name without dashes) into limits; -1 after saying why on stderr. */

@@ -1,5 +1,5 @@
-/* splitbox exec|start|ps|kill|read|write|ls|call: a running daemon, driven
- * through libsplitbox-client. */
+/* splitbox exec|start|ps|kill|read|write|ls|call|sandbox: a running daemon,
+ * driven through libsplitbox-client. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +38,10 @@ static const char verbs_usage[] =
   "  ls    [PATH]            list a directory of the shared dir\n"
   "  call  NAME [--params JSON]    call a platform operation; from platform code the\n"
   "                          socket defaults to $SPLITBOX_RUN_DIR/ops.sock\n"
+  "  sandbox create ID [--body JSON]   create a sandbox (PUT /api/sandboxes/ID; the body\n"
+  "                          sets its options: docs/API.md), idempotent\n"
+  "  sandbox delete ID       delete a sandbox and everything in it\n"
+  "  sandbox list            the daemon's sandboxes, one id per line (--json: the answer)\n"
   "\n"
   "The socket defaults to $SPLITBOX_SOCKET (or $SPLITBOX_URL with $SPLITBOX_TOKEN),\n"
   "the sandbox to $SPLITBOX_SANDBOX; without one the daemon's compatibility routes\n"
@@ -51,7 +55,7 @@ struct verb_args
 {
   const char *verb;
   const char *socket, *url, *token_file, *sandbox, *context;
-  const char *cwd, *content, *params, *signal;
+  const char *cwd, *content, *params, *signal, *body;
   const char *env[MAX_ENV + 1];
   size_t n_env;
   long long timeout_ms;
@@ -82,6 +86,7 @@ static int parse(int argc, char **argv, struct verb_args *a)
     { "cwd", required_argument, NULL, 'C' },     { "timeout", required_argument, NULL, 't' },
     { "content", required_argument, NULL, 'x' }, { "params", required_argument, NULL, 'p' },
     { "signal", required_argument, NULL, 'S' },  { "json", no_argument, NULL, 'j' },
+    { "body", required_argument, NULL, 'B' },
     { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
   };
   bool command_follows = strcmp(argv[0], "exec") == 0 || strcmp(argv[0], "start") == 0;
@@ -101,6 +106,7 @@ static int parse(int argc, char **argv, struct verb_args *a)
       case 'C': a->cwd = optarg; break;
       case 'x': a->content = optarg; break;
       case 'p': a->params = optarg; break;
+      case 'B': a->body = optarg; break;
       case 'S': a->signal = optarg; break;
       case 'j': a->json = true; break;
       case 'e':
@@ -448,6 +454,54 @@ static int do_call(struct sbx_client *c, const struct verb_args *a)
   return 0;
 }
 
+/* sandbox create|delete|list: the daemon's /api/sandboxes routes. */
+static int do_sandbox(struct sbx_client *c, const struct verb_args *a)
+{
+  const char *what = a->n_rest > 0 ? a->rest[0] : "";
+  const char *id = a->n_rest > 1 ? a->rest[1] : a->sandbox;
+  _cleanup_free_ char *answer = NULL, *path = NULL;
+  struct sbx_error err = { 0 };
+  bool list = strcmp(what, "list") == 0;
+  long status = 0;
+
+  if (!list && strcmp(what, "create") != 0 && strcmp(what, "delete") != 0)
+    return usage_error(a, "%s", "sandbox takes create ID, delete ID or list");
+  if (list ? a->n_rest != 1 : (id == NULL || id[0] == '\0' || a->n_rest > 2))
+    return usage_error(a, "sandbox %s takes %s", what, list ? "no argument" : "one id");
+  if (asprintf(&path, list ? "/api/sandboxes" : "/api/sandboxes/%s", id) < 0)
+    return EXIT_API;
+  if (sbx_request(c, list ? "GET" : strcmp(what, "create") == 0 ? "PUT" : "DELETE", path,
+                  strcmp(what, "create") == 0 ? (a->body != NULL ? a->body : "{}") : NULL, &status, &answer, &err) < 0)
+    return report(a, &err);
+  if (status < 200 || status >= 300)
+    {
+      _cleanup_json_ cJSON *doc = cJSON_Parse(answer != NULL ? answer : "");
+      const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "code"));
+      const char *message = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "message"));
+      snprintf(err.code, sizeof err.code, "%s", code != NULL ? code : "HTTP_ERROR");
+      snprintf(err.message, sizeof err.message, "%s (HTTP %ld)", message != NULL ? message : "the daemon refused",
+               status);
+      return report(a, &err);
+    }
+  if (a->json || !list)
+    {
+      if (a->json)
+        puts(answer != NULL ? answer : "{}");
+      return 0;
+    }
+  {
+    _cleanup_json_ cJSON *doc = cJSON_Parse(answer != NULL ? answer : "");
+    const cJSON *arr = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "sandboxes"), *sb;
+    cJSON_ArrayForEach(sb, arr)
+      {
+        const char *sid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sb, "id"));
+        if (sid != NULL)
+          puts(sid);
+      }
+  }
+  return 0;
+}
+
 int sbx_cli_client_verb(int argc, char **argv)
 {
   struct verb_args a = { 0 };
@@ -499,6 +553,8 @@ int sbx_cli_client_verb(int argc, char **argv)
     r = do_read(c, &a, w);
   else if (strcmp(a.verb, "write") == 0)
     r = do_write(c, &a, w);
+  else if (strcmp(a.verb, "sandbox") == 0)
+    r = do_sandbox(c, &a);
   else if (strcmp(a.verb, "ls") == 0)
     r = a.context != NULL && w != SBX_SHARED_FILES ? usage_error(&a, "%s", "ls lists the shared directory only")
                                                    : do_ls(c, &a);
@@ -510,7 +566,7 @@ int sbx_cli_client_verb(int argc, char **argv)
 
 bool sbx_cli_is_client_verb(const char *verb)
 {
-  static const char *const verbs[] = { "exec", "start", "ps", "kill", "read", "write", "ls", "call" };
+  static const char *const verbs[] = { "exec", "start", "ps", "kill", "read", "write", "ls", "call", "sandbox" };
 
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     if (strcmp(verb, verbs[i]) == 0)

@@ -653,18 +653,25 @@ static cJSON *backend_json(const char *name, const struct sbx_backend_info *info
   return o;
 }
 
-static void progress(bool quiet, size_t *done, size_t total, const cJSON *cell)
+static void progress(const struct sbx_audit_options *o, size_t *done, size_t total, const cJSON *cell)
 {
   const char *outcome = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "raw"));
   const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "reason"));
+  const char *evidence = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "evidence"));
+  /* leaked red, clean green, error yellow: only where the caller said stderr is a terminal. */
+  const char *on = !o->colour ? "" : strcmp(outcome, "leaked") == 0 ? "\033[31m" : strcmp(outcome, "clean") == 0 ? "\033[32m"
+                                    : strcmp(outcome, "error") == 0 ? "\033[33m" : "";
+  const char *off = on[0] != '\0' ? "\033[0m" : "";
 
   ++*done;
-  if (quiet)
+  if (o->quiet)
     return;
-  fprintf(stderr, "[%3zu/%zu] %-20s %-14s %-11s %5.0f ms%s%s\n", *done, total,
+  fprintf(stderr, "[%3zu/%zu] %-20s %-14s %s%-11s%s %5.0f ms%s%s\n", *done, total,
           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "backend")),
-          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "probe")), outcome,
+          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "probe")), on, outcome, off,
           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cell, "ms")), why ? "  " : "", why ? why : "");
+  if (o->verbose && evidence != NULL)
+    fprintf(stderr, "          %s\n", evidence);
 }
 
 /* A cell of a backend that did not open: unavailable here (N/A), or broken (ERROR). */
@@ -686,7 +693,8 @@ static cJSON *skipped_cell(const char *backend, const struct sbx_probe_def *p, b
 /* Every probe against one backend; cells are appended to cells. A backend
  * that fails is in its cells; -1 only without memory for them. */
 static int audit_backend(const char *name, const struct sbx_probe_def *const *probes, size_t n_probes,
-                         const struct tools *t, cJSON *backends, cJSON *cells, bool quiet, size_t *done, size_t total,
+                         const struct tools *t, cJSON *backends, cJSON *cells, const struct sbx_audit_options *o,
+                         size_t *done, size_t total,
                          struct sbx_error *err)
 {
   struct sbx_backend *b = NULL;
@@ -727,7 +735,7 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
           r = sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "audit %s", name);
           break;
         }
-      progress(quiet, done, total, cell);
+      progress(o, done, total, cell);
       cJSON_AddItemToArray(cells, cell);
     }
   sbx_backend_close(b);
@@ -909,7 +917,7 @@ int sbx_audit_run(const struct sbx_audit_options *o, cJSON **report, struct sbx_
   backends = cJSON_AddArrayToObject(doc, "backends");
   cells = cJSON_AddArrayToObject(doc, "cells");
   for (size_t i = 0; i < n_names; i++)
-    if (audit_backend(names[i], probes, n_probes, &t, backends, cells, o->quiet, &done, n_names * n_probes, err) < 0)
+    if (audit_backend(names[i], probes, n_probes, &t, backends, cells, o, &done, n_names * n_probes, err) < 0)
       return -1;
   classify_all(cells, SBX_AUDIT_CONTROL);
   summary = cJSON_AddObjectToObject(doc, "summary");

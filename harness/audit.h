@@ -19,6 +19,8 @@ struct sbx_audit_options
   const char *const *backends; /* names or spec paths; NULL: every known backend */
   const char *const *probes;   /* names; NULL: every probe */
   bool quiet;                  /* no progress on stderr */
+  bool verbose;                /* progress lines also give each leak's evidence */
+  bool colour;                 /* outcomes in colour (the caller knows whether stderr is a terminal) */
   bool no_latency;             /* skip the short benchmark of the report's latency section */
 };
 

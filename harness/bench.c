@@ -398,8 +398,8 @@ void sbx_bench_print(const cJSON *report, FILE *out)
   fprintf(out, "floor (posix_spawn of /bin/sh -c true + wait): p50 %.3f ms, p95 %.3f ms, p99 %.3f ms\n\n",
           cJSON_GetNumberValue(cJSON_GetObjectItem(f, "p50Ms")), cJSON_GetNumberValue(cJSON_GetObjectItem(f, "p95Ms")),
           cJSON_GetNumberValue(cJSON_GetObjectItem(f, "p99Ms")));
-  fprintf(out, "%-20s %-22s %8s %8s %8s %8s %8s %8s %9s %8s\n", "backend", "op", "min", "p50", "p95", "p99", "max",
-          "x floor", "ops/s", "claimed");
+  fprintf(out, "%-20s %-22s %8s %8s %8s %8s %8s %8s %9s %8s\n", "backend", "op", "min ms", "p50 ms", "p95 ms", "p99 ms",
+          "max ms", "x floor", "ops/s", "claimed");
   cJSON_ArrayForEach(b, cJSON_GetObjectItem(report, "backends"))
     {
       const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(b, "backend"));
@@ -431,4 +431,7 @@ void sbx_bench_print(const cJSON *report, FILE *out)
                   error ? error : "");
         }
     }
+  fputs("\nTimes in milliseconds per operation; \"x floor\": p50 over the floor's p50; ops/s: throughput at the\n"
+        "concurrency given; \"claimed\": the figure the design document promises for that operation.\n",
+        out);
 }
