@@ -12,7 +12,7 @@ TestSuite(contexts, .timeout = 120);
 /* The design's first "Testing" case, and its FAQ: a secret given to one
  * platform exec is not visible to a later user exec, and the platform sees
  * its own secret in the call that has it. */
-Test(contexts, secrets_given_to_a_platform_exec_are_not_visible_to_a_later_user_exec)
+Test(contexts, secrets_given_to_a_platform_exec_are_not_visible_to_a_later_user_exec, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char secret[64], entry[80], marker[24], *handle = NULL;
@@ -38,7 +38,7 @@ Test(contexts, secrets_given_to_a_platform_exec_are_not_visible_to_a_later_user_
 /* The design's FAQ: "each platform.exec() creates its own isolated
  * namespace". So an `export` in one platform exec does not reach the next.
  * splitbox chose this reading: see the next test and the README. */
-Test(contexts, an_export_in_one_platform_exec_does_not_reach_the_next)
+Test(contexts, an_export_in_one_platform_exec_does_not_reach_the_next, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bresult r = conf_exec(b, SBX_BCTX_PLATFORM, "export SECRET=platform-secret", NULL, NULL, 0);
@@ -55,7 +55,7 @@ Test(contexts, an_export_in_one_platform_exec_does_not_reach_the_next)
  * a process per call can give that (an export dies with its shell), and the
  * FAQ contradicts it. This test documents the difference: it passes when the
  * backend behaves as the FAQ says, and says so. */
-Test(contexts, expected_difference_the_designs_first_test_assumes_export_persists)
+Test(contexts, expected_difference_the_designs_first_test_assumes_export_persists, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bresult r = conf_exec(b, SBX_BCTX_PLATFORM, "export SECRET=platform-secret", NULL, NULL, 0);
@@ -73,7 +73,7 @@ Test(contexts, expected_difference_the_designs_first_test_assumes_export_persist
 
 /* The design's second "Testing" case, first half: a platform process is not
  * visible to user code. */
-Test(contexts, a_platform_process_is_invisible_to_user_code)
+Test(contexts, a_platform_process_is_invisible_to_user_code, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char marker[24], check[256], *handle = NULL;
@@ -91,7 +91,7 @@ Test(contexts, a_platform_process_is_invisible_to_user_code)
 }
 
 /* And the other direction: a user process is not visible to platform code. */
-Test(contexts, a_user_process_is_invisible_to_platform_code)
+Test(contexts, a_user_process_is_invisible_to_platform_code, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char marker[24], check[160], *handle = NULL;
@@ -110,7 +110,7 @@ Test(contexts, a_user_process_is_invisible_to_platform_code)
 /* The design's second case, second half, expects a later platform exec to see
  * the platform process; with a namespace per platform exec (the FAQ) it
  * cannot. Documented as an expected difference. */
-Test(contexts, expected_difference_a_later_platform_exec_does_not_see_a_platform_process)
+Test(contexts, expected_difference_a_later_platform_exec_does_not_see_a_platform_process, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char marker[24], check[128], *handle = NULL;
@@ -130,7 +130,7 @@ Test(contexts, expected_difference_a_later_platform_exec_does_not_see_a_platform
   cr_log_info("expected difference: each platform exec has its own PID namespace (the design's FAQ)");
 }
 
-Test(contexts, a_user_process_started_by_startprocess_is_visible_to_a_later_user_exec)
+Test(contexts, a_user_process_started_by_startprocess_is_visible_to_a_later_user_exec, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char marker[24], check[128], *handle = NULL;

@@ -13,7 +13,7 @@ static const char *ctx_section(int c)
   return c == 0 ? "user" : "platform";
 }
 
-Test(processes, start_list_get_logs_kill_and_the_status_after_kill)
+Test(processes, start_list_get_logs_kill_and_the_status_after_kill, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
 
@@ -74,7 +74,7 @@ Test(processes, start_list_get_logs_kill_and_the_status_after_kill)
   sbx_backend_close(b);
 }
 
-Test(processes, no_zombies_are_left)
+Test(processes, no_zombies_are_left, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bresult r;
