@@ -39,81 +39,6 @@ Test(table, every_probe_tests_a_row_and_every_row_has_a_probe, .timeout = 60)
     }
 }
 
-/* ---------------------------------------------------------------- bare */
-
-/* Whether the run shows the leak the table says this probe finds; what it
- * shows in *what. The one place that reads a leak kind: a new kind gets its
- * case here, else its positive control fails (default). */
-static bool leak_shown(const struct sbx_probe_def *d, const struct verdict *v, bool hijacked, const char **what)
-{
-  switch (d->leak)
-    {
-    case SBX_LEAK_CANARY:
-      *what = "recover the canary";
-      return v->found_canary;
-    case SBX_LEAK_EXECUTE:
-      *what = "get a platform execute run, and the canary";
-      return v->found_canary && v->executed[0] != '\0';
-    case SBX_LEAK_VISIBLE:
-      *what = "see the victim";
-      return v->marker_visible;
-    case SBX_LEAK_STOPPED:
-      *what = "stop the victim";
-      return v->stopped;
-    case SBX_LEAK_HIJACK:
-      *what = "get a plant run in the platform command";
-      return hijacked;
-    case SBX_LEAK_CAPS:
-      *what = "find dangerous capabilities (root holds them)";
-      return v->dangerous[0] != '\0';
-    default:
-      *what = "(a leak kind test_probes.c does not know: add its case to leak_shown)";
-      return false;
-    }
-}
-
-/* The probe's positive control, on bare processes set up as the table says:
- * it must find the leak. Asserts (the test stops) when it does not; skips
- * when the kernel lacks the technique, unless SPLITBOX_MUST_WORK. */
-static void bare_control(const struct sbx_probe_def *d)
-{
-  const char *name = d->name, *what = "";
-  struct bare b;
-  struct verdict v;
-  char *out, *left;
-  bool shown, hijacked = false;
-  /* Here a fake executor API stands in for the victim: only it holds the canary. */
-  bool victim = d->victim && !d->api_socket;
-
-  cr_assert(bare_init(&b), "set up the run's directory");
-  if (victim)
-    cr_assert(bare_start_victim(&b, d->argv_canary), "the victim did not get ready");
-  if (d->api_socket)
-    cr_assert(bare_start_control_plane(&b), "start the fake control plane");
-  out = bare_probe(&b, name, d->env_canary);
-  if (d->leak == SBX_LEAK_HIJACK)
-    {
-      bare_platform_command(&b);
-      hijacked = bare_hijacked(&b);
-    }
-  v = verdict_read(out, b.canary);
-  left = victim ? bare_stop(&b) : strdup("");
-  bare_cleanup(&b);
-  if (strcmp(v.status, "unsupported") == 0 && !scenario_must_work())
-    {
-      free(left);
-      free(out);
-      cr_skip_test("%s is unsupported on this machine, so its check cannot be shown to work: %s", name, v.reason);
-    }
-  shown = leak_shown(d, &v, hijacked, &what);
-  cr_expect(left[0] == '\0', "the victim left behind: %s", left);
-  free(left);
-  cr_assert(v.parsed && strcmp(v.status, "ran") == 0 && shown,
-            "positive control: %s must %s on the bare backend (status %s, %s):\n%s", name, what, v.status,
-            v.reason, out ? out : "(no output)");
-  free(out);
-}
-
 /* ---------------------------------------------------------------- splitbox */
 
 static const struct sbx_probe_def *current_probe;
@@ -193,7 +118,7 @@ static void control_then_check(enum scenario_mode mode, const struct sbx_probe_d
 {
   char *text;
 
-  bare_control(d);
+  scenario_require_bare_control(d);
   text = run_against_splitbox(mode, d);
   if (scenario_has(text, "SKIP") && !scenario_must_work())
     {

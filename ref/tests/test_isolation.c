@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe_table.h"
 #include "scenario.h"
 
 static void check_process_listing(struct world *w)
@@ -132,17 +133,36 @@ static void check_caps_and_uid(struct world *w)
 
 static void check_executor_env(struct world *w)
 {
+  static const char dump[] = "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'";
   struct sbx_process_info victim;
-  char *u = scenario_exec(w, SBX_CTX_USER, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
-  char *pl = scenario_exec(w, SBX_CTX_PLATFORM, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
+  char given[120], *u, *pl, *control;
+  const char *env[] = { given, NULL };
+  const char *held = getenv("SPLITBOX_TEST_LEAK");
 
-  /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment. */
-  if (u != NULL && strstr(u, "SPLITBOX_TEST_LEAK") != NULL)
+  /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment,
+   * for the whole scenario: the leak's source is there while both contexts run. */
+  if (held == NULL || strcmp(held, w->canary) != 0)
+    {
+      scenario_report(w, "ERROR the executor's environment does not hold SPLITBOX_TEST_LEAK=<canary>");
+      return;
+    }
+  /* Control: given to a call, the variable shows in that call's dump. */
+  snprintf(given, sizeof given, "SPLITBOX_TEST_LEAK=%s", w->canary);
+  control = scenario_exec(w, SBX_CTX_PLATFORM, dump, env, NULL);
+  if (control == NULL || strstr(control, w->canary) == NULL)
+    scenario_report(w, "ERROR control: the dump does not show a variable given to the call:\n%s",
+                    control ? control : "");
+  free(control);
+  u = scenario_exec(w, SBX_CTX_USER, dump, NULL, NULL);
+  pl = scenario_exec(w, SBX_CTX_PLATFORM, dump, NULL, NULL);
+  if (u != NULL && strstr(u, w->canary) != NULL)
     scenario_report(w, "LEAK the executor's environment reached the user context");
-  if (pl != NULL && strstr(pl, "SPLITBOX_TEST_LEAK") != NULL)
+  if (pl != NULL && strstr(pl, w->canary) != NULL)
     scenario_report(w, "LEAK the executor's environment reached the platform context");
-  if (pl != NULL && (strstr(pl, "PATH=") == NULL || strstr(pl, "HOME=") == NULL))
-    scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl);
+  if (u == NULL || strstr(u, "PATH=") == NULL)
+    scenario_report(w, "ERROR the user dump shows no env at all:\n%s", u ? u : "");
+  if (pl == NULL || strstr(pl, "PATH=") == NULL || strstr(pl, "HOME=") == NULL)
+    scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl ? pl : "");
   free(u);
   free(pl);
   if (scenario_start_victim(w, false, &victim))
@@ -229,6 +249,81 @@ static void check_planted_binary(struct world *w)
   free(out);
 }
 
+/* The secret a platform command holds in its env, sought by user code in its
+ * own env, its parent's and its inherited fds. */
+static void judge_env(struct world *w, const struct scenario_finding *v)
+{
+  if (v->found_canary)
+    scenario_report(w, "LEAK user code found the platform's secret in its env, its parent's or an inherited fd");
+}
+
+static void check_env(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "env-self", NULL }, judge_env);
+}
+
+/* /proc/PID/mem, process_vm_readv and pidfd_getfd: the same access check as ptrace. */
+static void judge_memory(struct world *w, const struct scenario_finding *v)
+{
+  if (v->found_canary)
+    scenario_report(w, "LEAK user code read the canary from the platform process's memory or fds");
+  if (v->fds_stolen > 0)
+    scenario_report(w, "LEAK pidfd_getfd took %d of the platform process's fds", v->fds_stolen);
+}
+
+static void check_memory(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "proc-mem", "vm-readv", "pidfd-getfd", NULL }, judge_memory);
+}
+
+/* The victim sends its canary over its loopback about every 100 ms. */
+static void check_sniffing(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "net-sniff", NULL }, judge_canary);
+}
+
+/* The victim holds the canary in a user key; keyrings are not namespaced. */
+static void check_keyring(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "keyring", NULL }, judge_canary);
+}
+
+/* A check whose leak is real in none of the modes it runs in: the probes'
+ * positive controls on bare processes run first, in the same test, and stop
+ * it when they do not show the leak. */
+#define CONTROLLED(suite, name, mode, fn, opts, expect_leak, ...)                                               \
+  Test(suite, name, .timeout = 120)                                                                           \
+  {                                                                                                           \
+    static const enum sbx_probe_id controls[] = { __VA_ARGS__ };                                              \
+    char *text;                                                                                               \
+    for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++)                                         \
+      scenario_require_bare_control(&sbx_probes[controls[i]]);                                                \
+    text = scenario_run(mode, fn, opts);                                                                      \
+    if (scenario_has(text, "SKIP") && !scenario_must_work())                                                    \
+      {                                                                                                       \
+        cr_log_info("%s", text);                                                                              \
+        cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
+                     scenario_mode_name(mode));                                                                \
+      }                                                                                                       \
+    cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),        \
+              "in mode %s:\n%s", scenario_mode_name(mode), text);                                              \
+    if (expect_leak)                                                                                          \
+      cr_expect(scenario_has(text, "LEAK"), "the leak is real in mode %s, the check must find it:\n%s",        \
+                scenario_mode_name(mode), text);                                                               \
+    else                                                                                                      \
+      cr_expect(!scenario_has(text, "LEAK"), "leak in mode %s:\n%s", scenario_mode_name(mode), text);          \
+    free(text);                                                                                               \
+  }
+
+#define PROBED_CHECKS(suite, mode, sniffing)                                                                    \
+  CONTROLLED(suite, env, mode, check_env, NULL, false, SBX_PROBE_env_self)                                    \
+  CONTROLLED(suite, memory, mode, check_memory, NULL, false, SBX_PROBE_proc_mem, SBX_PROBE_vm_readv,            \
+             SBX_PROBE_pidfd_getfd)                                                                           \
+  CONTROLLED(suite, keyring, mode, check_keyring, NULL, false, SBX_PROBE_keyring)                             \
+  sniffing
+
+#define SNIFFING(suite, mode) CONTROLLED(suite, sniffing, mode, check_sniffing, NULL, false, SBX_PROBE_net_sniff)
+
 #define CHECK(suite, mode, fn, expect_leak) \
   SCENARIO_TEST_EXPECTING(suite, fn##_##mode, mode, check_##fn, NULL, expect_leak)
 
@@ -247,16 +342,23 @@ static void check_planted_binary(struct world *w)
 /* Every guarantee holds as root and as an unprivileged user. */
 ALL_CHECKS(namespaces, MODE_ROOT, false, false, false, false, false)
 ALL_CHECKS(userns, MODE_USERNS, false, false, false, false, false)
+PROBED_CHECKS(namespaces, MODE_ROOT, SNIFFING(namespaces, MODE_ROOT))
+PROBED_CHECKS(userns, MODE_USERNS, SNIFFING(userns, MODE_USERNS))
 
 /* Fallback as root keeps what a separate uid gives (environ, ptrace, the
  * private dir) and loses the rest: those leaks are the positive controls of
  * the listing and view checks. */
 ALL_CHECKS(fallback_root, MODE_FALLBACK_ROOT, true, false, false, false, true)
+/* User code runs as a uid of its own without capabilities: no AF_PACKET socket. */
+PROBED_CHECKS(fallback_root, MODE_FALLBACK_ROOT, SNIFFING(fallback_root, MODE_FALLBACK_ROOT))
 
 /* Fallback without root: one uid for both contexts. Landlock keeps user code
  * from the platform's environ, memory and private dir (its ptrace rule and its
  * filesystem allow list). */
 ALL_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, true, false, false, false, true)
+/* Sniffing is not claimed here (the network is the host's); keyctl is denied
+ * by seccomp as in every mode. */
+PROBED_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, )
 
 /* The same without Landlock: one uid and nothing else between the contexts.
  * Its leaks are the positive controls of the environ, ptrace and private-file
@@ -268,3 +370,5 @@ static const struct sbx_options without_landlock = { .no_landlock = true };
 CHECK_WITHOUT_LANDLOCK(proc_environ)
 CHECK_WITHOUT_LANDLOCK(ptrace)
 CHECK_WITHOUT_LANDLOCK(platform_files)
+CONTROLLED(fallback_nobody_without_landlock, memory, MODE_FALLBACK_NOBODY, check_memory, &without_landlock, true,
+           SBX_PROBE_proc_mem, SBX_PROBE_vm_readv, SBX_PROBE_pidfd_getfd)
