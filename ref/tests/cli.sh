@@ -17,11 +17,6 @@ cp "$cli" "$init" "$nons" "$work/"
 chmod 755 "$work"/*
 bin=$work/splitbox
 token=$(od -An -N6 -tu4 /dev/urandom | tr -d ' \n' | cut -c1-6)
-# until SECONDS CMD...: polls CMD every 50 ms until it succeeds (0) or SECONDS pass (1).
-until_ok() {
-  local end=$((SECONDS + $1)); shift
-  until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.05; done
-}
 none_left() { ! pgrep -f "$1" >/dev/null; }
 # at_least N CMDLINE: N processes run CMDLINE exactly (not the runner that names it in its argv).
 at_least() { test "$(pgrep -fxc "$2")" -ge "$1"; }

@@ -9,11 +9,6 @@ token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 echo "$token" > "$work/token"
 port=$((20000 + RANDOM % 20000))
 start_daemon --listen "127.0.0.1:$port" --token-file "$work/token" || exit 1
-# until SECONDS CMD...: polls CMD every 50 ms until it succeeds (0) or SECONDS pass (1).
-until_ok() {
-  local end=$((SECONDS + $1)); shift
-  until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.05; done
-}
 
 r=$(req GET /api/ping); check "GET /api/ping" has "$r" '200 {"success":true'
 check "the socket is mode 0600" test "$(stat -c %a "$sock")" = 600

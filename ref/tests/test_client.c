@@ -139,13 +139,28 @@ Test(client, processes_start_list_get_logs_kill, .timeout = 60)
   cr_assert_eq(sbx_list_processes(client, SBX_USER_CONTEXT, &list, &n, &err), 0, "%s", err.message);
   cr_expect_eq(n, 0, "the user context lists none of the platform's processes");
   sbx_processes_free(list, n);
-  usleep(200000);
-  cr_assert_eq(sbx_get_process_logs(client, SBX_PLATFORM_CONTEXT, p.id, &logs, &err), 0, "%s", err.message);
+  /* The output comes when the command has run that far: poll, for up to 10 s. */
+  for (int i = 0; i < 500; i++)
+    {
+      bool up;
+      cr_assert_eq(sbx_get_process_logs(client, SBX_PLATFORM_CONTEXT, p.id, &logs, &err), 0, "%s", err.message);
+      up = logs.stdout_buf != NULL && strcmp(logs.stdout_buf, "up\n") == 0;
+      if (up || i == 499)
+        break;
+      sbx_result_free(&logs);
+      usleep(20000);
+    }
   cr_expect_str_eq(logs.stdout_buf, "up\n");
   sbx_result_free(&logs);
   cr_assert_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, p.id, SIGKILL, &err), 0, "%s", err.message);
-  usleep(200000);
-  cr_assert_eq(sbx_get_process(client, SBX_PLATFORM_CONTEXT, p.id, &got, &err), 0, "%s", err.message);
+  for (int i = 0; i < 500; i++)
+    {
+      cr_assert_eq(sbx_get_process(client, SBX_PLATFORM_CONTEXT, p.id, &got, &err), 0, "%s", err.message);
+      if (strcmp(got.status, "running") != 0 || i == 499)
+        break;
+      sbx_process_free(&got);
+      usleep(20000);
+    }
   cr_expect_str_eq(got.status, "killed");
   sbx_process_free(&got);
   cr_expect_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, "proc-999", 0, &err), -1);
