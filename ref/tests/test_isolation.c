@@ -1,7 +1,9 @@
 /* Confidentiality of the platform context against user code, in every mode.
- * Each check runs in the modes where the guarantee must hold, and also as a
- * positive control where it cannot hold (the fallback modes), to prove that
- * the check finds the leak when the leak is real. */
+ * Each check runs in the modes where the guarantee must hold, and where it
+ * cannot hold (the fallback modes, or without Landlock), where it must find
+ * the leak. Each test that expects no leak first runs its positive control, in
+ * the same test: the check where the leak is real (leaks_where), or the
+ * probes on bare processes; a control that sees nothing fails the test. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,31 +290,81 @@ static void check_keyring(struct world *w)
   probe_victim(w, (const char *const[]){ "keyring", NULL }, judge_canary);
 }
 
-/* A check whose leak is real in none of the modes it runs in: the probes'
- * positive controls on bare processes run first, in the same test, and stop
- * it when they do not show the leak. */
+/* Runs fn in mode: a SKIP (mode unavailable) skips, or fails under
+ * SPLITBOX_MUST_WORK; an ERROR or FAIL fails; a LEAK fails unless expected,
+ * and with leak its absence fails. */
+static void expect_in_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak,
+                           const char *what)
+{
+  char *text = scenario_run(mode, fn, opts);
+
+  if (scenario_has(text, "SKIP") && !scenario_must_work())
+    {
+      cr_log_info("%s", text);
+      free(text);
+      cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",
+                   scenario_mode_name(mode));
+    }
+  cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),
+            "%sin mode %s:\n%s", what, scenario_mode_name(mode), text);
+  if (leak)
+    cr_assert(scenario_has(text, "LEAK"), "%sthe leak is real in mode %s, the check must find it:\n%s", what,
+              scenario_mode_name(mode), text);
+  else
+    cr_expect(!scenario_has(text, "LEAK"), "%sleak in mode %s:\n%s", what, scenario_mode_name(mode), text);
+  free(text);
+}
+
+static const struct sbx_options without_landlock = { .no_landlock = true };
+
+/* Where each check's leak is real: its positive control, run first in each
+ * test of the check. The checks not listed have theirs inside the scenario
+ * (executor_env, planted_binary) or fail on what they cannot read
+ * (caps_and_uid); the probe-based ones run the probes on bare processes. */
+static const struct
+{
+  scenario_fn fn;
+  enum scenario_mode mode;
+  const struct sbx_options *opts;
+} leaks_where[] = {
+  { check_process_listing, MODE_FALLBACK_ROOT, NULL },
+  { check_proc_listing, MODE_FALLBACK_ROOT, NULL },
+  { check_kill_scan, MODE_FALLBACK_ROOT, NULL },
+  { check_user_view, MODE_FALLBACK_ROOT, NULL },
+  { check_proc_environ, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_ptrace, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_platform_files, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_memory, MODE_FALLBACK_NOBODY, &without_landlock },
+};
+
+static void control_first(scenario_fn fn)
+{
+  for (size_t i = 0; i < sizeof leaks_where / sizeof leaks_where[0]; i++)
+    if (leaks_where[i].fn == fn)
+      expect_in_mode(leaks_where[i].mode, fn, leaks_where[i].opts, true, "positive control: ");
+}
+
+/* A check in mode, after its positive control (unless the leak is real in
+ * mode: then the test is its own control). */
+#define CHECK(suite, mode, fn, expect_leak)                                                                     \
+  Test(suite, fn##_##mode, .timeout = 180)                                                                    \
+  {                                                                                                           \
+    if (!(expect_leak))                                                                                       \
+      control_first(check_##fn);                                                                              \
+    expect_in_mode(mode, check_##fn, NULL, expect_leak, "");                                                  \
+  }
+
+/* A probe-based check: the probes' positive controls on bare processes run
+ * first, in the same test, and stop it when they do not show the leak. */
 #define CONTROLLED(suite, name, mode, fn, opts, expect_leak, ...)                                               \
-  Test(suite, name, .timeout = 120)                                                                           \
+  Test(suite, name, .timeout = 180)                                                                           \
   {                                                                                                           \
     static const enum sbx_probe_id controls[] = { __VA_ARGS__ };                                              \
-    char *text;                                                                                               \
     for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++)                                         \
       scenario_require_bare_control(&sbx_probes[controls[i]]);                                                \
-    text = scenario_run(mode, fn, opts);                                                                      \
-    if (scenario_has(text, "SKIP") && !scenario_must_work())                                                    \
-      {                                                                                                       \
-        cr_log_info("%s", text);                                                                              \
-        cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",             \
-                     scenario_mode_name(mode));                                                                \
-      }                                                                                                       \
-    cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),        \
-              "in mode %s:\n%s", scenario_mode_name(mode), text);                                              \
-    if (expect_leak)                                                                                          \
-      cr_expect(scenario_has(text, "LEAK"), "the leak is real in mode %s, the check must find it:\n%s",        \
-                scenario_mode_name(mode), text);                                                               \
-    else                                                                                                      \
-      cr_expect(!scenario_has(text, "LEAK"), "leak in mode %s:\n%s", scenario_mode_name(mode), text);          \
-    free(text);                                                                                               \
+    if (!(expect_leak))                                                                                       \
+      control_first(fn);                                                                                      \
+    expect_in_mode(mode, fn, opts, expect_leak, "");                                                          \
   }
 
 #define PROBED_CHECKS(suite, mode, sniffing)                                                                    \
@@ -323,9 +375,6 @@ static void check_keyring(struct world *w)
   sniffing
 
 #define SNIFFING(suite, mode) CONTROLLED(suite, sniffing, mode, check_sniffing, NULL, false, SBX_PROBE_net_sniff)
-
-#define CHECK(suite, mode, fn, expect_leak) \
-  SCENARIO_TEST_EXPECTING(suite, fn##_##mode, mode, check_##fn, NULL, expect_leak)
 
 #define ALL_CHECKS(suite, mode, leaks_listing, leaks_environ, leaks_ptrace, leaks_files, leaks_view)            \
   CHECK(suite, mode, process_listing, leaks_listing)                                                          \
@@ -363,7 +412,6 @@ PROBED_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, )
 /* The same without Landlock: one uid and nothing else between the contexts.
  * Its leaks are the positive controls of the environ, ptrace and private-file
  * checks above. */
-static const struct sbx_options without_landlock = { .no_landlock = true };
 #define CHECK_WITHOUT_LANDLOCK(fn)                                                                              \
   SCENARIO_TEST_EXPECTING(fallback_nobody_without_landlock, fn, MODE_FALLBACK_NOBODY, check_##fn, &without_landlock, \
                           true)
