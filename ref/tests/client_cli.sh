@@ -27,8 +27,10 @@ check "a bad sandbox id is refused before any request" test $rc -eq 125
 id=$(sb start --context platform -- sleep 100); rc=$?
 check "start prints the process id" has "$id" proc-
 out=$(sb ps --context platform); check "ps lists it" has "$out" "$id"
+uid=$(sb start --context user -- sleep 101); rc=$?
+check "start of a user process" has "$uid" proc-
 out=$(sb ps --context user); rc=$?
-check "ps of the user context answers (exit 0)" test $rc -eq 0
+check "ps of the user context answers (exit 0) and lists the user's own process" test $rc -eq 0 -a -n "$(grep -F "$uid" <<<"$out")"
 check "ps of the user context does not list it" test -z "$(grep -F "sleep 100" <<<"$out")"
 out=$(sb ps --context platform --json); check "ps --json" has "$out" '{"processes":[{"id":"'"$id"'"'
 sb kill --context platform "$id"; rc=$?; check "kill exits 0" test $rc -eq 0

@@ -58,6 +58,8 @@ search='{"command":"cat /proc/net/unix; find / -path /proc -prune -o -path /sys 
 r=$(req POST /api/sandboxes/a/platform/execute "$search")
 check "the search finds the operations socket in the platform's view (control)" has "$r" '/run/splitbox/ops.sock'
 r=$(req POST /api/sandboxes/a/user/execute "$search")
+check "the same search ran in the user's view (HTTP 200)" has "$r" '200 {"success":'
+check "... and read /proc/net/unix" has "$r" '"stdout":"Num       RefCount'
 check "no splitbox socket in the user's view or its /proc/net/unix" \
   test -z "$(grep -o -e 'ops\.sock' -e 'api\.sock' -e 'echo\.sock' <<<"$r")"
 for path in /run/splitbox/ops.sock "$sock" "$work/echo.sock"; do
