@@ -18,7 +18,7 @@ static void expect_code(struct sbx_backend *b, const char *section, const char *
   cJSON_Delete(doc);
 }
 
-Test(errors, a_missing_file_is_file_not_found)
+Test(errors, a_missing_file_is_file_not_found, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   conf_need(b, "api");
@@ -27,7 +27,7 @@ Test(errors, a_missing_file_is_file_not_found)
   sbx_backend_close(b);
 }
 
-Test(errors, a_missing_process_is_process_not_found)
+Test(errors, a_missing_process_is_process_not_found, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   conf_need(b, "api");
@@ -36,7 +36,7 @@ Test(errors, a_missing_process_is_process_not_found)
   sbx_backend_close(b);
 }
 
-Test(errors, validation_failures_are_validation_failed)
+Test(errors, validation_failures_are_validation_failed, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   conf_need(b, "api");
@@ -49,7 +49,7 @@ Test(errors, validation_failures_are_validation_failed)
   sbx_backend_close(b);
 }
 
-Test(errors, a_timeout_is_command_timeout)
+Test(errors, a_timeout_is_command_timeout, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   conf_need(b, "api");

@@ -9,7 +9,7 @@
 
 TestSuite(exec, .timeout = 120);
 
-Test(exec, stdout_stderr_and_exit_code_are_right_and_success_is_false_on_nonzero_exit)
+Test(exec, stdout_stderr_and_exit_code_are_right_and_success_is_false_on_nonzero_exit, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bresult r = conf_exec(b, SBX_BCTX_USER, "echo out; echo err >&2; exit 7", NULL, NULL, 0);
@@ -25,7 +25,7 @@ Test(exec, stdout_stderr_and_exit_code_are_right_and_success_is_false_on_nonzero
   sbx_backend_close(b);
 }
 
-Test(exec, the_env_of_one_call_is_visible_to_that_call_only)
+Test(exec, the_env_of_one_call_is_visible_to_that_call_only, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   const char *env[] = { "CALL_ONLY=v1", NULL };
@@ -43,7 +43,7 @@ Test(exec, the_env_of_one_call_is_visible_to_that_call_only)
   sbx_backend_close(b);
 }
 
-Test(exec, cwd_is_honoured)
+Test(exec, cwd_is_honoured, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
 
@@ -60,7 +60,7 @@ Test(exec, cwd_is_honoured)
   sbx_backend_close(b);
 }
 
-Test(exec, a_timeout_kills_the_whole_tree_and_reports_command_timeout)
+Test(exec, a_timeout_kills_the_whole_tree_and_reports_command_timeout, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bexec req = { .timeout_ms = 500 };
@@ -83,7 +83,7 @@ Test(exec, a_timeout_kills_the_whole_tree_and_reports_command_timeout)
   sbx_backend_close(b);
 }
 
-Test(exec, large_binary_and_utf8_output_come_back_intact)
+Test(exec, large_binary_and_utf8_output_come_back_intact, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_bresult r;
@@ -127,7 +127,7 @@ static void *run_job(void *arg)
   return NULL;
 }
 
-Test(exec, thirty_two_concurrent_execs_per_context)
+Test(exec, thirty_two_concurrent_execs_per_context, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
 

@@ -9,7 +9,7 @@
 
 TestSuite(files, .timeout = 120);
 
-Test(files, per_context_write_and_read_and_a_platform_file_is_not_readable_through_the_user_context)
+Test(files, per_context_write_and_read_and_a_platform_file_is_not_readable_through_the_user_context, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   long status;
@@ -35,7 +35,7 @@ Test(files, per_context_write_and_read_and_a_platform_file_is_not_readable_throu
   sbx_backend_close(b);
 }
 
-Test(files, shared_write_read_exists_and_list_from_both_sides)
+Test(files, shared_write_read_exists_and_list_from_both_sides, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_error err = { 0 };
@@ -74,7 +74,7 @@ Test(files, shared_write_read_exists_and_list_from_both_sides)
   sbx_backend_close(b);
 }
 
-Test(files, path_traversal_and_symlinks_out_of_the_shared_dir_are_refused)
+Test(files, path_traversal_and_symlinks_out_of_the_shared_dir_are_refused, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   struct sbx_error err = { 0 };
@@ -109,7 +109,7 @@ Test(files, path_traversal_and_symlinks_out_of_the_shared_dir_are_refused)
   sbx_backend_close(b);
 }
 
-Test(files, binary_content_round_trips_as_base64)
+Test(files, binary_content_round_trips_as_base64, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   char bytes[256], *encoded, body[600], *decoded = NULL;

@@ -15,7 +15,7 @@ static void need_reference(struct sbx_backend *b)
     conf_skip(b, "legacy mode and require_isolation are options of splitbox sandboxes");
 }
 
-Test(modes, the_legacy_mode_warns_on_every_result)
+Test(modes, the_legacy_mode_warns_on_every_result, .timeout = 120)
 {
   struct sbx_backend *b = conf_open();
   long status;
@@ -33,7 +33,7 @@ Test(modes, the_legacy_mode_warns_on_every_result)
   sbx_backend_close(b);
 }
 
-Test(modes, require_isolation_fails_closed_where_namespaces_are_missing)
+Test(modes, require_isolation_fails_closed_where_namespaces_are_missing, .timeout = 120)
 {
   struct sbx_backend *b = conf_open(), *nons = NULL;
   struct sbx_error err = { 0 };

@@ -223,10 +223,11 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
       if (extra != NULL)
         opts = *extra;
       opts.init_path = init_path;
-      /* The executor's own environment must reach neither context. */
+      /* The executor's own environment must reach neither context: it holds
+       * the canary for the whole scenario, for platform commands start later
+       * than the sandbox (a check of executor_env sees it there). */
       setenv("SPLITBOX_TEST_LEAK", w.canary, 1);
       w.sb = sbx_sandbox_create(&opts, &err);
-      unsetenv("SPLITBOX_TEST_LEAK");
       if (w.sb == NULL && opts.require_isolation && strcmp(err.code, SBX_E_NO_NAMESPACES) == 0)
         scenario_report(&w, "INFO create refused: %s: %s", err.code, err.message);
       else if (w.sb == NULL)
@@ -239,6 +240,7 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
       else
         fn(&w);
       sbx_sandbox_destroy(w.sb);
+      unsetenv("SPLITBOX_TEST_LEAK");
       unlink(init_path);
       rmdir(bindir);
     }
@@ -431,6 +433,7 @@ bool scenario_probe_finding(struct world *w, const char *name, struct scenario_f
   f->marker_visible = v.marker_visible;
   f->hidden_pids = v.hidden_pids;
   f->attached = v.attached;
+  f->fds_stolen = v.fds_stolen;
   return true;
 }
 

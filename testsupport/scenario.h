@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bare.h"
 #include "executor.h"
 
 enum scenario_mode
@@ -71,6 +72,23 @@ bool scenario_has(const char *text, const char *prefix);
 
 #define SCENARIO_TEST(suite, name, mode, fn, opts) SCENARIO_TEST_EXPECTING(suite, name, mode, fn, opts, false)
 
+/* For a test to run before the check that probe d validates: its positive
+ * control on bare processes (bare_control). The test stops, failed, when the
+ * control does not show the leak; it skips with the reason when the kernel
+ * lacks the technique (a failure under SPLITBOX_MUST_WORK). */
+#define scenario_require_bare_control(d)                                                                      \
+  do                                                                                                          \
+    {                                                                                                         \
+      char *report_ = NULL, text_[4096];                                                                      \
+      enum bare_outcome outcome_ = bare_control((d), &report_);                                               \
+      snprintf(text_, sizeof text_, "%s", report_ != NULL ? report_ : "(no report)");                          \
+      free(report_);                                                                                          \
+      if (outcome_ == BARE_UNSUPPORTED && !scenario_must_work())                                              \
+        cr_skip_test("the kernel lacks the technique, so the check cannot be shown to work: %s", text_);      \
+      cr_assert(outcome_ == BARE_LEAKED, "%s", text_);                                                         \
+    }                                                                                                         \
+  while (0)
+
 /* Reports FAIL unless cond holds. */
 #define EXPECT(w, cond, ...)                                                                                  \
   do                                                                                                          \
@@ -107,6 +125,7 @@ struct scenario_finding
   bool marker_visible; /* ps-scan: /proc lists the victim */
   int hidden_pids;     /* ps-scan: pids the kill oracle finds and /proc hides */
   int attached;        /* ptrace: seizes and attaches that succeeded */
+  int fds_stolen;      /* pidfd-getfd: the victim's fds taken */
 };
 /* Runs probe name as scenario_probe does and reads its report; false, after
  * reporting an ERROR, when the probe did not run. */

@@ -53,6 +53,8 @@ check "without namespaces: exit 3 (fallback only) (was $rc)" test $rc -eq 3
 check "without namespaces: the JSON satisfies the schema" "$validate" "$src/reports/caps.schema.json" "$out/nons.json"
 tr -d '\n\t ' <"$out/nons.json" >"$out/nons.min"
 check "without namespaces: the mode is fallback" grep -q '"verdict":{"mode":"fallback"' "$out/nons.min"
+check "without namespaces: all seven namespaces were tried" \
+  test "$(grep -oE '"(user|pid|mount|network|ipc|uts|cgroup)":\{[^}]*"available":' "$out/nons.min" | wc -l)" -eq 7
 check "without namespaces: no namespace can be created" test "$(grep -o '"available":true' "$out/nons.min" | wc -l)" -eq 0
 check "without namespaces: the verdict names the lost rows" \
   grep -q '"row":"Processlisting(ps)","enforced":false,"lostBecause"' "$out/nons.min"

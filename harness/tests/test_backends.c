@@ -166,7 +166,7 @@ Test(adapters, sandbox_env_reaches_later_execs_of_both_contexts_as_in_todays_sdk
   sbx_backend_close(b);
 }
 
-Test(adapters, specs_that_are_wrong_say_why)
+Test(adapters, specs_that_are_wrong_say_why, .timeout = 60)
 {
   struct sbx_backend *b = NULL;
   struct sbx_error err = { 0 };

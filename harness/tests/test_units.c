@@ -40,7 +40,7 @@ static char *fixture(const char *rel)
 
 /* ---- templates ---- */
 
-Test(template, expands_variables_and_escapes)
+Test(template, expands_variables_and_escapes, .timeout = 30)
 {
   struct sbx_vars v = { 0 };
   struct sbx_error err = { 0 };
@@ -57,7 +57,7 @@ Test(template, expands_variables_and_escapes)
   cr_expect_null(sbx_template_expand("{workdir", &v, &err), "an unterminated placeholder is an error");
 }
 
-Test(template, a_command_stays_one_argument_whatever_it_holds)
+Test(template, a_command_stays_one_argument_whatever_it_holds, .timeout = 30)
 {
   static const char *const tricky[] = {
     "echo 'single' \"double\" $HOME `id` $(id) ; rm -rf / # not run",
@@ -82,7 +82,7 @@ Test(template, a_command_stays_one_argument_whatever_it_holds)
     }
 }
 
-Test(template, env_expands_to_one_template_per_variable)
+Test(template, env_expands_to_one_template_per_variable, .timeout = 30)
 {
   const char *tmpl[] = { "bwrap", "{env}", "--", "sh", NULL };
   const char *each[] = { "--setenv", "{name}", "{value}", NULL };
@@ -100,7 +100,7 @@ Test(template, env_expands_to_one_template_per_variable)
     }
 }
 
-Test(template, shell_quote_round_trips_through_sh)
+Test(template, shell_quote_round_trips_through_sh, .timeout = 30)
 {
   static const char *const words[] = { "plain", "with space", "it's", "$HOME `x` \"q\" \\", "" };
 
@@ -121,7 +121,7 @@ Test(template, shell_quote_round_trips_through_sh)
     }
 }
 
-Test(template, shared_paths_stay_beneath_the_shared_dir)
+Test(template, shared_paths_stay_beneath_the_shared_dir, .timeout = 30)
 {
   cr_expect(sbx_backend_rel_ok("a/b.txt"));
   cr_expect(sbx_backend_rel_ok("..a"));
@@ -133,7 +133,7 @@ Test(template, shared_paths_stay_beneath_the_shared_dir)
 
 /* ---- running commands ---- */
 
-Test(run, the_timeout_holds_after_a_command_closes_its_output)
+Test(run, the_timeout_holds_after_a_command_closes_its_output, .timeout = 30)
 {
   char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)"exec >/dev/null 2>&1; sleep 5", NULL };
   char *envp[] = { NULL };
@@ -148,7 +148,7 @@ Test(run, the_timeout_holds_after_a_command_closes_its_output)
 
 /* ---- bench statistics ---- */
 
-Test(bench, percentiles_are_nearest_rank)
+Test(bench, percentiles_are_nearest_rank, .timeout = 30)
 {
   double s[100];
   struct sbx_stats st;
@@ -165,7 +165,7 @@ Test(bench, percentiles_are_nearest_rank)
   cr_expect_float_eq(st.mean, 50.5, 1e-9);
 }
 
-Test(bench, small_samples_and_ratios)
+Test(bench, small_samples_and_ratios, .timeout = 30)
 {
   double one[] = { 7 }, three[] = { 3, 1, 2 };
   struct sbx_stats st = sbx_stats_of(one, 1);
@@ -219,7 +219,7 @@ Test(bench, the_report_has_every_figure, .timeout = 60)
 
 /* ---- classification ---- */
 
-Test(classify, blocked_only_with_a_control_that_leaked)
+Test(classify, blocked_only_with_a_control_that_leaked, .timeout = 30)
 {
   cr_expect_str_eq(sbx_audit_classify("leaked", false, false), SBX_OUTCOME_LEAKED);
   cr_expect_str_eq(sbx_audit_classify("clean", true, false), SBX_OUTCOME_BLOCKED);
@@ -232,7 +232,7 @@ Test(classify, blocked_only_with_a_control_that_leaked)
   cr_expect_str_eq(sbx_audit_classify("garbage", true, false), SBX_OUTCOME_ERROR);
 }
 
-Test(classify, a_row_takes_its_worst_cell)
+Test(classify, a_row_takes_its_worst_cell, .timeout = 30)
 {
   const char *a[] = { SBX_OUTCOME_BLOCKED, SBX_OUTCOME_LEAKED, SBX_OUTCOME_ERROR };
   const char *b[] = { SBX_OUTCOME_BLOCKED, SBX_OUTCOME_UNVERIFIED };
@@ -272,7 +272,7 @@ static char *render(int (*fn)(const cJSON *, FILE *, struct sbx_error *), const 
   return buf;
 }
 
-Test(report, markdown_matches_the_golden_file)
+Test(report, markdown_matches_the_golden_file, .timeout = 30)
 {
   cJSON *doc = golden();
   char *md = render(sbx_report_markdown, doc), *want = fixture("fixtures/audit/report.md");
@@ -283,7 +283,7 @@ Test(report, markdown_matches_the_golden_file)
   cJSON_Delete(doc);
 }
 
-Test(report, junit_matches_the_golden_file)
+Test(report, junit_matches_the_golden_file, .timeout = 30)
 {
   cJSON *doc = golden();
   char *xml = render(sbx_report_junit, doc), *want = fixture("fixtures/audit/junit.xml");
@@ -294,7 +294,7 @@ Test(report, junit_matches_the_golden_file)
   cJSON_Delete(doc);
 }
 
-Test(report, the_golden_report_satisfies_the_schema)
+Test(report, the_golden_report_satisfies_the_schema, .timeout = 30)
 {
   char *text = fixture("reports/schema.json"), why[512] = "";
   cJSON *schema = cJSON_Parse(text), *doc = golden();
@@ -324,7 +324,7 @@ static int violations(const char *policy_text, cJSON **v)
   return r;
 }
 
-Test(policy, holds_when_every_named_row_is_blocked)
+Test(policy, holds_when_every_named_row_is_blocked, .timeout = 30)
 {
   cJSON *v = NULL;
 
@@ -340,7 +340,7 @@ Test(policy, holds_when_every_named_row_is_blocked)
   cJSON_Delete(v);
 }
 
-Test(policy, lists_every_row_that_is_not_blocked)
+Test(policy, lists_every_row_that_is_not_blocked, .timeout = 30)
 {
   cJSON *v = NULL;
   char *text;
@@ -355,7 +355,7 @@ Test(policy, lists_every_row_that_is_not_blocked)
   cJSON_Delete(v);
 }
 
-Test(policy, refuses_unknown_rows_and_reports_missing_backends)
+Test(policy, refuses_unknown_rows_and_reports_missing_backends, .timeout = 30)
 {
   cJSON *v = NULL;
   char *text;

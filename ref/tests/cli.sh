@@ -17,6 +17,9 @@ cp "$cli" "$init" "$nons" "$work/"
 chmod 755 "$work"/*
 bin=$work/splitbox
 token=$(od -An -N6 -tu4 /dev/urandom | tr -d ' \n' | cut -c1-6)
+none_left() { ! pgrep -f "$1" >/dev/null; }
+# at_least N CMDLINE: N processes run CMDLINE exactly (not the runner that names it in its argv).
+at_least() { test "$(pgrep -fxc "$2")" -ge "$1"; }
 
 out=$("$bin" run --help); rc=$?
 check "--help exits 0 and explains the contexts" test $rc -eq 0 -a -n "$(grep -e 'Exit status' <<<"$out")"
@@ -34,7 +37,7 @@ elapsed=$((($(date +%s%N) - start) / 1000000))
 check "a timeout exits 124" test $rc -eq 124
 check "a timeout names COMMAND_TIMEOUT" grep -q COMMAND_TIMEOUT "$work/err"
 check "a timeout returns in under 2 s (took ${elapsed} ms)" test $elapsed -lt 2000
-check "no sleep of the timed-out tree is left on the host" test -z "$(pgrep -f "sleep 30.$token")"
+check "no sleep of the timed-out tree is left on the host" until_ok 5 none_left "sleep 30.$token"
 
 "$bin" run --context user --cwd /nonexistent -- true 2>"$work/err"; rc=$?
 check "an executor error exits 125" test $rc -eq 125
@@ -50,8 +53,13 @@ for field in '"success":true' '"exitCode":0' '"stdout":"1\n"' '"context":"platfo
   check "--json has $field" grep -qF "$field" <<<"$json"
 done
 
+dump='env; cat /proc/*/environ 2>/dev/null | tr "\0" "\n"'
 for ctx in user platform; do
-  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx -- 'env; cat /proc/*/environ 2>/dev/null | tr "\0" "\n"')
+  # Control: passed on purpose (--env NAME), the variable shows in the same dump.
+  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx --env SPLITBOX_TEST_LEAK -- "$dump"); rc=$?
+  check "control: a variable passed with --env shows in the $ctx dump" test $rc -eq 0 -a -n "$(grep -a "leak-$token" <<<"$out")"
+  out=$(SPLITBOX_TEST_LEAK=leak-$token "$bin" run --context $ctx -- "$dump"); rc=$?
+  check "the $ctx dump ran and shows its own env" test $rc -eq 0 -a -n "$(grep -a '^PATH=' <<<"$out")"
   check "the executor's environment does not reach the $ctx context" test -z "$(grep -a "leak-$token" <<<"$out")"
 done
 
@@ -61,24 +69,29 @@ check "--env NAME passes the named variable, and only it" test "$out" = "from-en
 check "--env NAME of an unset variable is a usage error" test $? -eq 2
 
 # Two runs at once: a platform command holding a secret, user code looking for it.
-"$bin" run --context platform --env "SECRET=canary-$token" -- "sleep 3; : marker-$token" &
+"$bin" run --context platform --env "SECRET=canary-$token" -- "sleep 60; : marker-$token" &
 holder=$!
-sleep 0.5
-out=$("$bin" run --context user -- 'ps -eo args; cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr "\0" "\n"')
+check "the platform run holds its secret on the host" until_ok 10 pgrep -f "marker-$token"
+out=$("$bin" run --context user --env "MINE=own-$token" -- 'ps -eo args; cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr "\0" "\n"'); rc=$?
+check "the user run ran, listed itself and read its own env" \
+  test $rc -eq 0 -a -n "$(grep -a 'ps -eo args' <<<"$out")" -a -n "$(grep -a "MINE=own-$token" <<<"$out")"
+check "the platform run was still there while the user run looked" pgrep -f "marker-$token"
 check "a concurrent platform run is invisible to a user run" test -z "$(grep -a -e "canary-$token" -e "marker-$token" <<<"$out")"
-wait $holder
+kill -KILL $holder
+wait $holder 2>/dev/null
+until_ok 10 none_left "marker-$token" || pkill -KILL -f "marker-$token"
 
 # Killing splitbox run kills what it started, in both contexts and in fallback.
 for wrap in "" "$nons"; do
   for ctx in user platform; do
     $wrap "$bin" run --context $ctx -- "sleep 77.$token & sleep 77.$token" 2>/dev/null &
     runner=$!
-    sleep 0.3
+    check "${wrap:+(no namespaces) }the $ctx command runs before the SIGKILL" \
+      until_ok 10 at_least 2 "sleep 77.$token"
     kill -KILL $runner
     wait $runner 2>/dev/null
-    sleep 0.3
-    check "SIGKILL of splitbox run ${wrap:+(no namespaces) }leaves no $ctx process behind" \
-      test -z "$(pgrep -f "sleep 77.$token")"
+    check "SIGKILL of splitbox run ${wrap:+(no namespaces) }leaves no $ctx process behind (within 5 s)" \
+      until_ok 5 none_left "sleep 77.$token"
     pkill -KILL -f "sleep 77.$token"
   done
 done

@@ -27,11 +27,16 @@ check "a bad sandbox id is refused before any request" test $rc -eq 125
 id=$(sb start --context platform -- sleep 100); rc=$?
 check "start prints the process id" has "$id" proc-
 out=$(sb ps --context platform); check "ps lists it" has "$out" "$id"
-out=$(sb ps --context user); check "ps of the user context does not" test -z "$(grep -F "sleep 100" <<<"$out")"
+uid=$(sb start --context user -- sleep 101); rc=$?
+check "start of a user process" has "$uid" proc-
+out=$(sb ps --context user); rc=$?
+check "ps of the user context answers (exit 0) and lists the user's own process" test $rc -eq 0 -a -n "$(grep -F "$uid" <<<"$out")"
+check "ps of the user context does not list it" test -z "$(grep -F "sleep 100" <<<"$out")"
 out=$(sb ps --context platform --json); check "ps --json" has "$out" '{"processes":[{"id":"'"$id"'"'
 sb kill --context platform "$id"; rc=$?; check "kill exits 0" test $rc -eq 0
-sleep 0.3
-out=$(sb ps --context platform --json); check "the killed process says so" has "$out" '"status":"killed"'
+ended() { out=$(sb ps --context platform --json) && ! has "$out" '"status":"running"'; }
+until_ok 10 ended
+check "the killed process says so" has "$out" '"status":"killed"'
 sb kill --context platform proc-999 2>/dev/null; rc=$?; check "kill of an unknown process exits 1" test $rc -eq 1
 err=$(sb kill --context platform proc-999 2>&1); check "... and names the code" has "$err" PROCESS_NOT_FOUND
 

@@ -16,14 +16,14 @@ req POST /api/sandboxes/a/user/process/start '{"command":"sleep 300.'$u'2"}' >/d
 req POST /api/sandboxes/b/platform/process/start '{"command":"sh -c \"sleep 300.'$u'3 & wait\""}' >/dev/null
 req POST /api/sandboxes/a/platform/execute/stream '{"command":"sleep 300.'$u'4"}' >/dev/null &
 fixture_pids=$!
-sleep 0.5
-check "four commands run on the host" test "$(pgrep -fc "sleep 300.$u")" -ge 4
+four_run() { test "$(pgrep -fxc "sleep 300.$u[1-4]")" -ge 4; }
+check "four commands run on the host" until_ok 20 four_run
 
 kill -KILL "$daemon"
 wait "$daemon" 2>/dev/null
 daemon=
-for _ in $(seq 40); do pgrep -f "sleep 300.$u" >/dev/null || break; sleep 0.05; done
-check "after SIGKILL of the daemon no command of its sandboxes is left" test -z "$(pgrep -af "sleep 300.$u")"
+none_left() { ! pgrep -f "sleep 300.$u" >/dev/null; }
+check "after SIGKILL of the daemon no command of its sandboxes is left (within 2 s)" until_ok 2 none_left
 check "no mount of the daemon's state is left on the host" test -z "$(grep -F "$state" /proc/self/mountinfo)"
 check "the crashed daemon left state behind (what the restart must clean)" test -n "$(ls -A "$state/sandboxes")"
 

@@ -44,13 +44,23 @@ for ctx in user platform; do
 done
 r=$(req POST /api/sandboxes/a/user/process/start '{"command":"exec sleep 77.'$u'"}')
 sid=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+check "user process/start" test -n "$sid"
+check "it runs before the DELETE" until_ok 10 pgrep -f "sleep 77.$u"
 req DELETE "/api/sandboxes/a/user/process/$sid" '{}' >/dev/null
-sleep 0.3
-r=$(req GET "/api/sandboxes/a/user/process/$sid"); check "SIGTERM (the default) ends an exec'd command" has "$r" '"status":"killed"' 
+ended() { r=$(req GET "/api/sandboxes/a/user/process/$sid"); ! has "$r" '"status":"running"'; }
+until_ok 10 ended
+check "SIGTERM (the default) ends an exec'd command" has "$r" '"status":"killed"'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "process/{id}" has "$r" '"status":"running"'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id/logs"); check "process/{id}/logs" has "$r" '"stdout":""'
-r=$(req GET /api/sandboxes/a/user/process/list); check "the platform process is not in the user list" test -z "$(grep -o "$pid_id" <<<"$r")"
-r=$(req POST /api/sandboxes/a/user/execute '{"command":"ps -eo args; cat /proc/*/environ 2>/dev/null | tr \"\\0\" \"\\n\""}')
+r=$(req GET /api/sandboxes/a/user/process/list)
+check "the user list answers, with the user's own process" has "$r" "200 {\"success\":true"
+check "... and lists the user's own process" has "$r" "\"id\":\"$sid\""
+check "the platform process is not in the user list" test -z "$(grep -o "\"id\":\"$pid_id\"" <<<"$r")"
+check "the platform process runs on the host" pgrep -f "sleep 300.$u"
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"ps -eo args; cat /proc/*/environ 2>/dev/null | tr \"\\0\" \"\\n\"","env":{"MINE":"own-'$u'"}}')
+check "user code lists its own processes and reads its own env" has "$r" '200 {"success":true'
+check "... its ps lists itself" has "$r" 'ps -eo args'
+check "... its /proc/*/environ shows its own variable" has "$r" "MINE=own-$u"
 check "user code cannot see the platform process or its env" test -z "$(grep -e "sleep 300.$u" -e "hidden-$token" <<<"$r")"
 r=$(req DELETE "/api/sandboxes/a/platform/process/$pid_id" '{"signal":"SIGKILL"}'); check "process DELETE" has "$r" '200 {"success":true'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "a killed process says so" has "$r" '"status":"killed"'
@@ -89,11 +99,19 @@ done
 
 # Cross-sandbox: b's user sees nothing of a.
 req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'$u'"}' >/dev/null
+check "a's process runs" until_ok 10 pgrep -f "sleep 123.$u"
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"ps -eo args; ls /app; cat /tmp/u"}')
+check "a's user sees its own process and files (what b must not)" \
+  test -n "$(grep -e "sleep 123" <<<"$r")" -a -n "$(grep hello.txt <<<"$r")" -a -n "$(grep mine <<<"$r")"
 r=$(req POST /api/sandboxes/b/user/execute '{"command":"ps -eo args; ls /app; cat /tmp/u 2>&1"}')
+check "sandbox b's exec ran, and its ps lists itself" has "$r" 'ps -eo args'
 check "sandbox b sees none of a's processes or files" test -z "$(grep -e "sleep 123" -e hello.txt -e mine <<<"$r")"
 
 # The control socket is in no user view.
+check "the control socket exists on the host" test -S "$sock"
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"cat /proc/net/unix; find / -xdev -type s 2>/dev/null; ls '"$work"' 2>&1"}')
+check "user code read /proc/net/unix and looked for the daemon's dir" \
+  test -n "$(grep -e 'Num *RefCount' <<<"$r")" -a -n "$(grep -e 'No such file' <<<"$r")"
 check "user code finds no splitbox socket" test -z "$(grep -e api.sock -e "$work" <<<"${r#* }" | grep -v 'No such file')"
 
 # Bad input: status and code, and the daemon still answers.
@@ -186,9 +204,9 @@ check "64 concurrent execs across 4 sandboxes all succeed with their own output 
 # DELETE ends what the sandbox runs, and its id is free again at once.
 req PUT /api/sandboxes/d '{}' >/dev/null
 start=$(date +%s%N)
-req POST /api/sandboxes/d/user/execute '{"command":"sleep 20"}' >"$work/long" &
+req POST /api/sandboxes/d/user/execute '{"command":"sleep 20.'$u'"}' >"$work/long" &
 long=$!
-sleep 0.5
+check "the exec is in flight before the DELETE" until_ok 10 pgrep -f "sleep 20.$u"
 r=$(req DELETE /api/sandboxes/d); check "DELETE a sandbox with an exec in flight" has "$r" '200 '
 wait $long
 check "the exec in flight ended with the sandbox ($(( ($(date +%s%N) - start) / 1000000 )) ms)" \
@@ -201,6 +219,8 @@ r=$(req POST /api/sandboxes/b/user/execute '{"command":"true"}'); check "a delet
 # inits are its own children (CLONE_PARENT); other tests' are not.
 children=$(pgrep -P $daemon | tr '\n' ' ')
 check "the daemon has sandbox inits to end" test -n "$children"
+check "a process of the daemon's sandboxes runs before SIGTERM" pgrep -f "sleep [0-9]*.$u"
+check "the daemon has sandbox state to remove" test -n "$(ls -A "$state/sandboxes" 2>/dev/null)"
 kill -TERM $daemon
 wait $daemon; rc=$?
 check "SIGTERM exits 0" test $rc -eq 0

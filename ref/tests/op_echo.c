@@ -51,7 +51,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     }
   fail = b->buf != NULL && strstr(b->buf, "\"params\":\"fail\"") != NULL;
   if (b->buf != NULL && strstr(b->buf, "\"params\":\"slow\"") != NULL)
-    sleep(30);
+    {
+      /* Tests wait for this line to know that a call is in flight. */
+      fputs("sbx-op-echo: a slow call, answered in 30 s\n", stderr);
+      fflush(stderr);
+      sleep(30);
+    }
   if (asprintf(&text, "{\"handledBy\":\"sbx-op-echo\",\"request\":%s}", b->buf != NULL ? b->buf : "null") < 0)
     return MHD_NO;
   resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);

@@ -9,8 +9,8 @@ set -u
 echo_server=${SBX_OP_ECHO:?set by meson}
 start_daemon || exit 1
 
-"$echo_server" "$work/echo.sock" & fixture_pids="$!"
-for _ in $(seq 100); do [ -S "$work/echo.sock" ] && break; sleep 0.05; done
+"$echo_server" "$work/echo.sock" 2>"$work/echo.log" & fixture_pids="$!"
+check "the echo server listens" until_ok 10 test -S "$work/echo.sock"
 
 req PUT /api/sandboxes/a '{}' >/dev/null
 req PUT /api/sandboxes/b '{}' >/dev/null
@@ -29,9 +29,10 @@ r=$(req POST /api/sandboxes/a/platform/execute \
 check "platform code calls the operation with splitbox call" \
   has "$r" '"stdout":"{\"handledBy\":\"sbx-op-echo\",\"request\":{\"operation\":\"echo\",\"sandboxId\":\"a\",\"params\":{\"from\":\"platform\"}}}\nrc=0\n/run/splitbox\n"'
 
-r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"/app/splitbox call echo --params 42 > /platform/called"}')
-sleep 1
-r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/called"}')
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"/app/splitbox call echo --params 42 > /platform/called.part && mv /platform/called.part /platform/called"}')
+check "process/start of a platform process that calls it" has "$r" '"processId"'
+called() { r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/called"}'); has "$r" '200 '; }
+until_ok 20 called
 check "a platform process started with process/start calls it too" has "$r" '"params\":42}}'
 
 r=$(req POST /api/sandboxes/a/platform/execute '{"command":"/app/splitbox call missing; echo rc=$?"}')
@@ -57,6 +58,8 @@ search='{"command":"cat /proc/net/unix; find / -path /proc -prune -o -path /sys 
 r=$(req POST /api/sandboxes/a/platform/execute "$search")
 check "the search finds the operations socket in the platform's view (control)" has "$r" '/run/splitbox/ops.sock'
 r=$(req POST /api/sandboxes/a/user/execute "$search")
+check "the same search ran in the user's view (HTTP 200)" has "$r" '200 {"success":'
+check "... and read /proc/net/unix" has "$r" '"stdout":"Num       RefCount'
 check "no splitbox socket in the user's view or its /proc/net/unix" \
   test -z "$(grep -o -e 'ops\.sock' -e 'api\.sock' -e 'echo\.sock' <<<"$r")"
 for path in /run/splitbox/ops.sock "$sock" "$work/echo.sock"; do
@@ -89,7 +92,7 @@ u=$RANDOM$RANDOM
 fixture_files="/run/sbx-test-$u.sock /run/sbx-test-$u.d"
 "$echo_server" "/run/sbx-test-$u.sock" & fixture_pids="$fixture_pids $!"
 mkdir "/run/sbx-test-$u.d"
-for _ in $(seq 100); do [ -S "/run/sbx-test-$u.sock" ] && break; sleep 0.05; done
+check "the /run echo server listens" until_ok 10 test -S "/run/sbx-test-$u.sock"
 r=$(req POST /api/sandboxes/a/platform/execute '{"command":"test -S /run/sbx-test-'"$u"'.sock && echo sock; test -d /run/sbx-test-'"$u"'.d && echo live; touch /run/splitbox/x 2>/dev/null || echo ro; rm -f /run/splitbox/ops.sock 2>/dev/null || echo kept"}')
 rmdir "/run/sbx-test-$u.d"
 check "the platform's /run has the host's sockets, and entries made after the sandbox" has "$r" '"stdout":"sock\nlive\n'
@@ -101,7 +104,7 @@ req PUT /api/sandboxes/c '{}' >/dev/null
 cp "$cli" "$state"/sandboxes/c.*/shared/
 req POST /api/sandboxes/c/operations/echo '{"callbackSocket":"'"$work/echo.sock"'"}' >/dev/null
 req POST /api/sandboxes/c/platform/process/start '{"command":"/app/splitbox call echo --params \"\\\"slow\\\"\""}' >/dev/null
-sleep 0.5
+check "the call is in flight: the echo server holds it" until_ok 20 grep -q 'a slow call' "$work/echo.log"
 start=$(date +%s%N)
 r=$(req DELETE /api/sandboxes/c)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -18,7 +18,7 @@ chmod 1777 "$work" # the daemon and the callback may run as uid 65534
 start_daemon || exit 1
 # The callback runs as the daemon's uid: its socket must let the daemon in.
 ${DAEMON_WRAP/$nons/} "$echo_server" "$work/echo.sock" & fixture_pids=$!
-for _ in $(seq 100); do [ -S "$work/echo.sock" ] && break; sleep 0.05; done
+check "the echo server listens" until_ok 10 test -S "$work/echo.sock"
 
 r=$(req PUT /api/sandboxes/a '{}'); check "$mode: the sandbox runs in $mode mode" has "$r" "\"isolation\":\"$mode\""
 shared=$(echo "$state"/sandboxes/a.*/shared)

@@ -90,7 +90,7 @@ static void finish(void)
 
 TestSuite(client, .init = start, .fini = finish, .timeout = 60);
 
-Test(client, exec_in_both_contexts_with_env_cwd_and_exit_code)
+Test(client, exec_in_both_contexts_with_env_cwd_and_exit_code, .timeout = 60)
 {
   const char *env[] = { "TOKEN=s3cret", NULL };
   struct sbx_exec_options o = { .env = env, .cwd = "/platform" };
@@ -109,7 +109,7 @@ Test(client, exec_in_both_contexts_with_env_cwd_and_exit_code)
   sbx_result_free(&res);
 }
 
-Test(client, timeout_is_command_timeout_with_the_result)
+Test(client, timeout_is_command_timeout_with_the_result, .timeout = 60)
 {
   struct sbx_exec_options o = { .timeout_ms = 200 };
   struct sbx_result res;
@@ -121,7 +121,7 @@ Test(client, timeout_is_command_timeout_with_the_result)
   sbx_result_free(&res);
 }
 
-Test(client, processes_start_list_get_logs_kill)
+Test(client, processes_start_list_get_logs_kill, .timeout = 60)
 {
   struct sbx_process p, got, *list;
   struct sbx_result logs;
@@ -139,13 +139,28 @@ Test(client, processes_start_list_get_logs_kill)
   cr_assert_eq(sbx_list_processes(client, SBX_USER_CONTEXT, &list, &n, &err), 0, "%s", err.message);
   cr_expect_eq(n, 0, "the user context lists none of the platform's processes");
   sbx_processes_free(list, n);
-  usleep(200000);
-  cr_assert_eq(sbx_get_process_logs(client, SBX_PLATFORM_CONTEXT, p.id, &logs, &err), 0, "%s", err.message);
+  /* The output comes when the command has run that far: poll, for up to 10 s. */
+  for (int i = 0; i < 500; i++)
+    {
+      bool up;
+      cr_assert_eq(sbx_get_process_logs(client, SBX_PLATFORM_CONTEXT, p.id, &logs, &err), 0, "%s", err.message);
+      up = logs.stdout_buf != NULL && strcmp(logs.stdout_buf, "up\n") == 0;
+      if (up || i == 499)
+        break;
+      sbx_result_free(&logs);
+      usleep(20000);
+    }
   cr_expect_str_eq(logs.stdout_buf, "up\n");
   sbx_result_free(&logs);
   cr_assert_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, p.id, SIGKILL, &err), 0, "%s", err.message);
-  usleep(200000);
-  cr_assert_eq(sbx_get_process(client, SBX_PLATFORM_CONTEXT, p.id, &got, &err), 0, "%s", err.message);
+  for (int i = 0; i < 500; i++)
+    {
+      cr_assert_eq(sbx_get_process(client, SBX_PLATFORM_CONTEXT, p.id, &got, &err), 0, "%s", err.message);
+      if (strcmp(got.status, "running") != 0 || i == 499)
+        break;
+      sbx_process_free(&got);
+      usleep(20000);
+    }
   cr_expect_str_eq(got.status, "killed");
   sbx_process_free(&got);
   cr_expect_eq(sbx_kill_process(client, SBX_PLATFORM_CONTEXT, "proc-999", 0, &err), -1);
@@ -153,7 +168,7 @@ Test(client, processes_start_list_get_logs_kill)
   sbx_process_free(&p);
 }
 
-Test(client, files_round_trip_bytes_and_map_errors)
+Test(client, files_round_trip_bytes_and_map_errors, .timeout = 60)
 {
   static const char bytes[] = { 0, 1, 2, (char)0xff, 'x' };
   struct sbx_file_entry *list;
@@ -182,7 +197,7 @@ Test(client, files_round_trip_bytes_and_map_errors)
   cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
 }
 
-Test(client, operations_register_and_call)
+Test(client, operations_register_and_call, .timeout = 60)
 {
   struct sbx_error err = { 0 };
   char *result = NULL;
@@ -219,7 +234,7 @@ static void *exec_thread(void *arg)
   return (void *)ok;
 }
 
-Test(client, one_handle_serves_32_threads_at_once)
+Test(client, one_handle_serves_32_threads_at_once, .timeout = 60)
 {
   pthread_t t[THREADS];
   int good = 0;
@@ -235,7 +250,7 @@ Test(client, one_handle_serves_32_threads_at_once)
   cr_expect_eq(good, THREADS, "%d of %d concurrent execs came back right", good, THREADS);
 }
 
-Test(client, open_reports_an_unreachable_daemon_and_bad_ids)
+Test(client, open_reports_an_unreachable_daemon_and_bad_ids, .timeout = 60)
 {
   struct sbx_client_options o = { .create = true };
   struct sbx_error err = { 0 };

@@ -1,13 +1,16 @@
 /* Confidentiality of the platform context against user code, in every mode.
- * Each check runs in the modes where the guarantee must hold, and also as a
- * positive control where it cannot hold (the fallback modes), to prove that
- * the check finds the leak when the leak is real. */
+ * Each check runs in the modes where the guarantee must hold, and where it
+ * cannot hold (the fallback modes, or without Landlock), where it must find
+ * the leak. Each test that expects no leak first runs its positive control, in
+ * the same test: the check where the leak is real (leaks_where), or the
+ * probes on bare processes; a control that sees nothing fails the test. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "probe_table.h"
 #include "scenario.h"
 
 static void check_process_listing(struct world *w)
@@ -132,17 +135,36 @@ static void check_caps_and_uid(struct world *w)
 
 static void check_executor_env(struct world *w)
 {
+  static const char dump[] = "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'";
   struct sbx_process_info victim;
-  char *u = scenario_exec(w, SBX_CTX_USER, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
-  char *pl = scenario_exec(w, SBX_CTX_PLATFORM, "env; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'", NULL, NULL);
+  char given[120], *u, *pl, *control;
+  const char *env[] = { given, NULL };
+  const char *held = getenv("SPLITBOX_TEST_LEAK");
 
-  /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment. */
-  if (u != NULL && strstr(u, "SPLITBOX_TEST_LEAK") != NULL)
+  /* The harness set SPLITBOX_TEST_LEAK=<canary> in the executor's environment,
+   * for the whole scenario: the leak's source is there while both contexts run. */
+  if (held == NULL || strcmp(held, w->canary) != 0)
+    {
+      scenario_report(w, "ERROR the executor's environment does not hold SPLITBOX_TEST_LEAK=<canary>");
+      return;
+    }
+  /* Control: given to a call, the variable shows in that call's dump. */
+  snprintf(given, sizeof given, "SPLITBOX_TEST_LEAK=%s", w->canary);
+  control = scenario_exec(w, SBX_CTX_PLATFORM, dump, env, NULL);
+  if (control == NULL || strstr(control, w->canary) == NULL)
+    scenario_report(w, "ERROR control: the dump does not show a variable given to the call:\n%s",
+                    control ? control : "");
+  free(control);
+  u = scenario_exec(w, SBX_CTX_USER, dump, NULL, NULL);
+  pl = scenario_exec(w, SBX_CTX_PLATFORM, dump, NULL, NULL);
+  if (u != NULL && strstr(u, w->canary) != NULL)
     scenario_report(w, "LEAK the executor's environment reached the user context");
-  if (pl != NULL && strstr(pl, "SPLITBOX_TEST_LEAK") != NULL)
+  if (pl != NULL && strstr(pl, w->canary) != NULL)
     scenario_report(w, "LEAK the executor's environment reached the platform context");
-  if (pl != NULL && (strstr(pl, "PATH=") == NULL || strstr(pl, "HOME=") == NULL))
-    scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl);
+  if (u == NULL || strstr(u, "PATH=") == NULL)
+    scenario_report(w, "ERROR the user dump shows no env at all:\n%s", u ? u : "");
+  if (pl == NULL || strstr(pl, "PATH=") == NULL || strstr(pl, "HOME=") == NULL)
+    scenario_report(w, "ERROR the platform env lacks the base PATH/HOME:\n%s", pl ? pl : "");
   free(u);
   free(pl);
   if (scenario_start_victim(w, false, &victim))
@@ -229,8 +251,130 @@ static void check_planted_binary(struct world *w)
   free(out);
 }
 
-#define CHECK(suite, mode, fn, expect_leak) \
-  SCENARIO_TEST_EXPECTING(suite, fn##_##mode, mode, check_##fn, NULL, expect_leak)
+/* The secret a platform command holds in its env, sought by user code in its
+ * own env, its parent's and its inherited fds. */
+static void judge_env(struct world *w, const struct scenario_finding *v)
+{
+  if (v->found_canary)
+    scenario_report(w, "LEAK user code found the platform's secret in its env, its parent's or an inherited fd");
+}
+
+static void check_env(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "env-self", NULL }, judge_env);
+}
+
+/* /proc/PID/mem, process_vm_readv and pidfd_getfd: the same access check as ptrace. */
+static void judge_memory(struct world *w, const struct scenario_finding *v)
+{
+  if (v->found_canary)
+    scenario_report(w, "LEAK user code read the canary from the platform process's memory or fds");
+  if (v->fds_stolen > 0)
+    scenario_report(w, "LEAK pidfd_getfd took %d of the platform process's fds", v->fds_stolen);
+}
+
+static void check_memory(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "proc-mem", "vm-readv", "pidfd-getfd", NULL }, judge_memory);
+}
+
+/* The victim sends its canary over its loopback about every 100 ms. */
+static void check_sniffing(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "net-sniff", NULL }, judge_canary);
+}
+
+/* The victim holds the canary in a user key; keyrings are not namespaced. */
+static void check_keyring(struct world *w)
+{
+  probe_victim(w, (const char *const[]){ "keyring", NULL }, judge_canary);
+}
+
+/* Runs fn in mode: a SKIP (mode unavailable) skips, or fails under
+ * SPLITBOX_MUST_WORK; an ERROR or FAIL fails; a LEAK fails unless expected,
+ * and with leak its absence fails. */
+static void expect_in_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak,
+                           const char *what)
+{
+  char *text = scenario_run(mode, fn, opts);
+
+  if (scenario_has(text, "SKIP") && !scenario_must_work())
+    {
+      cr_log_info("%s", text);
+      free(text);
+      cr_skip_test("mode %s is not available here (SPLITBOX_MUST_WORK=1 makes this a failure)",
+                   scenario_mode_name(mode));
+    }
+  cr_expect(!scenario_has(text, "ERROR") && !scenario_has(text, "SKIP") && !scenario_has(text, "FAIL"),
+            "%sin mode %s:\n%s", what, scenario_mode_name(mode), text);
+  if (leak)
+    cr_assert(scenario_has(text, "LEAK"), "%sthe leak is real in mode %s, the check must find it:\n%s", what,
+              scenario_mode_name(mode), text);
+  else
+    cr_expect(!scenario_has(text, "LEAK"), "%sleak in mode %s:\n%s", what, scenario_mode_name(mode), text);
+  free(text);
+}
+
+static const struct sbx_options without_landlock = { .no_landlock = true };
+
+/* Where each check's leak is real: its positive control, run first in each
+ * test of the check. The checks not listed have theirs inside the scenario
+ * (executor_env, planted_binary) or fail on what they cannot read
+ * (caps_and_uid); the probe-based ones run the probes on bare processes. */
+static const struct
+{
+  scenario_fn fn;
+  enum scenario_mode mode;
+  const struct sbx_options *opts;
+} leaks_where[] = {
+  { check_process_listing, MODE_FALLBACK_ROOT, NULL },
+  { check_proc_listing, MODE_FALLBACK_ROOT, NULL },
+  { check_kill_scan, MODE_FALLBACK_ROOT, NULL },
+  { check_user_view, MODE_FALLBACK_ROOT, NULL },
+  { check_proc_environ, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_ptrace, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_platform_files, MODE_FALLBACK_NOBODY, &without_landlock },
+  { check_memory, MODE_FALLBACK_NOBODY, &without_landlock },
+};
+
+static void control_first(scenario_fn fn)
+{
+  for (size_t i = 0; i < sizeof leaks_where / sizeof leaks_where[0]; i++)
+    if (leaks_where[i].fn == fn)
+      expect_in_mode(leaks_where[i].mode, fn, leaks_where[i].opts, true, "positive control: ");
+}
+
+/* A check in mode, after its positive control (unless the leak is real in
+ * mode: then the test is its own control). */
+#define CHECK(suite, mode, fn, expect_leak)                                                                     \
+  Test(suite, fn##_##mode, .timeout = 180)                                                                    \
+  {                                                                                                           \
+    if (!(expect_leak))                                                                                       \
+      control_first(check_##fn);                                                                              \
+    expect_in_mode(mode, check_##fn, NULL, expect_leak, "");                                                  \
+  }
+
+/* A probe-based check: the probes' positive controls on bare processes run
+ * first, in the same test, and stop it when they do not show the leak. */
+#define CONTROLLED(suite, name, mode, fn, opts, expect_leak, ...)                                               \
+  Test(suite, name, .timeout = 180)                                                                           \
+  {                                                                                                           \
+    static const enum sbx_probe_id controls[] = { __VA_ARGS__ };                                              \
+    for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++)                                         \
+      scenario_require_bare_control(&sbx_probes[controls[i]]);                                                \
+    if (!(expect_leak))                                                                                       \
+      control_first(fn);                                                                                      \
+    expect_in_mode(mode, fn, opts, expect_leak, "");                                                          \
+  }
+
+#define PROBED_CHECKS(suite, mode, sniffing)                                                                    \
+  CONTROLLED(suite, env, mode, check_env, NULL, false, SBX_PROBE_env_self)                                    \
+  CONTROLLED(suite, memory, mode, check_memory, NULL, false, SBX_PROBE_proc_mem, SBX_PROBE_vm_readv,            \
+             SBX_PROBE_pidfd_getfd)                                                                           \
+  CONTROLLED(suite, keyring, mode, check_keyring, NULL, false, SBX_PROBE_keyring)                             \
+  sniffing
+
+#define SNIFFING(suite, mode) CONTROLLED(suite, sniffing, mode, check_sniffing, NULL, false, SBX_PROBE_net_sniff)
 
 #define ALL_CHECKS(suite, mode, leaks_listing, leaks_environ, leaks_ptrace, leaks_files, leaks_view)            \
   CHECK(suite, mode, process_listing, leaks_listing)                                                          \
@@ -247,24 +391,32 @@ static void check_planted_binary(struct world *w)
 /* Every guarantee holds as root and as an unprivileged user. */
 ALL_CHECKS(namespaces, MODE_ROOT, false, false, false, false, false)
 ALL_CHECKS(userns, MODE_USERNS, false, false, false, false, false)
+PROBED_CHECKS(namespaces, MODE_ROOT, SNIFFING(namespaces, MODE_ROOT))
+PROBED_CHECKS(userns, MODE_USERNS, SNIFFING(userns, MODE_USERNS))
 
 /* Fallback as root keeps what a separate uid gives (environ, ptrace, the
  * private dir) and loses the rest: those leaks are the positive controls of
  * the listing and view checks. */
 ALL_CHECKS(fallback_root, MODE_FALLBACK_ROOT, true, false, false, false, true)
+/* User code runs as a uid of its own without capabilities: no AF_PACKET socket. */
+PROBED_CHECKS(fallback_root, MODE_FALLBACK_ROOT, SNIFFING(fallback_root, MODE_FALLBACK_ROOT))
 
 /* Fallback without root: one uid for both contexts. Landlock keeps user code
  * from the platform's environ, memory and private dir (its ptrace rule and its
  * filesystem allow list). */
 ALL_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, true, false, false, false, true)
+/* Sniffing is not claimed here (the network is the host's); keyctl is denied
+ * by seccomp as in every mode. */
+PROBED_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, )
 
 /* The same without Landlock: one uid and nothing else between the contexts.
  * Its leaks are the positive controls of the environ, ptrace and private-file
  * checks above. */
-static const struct sbx_options without_landlock = { .no_landlock = true };
 #define CHECK_WITHOUT_LANDLOCK(fn)                                                                              \
   SCENARIO_TEST_EXPECTING(fallback_nobody_without_landlock, fn, MODE_FALLBACK_NOBODY, check_##fn, &without_landlock, \
                           true)
 CHECK_WITHOUT_LANDLOCK(proc_environ)
 CHECK_WITHOUT_LANDLOCK(ptrace)
 CHECK_WITHOUT_LANDLOCK(platform_files)
+CONTROLLED(fallback_nobody_without_landlock, memory, MODE_FALLBACK_NOBODY, check_memory, &without_landlock, true,
+           SBX_PROBE_proc_mem, SBX_PROBE_vm_readv, SBX_PROBE_pidfd_getfd)

@@ -81,7 +81,9 @@ static void no_zombies(struct world *w, enum sbx_context ctx)
 {
   char *out;
 
-  usleep(50000);
+  /* Reaping is asynchronous: give it up to 2 s. */
+  for (int i = 0; i < 200 && host_zombie_children() != 0; i++)
+    usleep(10000);
   EXPECT(w, host_zombie_children() == 0, "the executor has %d unreaped children", host_zombie_children());
   if (ctx != SBX_CTX_USER || sbx_sandbox_isolation(w->sb) == SBX_ISO_FALLBACK)
     return;
@@ -101,6 +103,7 @@ static void lifecycle(struct world *w)
       struct sbx_error err = { 0 };
       char *out = NULL, *errout = NULL, needle[64], cmd[200];
       size_t out_len = 0, err_len = 0, n = 0;
+      unsigned token;
       int code = -1;
       bool listed = false;
 
@@ -122,7 +125,9 @@ static void lifecycle(struct world *w)
         EXPECT(w, strcmp(list[i].id, p.id) != 0, "a %s process is listed in the other context",
                sbx_context_name(ctx));
       sbx_process_list_free(list, n);
-      usleep(100000);
+      /* The sleeps run once the shell is past its echoes. */
+      for (int i = 0; i < 500 && scenario_host_processes(needle) < 2; i++)
+        usleep(10000);
       EXPECT(w, sbx_process_logs(w->sb, ctx, p.id, &out, &out_len, &errout, &err_len, &err) == 0, "logs: %s",
              err.message);
       EXPECT(w, out && strcmp(out, "hello\n") == 0 && errout && strcmp(errout, "oops\n") == 0, "logs: [%s] [%s]",
@@ -149,9 +154,17 @@ static void lifecycle(struct world *w)
         continue;
       EXPECT(w, wait_for_end(w, ctx, p.id, &code) == SBX_PROC_FAILED && code == 7, "exit 7: code %d", code);
       sbx_process_info_clear(&p);
-      if (!start(w, ctx, "trap 'exit 0' TERM; sleep 5 & wait", &p))
+      /* The trap is set once its sleep runs. The sleep's argument is built by
+       * the shell, so that only the sleep matches, not the shell's command line. */
+      scenario_random_token(needle, sizeof needle, "");
+      token = (unsigned)strtoul(needle + 26, NULL, 16) % 1000000;
+      snprintf(needle, sizeof needle, "sleep 5.%.6u", token);
+      snprintf(cmd, sizeof cmd, "trap 'exit 0' TERM; sleep 5.$(echo %.6u) & wait", token);
+      if (!start(w, ctx, cmd, &p))
         continue;
-      usleep(100000);
+      for (int i = 0; i < 500 && scenario_host_processes(needle) < 1; i++)
+        usleep(10000);
+      EXPECT(w, scenario_host_processes(needle) == 1, "`%s` runs before the SIGTERM", needle);
       EXPECT(w, sbx_process_kill(w->sb, ctx, p.id, SIGTERM, &err) == 0, "SIGTERM: %s", err.message);
       EXPECT(w, wait_for_end(w, ctx, p.id, &code) != SBX_PROC_RUNNING, "SIGTERM ends a process that traps it");
       sbx_process_info_clear(&p);

@@ -12,7 +12,7 @@
 #include "fdpass.h"
 #include "status.h"
 
-Test(env, names)
+Test(env, names, .timeout = 30)
 {
   const char *good[] = { "A", "_", "AWS_SECRET_ACCESS_KEY", "a1", "x_Y_9" };
   const char *bad[] = { "", "1A", "A-B", "A B", "A=B", "Ä", "A.B" };
@@ -23,7 +23,7 @@ Test(env, names)
     cr_expect(!sbx_env_name_valid(bad[i]), "%s should be invalid", bad[i]);
 }
 
-Test(env, validate_refuses_platform_path_and_malformed_entries)
+Test(env, validate_refuses_platform_path_and_malformed_entries, .timeout = 30)
 {
   struct sbx_error err = { 0 };
   const char *path[] = { "PATH=/app:/usr/bin", NULL };
@@ -37,7 +37,7 @@ Test(env, validate_refuses_platform_path_and_malformed_entries)
   cr_expect(sbx_env_validate(ok, SBX_CTX_PLATFORM, &err) == 0, "%s", err.message);
 }
 
-Test(env, validate_bounds_size)
+Test(env, validate_bounds_size, .timeout = 30)
 {
   static char big[2 * 1024 * 1024];
   const char *env[] = { big, NULL };
@@ -50,7 +50,7 @@ Test(env, validate_bounds_size)
   cr_expect_str_eq(err.code, SBX_E_VALIDATION);
 }
 
-Test(env, build_is_base_plus_call_only)
+Test(env, build_is_base_plus_call_only, .timeout = 30)
 {
   struct sbx_error err = { 0 };
   const char *call[] = { "HOME=/elsewhere", "TOKEN=t", NULL };
@@ -77,7 +77,7 @@ Test(env, build_is_base_plus_call_only)
   free(v);
 }
 
-Test(json, exec_result_is_json_and_binary_output_is_base64)
+Test(json, exec_result_is_json_and_binary_output_is_base64, .timeout = 30)
 {
   char out[] = "ok \xff\xfe bad \xc3\xa9 good \0 nul";
   struct sbx_exec_result res = { .success = true, .stdout_buf = out, .stdout_len = sizeof out - 1,
@@ -116,7 +116,7 @@ Test(json, exec_result_is_json_and_binary_output_is_base64)
   free(text);
 }
 
-Test(errors, prefix_and_codes)
+Test(errors, prefix_and_codes, .timeout = 30)
 {
   struct sbx_error err = { 0 };
 
@@ -129,7 +129,7 @@ Test(errors, prefix_and_codes)
   cr_expect_str_eq(sbx_error_code_for_errno(12345), SBX_E_INTERNAL);
 }
 
-Test(status, records_round_trip_and_short_ones_are_errors)
+Test(status, records_round_trip_and_short_ones_are_errors, .timeout = 30)
 {
   int p[2];
   struct sbx_status_rec rec;
@@ -151,7 +151,7 @@ Test(status, records_round_trip_and_short_ones_are_errors)
   close(p[0]);
 }
 
-Test(fdpass, fds_cross_and_extra_ones_are_closed)
+Test(fdpass, fds_cross_and_extra_ones_are_closed, .timeout = 30)
 {
   int sv[2], p[2], got[1] = { -1 };
   size_t n = 0;
@@ -170,7 +170,7 @@ Test(fdpass, fds_cross_and_extra_ones_are_closed)
   close(sv[1]);
 }
 
-Test(options, bad_shared_paths_are_refused)
+Test(options, bad_shared_paths_are_refused, .timeout = 30)
 {
   const char *bad[] = { "app", "/", "/etc", "/a/b", "/..", "/proc", "/a b" };
 
@@ -185,7 +185,7 @@ Test(options, bad_shared_paths_are_refused)
     }
 }
 
-Test(base64, round_trips_every_byte_and_refuses_what_is_not_base64)
+Test(base64, round_trips_every_byte_and_refuses_what_is_not_base64, .timeout = 30)
 {
   unsigned char all[256];
   char *text, *back = NULL;

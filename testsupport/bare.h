@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "probe_table.h"
+
 struct bare
 {
   char dir[64];        /* /tmp/sbx-bare-XXXXXX: platform/, home/, app/ */
@@ -35,3 +37,16 @@ bool bare_hijacked(struct bare *b);
 /* SIGTERM to the victim; returns what it left behind (empty string if nothing). */
 char *bare_stop(struct bare *b);
 void bare_cleanup(struct bare *b);
+
+/* The positive control of probe d: victim and probe as bare processes, set up
+ * as its table entry says (the canary in the victim, in argv, in the probe's
+ * env, a fake executor API, a platform command). */
+enum bare_outcome
+{
+  BARE_LEAKED,      /* the probe found the leak its table entry names */
+  BARE_NOT_SHOWN,   /* it ran and did not: its check cannot be shown to work */
+  BARE_UNSUPPORTED, /* the kernel lacks the technique */
+};
+/* *report (malloc'd): what it was to find, the probe's output, and anything
+ * the victim left behind (which makes the outcome BARE_NOT_SHOWN too). */
+enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report);

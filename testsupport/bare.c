@@ -19,6 +19,7 @@
 
 #include "bare.h"
 #include "canary.h"
+#include "verdict.h"
 
 bool bare_init(struct bare *b)
 {
@@ -186,7 +187,9 @@ static void serve_control_plane(int listener, const char *canary)
         run_execute(req, canary, resp, sizeof resp);
       else
         snprintf(resp, sizeof resp, "HTTP/1.1 404 Not Found\r\n\r\n{}");
-      (void)!write(c, resp, strlen(resp));
+      /* Other runs' probes only connect and close: a write to them must not
+       * end this server with SIGPIPE, or this run's own probe finds no API. */
+      (void)!send(c, resp, strlen(resp), MSG_NOSIGNAL);
       close(c);
     }
   _exit(0);
@@ -326,4 +329,82 @@ void bare_cleanup(struct bare *b)
       if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", b->dir);
     }
+}
+
+/* Whether the run shows the leak the table says probe d finds; what that is
+ * in *what. The one place that reads a leak kind: a new kind needs its case
+ * here, else every control of it fails (default). */
+static bool leak_shown(const struct sbx_probe_def *d, const struct verdict *v, bool hijacked, const char **what)
+{
+  switch (d->leak)
+    {
+    case SBX_LEAK_CANARY:
+      *what = "recover the canary";
+      return v->found_canary;
+    case SBX_LEAK_EXECUTE:
+      *what = "get a platform execute run, and the canary";
+      return v->found_canary && v->executed[0] != '\0';
+    case SBX_LEAK_VISIBLE:
+      *what = "see the victim";
+      return v->marker_visible;
+    case SBX_LEAK_STOPPED:
+      *what = "stop the victim";
+      return v->stopped;
+    case SBX_LEAK_HIJACK:
+      *what = "get a plant run in the platform command";
+      return hijacked;
+    case SBX_LEAK_CAPS:
+      *what = "find dangerous capabilities (root holds them)";
+      return v->dangerous[0] != '\0';
+    default:
+      *what = "show a leak of a kind bare.c does not know (add its case to leak_shown)";
+      return false;
+    }
+}
+
+enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report)
+{
+  const char *what = "";
+  struct bare b;
+  struct verdict v;
+  char *out = NULL, *left = NULL;
+  bool shown, hijacked = false, ready = true;
+  /* Here a fake executor API stands in for the victim: only it holds the canary. */
+  bool victim = d->victim && !d->api_socket;
+  enum bare_outcome r;
+
+  if (!bare_init(&b))
+    {
+      *report = strdup("set up the run's directory");
+      return BARE_NOT_SHOWN;
+    }
+  if (victim)
+    ready = bare_start_victim(&b, d->argv_canary);
+  if (d->api_socket)
+    ready = ready && bare_start_control_plane(&b);
+  if (ready)
+    {
+      out = bare_probe(&b, d->name, d->env_canary);
+      if (d->leak == SBX_LEAK_HIJACK)
+        {
+          bare_platform_command(&b);
+          hijacked = bare_hijacked(&b);
+        }
+    }
+  v = verdict_read(out, b.canary);
+  left = victim ? bare_stop(&b) : strdup("");
+  bare_cleanup(&b);
+  shown = leak_shown(d, &v, hijacked, &what);
+  r = !ready || !v.parsed ? BARE_NOT_SHOWN
+      : strcmp(v.status, "unsupported") == 0 ? BARE_UNSUPPORTED
+      : strcmp(v.status, "ran") == 0 && shown && left[0] == '\0' ? BARE_LEAKED
+                                                                 : BARE_NOT_SHOWN;
+  if (asprintf(report, "positive control: %s must %s on bare processes: %s (status %s%s%s); left behind: %s\n%s",
+               d->name, what, r == BARE_LEAKED ? "it did" : "it did not", v.status, v.reason[0] ? ", " : "",
+               v.reason, left[0] ? left : "nothing", !ready ? "(the victim or the fake API did not get ready)"
+                                                         : out ? out : "(no output)") < 0)
+    abort();
+  free(left);
+  free(out);
+  return r;
 }
