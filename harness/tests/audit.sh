@@ -29,12 +29,14 @@ check "report.json satisfies reports/schema.json" "$validate" "$src/reports/sche
 row() { awk -F'\t' -v b="$1" -v r="$2" '$1 == b && $2 == r { print $3 }' "$out/rows"; }
 confidentiality=("Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger attach" "Memory reading"
                  "Network sniffing" "Filesystem access" "IPC (SysV shm, POSIX shm, keyrings)"
-                 "Network services (loopback, abstract sockets)" "Control plane (executor API)")
+                 "Network services (loopback, abstract sockets)" "Control plane (executor API)"
+                 "Ownership in the shared dir")
 for r in "${confidentiality[@]}"; do
   check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
   check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
 done
-for r in "Capabilities of user code" "Kernel surface (io_uring, bpf, nested userns)"; do
+for r in "Capabilities of user code" "Kernel surface (io_uring, bpf, nested userns)" "Symlinks in the shared dir" \
+         "Integrity of the platform's files"; do
   check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
   check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
 done
