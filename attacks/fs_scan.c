@@ -11,7 +11,7 @@
 #include "probe.h"
 #include "walk.h"
 
-#define SCAN_SECONDS 5.0
+#define SCAN_SECONDS 3.0
 #define SCAN_BYTES (64u << 20)
 #define MAX_MOUNTS 256
 
@@ -46,7 +46,23 @@ static void unescape(char *s)
   *out = '\0';
 }
 
-/* Every mount point of our view, by content; pseudo filesystems are listed as skipped. */
+/* The system's own software: walked last, for a secret is rarely there and
+ * its size would spend the budget before an unusual mount (/opt/platform) is reached. */
+static bool is_system(const char *point)
+{
+  static const char *const system_dirs[] = { "/", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin",
+                                             "/etc", "/dev", "/boot" };
+  for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
+    {
+      size_t n = strlen(system_dirs[i]);
+      if (strcmp(point, system_dirs[i]) == 0 || (n > 1 && strncmp(point, system_dirs[i], n) == 0 && point[n] == '/'))
+        return true;
+    }
+  return false;
+}
+
+/* Every mount point of our view, by content, others before the system's;
+ * pseudo filesystems are listed as skipped. */
 static void scan_mounts(struct probe *p)
 {
   size_t len = 0;
@@ -55,34 +71,37 @@ static void scan_mounts(struct probe *p)
   int mounts = 0, walked = 0;
 
   probe_attempt(p, "read", "/proc/self/mountinfo", info != NULL, errno, NULL);
-  for (char *line = info, *next; line != NULL && *line != '\0' && mounts < MAX_MOUNTS; line = next)
-    {
-      char point[4096], type[64];
-      const char *dash;
-      next = strchr(line, '\n');
-      if (next != NULL)
-        *next++ = '\0';
-      dash = strstr(line, " - ");
-      if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 || sscanf(dash + 3, "%63s", type) != 1)
-        continue;
-      unescape(point);
-      mounts++;
-      if (is_pseudo(type))
-        {
-          size_t u = strlen(skipped);
-          snprintf(skipped + u, sizeof skipped - u, "%s%.200s (%s)", u ? ", " : "", point, type);
+  for (int pass = 0; pass < 2; pass++)
+    for (char *line = info, *end; line != NULL && *line != '\0'; line = end != NULL ? end + 1 : NULL)
+      {
+        char point[4096], type[64];
+        const char *dash;
+        end = strchr(line, '\n');
+        dash = strstr(line, " - ");
+        if (dash == NULL || (end != NULL && dash > end) || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1
+            || sscanf(dash + 3, "%63s", type) != 1)
           continue;
-        }
-      if (probe_walk_spent())
-        {
-          size_t u = strlen(unreached);
-          snprintf(unreached + u, sizeof unreached - u, "%s%.200s", u ? ", " : "", point);
+        unescape(point);
+        if (is_system(point) != (pass == 1))
           continue;
-        }
-      probe_walk_fs(p, "read-mount", point, 8, 20000);
-      walked++;
-    }
+        if (is_pseudo(type))
+          {
+            size_t u = strlen(skipped);
+            snprintf(skipped + u, sizeof skipped - u, "%s%.200s (%s)", u ? ", " : "", point, type);
+            continue;
+          }
+        if (++mounts > MAX_MOUNTS || probe_walk_spent())
+          {
+            size_t u = strlen(unreached);
+            snprintf(unreached + u, sizeof unreached - u, "%s%.200s", u ? ", " : "", point);
+            continue;
+          }
+        probe_walk_fs(p, "read-mount", point, 8, 20000);
+        walked++;
+      }
   free(info);
+  if (probe_walk_skipped_large() > 0)
+    probe_observe(p, "mount_files_skipped", "%zu files larger than 64 KiB", probe_walk_skipped_large());
   probe_observe(p, "mounts", "%d, %d walked", mounts, walked);
   if (skipped[0] != '\0')
     probe_observe(p, "mounts_skipped", "pseudo filesystems: %s", skipped);

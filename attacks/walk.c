@@ -16,11 +16,14 @@
 #include "walk.h"
 
 #define MAX_FILE (1u << 20)
+/* A mount walk reads only small files: credentials and configs are small,
+ * programs and libraries are not, and would spend the byte budget. */
+#define MOUNT_MAX_FILE (64u << 10)
 #define MAX_DIRS 20000
 
 /* The budget of the walks that follow probe_walk_budget: 0 is none. */
 static double budget_until;
-static size_t budget_bytes, bytes_read;
+static size_t budget_bytes, bytes_read, skipped_large;
 
 static double now_s(void)
 {
@@ -34,6 +37,12 @@ void probe_walk_budget(double seconds, size_t bytes)
   budget_until = seconds > 0 ? now_s() + seconds : 0;
   budget_bytes = bytes;
   bytes_read = 0;
+  skipped_large = 0;
+}
+
+size_t probe_walk_skipped_large(void)
+{
+  return skipped_large;
 }
 
 bool probe_walk_spent(void)
@@ -120,6 +129,8 @@ static void walk(struct probe *p, const char *technique, const char *root, int d
             continue; /* another mount: walked on its own, or a pseudo filesystem that is skipped */
           if (S_ISDIR(st.st_mode) && dir.depth > 0 && tail < MAX_DIRS)
             queue[tail++] = (struct pending){ strdup(child), dir.depth - 1 };
+          else if (S_ISREG(st.st_mode) && one_fs && st.st_size > MOUNT_MAX_FILE)
+            skipped_large++; /* counted, not listed: a mount holds thousands */
           else if (S_ISREG(st.st_mode) && st.st_size > MAX_FILE)
             probe_attempt(p, technique, child, false, EFBIG, "skipped: larger than 1 MiB");
           else if (S_ISREG(st.st_mode) && files < max_files)
