@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "report.h"
 
 #define KEYCTL_READ 11
 #define KEY_SPEC_SESSION_KEYRING -3
@@ -47,9 +48,15 @@ void probe_keyring(struct probe *p)
   size_t len = 0;
   char *keys = probe_read_file("/proc/keys", 1 << 20, &len);
 
-  probe_attempt(p, "read", "/proc/keys", keys != NULL, errno, NULL);
   if (keys != NULL)
-    probe_scan(p, keys, len);
+    {
+      size_t before = report_found_count();
+      probe_scan(p, keys, len);
+      probe_attempt(p, "read", "/proc/keys", true, 0, "%zu token(s) in the key descriptions",
+                    report_found_count() - before);
+    }
+  else
+    probe_attempt(p, "read", "/proc/keys", false, errno, NULL);
   {
     size_t ulen = 0;
     char *users = probe_read_file("/proc/key-users", 1 << 20, &ulen);

@@ -140,8 +140,10 @@ static void hold_ipc(struct victim *v)
     die("POSIX shm");
   close(fd);
   {
-    char desc[64];
-    snprintf(desc, sizeof desc, "splitbox-%s", v->marker);
+    /* The secret in the description too, as a tool that names a key by its token:
+     * /proc/keys shows descriptions to whoever may view the key. */
+    char desc[128];
+    snprintf(desc, sizeof desc, "splitbox-%s %s", v->marker, v->canary);
     /* Possess the user keyring through our session keyring, which a sandbox
      * may have made anonymous: setperm needs possession. */
     syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);

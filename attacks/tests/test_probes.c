@@ -220,6 +220,31 @@ Test(bare, fs_scan_searches_the_private_dir_it_is_told, .timeout = 60)
   free(out);
 }
 
+/* keyring: the victim's key carries the canary in its description, which
+ * /proc/keys shows to whoever may view the key, before any keyctl read. */
+Test(bare, keyring_reads_key_descriptions, .timeout = 30)
+{
+  struct bare b;
+  char *out, *left;
+
+  cr_assert(bare_init(&b));
+  cr_assert(bare_start_victim(&b, false), "the victim did not get ready");
+  out = bare_probe(&b, "keyring", false);
+  {
+    /* Other runs' keys may be there too (root's keyring is one for all root processes): at least ours. */
+    const char *at = out != NULL ? strstr(out, "\"target\":\"/proc/keys\",\"ok\":true,\"errno\":0,\"detail\":\"") : NULL;
+    struct verdict v = verdict_read(out, b.canary);
+    cr_expect(at != NULL && atoi(at + strlen("\"target\":\"/proc/keys\",\"ok\":true,\"errno\":0,\"detail\":\"")) >= 1
+                && v.found_canary,
+              "the canary must be found in /proc/keys:\n%s", out ? out : "");
+  }
+  left = bare_stop(&b);
+  cr_expect(left[0] == '\0', "the victim left behind: %s", left);
+  free(left);
+  free(out);
+  bare_cleanup(&b);
+}
+
 /* ---------------------------------------------------------------- splitbox */
 
 static const struct sbx_probe_def *current_probe;
