@@ -34,9 +34,29 @@ static const char *fd_kind(mode_t mode)
   return "other";
 }
 
+/* A pipe's data, copied with tee(2) into a pipe of ours: its reader loses nothing. */
+static ssize_t peek_pipe(int fd, char *buf, size_t len)
+{
+  int pp[2];
+  ssize_t n;
+
+  if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+  n = tee(fd, pp[1], len, SPLICE_F_NONBLOCK);
+  if (n > 0)
+    n = read(pp[0], buf, (size_t)n);
+  {
+    int e = errno;
+    close(pp[0]);
+    close(pp[1]);
+    errno = e;
+  }
+  return n;
+}
+
 /* Reads what the fd holds without ever blocking: a file from offset 0 (pread
  * leaves the shared offset alone), a pipe or socket only if poll says it has
- * data now; a socket is peeked at, so that its owner loses nothing. */
+ * data now; a socket or pipe is peeked at, so that its owner loses nothing. */
 static void read_fd(struct probe *p, int fd, const struct stat *st)
 {
   static char buf[FD_READ_MAX];
@@ -62,6 +82,8 @@ static void read_fd(struct probe *p, int fd, const struct stat *st)
     }
   else if (S_ISSOCK(st->st_mode))
     n = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
+  else if (S_ISFIFO(st->st_mode))
+    n = peek_pipe(fd, buf, sizeof buf);
   else
     n = read(fd, buf, sizeof buf);
   if (n > 0)

@@ -180,6 +180,19 @@ Test(bare, env_self_reads_inherited_fds, .timeout = 30)
   close(sv[0]);
   close(sv[1]);
   free(out);
+  /* And a pipe: copied with tee, not drained. */
+  cr_assert(pipe2(sv, O_CLOEXEC) == 0);
+  cr_assert(write(sv[1], b.canary, strlen(b.canary)) == (ssize_t)strlen(b.canary));
+  out = probe_with_fd(&b, sv[0]);
+  v = verdict_read(out, b.canary);
+  cr_expect(v.found_canary, "env-self must read the canary from an inherited pipe:\n%s", out);
+  {
+    char buf[128];
+    cr_expect(read(sv[0], buf, sizeof buf) == (ssize_t)strlen(b.canary), "the pipe's data is still there for its reader");
+  }
+  close(sv[0]);
+  close(sv[1]);
+  free(out);
   bare_cleanup(&b);
 }
 
