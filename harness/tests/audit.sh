@@ -87,6 +87,15 @@ for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyri
   check "masked secrets are ERROR, not BLOCKED: $r" grep -qF "masked-output	$r	ERROR" "$out/fake/rows"
 done
 
+# What once slipped past: user code handed an fd to the platform's credentials
+# file, which it may not open by path (the probe only re-opened /proc/self/fd/N).
+"$cli" audit --backend "$src/fixtures/backends-test/inherited-fd.json" --probe env-self --out "$out/fd" --quiet \
+  2>/dev/null
+"$cli" report rows "$out/fd/report.json" >"$out/fd/rows"
+check "inherited fd: the control leaks" grep -qF "none	Read env vars	LEAKED" "$out/fd/rows"
+check "an inherited fd to the platform's credentials is LEAKED, not BLOCKED" \
+  grep -qF "inherited-fd	Read env vars	LEAKED" "$out/fd/rows"
+
 "$cli" audit --backend "$src/fixtures/backends-test/no-command.json" --probe env-self --out "$out/nocmd" --quiet \
   2>/dev/null
 check "a spec whose user argv never runs the command is refused" \
