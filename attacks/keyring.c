@@ -1,4 +1,6 @@
-/* keyring: keys listed in /proc/keys, and the user and session keyrings' contents. */
+/* keyring: keys listed in /proc/keys (whose descriptions may carry a secret,
+ * as they do a token's name), /proc/key-users, and the user and session
+ * keyrings' contents. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "report.h"
 
 #define KEYCTL_READ 11
 #define KEY_SPEC_SESSION_KEYRING -3
@@ -45,7 +48,23 @@ void probe_keyring(struct probe *p)
   size_t len = 0;
   char *keys = probe_read_file("/proc/keys", 1 << 20, &len);
 
-  probe_attempt(p, "read", "/proc/keys", keys != NULL, errno, NULL);
+  if (keys != NULL)
+    {
+      size_t before = report_found_count();
+      probe_scan(p, keys, len);
+      probe_attempt(p, "read", "/proc/keys", true, 0, "%zu token(s) in the key descriptions",
+                    report_found_count() - before);
+    }
+  else
+    probe_attempt(p, "read", "/proc/keys", false, errno, NULL);
+  {
+    size_t ulen = 0;
+    char *users = probe_read_file("/proc/key-users", 1 << 20, &ulen);
+    probe_attempt(p, "read", "/proc/key-users", users != NULL, errno, NULL);
+    if (users != NULL)
+      probe_scan(p, users, ulen);
+    free(users);
+  }
   for (char *line = keys; line != NULL && *line != '\0'; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
     {
       long id = strtol(line, NULL, 16);

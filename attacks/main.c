@@ -1,4 +1,5 @@
-/* splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N] [--endpoint E]...: one attack, run as user
+/* splitbox-probe NAME [--marker M] [--shared DIR] [--shared-host DIR] [--private DIR] [--nonce N]
+ *                [--endpoint E]...: one attack, run as user
  * code inside the backend under test; one JSON document on stdout.
  * splitbox-probe --list: every probe, its table row and its technique. */
 #include <getopt.h>
@@ -14,6 +15,8 @@ static void (*const probe_run[SBX_PROBE_COUNT])(struct probe *p) = { SBX_PROBE_T
 #undef PROBE_RUN_
 
 const char *probe_shared_dir = "/app";
+const char *probe_shared_host;
+const char *probe_private_dir;
 
 static int list(void)
 {
@@ -31,7 +34,8 @@ int main(int argc, char **argv)
 {
   static const struct option opts[] = {
     { "marker", required_argument, NULL, 'm' }, { "shared", required_argument, NULL, 's' },
-    { "nonce", required_argument, NULL, 'n' },         { "endpoint", required_argument, NULL, 'e' },
+    { "nonce", required_argument, NULL, 'n' },  { "shared-host", required_argument, NULL, 'H' },
+    { "private", required_argument, NULL, 'P' }, { "endpoint", required_argument, NULL, 'e' },
     { "list", no_argument, NULL, 'l' },         { NULL, 0, NULL, 0 },
   };
   struct probe p = { 0 };
@@ -44,6 +48,8 @@ int main(int argc, char **argv)
       case 'm': p.marker = optarg; break;
       case 'n': p.nonce = optarg; break;
       case 's': probe_shared_dir = optarg; break;
+      case 'H': probe_shared_host = optarg[0] != '\0' ? optarg : NULL; break;
+      case 'P': probe_private_dir = optarg[0] != '\0' ? optarg : NULL; break;
       case 'e':
         if (probe_n_endpoints == PROBE_MAX_ENDPOINTS)
           {
@@ -54,7 +60,8 @@ int main(int argc, char **argv)
         break;
       case 'l': return list();
       default:
-        fprintf(stderr, "usage: splitbox-probe NAME [--marker M] [--shared DIR] [--nonce N] [--endpoint E]... | --list\n");
+        fprintf(stderr, "usage: splitbox-probe NAME [--marker M] [--shared DIR] [--shared-host DIR] [--private DIR] "
+                        "[--nonce N] [--endpoint E]... | --list\n");
         return 2;
       }
   if (optind < argc)

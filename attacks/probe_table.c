@@ -13,8 +13,11 @@ const struct sbx_row_def sbx_rows[] = {
   { SBX_ROW_IPC, "confidentiality", false },
   { SBX_ROW_NET_SERVICES, "confidentiality", false },
   { SBX_ROW_CONTROL_PLANE, "confidentiality", false },
+  { SBX_ROW_OWNERSHIP, "confidentiality", false },
   { SBX_ROW_SIGNALS, "integrity", false },
   { SBX_ROW_PATH_HIJACK, "integrity", false },
+  { SBX_ROW_SYMLINKS, "integrity", false },
+  { SBX_ROW_INTEGRITY, "integrity", false },
   { SBX_ROW_CAPS, "integrity", false },
   { SBX_ROW_KERNEL, "integrity", false },
 };

@@ -22,8 +22,11 @@
 #define SBX_ROW_IPC "IPC (SysV shm, POSIX shm, keyrings)"
 #define SBX_ROW_NET_SERVICES "Network services (loopback, abstract sockets)"
 #define SBX_ROW_CONTROL_PLANE "Control plane (executor API)"
+#define SBX_ROW_OWNERSHIP "Ownership in the shared dir"
 #define SBX_ROW_SIGNALS "Signals to platform processes"
 #define SBX_ROW_PATH_HIJACK "Path hijack of platform commands"
+#define SBX_ROW_SYMLINKS "Symlinks in the shared dir"
+#define SBX_ROW_INTEGRITY "Integrity of the platform's files"
 #define SBX_ROW_CAPS "Capabilities of user code"
 #define SBX_ROW_KERNEL "Kernel surface (io_uring, bpf, nested userns)"
 
@@ -40,8 +43,9 @@ enum sbx_leak_kind
   SBX_LEAK_VISIBLE, /* ps-scan: the victim is visible */
   SBX_LEAK_STOPPED, /* signal: user code stopped the victim */
   SBX_LEAK_HIJACK,  /* path-hijack: a plant ran in a platform command */
-  SBX_LEAK_CAPS,    /* capabilities, kernel-surface: observed.dangerous is not empty */
+  SBX_LEAK_CAPS,    /* capabilities, kernel-surface, integrity: observed.dangerous (what user code can do) is not empty */
   SBX_LEAK_EXECUTE, /* control-plane: the canary, or a platform execute from user code ran (observed.executed) */
+  SBX_LEAK_DEPUTY,  /* symlink-deputy: a platform step followed a plant (copied the canary in, or wrote outside) */
 };
 
 struct sbx_probe_def
@@ -54,6 +58,7 @@ struct sbx_probe_def
   bool argv_canary;        /* the victim carries the canary in argv too (--argv-canary) */
   bool api_socket;         /* the victim also serves a stand-in executor API (--api-socket) */
   bool env_canary;         /* positive control: user code gets the canary in its env, as today's SDK hands it */
+  bool shared_secret;      /* the victim also leaves a 0600 file of the canary in the shared dir (--shared-secret) */
 };
 
 /* One entry per probe: P(id, designated initializers of struct sbx_probe_def).
@@ -62,7 +67,7 @@ struct sbx_probe_def
  * bind each entry to its function while the harness links no probe code. */
 #define SBX_PROBE_TABLE(P)                                                                                    \
   P(env_self, .name = "env-self", .row = SBX_ROW_ENV, .leak = SBX_LEAK_CANARY, .victim = true,                \
-    .env_canary = true, .technique = "own environment, the parent's, and inherited fds")                      \
+    .env_canary = true, .technique = "own environment, the parent's, and inherited fds (read, peeked)")                      \
   P(proc_environ, .name = "proc-environ", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
     .technique = "read /proc/*/environ")                                                                      \
   P(proc_cmdline, .name = "proc-cmdline", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
@@ -82,15 +87,15 @@ struct sbx_probe_def
   P(proc_root, .name = "proc-root", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,            \
     .technique = "read through /proc/PID/root, /proc/PID/cwd and /proc/PID/fd/*")                             \
   P(fs_scan, .name = "fs-scan", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,                \
-    .technique = "search readable paths (/platform, /tmp, /dev/shm, /app, /root, ...) for tokens")            \
+    .technique = "search the backend's private and shared dirs, usual places and every readable mount, by content")            \
   P(mount_escape, .name = "mount-escape", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,      \
-    .technique = "mount, unshare+mount, setns into the victim, open_by_handle_at, chroot")                    \
+    .technique = "mount, unshare+mount, setns into the victim, open_by_handle_at on every mount, chroot")                    \
   P(ipc_sysv, .name = "ipc-sysv", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                \
     .technique = "SysV shm: /proc/sysvipc/shm and SHM_STAT, attach and read")                                 \
   P(posix_shm, .name = "posix-shm", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,              \
     .technique = "read /dev/shm/*")                                                                           \
   P(keyring, .name = "keyring", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                  \
-    .technique = "/proc/keys, then keyctl read of user, session and found keys")                              \
+    .technique = "/proc/keys and /proc/key-users, then keyctl read of user, session and found keys")                              \
   P(net_connect, .name = "net-connect", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY, .victim = true, \
     .technique = "connect to loopback TCP listeners from /proc/net/tcp{,6} and read")                        \
   P(unix_abstract, .name = "unix-abstract", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY,             \
@@ -98,10 +103,18 @@ struct sbx_probe_def
   P(control_plane, .name = "control-plane", .row = SBX_ROW_CONTROL_PLANE, .leak = SBX_LEAK_EXECUTE,           \
     .victim = true, .api_socket = true,                                                                       \
     .technique = "ask the backend's API and the run's own endpoints for a platform execute; others: connect only") \
+  P(ownership, .name = "ownership", .row = SBX_ROW_OWNERSHIP, .leak = SBX_LEAK_CANARY, .victim = true,          \
+    .shared_secret = true, .technique = "read, chmod and hard-link the platform's 0600 file in the shared dir")  \
   P(signal, .name = "signal", .row = SBX_ROW_SIGNALS, .leak = SBX_LEAK_STOPPED, .victim = true,               \
     .technique = "SIGSTOP/SIGCONT the victim")                                                                \
   P(path_hijack, .name = "path-hijack", .row = SBX_ROW_PATH_HIJACK, .leak = SBX_LEAK_HIJACK, .victim = true,  \
     .technique = "plant zip, aws, git, sh, env in the shared dir for a platform command")                     \
+  P(symlink_deputy, .name = "symlink-deputy", .row = SBX_ROW_SYMLINKS, .leak = SBX_LEAK_DEPUTY, .victim = true, \
+    .technique = "symlinks in the shared dir to the private canary and outside it, for a deploy step that "      \
+                 "appends to a log and copies a config")                                                        \
+  P(integrity, .name = "integrity", .row = SBX_ROW_INTEGRITY, .leak = SBX_LEAK_CAPS, .victim = true,            \
+    .technique = "create and remove a marker in the platform's PATH dirs, /etc, the private dir and its HOME; " \
+                 "read /etc/shadow")                                                                            \
   P(capabilities, .name = "capabilities", .row = SBX_ROW_CAPS, .leak = SBX_LEAK_CAPS,                         \
     .technique = "capability sets, uid map, no_new_privs and seccomp mode")                                   \
   P(kernel_surface, .name = "kernel-surface", .row = SBX_ROW_KERNEL, .leak = SBX_LEAK_CAPS,                   \

@@ -2,6 +2,7 @@
  * one might, so that probes running as user code have something to find.
  *
  *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary] [--api-socket PATH]
+ *                   [--shared-secret PATH]
  *
  * The canary comes from $AWS_SECRET_ACCESS_KEY (or --canary-env NAME). The
  * marker is carried in argv and comm, so active probes can aim at us alone.
@@ -45,6 +46,8 @@
 struct victim
 {
   const char *marker, *private_dir, *ready_file, *api_socket;
+  const char *shared_secret; /* a 0600 file of the canary where user code also writes (the shared dir) */
+  bool shared_written;       /* ours to unlink: O_EXCL made it */
   char canary[SBX_CANARY_LEN + 1];
   char *heap_copy;
   char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
@@ -113,6 +116,12 @@ static void hold_files(struct victim *v)
   write_file(v->aws_file, text);
   make_path(v->tmp_file, sizeof v->tmp_file, "/tmp/splitbox-victim-%s", v->marker);
   write_file(v->tmp_file, v->canary);
+  /* A platform step's output left in the shared dir, readable by its owner alone. */
+  if (v->shared_secret != NULL)
+    {
+      write_file(v->shared_secret, v->canary); /* 0600: no chmod by path, where user code may swap the file */
+      v->shared_written = true;
+    }
 }
 
 static void hold_ipc(struct victim *v)
@@ -131,8 +140,10 @@ static void hold_ipc(struct victim *v)
     die("POSIX shm");
   close(fd);
   {
-    char desc[64];
-    snprintf(desc, sizeof desc, "splitbox-%s", v->marker);
+    /* The secret in the description too, as a tool that names a key by its token:
+     * /proc/keys shows descriptions to whoever may view the key. */
+    char desc[128];
+    snprintf(desc, sizeof desc, "splitbox-%s %s", v->marker, v->canary);
     /* Possess the user keyring through our session keyring, which a sandbox
      * may have made anonymous: setperm needs possession. */
     syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
@@ -220,9 +231,10 @@ static void write_ready(const struct victim *v)
   if (f == NULL)
     die(tmp);
   fprintf(f, "pid %d\ntcp_port %u\nudp_port %u\nabstract %s\nsysv_shm_id %d\nposix_shm %s\nkey %ld\n"
-             "private_file %s\naws_file %s\ntmp_file %s\napi_socket %s\n",
+             "private_file %s\naws_file %s\ntmp_file %s\napi_socket %s\nshared_secret %s\n",
           (int)getpid(), v->tcp_port, v->udp_port, v->abstract, v->shm_id, v->shm_name, v->key, v->private_file,
-          v->aws_file, v->tmp_file, v->api_socket != NULL ? v->api_socket : "-");
+          v->aws_file, v->tmp_file, v->api_socket != NULL ? v->api_socket : "-",
+          v->shared_secret != NULL ? v->shared_secret : "-");
   if (fclose(f) != 0 || rename(tmp, v->ready_file) != 0)
     die("ready file");
 }
@@ -234,6 +246,8 @@ static void cleanup(struct victim *v)
   unlink(v->aws_file);
   rmdir(v->aws_dir);
   unlink(v->tmp_file);
+  if (v->shared_written)
+    unlink(v->shared_secret);
   if (v->api_bound)
     unlink(v->api_socket);
   if (v->shm_id >= 0)
@@ -341,7 +355,8 @@ int main(int argc, char **argv)
     { "ready-file", required_argument, NULL, 'r' },  { "argv-canary", no_argument, NULL, 'a' },
     { "api-socket", required_argument, NULL, 'p' },
     { "argv-canary-done", no_argument, NULL, 'A' },  { "secret-key", required_argument, NULL, 's' },
-    { "canary-env", required_argument, NULL, 'e' },  { NULL, 0, NULL, 0 },
+    { "canary-env", required_argument, NULL, 'e' },  { "shared-secret", required_argument, NULL, 'S' },
+    { NULL, 0, NULL, 0 },
   };
   struct victim v = { .shm_id = -1, .key = -1, .api = -1 };
   const char *env_name = "AWS_SECRET_ACCESS_KEY", *canary;
@@ -359,10 +374,11 @@ int main(int argc, char **argv)
       case 'p': v.api_socket = optarg; break;
       case 'a': argv_canary = true; break;
       case 'e': env_name = optarg; break;
+      case 'S': v.shared_secret = optarg; break;
       case 'A': case 's': break;
       default:
         fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]"
-                      " [--api-socket PATH]\n");
+                      " [--api-socket PATH] [--shared-secret PATH]\n");
         return 2;
       }
   canary = getenv(env_name);

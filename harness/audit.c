@@ -290,6 +290,83 @@ static int hijack_check(struct cell *c, const char **tool)
   return 0;
 }
 
+/* symlink-deputy: a deploy-like platform step in the shared dir (append to
+ * a log, copy a config), over the probe's plants. The step itself says
+ * whether the names were symlinks and whether its line landed outside (in
+ * the private dir, where the plant points; it removes that file), then the
+ * copy is read back by the backend's read, which refuses symlinks. 1: the
+ * platform followed a plant (*how says which), 0: it did not, -1: the step
+ * failed or saw no plant of a probe that planted (an ERROR). */
+static int deputy_check(struct cell *c, char *how, size_t how_len)
+{
+  const cJSON *obs = cJSON_GetObjectItemCaseSensitive(c->doc, "observed");
+  const char *planted = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obs, "planted"));
+  _cleanup_free_ char *qp = sbx_shell_quote(sbx_backend_private_path(c->b)), *cmd = NULL;
+  const char *env[] = { c->env_canary, NULL };
+  struct sbx_bexec req = { .env = env, .cwd = sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM), .timeout_ms = 30000 };
+  struct sbx_bresult res;
+  struct sbx_error err = { 0 };
+  bool wrote, copied = false, saw_cfg, saw_out;
+  char rel[64];
+
+  if (qp == NULL
+      || asprintf(&cmd,
+                  "M=%s; P=%s; [ -L cfg-$M.json ] && echo cfg-is-symlink; [ -L out-$M.log ] && echo out-is-symlink; "
+                  "(echo deploy-$M >> out-$M.log) 2>/dev/null; cp cfg-$M.json cfg-$M.bak 2>/dev/null; "
+                  "grep -q deploy-$M \"$P/deputy-$M.log\" 2>/dev/null && echo wrote-outside; "
+                  "rm -f \"$P/deputy-$M.log\"; echo step-done",
+                  c->marker, qp)
+           < 0)
+    {
+      cmd = NULL;
+      return cell_fail(c, "the deploy step: %s", strerror(ENOMEM));
+    }
+  req.command = cmd;
+  if (sbx_backend_exec(c->b, SBX_BCTX_PLATFORM, &req, &res, &err) < 0)
+    return cell_fail(c, "the deploy step in the shared dir did not run: %s: %s", err.code, err.message);
+  if (res.timed_out || res.out == NULL || strstr(res.out, "step-done") == NULL)
+    {
+      cell_fail(c, "the deploy step in the shared dir did not finish (exit %d%s): %.200s", res.exit_code,
+                res.timed_out ? ", timed out" : "", res.err != NULL ? res.err : "");
+      sbx_bresult_free(&res);
+      return -1;
+    }
+  saw_cfg = strstr(res.out, "cfg-is-symlink") != NULL;
+  saw_out = strstr(res.out, "out-is-symlink") != NULL;
+  wrote = strstr(res.out, "wrote-outside") != NULL;
+  sbx_bresult_free(&res);
+  snprintf(rel, sizeof rel, "cfg-%s.bak", c->marker);
+  {
+    char *data = NULL;
+    size_t len = 0;
+    struct sbx_error rerr = { 0 };
+    if (sbx_backend_read(c->b, rel, &data, &len, &rerr) == 0)
+      copied = len > 0 && memmem(data, len, c->canary, strlen(c->canary)) != NULL;
+    free(data);
+  }
+  /* The plants and the copy are ours: gone before the next cell. */
+  {
+    _cleanup_free_ char *rm = NULL;
+    struct sbx_bexec rreq = { .cwd = req.cwd, .timeout_ms = 30000 };
+    if (asprintf(&rm, "M=%s; rm -f cfg-$M.json cfg-$M.bak out-$M.log", c->marker) >= 0)
+      {
+        rreq.command = rm;
+        memset(&err, 0, sizeof err);
+        if (sbx_backend_exec(c->b, SBX_BCTX_PLATFORM, &rreq, &res, &err) == 0)
+          sbx_bresult_free(&res);
+      }
+  }
+  snprintf(how, how_len, "%s%s%s", copied ? "the platform's copy brought the private canary into the shared dir" : "",
+           copied && wrote ? "; " : "", wrote ? "the platform's append wrote outside the shared dir" : "");
+  if (copied || wrote)
+    return 1;
+  /* Nothing followed: a claim only if the platform step saw what the probe planted. */
+  if (planted != NULL && atoi(planted) == 2 && !(saw_cfg && saw_out))
+    return cell_fail(c, "the probe planted two symlinks but the platform step saw %s: not the same shared dir?",
+                     saw_cfg ? "only cfg" : saw_out ? "only out" : "neither");
+  return 0;
+}
+
 static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error *err);
 
 /* The run's canary, and the marker that names this cell's victim and files. */
@@ -328,13 +405,16 @@ static int start_victim(struct cell *c)
   const char *env[] = { c->env_canary, NULL, NULL };
   struct sbx_bexec req = { .env = env };
   struct sbx_error err = { 0 };
-  char api[96] = "";
+  char api[96] = "", owned[96] = "";
 
   if (!c->p->victim)
     return 0;
   /* The stand-in executor API, for the probe that looks for one. */
   if (c->p->api_socket)
     snprintf(api, sizeof api, " --api-socket \"$P\"/api-%s.sock", c->marker);
+  /* A platform step's 0600 output in the shared dir, for the probe that tries to take it. */
+  if (c->p->shared_secret)
+    snprintf(owned, sizeof owned, " --shared-secret \"$S\"/.splitbox-owned-%s", c->marker);
   qp = sbx_shell_quote(priv);
   qs = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM));
   /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. */
@@ -345,8 +425,8 @@ static int start_victim(struct cell *c)
     }
   if (asprintf(&cmd,
                "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-victim\" --marker %s "
-               "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s",
-               qp, qs, c->marker, c->marker, c->ready, api, c->p->argv_canary ? " --argv-canary" : "")
+               "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s",
+               qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "")
       < 0)
     {
       cmd = NULL;
@@ -384,17 +464,23 @@ static char *endpoint_args(struct cell *c)
 /* The probe, as user code. */
 static int run_probe(struct cell *c)
 {
+  const char *host = sbx_backend_shared_host_path(c->b);
   _cleanup_free_ char *qu = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_USER)), *cmd = NULL;
   _cleanup_free_ char *endpoints = endpoint_args(c);
+  /* Where the platform keeps its files: probes that search by content or
+   * aim a symlink at the private dir need it, in whatever place the backend chose. */
+  _cleanup_free_ char *qp = sbx_shell_quote(sbx_backend_private_path(c->b));
+  _cleanup_free_ char *qh = sbx_shell_quote(host != NULL ? host : "");
   struct sbx_bexec req = { .timeout_ms = PROBE_TIMEOUT_MS };
   struct sbx_error err = { 0 };
 
   /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
    * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
-  if (qu == NULL || endpoints == NULL
+  if (qu == NULL || endpoints == NULL || qp == NULL || qh == NULL
       || asprintf(&cmd,
-                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" --nonce %s%s",
-                  qu, c->p->name, c->marker, c->nonce, endpoints)
+                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" "
+                  "--shared-host %s --private %s --nonce %s%s",
+                  qu, c->p->name, c->marker, qh, qp, c->nonce, endpoints)
              < 0)
     {
       cmd = NULL;
@@ -440,6 +526,16 @@ static int leak_found(struct cell *c, bool *leaked)
       *leaked = v->dangerous[0] != '\0';
       snprintf(c->channel, sizeof c->channel, "%s: %s", name, v->dangerous);
       break;
+    case SBX_LEAK_DEPUTY:
+      {
+        char how[256] = "";
+        int d = deputy_check(c, how, sizeof how);
+        if (d < 0)
+          return -1;
+        *leaked = d > 0;
+        snprintf(c->channel, sizeof c->channel, "%s: %s", name, how);
+        break;
+      }
     case SBX_LEAK_HIJACK:
       {
         const char *tool = "";
@@ -489,6 +585,16 @@ static int classify(struct cell *c)
     {
       c->raw = CELL_LEAKED;
       c->evidence = evidence_of(c->doc, v, c->p);
+      /* The platform step's finding is the evidence; the probe's plants only set it up. */
+      if (c->p->leak == SBX_LEAK_DEPUTY && c->evidence != NULL)
+        {
+          char *with = NULL;
+          if (asprintf(&with, "%s; %s", c->channel, c->evidence) >= 0)
+            {
+              free(c->evidence);
+              c->evidence = with;
+            }
+        }
       return 0;
     }
   c->raw = CELL_CLEAN;

@@ -671,6 +671,11 @@ const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx c
   return ctx == SBX_BCTX_USER ? b->shared_user : b->shared_platform;
 }
 
+const char *sbx_backend_shared_host_path(const struct sbx_backend *b)
+{
+  return b->shared_host[0] != '\0' ? b->shared_host : NULL;
+}
+
 const char *sbx_backend_private_path(const struct sbx_backend *b)
 {
   return b->private_path;

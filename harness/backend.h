@@ -93,6 +93,9 @@ bool sbx_backend_has(const struct sbx_backend *b, const char *feature);
 
 /* Where the shared directory appears inside a context. */
 const char *sbx_backend_shared_path(const struct sbx_backend *b, enum sbx_bctx ctx);
+/* Where the shared directory is on the host; NULL when the spec does not say
+ * (a backend that keeps it elsewhere, such as a daemon's state dir). */
+const char *sbx_backend_shared_host_path(const struct sbx_backend *b);
 /* A directory private to the platform context, for the victim's files. */
 const char *sbx_backend_private_path(const struct sbx_backend *b);
 /* The executor API an http backend is driven through (its spec's "endpoint",

@@ -174,17 +174,18 @@ static void add_kernel(cJSON *out)
 }
 
 /* What splitbox enforces per row of the audit's table in fallback mode (the
- * namespaced modes enforce every row), derived from the executor's uid and
- * the Landlock ABI this kernel gives (ref/fallback.c builds the ruleset);
- * `caps --verify` measures it. landlock_abi: the ABI from which Landlock
- * enforces the row for an unprivileged executor; 0 when Landlock does not
- * help. */
+ * namespaced modes enforce every row but those with a userns_lost reason),
+ * derived from the executor's uid and the Landlock ABI this kernel gives
+ * (ref/fallback.c builds the ruleset); `caps --verify` measures it.
+ * landlock_abi: the ABI from which Landlock enforces the row for an
+ * unprivileged executor; 0 when Landlock does not help. */
 static const struct
 {
   const char *row;
   bool fallback_root, fallback_unprivileged;
   int landlock_abi;
   const char *lost_because;
+  const char *userns_lost; /* userns mode does not enforce it yet: why */
 } rows[] = {
   { "Read env vars", true, true, 0, NULL },
   { "Read /proc/*/environ", false, false, 0,
@@ -201,15 +202,28 @@ static const struct
   { "Network services (loopback, abstract sockets)", false, false, 0,
     "no network namespace: loopback listeners and abstract sockets are shared" },
   { "Control plane (executor API)", true, true, 0, NULL },
+  /* Namespaces mode and fallback as root give user code a uid of its own (ref/uid_pool.c, nobody). */
+  { "Ownership in the shared dir", true, false, 0,
+    "one uid for both contexts: user code owns what the platform leaves in the shared dir (reads, chmods, links it)",
+    "userns mode runs both contexts as the executor's one host uid: user code owns what the platform leaves in the "
+    "shared dir (reads, chmods, links it)" },
   { "Signals to platform processes", true, false, 6,
     "one uid for both contexts and no Landlock signal scope (ABI 6): kill() reaches the platform" },
   { "Path hijack of platform commands", true, true, 0, NULL },
+  /* The platform's views mount the shared dir nosymfollow (ref/platform_root.c); fallback has no views. */
+  { "Symlinks in the shared dir", false, false, 0,
+    "no mount namespace: platform commands cannot see the shared dir nosymfollow, and follow the symlinks user code "
+    "plants there" },
+  { "Integrity of the platform's files", true, false, 1,
+    "one uid for both contexts and no Landlock: user code writes the platform's private dir and HOME" },
   { "Capabilities of user code", true, true, 0, NULL },
   { "Kernel surface (io_uring, bpf, nested userns)", true, true, 0, NULL },
 };
 
 static bool row_enforced(size_t i, enum sbx_isolation mode, bool root, int landlock_abi)
 {
+  if (mode == SBX_ISO_USERNS && rows[i].userns_lost != NULL)
+    return false;
   if (mode != SBX_ISO_FALLBACK)
     return true;
   if (root ? rows[i].fallback_root : rows[i].fallback_unprivileged)
@@ -242,7 +256,9 @@ cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
       bool enforced = row_enforced(i, mode, root, sbx_landlock_abi());
       cJSON_AddStringToObject(r, "row", rows[i].row);
       cJSON_AddBoolToObject(r, "enforced", enforced);
-      if (!enforced && rows[i].lost_because != NULL)
+      if (!enforced && mode == SBX_ISO_USERNS && rows[i].userns_lost != NULL)
+        cJSON_AddStringToObject(r, "lostBecause", rows[i].userns_lost);
+      else if (!enforced && rows[i].lost_because != NULL)
         cJSON_AddStringToObject(r, "lostBecause", rows[i].lost_because);
       if (enforced && mode == SBX_ISO_FALLBACK && !(root ? rows[i].fallback_root : rows[i].fallback_unprivileged))
         cJSON_AddStringToObject(r, "enforcedBy", "landlock");

@@ -83,7 +83,7 @@ bool bare_read_ready(struct bare *b)
 bool bare_start_victim(struct bare *b, bool argv_canary)
 {
   const char *victim = getenv("SBX_VICTIM");
-  char private_dir[128], home[128], env_key[128], env_home[160];
+  char private_dir[128], home[128], env_key[128], env_home[160], owned[160];
 
   snprintf(private_dir, sizeof private_dir, "%s/platform", b->dir);
   snprintf(home, sizeof home, "%s/home", b->dir);
@@ -95,8 +95,18 @@ bool bare_start_victim(struct bare *b, bool argv_canary)
   if (b->victim == 0)
     {
       char *envp[] = { env_key, env_home, (char *)"PATH=/usr/bin:/bin", NULL };
-      char *argv[] = { (char *)victim, (char *)"--marker", b->marker, (char *)"--private-dir", private_dir,
-                       (char *)"--ready-file", b->ready, argv_canary ? (char *)"--argv-canary" : NULL, NULL };
+      char *argv[10] = { (char *)victim, (char *)"--marker", b->marker, (char *)"--private-dir", private_dir,
+                         (char *)"--ready-file", b->ready };
+      int n = 7;
+      snprintf(owned, sizeof owned, "%s/app/.splitbox-owned-%s", b->dir, b->marker);
+      if (b->shared_secret)
+        {
+          argv[n++] = (char *)"--shared-secret";
+          argv[n++] = owned;
+        }
+      if (argv_canary)
+        argv[n++] = (char *)"--argv-canary";
+      argv[n] = NULL;
       execve(victim, argv, envp);
       _exit(127);
     }
@@ -112,12 +122,13 @@ bool bare_start_victim(struct bare *b, bool argv_canary)
 char *bare_probe(struct bare *b, const char *name, bool canary_env)
 {
   const char *probe = getenv("SBX_PROBE");
-  char shared[128], env_key[128], *out = NULL;
+  char shared[128], private_dir[128], env_key[128], *out = NULL;
   size_t len = 0, cap = 0;
   int fds[2];
   pid_t pid;
 
   snprintf(shared, sizeof shared, "%s/app", b->dir);
+  snprintf(private_dir, sizeof private_dir, "%s/platform", b->dir);
   snprintf(env_key, sizeof env_key, "AWS_SECRET_ACCESS_KEY=%s", b->canary);
   if (probe == NULL || pipe2(fds, O_CLOEXEC) != 0)
     return NULL;
@@ -125,7 +136,8 @@ char *bare_probe(struct bare *b, const char *name, bool canary_env)
   if (pid == 0)
     {
       char *envp[] = { (char *)"PATH=/usr/bin:/bin", canary_env ? env_key : NULL, NULL };
-      char *argv[] = { (char *)probe, (char *)name, (char *)"--marker", b->marker, (char *)"--shared", shared, NULL };
+      char *argv[] = { (char *)probe, (char *)name, (char *)"--marker", b->marker, (char *)"--shared", shared,
+                       (char *)"--private", private_dir, NULL };
       dup2(fds[1], 1);
       execve(probe, argv, envp);
       _exit(127);
@@ -254,6 +266,51 @@ bool bare_hijacked(struct bare *b)
   return false;
 }
 
+/* Whether path (not followed) holds needle; false when absent or a symlink. */
+static bool file_holds(const char *path, const char *needle)
+{
+  char buf[4096];
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+  if (fd >= 0)
+    close(fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+int bare_deputy_step(struct bare *b)
+{
+  char shared[128], cmd[512], bak[256], outside[256], line[64];
+  int status;
+  pid_t pid;
+  bool followed;
+
+  snprintf(shared, sizeof shared, "%s/app", b->dir);
+  snprintf(line, sizeof line, "deploy-%s", b->marker);
+  snprintf(cmd, sizeof cmd, "(echo %s >> out-%s.log) 2>/dev/null; cp cfg-%s.json cfg-%s.bak 2>/dev/null; true", line,
+           b->marker, b->marker, b->marker);
+  pid = fork();
+  if (pid == 0)
+    {
+      char *envp[] = { (char *)"PATH=/usr/bin:/bin", NULL };
+      char *argv[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
+      if (chdir(shared) != 0)
+        _exit(1);
+      execve("/bin/sh", argv, envp);
+      _exit(127);
+    }
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return -1;
+  snprintf(bak, sizeof bak, "%s/cfg-%s.bak", shared, b->marker);
+  snprintf(outside, sizeof outside, "%s/platform/deputy-%s.log", b->dir, b->marker);
+  followed = file_holds(bak, b->canary) || file_holds(outside, line);
+  unlink(outside);
+  return followed ? 1 : 0;
+}
+
 static bool marker_process_alive(const char *marker)
 {
   char cmd[128], out[64] = "";
@@ -272,7 +329,7 @@ static bool marker_process_alive(const char *marker)
 
 char *bare_stop(struct bare *b)
 {
-  char *left = calloc(1, 4096), path[128];
+  char *left = calloc(1, 4096), path[128], owned[160];
   struct shmid_ds ds;
   char keybuf[128];
   struct sockaddr_in tcp = { .sin_family = AF_INET, .sin_port = htons((uint16_t)b->tcp_port),
@@ -295,7 +352,10 @@ char *bare_stop(struct bare *b)
     strcat(left, "POSIX shm; ");
   if (b->key > 0 && syscall(SYS_keyctl, 11 /* KEYCTL_READ */, b->key, keybuf, sizeof keybuf) >= 0)
     strcat(left, "key; ");
-  for (const char *f[] = { b->private_file, b->aws_file, b->tmp_file, b->ready }, **p = f; p < f + 4; p++)
+  snprintf(owned, sizeof owned, "%s/app/.splitbox-owned-%s", b->dir, b->marker);
+  for (const char *f[] = { b->private_file, b->aws_file, b->tmp_file, b->ready, b->shared_secret ? owned : "" },
+                  **p = f;
+       p < f + 5; p++)
     if ((*p)[0] && access(*p, F_OK) == 0)
       snprintf(left + strlen(left), 4096 - strlen(left), "file %s; ", *p);
   fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -354,8 +414,11 @@ static bool leak_shown(const struct sbx_probe_def *d, const struct verdict *v, b
       *what = "get a plant run in the platform command";
       return hijacked;
     case SBX_LEAK_CAPS:
-      *what = "find dangerous capabilities (root holds them)";
+      *what = "find dangerous capabilities or write the platform's files (root may)";
       return v->dangerous[0] != '\0';
+    case SBX_LEAK_DEPUTY:
+      *what = "get the deploy step to follow its planted symlinks";
+      return hijacked;
     default:
       *what = "show a leak of a kind bare.c does not know (add its case to leak_shown)";
       return false;
@@ -378,6 +441,7 @@ enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report)
       *report = strdup("set up the run's directory");
       return BARE_NOT_SHOWN;
     }
+  b.shared_secret = d->shared_secret;
   if (victim)
     ready = bare_start_victim(&b, d->argv_canary);
   if (d->api_socket)
@@ -390,12 +454,15 @@ enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report)
           bare_platform_command(&b);
           hijacked = bare_hijacked(&b);
         }
+      /* The deploy step followed the plants: the same flag says "the platform step was fooled". */
+      if (d->leak == SBX_LEAK_DEPUTY)
+        hijacked = bare_deputy_step(&b) == 1;
     }
   v = verdict_read(out, b.canary);
   left = victim ? bare_stop(&b) : strdup("");
   bare_cleanup(&b);
   shown = leak_shown(d, &v, hijacked, &what);
-  r = !ready || !v.parsed ? BARE_NOT_SHOWN
+  r = !ready || !v.parsed || v.attempts == 0 ? BARE_NOT_SHOWN
       : strcmp(v.status, "unsupported") == 0 ? BARE_UNSUPPORTED
       : strcmp(v.status, "ran") == 0 && shown && left[0] == '\0' ? BARE_LEAKED
                                                                  : BARE_NOT_SHOWN;

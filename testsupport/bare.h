@@ -16,6 +16,7 @@ struct bare
   char ready[128];
   pid_t victim;
   pid_t server;        /* the fake control plane, when started */
+  bool shared_secret;  /* set before bare_start_victim: the victim leaves a 0600 canary file in app/ */
   long key;
   int shm_id, tcp_port;
   char abstract[64], posix_shm[64], private_file[256], aws_file[256], tmp_file[256];
@@ -34,6 +35,9 @@ bool bare_start_control_plane(struct bare *b);
 /* A platform command of today's SDK in the shared dir, with npm's PATH. */
 void bare_platform_command(struct bare *b);
 bool bare_hijacked(struct bare *b);
+/* symlink-deputy's platform step, as the audit runs it: append to out-M.log and copy cfg-M.json in app/.
+ * 1: it followed a plant (the canary copied in, or its line landed outside app/), 0: not, -1: it did not run. */
+int bare_deputy_step(struct bare *b);
 /* SIGTERM to the victim; returns what it left behind (empty string if nothing). */
 char *bare_stop(struct bare *b);
 void bare_cleanup(struct bare *b);

@@ -325,9 +325,9 @@ bool scenario_start_victim(struct world *w, bool argv_canary, struct sbx_process
   int n;
 
   snprintf(env_entry, sizeof env_entry, "AWS_SECRET_ACCESS_KEY=%s", w->canary);
-  n = snprintf(cmd, sizeof cmd, "exec %s/splitbox-victim --marker %s --private-dir %s --ready-file %s/ready%s",
+  n = snprintf(cmd, sizeof cmd, "exec %s/splitbox-victim --marker %s --private-dir %s --ready-file %s/ready%s %s",
                sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), w->marker, priv, priv,
-               argv_canary ? " --argv-canary" : "");
+               argv_canary ? " --argv-canary" : "", w->victim_args != NULL ? w->victim_args : "");
   if (n < 0 || (size_t)n >= sizeof cmd)
     {
       scenario_report(w, "ERROR the victim's command does not fit in %zu bytes", sizeof cmd);
@@ -405,7 +405,8 @@ char *scenario_probe(struct world *w, const char *name)
 {
   const char *shared = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
   char cmd[2048];
-  int n = snprintf(cmd, sizeof cmd, "%s/splitbox-probe %s --marker %s --shared %s", shared, name, w->marker, shared);
+  int n = snprintf(cmd, sizeof cmd, "%s/splitbox-probe %s --marker %s --shared %s --private %s", shared, name, w->marker,
+                   shared, sbx_sandbox_platform_path(w->sb));
 
   if (n < 0 || (size_t)n >= sizeof cmd)
     {

@@ -27,6 +27,7 @@ struct world
   char canary[64];
   char marker[40];
   char private_host_dir[512];
+  const char *victim_args; /* appended to the victim's command line; NULL: none */
   char *out;
   size_t out_len, out_cap;
 };
@@ -115,7 +116,8 @@ bool scenario_start_victim(struct world *w, bool argv_canary, struct sbx_process
  * namespace. Clears *victim. */
 void scenario_stop_victim(struct world *w, struct sbx_process_info *victim);
 /* Runs `splitbox-probe NAME` (staged from $SBX_PROBE) as user code, aimed at
- * w->marker; returns its stdout (malloc'd), or NULL after reporting an ERROR. */
+ * w->marker and told the private dir as the platform sees it (as the audit
+ * does); returns its stdout (malloc'd), or NULL after reporting an ERROR. */
 char *scenario_probe(struct world *w, const char *name);
 
 /* What a probe found, read as the audit reads it (harness/verdict.c). */

@@ -32,6 +32,9 @@ if [ ! -e "$platform_dir/ready" ]; then
 fi
 
 for name in $("$probe" --list | awk '{print $1}'); do
+  # These two are about one sandbox's shared dir, which two runs do not share:
+  # the test of probes (splitbox_root, splitbox_userns) runs them in one sandbox.
+  case $name in ownership | symlink-deputy) echo "# skip $name: two runs share no shared dir"; continue ;; esac
   out=$("$cli" run --shared "$user_dir" --context user --timeout-ms 60000 -- \
     "/app/splitbox-probe $name --marker $marker --shared /app" 2>&1)
   if grep -q "\"status\":\"ran\"" <<<"$out" && ! grep -q "SPLITBOX-CANARY-" <<<"$out" \
@@ -48,7 +51,8 @@ done
 pkill -TERM -x "$marker"
 wait $holder
 # An invalidated (i), revoked (R) or dead (D) key awaits garbage collection, unreadable.
-if awk -v d="splitbox-$marker:" '$9 == d && $2 !~ /[iRD]/' /proc/keys | grep -q .; then
+# The description is "splitbox-MARKER CANARY" (the canary too, for the keyring probe).
+if awk -v d="splitbox-$marker" '($9 == d || $9 == d":") && $2 !~ /[iRD]/' /proc/keys | grep -q .; then
   failed=$((failed + 1)); echo "not ok - the victim's key outlived the run"
 else
   passed=$((passed + 1)); echo "ok - the victim's key is gone after the run"

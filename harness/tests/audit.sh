@@ -27,12 +27,14 @@ check "report.json satisfies reports/schema.json" "$validate" "$src/reports/sche
 row() { awk -F'\t' -v b="$1" -v r="$2" '$1 == b && $2 == r { print $3 }' "$out/rows"; }
 confidentiality=("Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger attach" "Memory reading"
                  "Network sniffing" "Filesystem access" "IPC (SysV shm, POSIX shm, keyrings)"
-                 "Network services (loopback, abstract sockets)" "Control plane (executor API)")
+                 "Network services (loopback, abstract sockets)" "Control plane (executor API)"
+                 "Ownership in the shared dir")
 for r in "${confidentiality[@]}"; do
   check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
   check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
 done
-for r in "Capabilities of user code" "Kernel surface (io_uring, bpf, nested userns)"; do
+for r in "Capabilities of user code" "Kernel surface (io_uring, bpf, nested userns)" "Symlinks in the shared dir" \
+         "Integrity of the platform's files"; do
   check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
   check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
 done
@@ -93,6 +95,15 @@ for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyri
   check "a canned report is ERROR, not BLOCKED: $r" grep -qF "forged-output	$r	ERROR" "$out/fake/rows"
   check "masked secrets are ERROR, not BLOCKED: $r" grep -qF "masked-output	$r	ERROR" "$out/fake/rows"
 done
+
+# What once slipped past: user code handed an fd to the platform's credentials
+# file, which it may not open by path (the probe only re-opened /proc/self/fd/N).
+"$cli" audit --backend "$src/fixtures/backends-test/inherited-fd.json" --probe env-self --out "$out/fd" --quiet \
+  2>/dev/null
+"$cli" report rows "$out/fd/report.json" >"$out/fd/rows"
+check "inherited fd: the control leaks" grep -qF "none	Read env vars	LEAKED" "$out/fd/rows"
+check "an inherited fd to the platform's credentials is LEAKED, not BLOCKED" \
+  grep -qF "inherited-fd	Read env vars	LEAKED" "$out/fd/rows"
 
 "$cli" audit --backend "$src/fixtures/backends-test/no-command.json" --probe env-self --out "$out/nocmd" --quiet \
   2>/dev/null

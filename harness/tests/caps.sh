@@ -40,9 +40,12 @@ check "as 65534: the mode is userns" grep -q '"verdict":{"mode":"userns"' "$out/
 check "as 65534: caps --verify agrees with its claims: exit 0 (was $rc)" test $rc -eq 0
 for r in "Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger attach" "Memory reading" \
          "Filesystem access" "IPC (SysV shm, POSIX shm, keyrings)" "Network services (loopback, abstract sockets)" \
-         "Control plane (executor API)"; do
+         "Control plane (executor API)" "Symlinks in the shared dir" "Integrity of the platform's files"; do
   check "as 65534: --verify measures $r blocked" row_is "$out/nobody.verify" "$r" enforced BLOCKED
 done
+# userns mode gives both contexts the executor's one host uid (until newuidmap maps user code apart).
+check "as 65534: ownership in the shared dir is claimed lost, and measured leaking" \
+  row_is "$out/nobody.verify" "Ownership in the shared dir" lost LEAKED
 # Sniffing needs CAP_NET_RAW: unprivileged, the control cannot sniff either, and the row says so.
 check "as 65534: network sniffing is measured, or said to be unmeasurable" \
   grep -Eq "^  Network sniffing +enforced +(BLOCKED|UNVERIFIED   \(the control could not leak here either\))" "$out/nobody.verify"
@@ -64,7 +67,10 @@ check "without namespaces: --verify exits 3 (was $rc)" test $rc -eq 3
 for r in "Read /proc/*/environ" "Process listing (ps)" "Network services (loopback, abstract sockets)"; do
   check "without namespaces: --verify confirms the lost row leaks: $r" row_is "$out/nons.verify" "$r" lost LEAKED
 done
-for r in "Read env vars" "Debugger attach" "Memory reading" "Filesystem access" "Signals to platform processes"; do
+check "without namespaces: --verify confirms the lost row leaks: Symlinks in the shared dir" \
+  row_is "$out/nons.verify" "Symlinks in the shared dir" lost LEAKED
+for r in "Read env vars" "Debugger attach" "Memory reading" "Filesystem access" "Signals to platform processes" \
+         "Ownership in the shared dir" "Integrity of the platform's files"; do
   check "without namespaces: --verify confirms the claimed row holds: $r" row_is "$out/nons.verify" "$r" enforced BLOCKED
 done
 finish
