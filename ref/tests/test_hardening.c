@@ -18,6 +18,7 @@
 static void expect_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak)
 {
   char *text = scenario_run(mode, fn, opts);
+  if (getenv("SBX_TEST_SHOW") != NULL) cr_log_warn("%s", text);
 
   if (scenario_has(text, "SKIP") && !scenario_must_work())
     {
@@ -357,4 +358,51 @@ Test(hardening, leftover_cgroups_swept, .timeout = 60)
   if (stat("/sys/fs/cgroup/pids", &st) != 0)
     cr_skip_test("no cgroup v1 pids hierarchy here: the sweep is tested where sandboxes use it");
   expect_mode(MODE_ROOT, leftover_cgroup, NULL, false);
+}
+
+/* Userns mode: the platform leaves a 0600 file in the shared dir. Leaked:
+ * user code read it, chmod-ed it or hard-linked it. Both sides must still
+ * share what is meant to be shared: files of 0644 either way. */
+static void platform_private_file(struct world *w)
+{
+  const char *app = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  char cmd[1024], *out;
+
+  snprintf(cmd, sizeof cmd,
+           "cd %s && (umask 077; printf '%%s' %s > secret) && echo public > public && cat secret && echo", app,
+           w->canary);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  /* Alive and real: the platform itself reads its file back. */
+  EXPECT(w, out != NULL && strstr(out, w->canary) != NULL, "the platform writes its 0600 file: %s", out != NULL ? out : "(none)");
+  free(out);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && cat public && echo shared > from-user && cat secret; echo; chmod 644 secret 2>/dev/null && "
+           "echo CHMOD; ln secret link 2>/dev/null && echo LINK; id -G",
+           app);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strncmp(out, "public\n", 7) == 0, "user code reads the platform's 0644 file: %s", out != NULL ? out : "(none)");
+  if (out != NULL && strstr(out, w->canary) != NULL)
+    scenario_report(w, "LEAK user code read the platform's 0600 file");
+  if (out != NULL && strstr(out, "CHMOD") != NULL)
+    scenario_report(w, "LEAK user code chmod-ed the platform's 0600 file");
+  if (out != NULL && strstr(out, "LINK") != NULL)
+    scenario_report(w, "LEAK user code hard-linked the platform's 0600 file");
+  /* The caller's supplementary groups stay outside: user code is in its own group alone. */
+  if (sbx_sandbox_user_subids(w->sb, NULL))
+    EXPECT(w, out != NULL && strstr(out, "\n1000\n") != NULL, "user code's groups are its own alone: %s", out != NULL ? out : "(none)");
+  free(out);
+  snprintf(cmd, sizeof cmd, "cat %s/from-user", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "shared\n") == 0, "the platform reads what user code wrote: %s", out != NULL ? out : "(none)");
+  free(out);
+}
+
+Test(hardening, shared_dir_ownership, .timeout = 180)
+{
+  static const struct sbx_options no_subids = { .no_subids = true };
+
+  /* Control: the same caller with the mapping off is one uid with user code. */
+  expect_mode(MODE_USERNS_SUBIDS, platform_private_file, &no_subids, true);
+  expect_mode(MODE_USERNS_SUBIDS, platform_private_file, NULL, false);
+  expect_mode(MODE_ROOT, platform_private_file, NULL, false);
 }
