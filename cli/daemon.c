@@ -14,6 +14,7 @@
 #include "daemon/registry.h"
 #include "executor.h"
 #include "remove_tree.h"
+#include "subids.h"
 
 static const char daemon_usage[] =
   "Usage: splitbox daemon --socket PATH [--state-dir DIR] [--listen 127.0.0.1:PORT --token-file FILE]\n"
@@ -165,7 +166,8 @@ int sbx_cli_daemon(int argc, char **argv)
   {
     char leftovers[4200];
     snprintf(leftovers, sizeof leftovers, "%s/sandboxes", ropts.state_dir);
-    sbx_remove_tree(leftovers);
+    /* What their user code made as a subordinate id (userns mode), too. */
+    sbx_subids_remove_tree(leftovers);
     snprintf(leftovers, sizeof leftovers, "%s/run", ropts.state_dir);
     sbx_remove_tree(leftovers);
   }

@@ -74,8 +74,8 @@ static void holder_child(const struct sbx_sandbox *sb, const char *opts, int soc
  * ids, user code's: files on the tmpfs may only be owned by ids it maps. */
 static int holder_maps(const struct sbx_sandbox *sb, pid_t pid, struct sbx_error *err)
 {
-  struct sbx_id_map uids[] = { { 0, (unsigned)getuid() }, { HOLDER_UID_OF_USER, (unsigned)sb->user_host_uid } };
-  struct sbx_id_map gids[] = { { 0, (unsigned)getgid() }, { HOLDER_UID_OF_USER, (unsigned)sb->user_host_gid } };
+  struct sbx_id_map uids[] = { { 0, (unsigned)getuid(), 1 }, { HOLDER_UID_OF_USER, (unsigned)sb->user_host_uid, 1 } };
+  struct sbx_id_map gids[] = { { 0, (unsigned)getgid(), 1 }, { HOLDER_UID_OF_USER, (unsigned)sb->user_host_gid, 1 } };
 
   if (sb->user_subids)
     return sbx_subids_write_maps(&sb->subids, pid, uids, 2, gids, 2, err);

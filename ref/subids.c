@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 
 #include "cleanup.h"
 #include "io.h"
+#include "remove_tree.h"
 #include "subids.h"
 
 /* Setuid root, or with file capabilities (as some distributions ship them). */
@@ -112,7 +116,7 @@ int sbx_subids_take(const struct sbx_subids *s, uid_t *uid, gid_t *gid, int *loc
   return 0;
 }
 
-/* helper PID INSIDE OUTSIDE 1 ...; its stderr becomes the error's text. */
+/* helper PID INSIDE OUTSIDE COUNT ...; its stderr becomes the error's text. */
 static int run_helper(const char *helper, pid_t pid, const struct sbx_id_map *map, size_t n, struct sbx_error *err)
 {
   char args[8][3][16], pidbuf[16], out[256] = "";
@@ -133,7 +137,7 @@ static int run_helper(const char *helper, pid_t pid, const struct sbx_id_map *ma
     {
       snprintf(args[i][0], sizeof args[i][0], "%u", map[i].inside);
       snprintf(args[i][1], sizeof args[i][1], "%u", map[i].outside);
-      snprintf(args[i][2], sizeof args[i][2], "1");
+      snprintf(args[i][2], sizeof args[i][2], "%u", map[i].count);
       for (int j = 0; j < 3; j++)
         argv[k++] = args[i][j];
     }
@@ -174,4 +178,45 @@ int sbx_subids_write_maps(const struct sbx_subids *s, pid_t pid, const struct sb
   if (run_helper(s->newuidmap, pid, uids, n_uids, err) < 0 || run_helper(s->newgidmap, pid, gids, n_gids, err) < 0)
     return -1;
   return 0;
+}
+
+void sbx_subids_remove_tree(const char *path)
+{
+  struct sbx_subids s;
+  struct sbx_error err = { 0 };
+  int sync[2], status;
+  char byte = 0;
+  pid_t pid;
+
+  if (sbx_subids_find(&s, &err) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0)
+    {
+      sbx_remove_tree(path);
+      return;
+    }
+  pid = fork();
+  if (pid == 0)
+    {
+      close(sync[0]);
+      /* Root of a namespace mapping the caller and its whole range: every file
+       * either made is ours to remove there. Dumpable, for newuidmap. */
+      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || unshare(CLONE_NEWUSER) != 0
+          || sbx_write_all(sync[1], &byte, 1) != 0 || sbx_read_retry(sync[1], &byte, 1) != 1)
+        _exit(1);
+      sbx_remove_tree(path);
+      _exit(0);
+    }
+  close(sync[1]);
+  if (pid > 0 && sbx_read_retry(sync[0], &byte, 1) == 1)
+    {
+      struct sbx_id_map u[] = { { 0, (unsigned)getuid(), 1 }, { 1, (unsigned)s.range.start, (unsigned)s.range.count } };
+      struct sbx_id_map g[] = { { 0, (unsigned)getgid(), 1 }, { 1, (unsigned)s.range.gid_start, (unsigned)s.range.count } };
+      if (sbx_subids_write_maps(&s, pid, u, 2, g, 2, &err) == 0)
+        (void)!sbx_write_all(sync[0], &byte, 1);
+    }
+  close(sync[0]);
+  if (pid > 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+      ;
+  /* Whatever that could not reach (no helpers that work, say). */
+  sbx_remove_tree(path);
 }

@@ -15,10 +15,10 @@ struct sbx_subids
   struct sbx_uid_range range; /* the caller's, uids and gids: count is the smaller of the two */
 };
 
-/* One line of a uid_map or gid_map: count 1. */
+/* One line of a uid_map or gid_map. */
 struct sbx_id_map
 {
-  unsigned inside, outside;
+  unsigned inside, outside, count;
 };
 
 /* Fills s when the caller has subordinate uids and gids and the setuid (or
@@ -31,3 +31,7 @@ int sbx_subids_take(const struct sbx_subids *s, uid_t *uid, gid_t *gid, int *loc
  * child of a threaded process: it spawns them. */
 int sbx_subids_write_maps(const struct sbx_subids *s, pid_t pid, const struct sbx_id_map *uids, size_t n_uids,
                           const struct sbx_id_map *gids, size_t n_gids, struct sbx_error *err);
+/* Removes path as sbx_remove_tree does, and what the caller's subordinate ids
+ * own below it too, from a user namespace that maps them all (a crashed
+ * executor's sandboxes). Without subordinate ids, sbx_remove_tree alone. */
+void sbx_subids_remove_tree(const char *path);

@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "remove_tree.h"
 #include "scenario.h"
+#include "subids.h"
 
 /* The scenario's leak lines, checked against what the mode should give. */
 static void expect_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak)
@@ -571,4 +573,65 @@ static void bounded_refused(struct world *w)
 Test(hardening, shared_dir_bounded_fallback_refused, .timeout = 60)
 {
   expect_mode(MODE_FALLBACK_ROOT, bounded_refused, NULL, false);
+}
+
+/* A crashed executor's sandbox: its user namespace is gone, and user code's
+ * tree (a directory of 0500) with it out of the caller's reach. The daemon's
+ * start removes such leftovers with sbx_subids_remove_tree. Leaked: the tree
+ * is left. The control removes with sbx_remove_tree alone. */
+static void leftover_tree(struct world *w, bool with_subids)
+{
+  char state[] = "/tmp/sbx-leftover-XXXXXX", probe[600];
+  struct sbx_options o = { .init_path = getenv("SPLITBOX_INIT") };
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *sb;
+  char *out = NULL;
+
+  if (mkdtemp(state) == NULL)
+    {
+      scenario_report(w, "ERROR mkdtemp: %s", strerror(errno));
+      return;
+    }
+  o.state_dir = state; /* not removed with the sandbox: as after a crash */
+  if ((sb = sbx_sandbox_create(&o, &err)) == NULL)
+    {
+      scenario_report(w, "ERROR create a second sandbox: %s %s", err.code, err.message);
+      return;
+    }
+  {
+    struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "mkdir -p /app/d/e && chmod 500 /app/d && echo made" };
+    struct sbx_exec_result res = { 0 };
+    if (sbx_exec(sb, &req, &res, &err) == 0)
+      out = res.stdout_buf, res.stdout_buf = NULL;
+    sbx_exec_result_clear(&res);
+  }
+  EXPECT(w, out != NULL && strcmp(out, "made\n") == 0 && sbx_sandbox_user_subids(sb, NULL),
+         "user code made its tree as a subordinate id: %s", out != NULL ? out : "(none)");
+  free(out);
+  sbx_sandbox_destroy(sb);
+  snprintf(probe, sizeof probe, "%s/shared/d", state);
+  EXPECT(w, access(probe, F_OK) == 0, "the tree outlived its sandbox");
+  if (with_subids)
+    sbx_subids_remove_tree(state);
+  else
+    sbx_remove_tree(state);
+  if (access(state, F_OK) == 0)
+    scenario_report(w, "LEAK the leftover %s stays", state);
+  sbx_subids_remove_tree(state); /* the control's leftover: the test's to remove */
+}
+
+static void leftover_plain(struct world *w)
+{
+  leftover_tree(w, false);
+}
+
+static void leftover_subids(struct world *w)
+{
+  leftover_tree(w, true);
+}
+
+Test(hardening, subids_leftovers_removed, .timeout = 60)
+{
+  expect_mode(MODE_USERNS_SUBIDS, leftover_plain, NULL, true); /* control */
+  expect_mode(MODE_USERNS_SUBIDS, leftover_subids, NULL, false);
 }
