@@ -170,6 +170,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb);
 void sbx_sandbox_kill_all(struct sbx_sandbox *sb);
 enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb);
+/* The host directory behind the shared dir; it stays empty when the shared dir is bounded (limits.shared_max):
+ * reach that one with sbx_sandbox_shared_dir_fd. */
 const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx);
 const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb);

@@ -146,9 +146,13 @@ static int spill(const char *path, const char *data, size_t len, mode_t mode)
   return n == (ssize_t)len ? 0 : -1;
 }
 
-static int become(uid_t uid, gid_t gid)
+/* With a supplementary group where one is given (>= 0): a caller's groups
+ * must not reach user code. */
+static int become(uid_t uid, gid_t gid, long group)
 {
-  if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+  gid_t g = (gid_t)group;
+
+  if (setgroups(group >= 0 ? 1 : 0, &g) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
     return -1;
   return 0;
 }
@@ -227,9 +231,9 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
 
   if (mode == MODE_USERNS_SUBIDS && tester == NULL)
     scenario_report(&w, "SKIP no account \"%s\" with subordinate ids here: scripts/bootstrap makes it", SUBIDS_USER);
-  else if (mode == MODE_USERNS_SUBIDS && become(tester->pw_uid, tester->pw_gid) != 0)
+  else if (mode == MODE_USERNS_SUBIDS && become(tester->pw_uid, tester->pw_gid, getgrnam("users") != NULL ? (long)getgrnam("users")->gr_gid : -1) != 0)
     scenario_report(&w, "ERROR drop to %s: %s", SUBIDS_USER, strerror(errno));
-  else if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become(NOBODY, NOBODY) != 0)
+  else if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become(NOBODY, NOBODY, -1) != 0)
     scenario_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
   else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_deny_namespaces() != 0)
     scenario_report(&w, "ERROR install the seccomp filter");
