@@ -247,6 +247,8 @@ static void check_planted_binary(struct world *w)
 /* Every guarantee holds as root and as an unprivileged user. */
 ALL_CHECKS(namespaces, MODE_ROOT, false, false, false, false, false)
 ALL_CHECKS(userns, MODE_USERNS, false, false, false, false, false)
+/* Userns with user code as a subordinate id (the executor as splitbox-test). */
+ALL_CHECKS(userns_subids, MODE_USERNS_SUBIDS, false, false, false, false, false)
 
 /* Fallback as root keeps what a separate uid gives (environ, ptrace, the
  * private dir) and loses the rest: those leaks are the positive controls of
