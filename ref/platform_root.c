@@ -136,7 +136,8 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     return -1;
   /* Opened now, in our new namespace, before the scratch tmpfs may hide their paths. */
   private_fd = open(spec->private_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  shared_fd = spec->shared_detached ? dup(spec->shared_mount_fd) : open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  shared_fd = spec->shared_detached ? dup(spec->shared_mount_fd)
+                                    : open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (spec->run_source != NULL)
     run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))

@@ -282,7 +282,8 @@ static int limits_create(struct sbx_sandbox *sb, struct sbx_error *err)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
                          "limits: processes and memory are -1 (none), 0 (default) or positive; CPU weight 1 to 10000");
   if (limits.shared_max < -1)
-    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "limits: the shared dir's size is -1 (none), 0 (default) or positive");
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                         "limits: the shared dir's size is -1 (none), 0 (default) or positive");
   if (limits.memory > 0 && limits.memory < (16LL << 20))
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "limits: a memory limit under 16 MiB leaves no room to start");
   snprintf(name, sizeof name, "splitbox-%d-%lu", (int)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
@@ -345,7 +346,8 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
     }
   if (choose_subids(sb, opts, err) < 0 || setup_state(sb, opts, err) < 0)
     goto fail;
-  if (opts->limits.shared_max > 0 && sbx_shared_bound_create(sb, opts->shared_dir != NULL, opts->limits.shared_max, err) < 0)
+  if (opts->limits.shared_max > 0
+      && sbx_shared_bound_create(sb, opts->shared_dir != NULL, opts->limits.shared_max, err) < 0)
     goto fail;
   /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
   if ((r = sbx_seccomp_user_filter(&sb->user_filter, sb->isolation == SBX_ISO_FALLBACK)) != 0)

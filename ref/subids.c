@@ -209,7 +209,8 @@ void sbx_subids_remove_tree(const char *path)
   if (pid > 0 && sbx_read_retry(sync[0], &byte, 1) == 1)
     {
       struct sbx_id_map u[] = { { 0, (unsigned)getuid(), 1 }, { 1, (unsigned)s.range.start, (unsigned)s.range.count } };
-      struct sbx_id_map g[] = { { 0, (unsigned)getgid(), 1 }, { 1, (unsigned)s.range.gid_start, (unsigned)s.range.count } };
+      struct sbx_id_map g[] = { { 0, (unsigned)getgid(), 1 },
+                                { 1, (unsigned)s.range.gid_start, (unsigned)s.range.count } };
       if (sbx_subids_write_maps(&s, pid, u, 2, g, 2, &err) == 0)
         (void)!sbx_write_all(sync[0], &byte, 1);
     }

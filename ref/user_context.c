@@ -236,8 +236,9 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
       struct sbx_id_map u = { SBX_USER_ID_INSIDE, (unsigned)sb->user_host_uid, 1 };
       struct sbx_id_map g = { SBX_USER_ID_INSIDE, (unsigned)sb->user_host_gid, 1 };
       if (sb->user_subids)
-        r = sbx_subids_write_maps(&sb->subids, child, &u, 1, &g, 1, err) < 0 ? sbx_error_prefix(err, "start user sandbox")
-                                                                            : open_userns(sb, child, err);
+        r = sbx_subids_write_maps(&sb->subids, child, &u, 1, &g, 1, err) < 0
+              ? sbx_error_prefix(err, "start user sandbox")
+              : open_userns(sb, child, err);
       else
         r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
                                   !privileged, err);

@@ -231,7 +231,9 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
 
   if (mode == MODE_USERNS_SUBIDS && tester == NULL)
     scenario_report(&w, "SKIP no account \"%s\" with subordinate ids here: scripts/bootstrap makes it", SUBIDS_USER);
-  else if (mode == MODE_USERNS_SUBIDS && become(tester->pw_uid, tester->pw_gid, getgrnam("users") != NULL ? (long)getgrnam("users")->gr_gid : -1) != 0)
+  else if (mode == MODE_USERNS_SUBIDS
+           && become(tester->pw_uid, tester->pw_gid, getgrnam("users") != NULL ? (long)getgrnam("users")->gr_gid : -1)
+                != 0)
     scenario_report(&w, "ERROR drop to %s: %s", SUBIDS_USER, strerror(errno));
   else if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become(NOBODY, NOBODY, -1) != 0)
     scenario_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));

@@ -157,7 +157,8 @@ static void fork_bomb(struct world *w)
                             "while read -r l; do n=$((n+1)); done <\"$HOME/e\"; echo failed=$n",
                             NULL, NULL);
 
-  EXPECT(w, out != NULL && strncmp(out, "failed=", 7) == 0, "the bomb ran: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strncmp(out, "failed=", 7) == 0,
+         "the bomb ran: %s", out != NULL ? out : "(none)");
   if (out != NULL && strcmp(out, "failed=0\n") == 0)
     scenario_report(w, "LEAK user code started 60 processes");
   free(out);
@@ -389,14 +390,16 @@ static void platform_private_file(struct world *w)
            w->canary);
   out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
   /* Alive and real: the platform itself reads its file back. */
-  EXPECT(w, out != NULL && strstr(out, w->canary) != NULL, "the platform writes its 0600 file: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strstr(out, w->canary) != NULL,
+         "the platform writes its 0600 file: %s", out != NULL ? out : "(none)");
   free(out);
   snprintf(cmd, sizeof cmd,
            "cd %s && cat public && echo shared > from-user && cat secret; echo; chmod 644 secret 2>/dev/null && "
            "echo CHMOD; ln secret link 2>/dev/null && echo LINK; id -G",
            app);
   out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
-  EXPECT(w, out != NULL && strncmp(out, "public\n", 7) == 0, "user code reads the platform's 0644 file: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strncmp(out, "public\n", 7) == 0,
+         "user code reads the platform's 0644 file: %s", out != NULL ? out : "(none)");
   if (out != NULL && strstr(out, w->canary) != NULL)
     scenario_report(w, "LEAK user code read the platform's 0600 file");
   if (out != NULL && strstr(out, "CHMOD") != NULL)
@@ -405,11 +408,13 @@ static void platform_private_file(struct world *w)
     scenario_report(w, "LEAK user code hard-linked the platform's 0600 file");
   /* The caller's supplementary groups stay outside: user code is in its own group alone. */
   if (sbx_sandbox_user_subids(w->sb, NULL))
-    EXPECT(w, out != NULL && strstr(out, "\n1000\n") != NULL, "user code's groups are its own alone: %s", out != NULL ? out : "(none)");
+    EXPECT(w, out != NULL && strstr(out, "\n1000\n") != NULL,
+         "user code's groups are its own alone: %s", out != NULL ? out : "(none)");
   free(out);
   snprintf(cmd, sizeof cmd, "cat %s/from-user", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
   out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
-  EXPECT(w, out != NULL && strcmp(out, "shared\n") == 0, "the platform reads what user code wrote: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strcmp(out, "shared\n") == 0,
+         "the platform reads what user code wrote: %s", out != NULL ? out : "(none)");
   free(out);
 }
 
@@ -518,7 +523,8 @@ static void fill_shared(struct world *w)
 
   snprintf(cmd, sizeof cmd, "head -c 33554432 /dev/zero > %s/big && echo done; ls -l %s/big | wc -l", app, app);
   out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
-  EXPECT(w, out != NULL && strstr(out, "1\n") != NULL, "the write ran: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strstr(out, "1\n") != NULL,
+         "the write ran: %s", out != NULL ? out : "(none)");
   if (out != NULL && strstr(out, "done") != NULL)
     scenario_report(w, "LEAK user code wrote 32 MiB into the shared dir");
   free(out);
@@ -599,7 +605,8 @@ static void leftover_tree(struct world *w, bool with_subids)
       return;
     }
   {
-    struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "mkdir -p /app/d/e && chmod 500 /app/d && echo made" };
+    struct sbx_exec_request req = { .context = SBX_CTX_USER,
+                                    .command = "mkdir -p /app/d/e && chmod 500 /app/d && echo made" };
     struct sbx_exec_result res = { 0 };
     if (sbx_exec(sb, &req, &res, &err) == 0)
       out = res.stdout_buf, res.stdout_buf = NULL;
