@@ -177,7 +177,8 @@ const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_conte
 const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb);
 /* Host pid of the user context's init; 0 in fallback mode. */
 pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb);
-/* The host uid of user code (privileged modes), and whether other sandboxes may share it. */
+/* The host uid of user code (privileged modes, and userns mode with subordinate ids), and whether other
+ * sandboxes may share it. */
 uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared);
 /* Userns mode: whether user code runs as one of the caller's subordinate ids (else as the caller's uid,
  * and why: *why, when not NULL). */
