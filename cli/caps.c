@@ -91,6 +91,11 @@ static void print_human(const cJSON *r)
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "rows"))
     printf("  %-46s %s%s%s\n", str(item, "row"), flag(item, "enforced") ? "enforced" : "LOST",
            flag(item, "enforced") ? "" : ": ", str(item, "lostBecause"));
+  {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "sharedDirOwnership");
+    printf("  %-46s %s: %s\n", "Ownership in the shared dir", flag(o, "separateUids") ? "enforced" : "LOST",
+           str(o, "how"));
+  }
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "toGetFullIsolation"))
     printf("  to get full isolation: %s\n", item->valuestring);
 }

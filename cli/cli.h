@@ -15,7 +15,9 @@ int sbx_cli_limit_option(const char *name, const char *arg, struct sbx_limits *l
 #define SBX_CLI_LIMITS_USAGE                                                                                      \
   "      --pids-max N|none      processes and threads of user code (default 1024)\n"                             \
   "      --memory-max SIZE|none memory of user code, tmpfs files included (default 2G)\n"                       \
-  "      --cpu-weight N         CPU share of user code, 1 to 10000 (default 100)\n"
+  "      --cpu-weight N         CPU share of user code, 1 to 10000 (default 100)\n"                            \
+  "      --shared-max SIZE|none the shared dir as a tmpfs of SIZE of its own (default\n"                          \
+  "                             none: the host directory, unbounded)\n"
 int sbx_cli_daemon(int argc, char **argv);
 /* exec, start, ps, kill, read, write, ls and call (client_verbs.c) */
 #include <stdbool.h>

@@ -14,11 +14,12 @@
 #include "daemon/registry.h"
 #include "executor.h"
 #include "remove_tree.h"
+#include "subids.h"
 
 static const char daemon_usage[] =
   "Usage: splitbox daemon --socket PATH [--state-dir DIR] [--listen 127.0.0.1:PORT --token-file FILE]\n"
   "                       [--user-network isolated|host] [--require-isolation]\n"
-  "                       [--pids-max N] [--memory-max SIZE] [--cpu-weight N]\n"
+  "                       [--pids-max N] [--memory-max SIZE] [--cpu-weight N] [--shared-max SIZE]\n"
   "\n"
   "Serve the sandbox API (shaped like the Cloudflare Sandbox container API) on a unix\n"
   "socket of mode 0600, and optionally on a loopback TCP port that requires\n"
@@ -85,7 +86,7 @@ int sbx_cli_daemon(int argc, char **argv)
     { "listen", required_argument, NULL, 'l' },       { "token-file", required_argument, NULL, 't' },
     { "user-network", required_argument, NULL, 'n' }, { "require-isolation", no_argument, NULL, 'r' },
     { "pids-max", required_argument, NULL, 'P' },     { "memory-max", required_argument, NULL, 'M' },
-    { "cpu-weight", required_argument, NULL, 'W' },
+    { "cpu-weight", required_argument, NULL, 'W' },   { "shared-max", required_argument, NULL, 'S' },
     { "help", no_argument, NULL, 'h' },               { NULL, 0, NULL, 0 },
   };
   struct sbx_registry_options ropts = {
@@ -126,7 +127,12 @@ int sbx_cli_daemon(int argc, char **argv)
       case 'P':
       case 'M':
       case 'W':
-        if (sbx_cli_limit_option(c == 'P' ? "pids-max" : c == 'M' ? "memory-max" : "cpu-weight", optarg, &ropts.limits) < 0)
+      case 'S':
+        if (sbx_cli_limit_option(c == 'P'   ? "pids-max"
+                                 : c == 'M' ? "memory-max"
+                                 : c == 'S' ? "shared-max"
+                                            : "cpu-weight",
+                                 optarg, &ropts.limits) < 0)
           return 2;
         break;
       case 'h': fputs(daemon_usage, stdout); return 0;
@@ -160,7 +166,8 @@ int sbx_cli_daemon(int argc, char **argv)
   {
     char leftovers[4200];
     snprintf(leftovers, sizeof leftovers, "%s/sandboxes", ropts.state_dir);
-    sbx_remove_tree(leftovers);
+    /* What their user code made as a subordinate id (userns mode), too. */
+    sbx_subids_remove_tree(leftovers);
     snprintf(leftovers, sizeof leftovers, "%s/run", ropts.state_dir);
     sbx_remove_tree(leftovers);
   }

@@ -1,4 +1,4 @@
-/* --pids-max, --memory-max and --cpu-weight, shared by `run` and `daemon`. */
+/* --pids-max, --memory-max, --cpu-weight and --shared-max, shared by `run` and `daemon`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +52,12 @@ int sbx_cli_limit_option(const char *name, const char *arg, struct sbx_limits *l
       if (parse_size(arg, 10000, &v) < 0 || v < 1)
         return fprintf(stderr, "--cpu-weight must be a whole number from 1 to 10000, not \"%s\"\n", arg), -1;
       limits->cpu_weight = (unsigned)v;
+    }
+  else if (strcmp(name, "shared-max") == 0)
+    {
+      if (parse_size(arg, 1LL << 50, &v) < 0)
+        return fprintf(stderr, "--shared-max must be bytes (with K, M or G) or \"none\", not \"%s\"\n", arg), -1;
+      limits->shared_max = v;
     }
   else
     return -1;

@@ -139,6 +139,7 @@ enum
   OPT_PIDS_MAX,
   OPT_MEMORY_MAX,
   OPT_CPU_WEIGHT,
+  OPT_SHARED_MAX,
   OPT_REQUIRE,
   OPT_LEGACY_ENV,
   OPT_STATE_DIR,
@@ -160,6 +161,7 @@ static const struct option long_opts[] = {
   { "pids-max", required_argument, NULL, OPT_PIDS_MAX },
   { "memory-max", required_argument, NULL, OPT_MEMORY_MAX },
   { "cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT },
+  { "shared-max", required_argument, NULL, OPT_SHARED_MAX },
   { "require-isolation", no_argument, NULL, OPT_REQUIRE },
   { "legacy-env", required_argument, NULL, OPT_LEGACY_ENV },
   { "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -225,7 +227,11 @@ static int parse_option(struct run_args *a, int c, const char *arg)
     case OPT_PIDS_MAX:
     case OPT_MEMORY_MAX:
     case OPT_CPU_WEIGHT:
-      return sbx_cli_limit_option(c == OPT_PIDS_MAX ? "pids-max" : c == OPT_MEMORY_MAX ? "memory-max" : "cpu-weight",
+    case OPT_SHARED_MAX:
+      return sbx_cli_limit_option(c == OPT_PIDS_MAX     ? "pids-max"
+                                  : c == OPT_MEMORY_MAX ? "memory-max"
+                                  : c == OPT_SHARED_MAX ? "shared-max"
+                                                        : "cpu-weight",
                                   arg, &a->opts.limits) < 0
                ? usage_error("%s", "see the limit above")
                : 0;

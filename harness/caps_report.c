@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "host.h"
 #include "resource_limits.h"
 #include "run.h"
+#include "subids.h"
 
 static const struct
 {
@@ -231,6 +233,33 @@ static bool row_enforced(size_t i, enum sbx_isolation mode, bool root, int landl
   return rows[i].landlock_abi > 0 && landlock_abi >= rows[i].landlock_abi;
 }
 
+/* Whether user code and the platform own files in the shared dir as two host
+ * uids: only then does a file's mode keep the platform's files from user code.
+ * Userns mode needs the caller's subordinate ids and newuidmap (ref/subids.c). */
+static void add_shared_ownership(cJSON *verdict, enum sbx_isolation mode, bool root)
+{
+  cJSON *o = cJSON_AddObjectToObject(verdict, "sharedDirOwnership");
+  struct sbx_subids ids;
+  struct sbx_error why = { 0 };
+  char text[PATH_MAX + 512];
+  bool separate = root;
+
+  if (mode == SBX_ISO_NAMESPACES)
+    snprintf(text, sizeof text, "user code runs as a host uid of its own (the splitbox user's subordinate range)");
+  else if (mode == SBX_ISO_USERNS && (separate = sbx_subids_find(&ids, &why) == 0))
+    snprintf(text, sizeof text, "user code runs as one of uid %u's subordinate ids (%lu from %lu, through %s)",
+             (unsigned)getuid(), (unsigned long)ids.range.count, (unsigned long)ids.range.start, ids.newuidmap);
+  else if (mode == SBX_ISO_USERNS)
+    snprintf(text, sizeof text,
+             "user code and the platform are one host uid: %s; a file the platform leaves in the shared dir is user "
+             "code's whatever its mode", why.message);
+  else
+    snprintf(text, sizeof text, root ? "fallback as root: user code runs as an unprivileged uid"
+                                     : "fallback without root: user code and the platform are one uid");
+  cJSON_AddBoolToObject(o, "separateUids", separate);
+  cJSON_AddStringToObject(o, "how", text);
+}
+
 cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
 {
   cJSON *out = cJSON_CreateObject(), *verdict, *table, *changes;
@@ -264,6 +293,7 @@ cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
         cJSON_AddStringToObject(r, "enforcedBy", "landlock");
       cJSON_AddItemToArray(table, r);
     }
+  add_shared_ownership(verdict, mode, root);
   changes = cJSON_AddArrayToObject(verdict, "toGetFullIsolation");
   if (mode == SBX_ISO_FALLBACK)
     {

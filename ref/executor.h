@@ -54,6 +54,8 @@ struct sbx_limits
   long pids;          /* processes and threads; 0: the default; -1: none */
   long long memory;   /* bytes; 0: the default; -1: none */
   unsigned cpu_weight; /* 1..10000 as cgroup v2's cpu.weight; 0: the default */
+  long long shared_max; /* bytes: the shared dir is a tmpfs of this size; 0: the default; -1: none (the
+                           host directory, unbounded) */
 };
 
 struct sbx_options
@@ -83,6 +85,8 @@ struct sbx_options
                                          e.g. a daemon's state dir and control socket */
   struct sbx_limits limits;      /* user code's processes, memory and CPU weight (resource_limits.c) */
   bool no_landlock;              /* fallback without Landlock: for positive controls and comparison only */
+  bool no_subids;                /* userns mode: user code stays the caller's uid even where subordinate ids
+                                    exist; for positive controls and comparison only */
   bool platform_host_readonly;   /* platform views see the host's files read-only, but for the
                                     shared dir, /platform, /tmp and HOME (--platform-host-fs ro) */
 };
@@ -166,13 +170,22 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb);
 void sbx_sandbox_kill_all(struct sbx_sandbox *sb);
 enum sbx_isolation sbx_sandbox_isolation(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_state_dir(const struct sbx_sandbox *sb);
+/* The host directory behind the shared dir; it stays empty when the shared dir is bounded (limits.shared_max):
+ * reach that one with sbx_sandbox_shared_dir_fd. */
 const char *sbx_sandbox_shared_host_dir(const struct sbx_sandbox *sb);
 const char *sbx_sandbox_shared_path(const struct sbx_sandbox *sb, enum sbx_context ctx);
 const char *sbx_sandbox_platform_path(const struct sbx_sandbox *sb);
 /* Host pid of the user context's init; 0 in fallback mode. */
 pid_t sbx_sandbox_user_init_pid(const struct sbx_sandbox *sb);
-/* The host uid of user code (privileged modes), and whether other sandboxes may share it. */
+/* The host uid of user code (privileged modes, and userns mode with subordinate ids), and whether other
+ * sandboxes may share it. */
 uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared);
+/* Userns mode: whether user code runs as one of the caller's subordinate ids (else as the caller's uid,
+ * and why: *why, when not NULL). */
+bool sbx_sandbox_user_subids(const struct sbx_sandbox *sb, const char **why);
+/* An O_PATH fd of the shared dir's top, the caller's to close: the host directory, or the sandbox's
+ * own tmpfs when bounded (limits.shared_max), which has no host path. -1 with errno on failure. */
+int sbx_sandbox_shared_dir_fd(const struct sbx_sandbox *sb);
 
 /* Exec: returns 0 when the command ran (whatever its exit code), -1 on error.
  * On a timeout it returns -1 with COMMAND_TIMEOUT and still fills *res. */

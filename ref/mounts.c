@@ -45,6 +45,13 @@ int sbx_mount_bind(const char *source, const char *target, bool recursive, bool 
   return setattr(target, recursive ? AT_RECURSIVE : 0, attrs, err);
 }
 
+int sbx_mount_attach(int mount_fd, const char *target, struct sbx_error *err)
+{
+  if (syscall(SYS_move_mount, mount_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "attach a mount on %s", target);
+  return 0;
+}
+
 int sbx_mount_set_readonly(const char *target, struct sbx_error *err)
 {
   return setattr(target, 0, MOUNT_ATTR_RDONLY, err);

@@ -15,6 +15,8 @@
 
 int sbx_mount_tmpfs(const char *target, const char *opts, struct sbx_error *err);
 int sbx_mount_bind(const char *source, const char *target, bool recursive, bool readonly, struct sbx_error *err);
+/* Attaches a detached mount (open_tree, fsmount) at target. */
+int sbx_mount_attach(int mount_fd, const char *target, struct sbx_error *err);
 int sbx_mount_set_readonly(const char *target, struct sbx_error *err);
 /* Adds MOUNT_ATTR_* flags to a mount (and its submounts when recursive). */
 int sbx_mount_set_attrs(const char *target, bool recursive, uint64_t attrs, struct sbx_error *err);

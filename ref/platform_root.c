@@ -136,7 +136,8 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     return -1;
   /* Opened now, in our new namespace, before the scratch tmpfs may hide their paths. */
   private_fd = open(spec->private_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  shared_fd = open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  shared_fd = spec->shared_detached ? dup(spec->shared_mount_fd)
+                                    : open(spec->shared_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (spec->run_source != NULL)
     run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))
@@ -174,7 +175,9 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   snprintf(path, sizeof path, NEWROOT "%s", spec->shared_path);
   /* nosymfollow: user code writes here, and a symlink it planted must not
    * send a platform command's write (or read) elsewhere as the platform. */
-  if (sbx_mkdir_p(path, 0755, err) < 0 || sbx_mount_bind(shared_src, path, false, false, err) < 0
+  if (sbx_mkdir_p(path, 0755, err) < 0
+      || (spec->shared_detached ? sbx_mount_attach(shared_fd, path, err)
+                                : sbx_mount_bind(shared_src, path, false, false, err)) < 0
       || sbx_mount_set_attrs(path, false, MOUNT_ATTR_NOSYMFOLLOW, err) < 0)
     return sbx_error_prefix(err, "shared dir");
   if (sbx_pivot_into(NEWROOT, err) < 0 || sbx_mount_set_readonly("/", err) < 0 || sbx_make_slave(err) < 0)

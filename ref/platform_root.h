@@ -9,6 +9,8 @@ struct sbx_platform_root_spec
 {
   const char *private_source; /* reaches the host's platform-private dir */
   const char *shared_source;  /* reaches the host's shared dir */
+  bool shared_detached;       /* a bounded shared dir: shared_mount_fd is a detached mount to attach instead */
+  int shared_mount_fd;
   const char *shared_path;    /* e.g. /app */
   const char *run_source;     /* NULL, or what appears at /run/splitbox */
   const char *const *hidden;  /* host paths to cover up, NULL-terminated */

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -18,6 +20,7 @@
 #include "remove_tree.h"
 #include "sandbox.h"
 #include "seccomp_filter.h"
+#include "shared_bound.h"
 #include "uid_pool.h"
 #include "process_table.h"
 
@@ -99,10 +102,13 @@ static int setup_state(struct sbx_sandbox *sb, const struct sbx_options *opts, s
   if (!sb->shared_host_dir || !sb->platform_dir || !sb->log_dir || !sb->user_home_fallback
       || !sb->platform_home_fallback || !sb->user_tmp_fallback)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "state dir");
-  /* 0711: the unprivileged user may pass through to the shared dir, never list the rest. */
+  /* 0711: the unprivileged user may pass through to the shared dir, never list the rest. With
+   * subordinate ids both sides write the shared dir as different uids: sticky, so that neither
+   * removes nor renames what the other made; a file's mode decides who reads it. */
   if (make_dir(sb->state_dir, 0711, 0, 0, false, err) < 0
       || (opts->shared_dir == NULL
-          && make_dir(sb->shared_host_dir, 0755, sb->user_host_uid, sb->user_host_gid, give, err) < 0)
+          && make_dir(sb->shared_host_dir, sb->user_subids ? 01777 : 0755, sb->user_host_uid, sb->user_host_gid,
+                      give, err) < 0)
       || make_dir(sb->platform_dir, 0700, 0, 0, false, err) < 0 || make_dir(sb->log_dir, 0700, 0, 0, false, err) < 0
       || make_dir(sb->user_home_fallback, 0700, sb->user_host_uid, sb->user_host_gid, give, err) < 0
       || make_dir(sb->user_tmp_fallback, 0700, sb->user_host_uid, sb->user_host_gid, give, err) < 0
@@ -168,11 +174,48 @@ static int choose_user_uid(struct sbx_sandbox *sb, const struct sbx_options *opt
       snprintf(sb->user_uid_why, sizeof sb->user_uid_why, "%s", why.message);
       return 0;
     }
-  if (sbx_uid_range_check(&range, err) < 0 || sbx_uid_take(&range, &id, &sb->user_uid_lock, err) < 0)
+  if (sbx_uid_range_check(&range, err) < 0 || sbx_uid_take(&range, NULL, &id, &sb->user_uid_lock, err) < 0)
     return sbx_error_prefix(err, "user uid");
   sb->user_host_uid = id;
   sb->user_host_gid = range.gid_start + (id - range.start);
   return 0;
+}
+
+/* Userns mode: user code as one of the caller's subordinate ids where it has
+ * them; else the caller's own uid, and the reason for the warnings. */
+static int choose_subids(struct sbx_sandbox *sb, const struct sbx_options *opts, struct sbx_error *err)
+{
+  struct sbx_error why = { 0 };
+
+  if (sb->isolation != SBX_ISO_USERNS)
+    return 0;
+  if (opts->no_subids)
+    {
+      snprintf(sb->subids_why, sizeof sb->subids_why, "subordinate ids turned off (no_subids)");
+      return 0;
+    }
+  if (sbx_subids_find(&sb->subids, &why) < 0)
+    {
+      snprintf(sb->subids_why, sizeof sb->subids_why, "%s", why.message);
+      return 0;
+    }
+  if (sbx_subids_take(&sb->subids, &sb->user_host_uid, &sb->user_host_gid, &sb->user_uid_lock, err) < 0)
+    return sbx_error_prefix(err, "user uid");
+  sb->user_subids = true;
+  sb->user_uid_shared = false;
+  return 0;
+}
+
+bool sbx_sandbox_user_subids(const struct sbx_sandbox *sb, const char **why)
+{
+  if (why != NULL)
+    *why = sb->user_subids ? NULL : sb->subids_why;
+  return sb->user_subids;
+}
+
+int sbx_sandbox_shared_dir_fd(const struct sbx_sandbox *sb)
+{
+  return openat(sb->shared_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared)
@@ -238,6 +281,9 @@ static int limits_create(struct sbx_sandbox *sb, struct sbx_error *err)
   if (limits.pids < -1 || limits.memory < -1 || limits.cpu_weight > 10000)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
                          "limits: processes and memory are -1 (none), 0 (default) or positive; CPU weight 1 to 10000");
+  if (limits.shared_max < -1)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                         "limits: the shared dir's size is -1 (none), 0 (default) or positive");
   if (limits.memory > 0 && limits.memory < (16LL << 20))
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "limits: a memory limit under 16 MiB leaves no room to start");
   snprintf(name, sizeof name, "splitbox-%d-%lu", (int)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
@@ -279,6 +325,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
       return NULL;
     }
   sb->init_bin_fd = sb->user_ctl_fd = sb->shared_fd = sb->platform_fd = sb->user_landlock_fd = sb->user_uid_lock = -1;
+  sb->user_userns_fd = sb->shared_mnt_user = sb->shared_mnt_platform = -1;
   sb->lifeline[0] = sb->lifeline[1] = -1;
   sb->platform_userns_fd = sb->platform_mntns_fd = -1;
   pthread_mutex_init(&sb->lock, NULL);
@@ -297,7 +344,10 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
                     "process-level isolation");
       goto fail;
     }
-  if (setup_state(sb, opts, err) < 0)
+  if (choose_subids(sb, opts, err) < 0 || setup_state(sb, opts, err) < 0)
+    goto fail;
+  if (opts->limits.shared_max > 0
+      && sbx_shared_bound_create(sb, opts->shared_dir != NULL, opts->limits.shared_max, err) < 0)
     goto fail;
   /* Compiled here: libseccomp allocates, which a child of a threaded executor must not. */
   if ((r = sbx_seccomp_user_filter(&sb->user_filter, sb->isolation == SBX_ISO_FALLBACK)) != 0)
@@ -313,10 +363,32 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
       && (sbx_user_context_create(sb, err) < 0 || sbx_platform_context_create(sb, err) < 0
           || sbx_platform_spare_start(sb, sbx_platform_make_spare, err) < 0))
     goto fail;
+  sbx_shared_bound_attached(sb);
   return sb;
 fail:
   sbx_sandbox_destroy(sb);
   return NULL;
+}
+
+/* What user code made as a subordinate id (a directory of 0755, say) the
+ * caller may not remove: a child removes it from inside user code's user
+ * namespace, whose owner the caller is, with the capabilities that gives over
+ * the ids that namespace maps. The uid lock is held until this is done. */
+static void remove_as_user_code(struct sbx_sandbox *sb)
+{
+  pid_t pid = fork();
+  int status;
+
+  if (pid == 0)
+    {
+      if (setns(sb->user_userns_fd, CLONE_NEWUSER) != 0)
+        _exit(1);
+      sbx_remove_tree(sb->state_dir);
+      _exit(0);
+    }
+  if (pid > 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+      ;
 }
 
 void sbx_sandbox_destroy(struct sbx_sandbox *sb)
@@ -324,7 +396,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   if (sb == NULL)
     return;
   int *fds[] = { &sb->init_bin_fd, &sb->shared_fd, &sb->platform_fd, &sb->lifeline[0], &sb->lifeline[1],
-                 &sb->user_landlock_fd, &sb->user_uid_lock };
+                 &sb->user_landlock_fd, &sb->user_uid_lock, &sb->user_userns_fd, &sb->shared_mnt_user,
+                 &sb->shared_mnt_platform };
 
   sbx_platform_spare_stop(sb);
   sbx_process_table_destroy(sb);
@@ -332,6 +405,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   sbx_platform_context_destroy(sb);
   /* After the user init: what escaped its PID namespace (fallback commands) dies here. */
   sbx_cgroup_destroy(&sb->cgroup);
+  if (sb->own_state_dir && sb->state_dir != NULL && sb->user_userns_fd >= 0)
+    remove_as_user_code(sb);
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (*fds[i] >= 0)
       close(*fds[i]);

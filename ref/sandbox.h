@@ -10,6 +10,7 @@
 
 #include "executor.h"
 #include "resource_limits.h"
+#include "subids.h"
 
 struct sbx_proc;
 
@@ -38,6 +39,12 @@ struct sbx_sandbox
   bool user_uid_shared;      /* no range: the fixed default, shared by every such sandbox */
   char user_uid_why[256];
   gid_t user_host_gid;
+  bool user_subids;          /* userns mode: user code is one of the caller's subordinate ids (subids.c) */
+  char subids_why[256];      /* userns mode without them: why */
+  struct sbx_subids subids;
+  int user_userns_fd;        /* with subids: user code's user namespace, to remove what user code made */
+  bool shared_bounded;       /* the shared dir is a tmpfs of its own (shared_bound.c) */
+  int shared_mnt_user, shared_mnt_platform; /* bounded: detached copies of it, until each view attaches its own */
   size_t output_cap;
   bool die_with_parent;
   int lifeline[2]; /* a pipe: children see POLLHUP once the executor is gone */

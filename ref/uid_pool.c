@@ -18,15 +18,13 @@
 #include "cleanup.h"
 #include "uid_pool.h"
 
-#define LOCK_DIR "/run/splitbox-uids"
-
 static bool overlaps(unsigned long a, unsigned long an, unsigned long b, unsigned long bn)
 {
   return a < b + bn && b < a + an;
 }
 
 /* The owner's range in a subordinate-id file ("name:start:count" lines). */
-static int subid_range(const char *file, const char *owner, struct sbx_uid_range *r)
+int sbx_subid_range(const char *file, const char *owner, struct sbx_uid_range *r)
 {
   FILE *f = fopen(file, "re");
   char line[512];
@@ -52,7 +50,7 @@ static int subid_range(const char *file, const char *owner, struct sbx_uid_range
 
 int sbx_uid_range_default(struct sbx_uid_range *r, struct sbx_error *err)
 {
-  int e = subid_range(SBX_SUBUID_FILE, SBX_UID_POOL_OWNER, r);
+  int e = sbx_subid_range(SBX_SUBUID_FILE, SBX_UID_POOL_OWNER, r);
 
   if (e < 0)
     return sbx_error_set(err, -e, SBX_E_SANDBOX,
@@ -60,7 +58,7 @@ int sbx_uid_range_default(struct sbx_uid_range *r, struct sbx_error *err)
                          SBX_SUBUID_FILE, SBX_UID_POOL_OWNER);
   {
     struct sbx_uid_range g = { 0 };
-    if (subid_range(SBX_SUBGID_FILE, SBX_UID_POOL_OWNER, &g) < 0 || g.count < r->count)
+    if (sbx_subid_range(SBX_SUBGID_FILE, SBX_UID_POOL_OWNER, &g) < 0 || g.count < r->count)
       return sbx_error_set(err, ENOENT, SBX_E_SANDBOX,
                            "no gid range for sandboxes: %s has no range of %lu ids for the user \"%s\"",
                            SBX_SUBGID_FILE, (unsigned long)r->count, SBX_UID_POOL_OWNER);
@@ -132,20 +130,24 @@ int sbx_uid_range_check(const struct sbx_uid_range *r, struct sbx_error *err)
   return 0;
 }
 
-int sbx_uid_take(const struct sbx_uid_range *r, uid_t *out, int *lock_fd, struct sbx_error *err)
+int sbx_uid_take(const struct sbx_uid_range *r, const char *lock_dir, uid_t *out, int *lock_fd, struct sbx_error *err)
 {
   /* Start where a scan would rarely collide: different executors spread out. */
   uid_t first = (uid_t)((unsigned)getpid() * 2654435761u % r->count);
 
-  if (mkdir(LOCK_DIR, 0700) != 0 && errno != EEXIST)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "create %s", LOCK_DIR);
+  if (lock_dir == NULL)
+    lock_dir = SBX_UID_LOCK_DIR;
+  if (mkdir(lock_dir, 0700) != 0 && errno != EEXIST)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "create %s", lock_dir);
   for (uid_t i = 0; i < r->count; i++)
     {
       uid_t id = r->start + (first + i) % r->count;
-      char path[64];
+      char path[4200];
       int fd;
 
-      snprintf(path, sizeof path, LOCK_DIR "/%lu", (unsigned long)id);
+      if (id == getuid())
+        continue; /* a misconfigured range holding the caller's own uid */
+      snprintf(path, sizeof path, "%s/%lu", lock_dir, (unsigned long)id);
       fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (fd < 0)
         return sbx_error_errno(err, errno, SBX_E_SANDBOX, "open %s", path);

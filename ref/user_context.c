@@ -30,6 +30,7 @@
 #include "sandbox.h"
 #include "seccomp_filter.h"
 #include "status.h"
+#include "subids.h"
 #include "user_root.h"
 
 #define INIT_REPLY_TIMEOUT_MS 5000
@@ -47,25 +48,29 @@ static void user_init_child(const struct user_child_args *a)
   struct sbx_error err = { 0 };
   char *const argv[] = { (char *)"splitbox-init", NULL };
   char *const envp[] = { NULL };
-  int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd, a->sb->lifeline[0] };
-  int shared_fd = -1;
+  int keep[] = { a->status_fd, a->ctl_fd, a->sb->init_bin_fd, a->sb->shared_fd, a->sb->lifeline[0],
+                  a->sb->shared_mnt_user };
+  int shared_fd = a->sb->shared_mnt_user;
 
-  if (sbx_close_fds_except(keep, 5) != 0)
+  if (sbx_close_fds_except(keep, 6) != 0)
     {
       sbx_error_child(&err, errno, SBX_E_SANDBOX, "close inherited fds");
       goto fail;
     }
   /* Opened now, in our new mount namespace, while we still own what the
    * executor owns: the path may cross directories the user may not enter. */
-  shared_fd = open(a->sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!a->sb->shared_bounded)
+    shared_fd = open(a->sb->shared_host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (shared_fd < 0)
     {
       sbx_error_child(&err, errno, SBX_E_SANDBOX, "open shared dir %s", a->sb->shared_host_dir);
       goto fail;
     }
   /* Become the mapped, unprivileged id first: files created on the new tmpfs
-   * need an fsuid that the namespace maps. Capabilities stay until dropped. */
-  if (sbx_become_user(SBX_USER_ID_INSIDE, SBX_USER_ID_INSIDE, a->privileged, &err) < 0)
+   * need an fsuid that the namespace maps. Capabilities stay until dropped.
+   * newgidmap leaves setgroups allowed: drop the caller's supplementary
+   * groups, or user code would keep them. */
+  if (sbx_become_user(SBX_USER_ID_INSIDE, SBX_USER_ID_INSIDE, a->privileged || a->sb->user_subids, &err) < 0)
     goto fail;
   /* After the uid change, which would clear it. */
   if (sbx_die_with_parent(a->sb, SIGKILL, &err) < 0)
@@ -83,7 +88,8 @@ static void user_init_child(const struct user_child_args *a)
   if (a->sb->user_network != SBX_NET_HOST && sbx_loopback_up(&err) < 0)
     goto fail;
   {
-    struct sbx_user_root_spec spec = { .shared_fd = shared_fd, .shared_path = a->sb->shared_path,
+    struct sbx_user_root_spec spec = { .shared_fd = shared_fd, .shared_detached = a->sb->shared_bounded,
+                                       .shared_path = a->sb->shared_path,
                                        .tmp_opts = a->sb->user_tmp_opts, .home_opts = a->sb->user_home_opts,
                                        .shm_opts = a->sb->user_shm_opts };
     if (sbx_user_root_build(&spec, &err) < 0)
@@ -141,6 +147,18 @@ static int await_init(int status_read, pid_t *init_pid, struct sbx_error *err)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: read status");
   if (*init_pid <= 0)
     return sbx_error_set(err, EIO, SBX_E_SANDBOX, "start user sandbox: the namespace setup exited early");
+  return 0;
+}
+
+/* Held for the sandbox's removal (sandbox.c): what user code made as a subordinate id. */
+static int open_userns(struct sbx_sandbox *sb, pid_t pid, struct sbx_error *err)
+{
+  char path[64];
+
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  sb->user_userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (sb->user_userns_fd < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start user sandbox: open %s", path);
   return 0;
 }
 
@@ -215,8 +233,15 @@ int sbx_user_context_create(struct sbx_sandbox *sb, struct sbx_error *err)
     {
       uid_t outside_uid = privileged ? sb->user_host_uid : getuid();
       gid_t outside_gid = privileged ? sb->user_host_gid : getgid();
-      r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
-                                !privileged, err);
+      struct sbx_id_map u = { SBX_USER_ID_INSIDE, (unsigned)sb->user_host_uid, 1 };
+      struct sbx_id_map g = { SBX_USER_ID_INSIDE, (unsigned)sb->user_host_gid, 1 };
+      if (sb->user_subids)
+        r = sbx_subids_write_maps(&sb->subids, child, &u, 1, &g, 1, err) < 0
+              ? sbx_error_prefix(err, "start user sandbox")
+              : open_userns(sb, child, err);
+      else
+        r = sbx_userns_write_maps(child, SBX_USER_ID_INSIDE, outside_uid, SBX_USER_ID_INSIDE, outside_gid,
+                                  !privileged, err);
       /* Before it makes the init: everything of the user context starts inside the limits. */
       if (r == 0)
         r = sbx_cgroup_attach(&sb->cgroup, child, err);

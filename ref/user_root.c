@@ -117,7 +117,8 @@ int sbx_user_root_build(const struct sbx_user_root_spec *spec, struct sbx_error 
       || sbx_mount_tmpfs(path, spec->home_opts, err) < 0)
     return sbx_error_prefix(err, "user HOME");
   if (path_in_root(path, sizeof path, spec->shared_path + 1, err) < 0 || sbx_mkdir_p(path, 0755, err) < 0
-      || sbx_mount_bind(shared, path, false, false, err) < 0)
+      || (spec->shared_detached ? sbx_mount_attach(spec->shared_fd, path, err)
+                                : sbx_mount_bind(shared, path, false, false, err)) < 0)
     return sbx_error_prefix(err, "shared dir");
   if (sbx_pivot_into(NEWROOT, err) < 0)
     return sbx_error_prefix(err, "user root");

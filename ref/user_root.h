@@ -6,6 +6,7 @@
 struct sbx_user_root_spec
 {
   int shared_fd;             /* the shared dir, opened in the new mount namespace */
+  bool shared_detached;      /* shared_fd is a detached mount to attach (a bounded shared dir) */
   const char *shared_path;   /* where it appears, e.g. /app */
   const char *tmp_opts;      /* tmpfs options of /tmp, HOME and /dev/shm: bounded by the memory limit */
   const char *home_opts;

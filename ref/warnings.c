@@ -68,11 +68,17 @@ char **sbx_warnings_for(const struct sbx_sandbox *sb, enum sbx_context ctx)
                  "isolation fallback as root: user code runs as an unprivileged uid with no capabilities, "
                  "which still protects /proc/PID/environ, ptrace and memory of platform processes");
     }
-  if (sb->isolation == SBX_ISO_USERNS)
-    r |= add(v, &n,
-             "userns mode: user code and platform commands are one host uid, so a file the platform leaves in the "
-             "shared dir is user code's to read, chmod or hard-link whatever its mode, and git's safe.directory does "
-             "not protect the platform there");
+  if (sb->isolation == SBX_ISO_USERNS && !sb->user_subids)
+    {
+      char text[1024];
+      snprintf(text, sizeof text,
+               "userns mode without subordinate ids (%s): user code and platform commands are one host uid, so a "
+               "file the platform leaves in the shared dir is user code's to read, chmod or hard-link whatever its "
+               "mode, and git's safe.directory does not protect the platform there. Give the daemon's user ranges "
+               "in /etc/subuid and /etc/subgid and install newuidmap (Debian's uidmap)",
+               sb->subids_why);
+      r |= add(v, &n, text);
+    }
   if (ctx == SBX_CTX_USER && sb->user_uid_shared && geteuid() == 0)
     {
       char text[512];

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 
 static const char *const mode_names[] = {
   [MODE_ROOT] = "root", [MODE_USERNS] = "userns", [MODE_FALLBACK_ROOT] = "fallback-root",
-  [MODE_FALLBACK_NOBODY] = "fallback-nobody",
+  [MODE_FALLBACK_NOBODY] = "fallback-nobody", [MODE_USERNS_SUBIDS] = "userns-subids",
 };
 
 const char *scenario_mode_name(enum scenario_mode mode)
@@ -145,12 +146,19 @@ static int spill(const char *path, const char *data, size_t len, mode_t mode)
   return n == (ssize_t)len ? 0 : -1;
 }
 
-static int become_nobody(void)
+/* With a supplementary group where one is given (>= 0): a caller's groups
+ * must not reach user code. */
+static int become(uid_t uid, gid_t gid, long group)
 {
-  if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
+  gid_t g = (gid_t)group;
+
+  if (setgroups(group >= 0 ? 1 : 0, &g) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
     return -1;
   return 0;
 }
+
+/* The account scripts/bootstrap gives subordinate ids, for MODE_USERNS_SUBIDS. */
+#define SUBIDS_USER "splitbox-test"
 
 /* Binaries placed in the shared dir of every scenario's sandbox, from the env
  * variables meson sets (the probe and the victim only where a suite has them). */
@@ -174,18 +182,28 @@ struct payload
 static int stage_world(struct world *w, const struct payload *p)
 {
   char path[600];
-  const char *shared_host = sbx_sandbox_shared_host_dir(w->sb);
+  /* By fd: a bounded shared dir is a tmpfs with no host path. */
+  int dir = sbx_sandbox_shared_dir_fd(w->sb);
 
+  if (dir < 0)
+    return -1;
   for (size_t i = 0; i < N_STAGED; i++)
     {
       if (p->bin[i] == NULL)
         continue;
-      snprintf(path, sizeof path, "%s/%s", shared_host, staged[i].name);
+      snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dir, staged[i].name);
       if (spill(path, p->bin[i], p->bin_len[i], 0755) != 0)
-        return -1;
+        {
+          close(dir);
+          return -1;
+        }
       if (geteuid() == 0 && chown(path, SBX_DEFAULT_USER_HOST_ID, SBX_DEFAULT_USER_HOST_ID) != 0)
-        return -1;
+        {
+          close(dir);
+          return -1;
+        }
     }
+  close(dir);
   snprintf(w->private_host_dir, sizeof w->private_host_dir, "%s/platform", sbx_sandbox_state_dir(w->sb));
   return 0;
 }
@@ -198,9 +216,11 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
   struct sbx_error err = { 0 };
   char bindir[] = "/tmp/sbx-test-bin-XXXXXX";
   char init_path[64];
-  enum sbx_isolation expected = mode == MODE_ROOT     ? SBX_ISO_NAMESPACES
-                                : mode == MODE_USERNS ? SBX_ISO_USERNS
-                                                      : SBX_ISO_FALLBACK;
+  enum sbx_isolation expected = mode == MODE_ROOT                                   ? SBX_ISO_NAMESPACES
+                                : mode == MODE_USERNS || mode == MODE_USERNS_SUBIDS ? SBX_ISO_USERNS
+                                                                                    : SBX_ISO_FALLBACK;
+  struct passwd *tester = mode == MODE_USERNS_SUBIDS ? getpwnam(SUBIDS_USER) : NULL;
+  const char *why = NULL;
   ssize_t n;
 
   memset(&w, 0, sizeof w);
@@ -209,7 +229,13 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
     abort();
   scenario_report(&w, "INFO mode %s canary %s marker %s", scenario_mode_name(mode), w.canary, w.marker);
 
-  if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become_nobody() != 0)
+  if (mode == MODE_USERNS_SUBIDS && tester == NULL)
+    scenario_report(&w, "SKIP no account \"%s\" with subordinate ids here: scripts/bootstrap makes it", SUBIDS_USER);
+  else if (mode == MODE_USERNS_SUBIDS
+           && become(tester->pw_uid, tester->pw_gid, getgrnam("users") != NULL ? (long)getgrnam("users")->gr_gid : -1)
+                != 0)
+    scenario_report(&w, "ERROR drop to %s: %s", SUBIDS_USER, strerror(errno));
+  else if ((mode == MODE_USERNS || mode == MODE_FALLBACK_NOBODY) && become(NOBODY, NOBODY, -1) != 0)
     scenario_report(&w, "ERROR drop to uid %d: %s", NOBODY, strerror(errno));
   else if ((mode == MODE_FALLBACK_ROOT || mode == MODE_FALLBACK_NOBODY) && sbx_deny_namespaces() != 0)
     scenario_report(&w, "ERROR install the seccomp filter");
@@ -235,6 +261,8 @@ static void child_main(enum scenario_mode mode, scenario_fn fn, const struct sbx
       else if (sbx_sandbox_isolation(w.sb) != expected)
         scenario_report(&w, "SKIP isolation here is \"%s\", this mode needs \"%s\"",
                        sbx_isolation_name(sbx_sandbox_isolation(w.sb)), sbx_isolation_name(expected));
+      else if (mode == MODE_USERNS_SUBIDS && !opts.no_subids && !sbx_sandbox_user_subids(w.sb, &why))
+        scenario_report(&w, "SKIP user code is not mapped to a subordinate id here: %s", why);
       else if (stage_world(&w, p) != 0)
         scenario_report(&w, "ERROR stage the test binaries: %s", strerror(errno));
       else

@@ -18,6 +18,8 @@ enum scenario_mode
   MODE_USERNS,          /* the executor as uid 65534, no capabilities: "userns" */
   MODE_FALLBACK_ROOT,   /* root under a seccomp filter denying namespaces */
   MODE_FALLBACK_NOBODY, /* uid 65534 under that filter: the weakest host */
+  MODE_USERNS_SUBIDS,   /* the executor as `splitbox-test` (scripts/bootstrap), which has subordinate ids:
+                           "userns", user code mapped to one of them */
 };
 
 struct world

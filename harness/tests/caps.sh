@@ -46,6 +46,18 @@ done
 # userns mode gives both contexts the executor's one host uid (until newuidmap maps user code apart).
 check "as 65534: ownership in the shared dir is claimed lost, and measured leaking" \
   row_is "$out/nobody.verify" "Ownership in the shared dir" lost LEAKED
+check "as 65534 (no subordinate ids): the shared dir's ownership is claimed lost" \
+  grep -q '"sharedDirOwnership":{"separateUids":false,"how":"usercodeandtheplatformareonehostuid' "$out/nobody.min"
+check "as root: the shared dir's ownership is claimed" grep -q '"sharedDirOwnership":{"separateUids":true' "$out/root.min"
+# splitbox-test (scripts/bootstrap) has subordinate ids: userns mode maps user code to them.
+if getent passwd splitbox-test >/dev/null; then
+  setpriv --reuid=splitbox-test --regid=splitbox-test --clear-groups --inh-caps=-all "$cli" caps --json >"$out/subids.json"
+  check "with subordinate ids: the JSON satisfies the schema" "$validate" "$src/reports/caps.schema.json" "$out/subids.json"
+  check "with subordinate ids: the shared dir's ownership is claimed" \
+    grep -q '"sharedDirOwnership":{"separateUids":true' <(tr -d '\n\t ' <"$out/subids.json")
+elif [ "${SPLITBOX_MUST_WORK:-0}" = 1 ]; then
+  not_ok "no account splitbox-test with subordinate ids: run scripts/bootstrap"
+fi
 # Sniffing needs CAP_NET_RAW: unprivileged, the control cannot sniff either, and the row says so.
 check "as 65534: network sniffing is measured, or said to be unmeasurable" \
   grep -Eq "^  Network sniffing +enforced +(BLOCKED|UNVERIFIED   \(the control could not leak here either\))" "$out/nobody.verify"

@@ -288,6 +288,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
     o.limits.memory = r->opts.limits.memory;
   if (o.limits.cpu_weight == 0)
     o.limits.cpu_weight = r->opts.limits.cpu_weight;
+  if (o.limits.shared_max == 0)
+    o.limits.shared_max = r->opts.limits.shared_max;
   /* A daemon's sandboxes live long: their next platform command's namespaces are made ahead. */
   o.warm_platform = true;
   /* Under the lock: two creations of one id must not race. A slow create

@@ -163,23 +163,26 @@ static int limit_field(const cJSON *limits, const char *name, double min, double
   return 0;
 }
 
-/* "limits": {"pids", "memory" (bytes), "cpuWeight"}: -1 is none, absent the daemon's default. */
+/* "limits": {"pids", "memory" (bytes), "cpuWeight", "sharedMax" (bytes)}: -1 is none, absent the daemon's default. */
 static int field_limits(struct sbx_request *req, struct sbx_limits *out, struct sbx_error *err)
 {
   const cJSON *limits = cJSON_GetObjectItemCaseSensitive(req->body, "limits");
-  double pids = (double)out->pids, memory = (double)out->memory, weight = out->cpu_weight;
+  double pids = (double)out->pids, memory = (double)out->memory, weight = out->cpu_weight,
+         shared = (double)out->shared_max;
 
   if (limits == NULL || cJSON_IsNull(limits))
     return 0;
   if (!cJSON_IsObject(limits))
-    return invalid(err, "\"limits\" must be an object: {\"pids\", \"memory\", \"cpuWeight\"}");
+    return invalid(err, "\"limits\" must be an object: {\"pids\", \"memory\", \"cpuWeight\", \"sharedMax\"}");
   if (limit_field(limits, "pids", -1, 4194304, &pids, err) < 0
       || limit_field(limits, "memory", -1, 1ULL << 50, &memory, err) < 0
-      || limit_field(limits, "cpuWeight", 1, 10000, &weight, err) < 0)
+      || limit_field(limits, "cpuWeight", 1, 10000, &weight, err) < 0
+      || limit_field(limits, "sharedMax", -1, 1ULL << 50, &shared, err) < 0)
     return -1;
   out->pids = (long)pids;
   out->memory = (long long)memory;
   out->cpu_weight = (unsigned)weight;
+  out->shared_max = (long long)shared;
   return 0;
 }
 

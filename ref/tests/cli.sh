@@ -39,6 +39,14 @@ check "a timeout names COMMAND_TIMEOUT" grep -q COMMAND_TIMEOUT "$work/err"
 check "a timeout returns in under 2 s (took ${elapsed} ms)" test $elapsed -lt 2000
 check "no sleep of the timed-out tree is left on the host" until_ok 5 none_left "sleep 30.$token"
 
+# --shared-max: the shared dir a tmpfs of its own. Control first: the default takes 2 MiB.
+fill='head -c 2097152 /dev/zero > /app/f && echo filled'
+out=$("$bin" run --context user -- "$fill" 2>&1); check "control: the default shared dir takes 2 MiB" test "$out" = filled
+out=$("$bin" run --shared-max 1M --context user -- "$fill" 2>&1); rc=$?
+check "--shared-max 1M refuses 2 MiB with ENOSPC (exit $rc)" test $rc -ne 0 -a -n "$(grep 'No space left' <<<"$out")"
+out=$("$bin" run --shared-max 1M --context platform -- 'df -k /app | tail -1')
+check "the platform sees the same 1 MiB tmpfs" test -n "$(grep -E '^tmpfs +1024 ' <<<"$out")"
+"$bin" run --shared-max 0 --context user -- true >/dev/null 2>&1; check "--shared-max 0 is a usage error (2)" test $? -eq 2
 "$bin" run --context user --cwd /nonexistent -- true 2>"$work/err"; rc=$?
 check "an executor error exits 125" test $rc -eq 125
 check "an executor error says what failed" grep -q "FILE_NOT_FOUND" "$work/err"

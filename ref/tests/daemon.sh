@@ -68,6 +68,16 @@ r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "a killed proces
 r=$(req POST /api/sandboxes/a/shared/write '{"path":"/app/hello.txt","content":"hi"}'); check "shared write" has "$r" '"size":2'
 r=$(req POST /api/sandboxes/a/shared/read '{"path":"hello.txt"}'); check "shared read" has "$r" '"content":"hi"'
 r=$(req POST /api/sandboxes/a/shared/exists '{"path":"hello.txt"}'); check "shared exists" has "$r" '"exists":true'
+# limits.sharedMax: the shared dir a tmpfs of its own. Control first: sandbox a's (unbounded) takes 2 MiB.
+fill='{"command":"head -c 2097152 /dev/zero > /app/fill && echo filled; rm -f /app/fill"}'
+r=$(req POST /api/sandboxes/a/user/execute "$fill"); check "control: an unbounded shared dir takes 2 MiB" has "$r" '"stdout":"filled\n"'
+r=$(req PUT /api/sandboxes/bounded '{"limits":{"sharedMax":1048576}}'); check "PUT with limits.sharedMax" has "$r" '201 {'
+r=$(req POST /api/sandboxes/bounded/user/execute "$fill"); check "a shared dir of 1 MiB refuses 2 MiB" has "$r" 'No space left on device'
+check "... and the write did not complete" test -z "$(grep -o '"stdout":"filled' <<<"$r")"
+r=$(req POST /api/sandboxes/bounded/shared/write '{"path":"x","content":"still"}'); check "the executor writes the bounded dir" has "$r" '"size":5'
+r=$(req POST /api/sandboxes/bounded/platform/execute '{"command":"cat /app/x"}'); check "the platform sees it" has "$r" '"stdout":"still"'
+r=$(req DELETE /api/sandboxes/bounded); check "DELETE a bounded sandbox" has "$r" '200 {"success":true'
+r=$(req PUT /api/sandboxes/bad '{"limits":{"sharedMax":-2}}'); check "limits.sharedMax -2 is refused" has "$r" '400 {'
 r=$(req POST /api/sandboxes/a/shared/list-files '{"path":"."}'); check "shared list-files" has "$r" '{"name":"hello.txt","type":"file","size":2}'
 r=$(req POST /api/sandboxes/a/shared/write '{"path":"bin","content":"AAEC/w==","encoding":"base64"}')
 r=$(req POST /api/sandboxes/a/shared/read '{"path":"bin"}'); check "binary round-trips as base64" has "$r" '"content":"AAEC/w==","encoding":"base64"'

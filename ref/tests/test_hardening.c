@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "remove_tree.h"
 #include "scenario.h"
+#include "subids.h"
 
 /* The scenario's leak lines, checked against what the mode should give. */
 static void expect_mode(enum scenario_mode mode, scenario_fn fn, const struct sbx_options *opts, bool leak)
@@ -155,7 +157,8 @@ static void fork_bomb(struct world *w)
                             "while read -r l; do n=$((n+1)); done <\"$HOME/e\"; echo failed=$n",
                             NULL, NULL);
 
-  EXPECT(w, out != NULL && strncmp(out, "failed=", 7) == 0, "the bomb ran: %s", out != NULL ? out : "(none)");
+  EXPECT(w, out != NULL && strncmp(out, "failed=", 7) == 0,
+         "the bomb ran: %s", out != NULL ? out : "(none)");
   if (out != NULL && strcmp(out, "failed=0\n") == 0)
     scenario_report(w, "LEAK user code started 60 processes");
   free(out);
@@ -271,8 +274,14 @@ static void two_sandboxes(struct world *w, const struct sbx_options *second_opts
   if (out != NULL && sbx_sandbox_isolation(w->sb) != SBX_ISO_FALLBACK)
     {
       unsigned long inside = 0, outside = 0, count = 0;
-      EXPECT(w, sscanf(out, "%lu %lu %lu", &inside, &outside, &count) == 3 && outside == mine,
-             "the world's user code is host uid %lu: %s", (unsigned long)mine, out);
+      /* Userns mode without subordinate ids: the caller's own uid, whatever the library says. */
+      uid_t expected = sbx_sandbox_isolation(w->sb) == SBX_ISO_USERNS && !sbx_sandbox_user_subids(w->sb, NULL)
+                         ? getuid()
+                         : mine;
+      EXPECT(w, sscanf(out, "%lu %lu %lu", &inside, &outside, &count) == 3 && outside == expected,
+             "the world's user code is host uid %lu: %s", (unsigned long)expected, out);
+      if (sbx_sandbox_isolation(w->sb) == SBX_ISO_USERNS && outside == getuid())
+        mine = theirs = getuid(); /* both sandboxes are the caller */
     }
   free(out);
   if (mine == theirs)
@@ -283,6 +292,12 @@ static void two_sandboxes(struct world *w, const struct sbx_options *second_opts
 static void own_uids(struct world *w)
 {
   struct sbx_options o = { 0 };
+  two_sandboxes(w, &o);
+}
+
+static void caller_uids(struct world *w)
+{
+  struct sbx_options o = { .no_subids = true };
   two_sandboxes(w, &o);
 }
 
@@ -300,6 +315,9 @@ Test(hardening, one_uid_per_sandbox, .timeout = 120)
   expect_mode(MODE_ROOT, fixed_uids, &fixed, true);
   expect_mode(MODE_ROOT, own_uids, NULL, false);
   expect_mode(MODE_FALLBACK_ROOT, own_uids, NULL, false);
+  /* Userns: the control is the caller's own uid for both. */
+  expect_mode(MODE_USERNS_SUBIDS, caller_uids, &(struct sbx_options){ .no_subids = true }, true);
+  expect_mode(MODE_USERNS_SUBIDS, own_uids, NULL, false);
 }
 
 /* A range that holds an account's uid is refused. */
@@ -357,4 +375,270 @@ Test(hardening, leftover_cgroups_swept, .timeout = 60)
   if (stat("/sys/fs/cgroup/pids", &st) != 0)
     cr_skip_test("no cgroup v1 pids hierarchy here: the sweep is tested where sandboxes use it");
   expect_mode(MODE_ROOT, leftover_cgroup, NULL, false);
+}
+
+/* Userns mode: the platform leaves a 0600 file in the shared dir. Leaked:
+ * user code read it, chmod-ed it or hard-linked it. Both sides must still
+ * share what is meant to be shared: files of 0644 either way. */
+static void platform_private_file(struct world *w)
+{
+  const char *app = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  char cmd[1024], *out;
+
+  snprintf(cmd, sizeof cmd,
+           "cd %s && (umask 077; printf '%%s' %s > secret) && echo public > public && cat secret && echo", app,
+           w->canary);
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  /* Alive and real: the platform itself reads its file back. */
+  EXPECT(w, out != NULL && strstr(out, w->canary) != NULL,
+         "the platform writes its 0600 file: %s", out != NULL ? out : "(none)");
+  free(out);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && cat public && echo shared > from-user && cat secret; echo; chmod 644 secret 2>/dev/null && "
+           "echo CHMOD; ln secret link 2>/dev/null && echo LINK; id -G",
+           app);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strncmp(out, "public\n", 7) == 0,
+         "user code reads the platform's 0644 file: %s", out != NULL ? out : "(none)");
+  if (out != NULL && strstr(out, w->canary) != NULL)
+    scenario_report(w, "LEAK user code read the platform's 0600 file");
+  if (out != NULL && strstr(out, "CHMOD") != NULL)
+    scenario_report(w, "LEAK user code chmod-ed the platform's 0600 file");
+  if (out != NULL && strstr(out, "LINK") != NULL)
+    scenario_report(w, "LEAK user code hard-linked the platform's 0600 file");
+  /* The caller's supplementary groups stay outside: user code is in its own group alone. */
+  if (sbx_sandbox_user_subids(w->sb, NULL))
+    EXPECT(w, out != NULL && strstr(out, "\n1000\n") != NULL,
+         "user code's groups are its own alone: %s", out != NULL ? out : "(none)");
+  free(out);
+  snprintf(cmd, sizeof cmd, "cat %s/from-user", sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "shared\n") == 0,
+         "the platform reads what user code wrote: %s", out != NULL ? out : "(none)");
+  free(out);
+}
+
+Test(hardening, shared_dir_ownership, .timeout = 180)
+{
+  static const struct sbx_options no_subids = { .no_subids = true };
+
+  /* Control: the same caller with the mapping off is one uid with user code. */
+  expect_mode(MODE_USERNS_SUBIDS, platform_private_file, &no_subids, true);
+  expect_mode(MODE_USERNS_SUBIDS, platform_private_file, NULL, false);
+  expect_mode(MODE_ROOT, platform_private_file, NULL, false);
+}
+
+/* Userns mode without subordinate ids says so on every result, with why;
+ * with them, it does not. */
+static void subids_warning(struct world *w, bool expected)
+{
+  struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "true" };
+  struct sbx_exec_result res = { 0 };
+  struct sbx_error err = { 0 };
+  bool warned = false;
+
+  for (int ctx = 0; ctx < 2; ctx++)
+    {
+      req.context = ctx == 0 ? SBX_CTX_USER : SBX_CTX_PLATFORM;
+      warned = false;
+      if (scenario_exec_full(w, &req, &res, &err) < 0)
+        scenario_report(w, "ERROR exec: %s %s", err.code, err.message);
+      for (char **s = res.warnings; s != NULL && *s != NULL; s++)
+        warned |= strstr(*s, "without subordinate ids") != NULL;
+      EXPECT(w, warned == expected, "the %s result %s the subordinate-id warning", sbx_context_name(req.context),
+             expected ? "carries" : "does not carry");
+      sbx_exec_result_clear(&res);
+    }
+}
+
+static void subids_warned(struct world *w)
+{
+  subids_warning(w, true);
+}
+
+static void subids_not_warned(struct world *w)
+{
+  subids_warning(w, false);
+}
+
+Test(hardening, subids_warning, .timeout = 120)
+{
+  /* uid 65534 has no subordinate ids; splitbox-test has, unless turned off. */
+  expect_mode(MODE_USERNS, subids_warned, NULL, false);
+  expect_mode(MODE_USERNS_SUBIDS, subids_warned, &(struct sbx_options){ .no_subids = true }, false);
+  expect_mode(MODE_USERNS_SUBIDS, subids_not_warned, NULL, false);
+}
+
+/* What user code made as its subordinate id, the caller may not remove by
+ * itself (a directory of 0500, say): removing the sandbox must remove it all. */
+static void user_tree_removed(struct world *w)
+{
+  struct sbx_options o = { .init_path = getenv("SPLITBOX_INIT") };
+  struct sbx_error err = { 0 };
+  struct sbx_exec_request req = { .context = SBX_CTX_USER,
+                                  .command = "mkdir -p /app/d/e && touch /app/d/e/f && chmod 500 /app/d/e /app/d "
+                                             "&& ls /app/d/e" };
+  struct sbx_exec_result res = { 0 };
+  struct sbx_sandbox *sb = sbx_sandbox_create(&o, &err);
+  char state[512], probe[600];
+
+  if (sb == NULL)
+    {
+      scenario_report(w, "ERROR create a second sandbox: %s %s", err.code, err.message);
+      return;
+    }
+  snprintf(state, sizeof state, "%s", sbx_sandbox_state_dir(sb));
+  if (sbx_exec(sb, &req, &res, &err) < 0)
+    scenario_report(w, "ERROR exec: %s %s", err.code, err.message);
+  /* Real: the tree is there, and the caller cannot remove it alone. */
+  snprintf(probe, sizeof probe, "%s/shared/d", state);
+  EXPECT(w, res.stdout_buf != NULL && strcmp(res.stdout_buf, "f\n") == 0 && access(probe, F_OK) == 0,
+         "user code made its tree: %s", res.stdout_buf != NULL ? res.stdout_buf : "(none)");
+  snprintf(probe, sizeof probe, "%s/shared/d/e/f", state);
+  if (sbx_sandbox_user_subids(sb, NULL))
+    EXPECT(w, unlink(probe) != 0 && errno == EACCES, "the caller cannot remove user code's file alone");
+  sbx_exec_result_clear(&res);
+  sbx_sandbox_destroy(sb);
+  if (access(state, F_OK) == 0)
+    scenario_report(w, "LEAK the removed sandbox left %s behind", state);
+}
+
+Test(hardening, subids_tree_removed, .timeout = 60)
+{
+  expect_mode(MODE_USERNS_SUBIDS, user_tree_removed, NULL, false);
+}
+
+/* A bounded shared dir (limits.shared_max): user code writes 32 MiB into a
+ * shared dir of 8. Leaked: the write completed. The platform sees the same
+ * filesystem, the host directory holds nothing of it, and the sandbox and a
+ * second one keep working after it is full. */
+static void fill_shared(struct world *w)
+{
+  const char *app = sbx_sandbox_shared_path(w->sb, SBX_CTX_USER);
+  struct sbx_options o = { .init_path = getenv("SPLITBOX_INIT"), .limits = { .shared_max = 1 << 20 } };
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *other;
+  char cmd[512], host[600], *out;
+  bool bounded;
+
+  snprintf(cmd, sizeof cmd, "head -c 33554432 /dev/zero > %s/big && echo done; ls -l %s/big | wc -l", app, app);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strstr(out, "1\n") != NULL,
+         "the write ran: %s", out != NULL ? out : "(none)");
+  if (out != NULL && strstr(out, "done") != NULL)
+    scenario_report(w, "LEAK user code wrote 32 MiB into the shared dir");
+  free(out);
+  snprintf(host, sizeof host, "%s/big", sbx_sandbox_shared_host_dir(w->sb));
+  bounded = access(host, F_OK) != 0;
+  snprintf(cmd, sizeof cmd, "ls %s/big && echo from-platform > %s/p; rm -f %s/big; echo ok > %s/p && echo wrote",
+           sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM),
+           sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM), sbx_sandbox_shared_path(w->sb, SBX_CTX_PLATFORM));
+  out = scenario_exec(w, SBX_CTX_PLATFORM, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strstr(out, "/big\n") != NULL && strstr(out, "wrote\n") != NULL,
+         "the platform sees user code's file, and writes once it is gone: %s", out != NULL ? out : "(none)");
+  free(out);
+  snprintf(cmd, sizeof cmd, "cat %s/p", app);
+  out = scenario_exec(w, SBX_CTX_USER, cmd, NULL, NULL);
+  EXPECT(w, out != NULL && strcmp(out, "ok\n") == 0, "user code reads the platform's file: %s",
+         out != NULL ? out : "(none)");
+  free(out);
+  if (bounded)
+    {
+      char *data = NULL;
+      size_t len = 0;
+      EXPECT(w, sbx_file_read(w->sb, SBX_SCOPE_SHARED, "p", &data, &len, &err) == 0 && len == 3,
+             "the executor's file operations reach the bounded dir: %s", err.message);
+      free(data);
+      other = sbx_sandbox_create(&o, &err);
+      EXPECT(w, other != NULL, "a second bounded sandbox: %s %s", err.code, err.message);
+      sbx_sandbox_destroy(other);
+    }
+}
+
+Test(hardening, shared_dir_bounded, .timeout = 180)
+{
+  struct sbx_options bounded = { .limits = { .shared_max = 8 << 20 } };
+
+  expect_mode(MODE_ROOT, fill_shared, NULL, true); /* control: the host directory */
+  expect_mode(MODE_ROOT, fill_shared, &bounded, false);
+  expect_mode(MODE_USERNS, fill_shared, &bounded, false);
+  expect_mode(MODE_USERNS_SUBIDS, fill_shared, &bounded, false);
+}
+
+/* Fallback has no mount namespace for a tmpfs of its own: refused, typed. */
+static void bounded_refused(struct world *w)
+{
+  struct sbx_options o = { .init_path = getenv("SPLITBOX_INIT"), .limits = { .shared_max = 8 << 20 } };
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *sb = sbx_sandbox_create(&o, &err);
+
+  EXPECT(w, sb == NULL && strcmp(err.code, SBX_E_VALIDATION) == 0, "refused: %s %s", err.code, err.message);
+  sbx_sandbox_destroy(sb);
+}
+
+Test(hardening, shared_dir_bounded_fallback_refused, .timeout = 60)
+{
+  expect_mode(MODE_FALLBACK_ROOT, bounded_refused, NULL, false);
+}
+
+/* A crashed executor's sandbox: its user namespace is gone, and user code's
+ * tree (a directory of 0500) with it out of the caller's reach. The daemon's
+ * start removes such leftovers with sbx_subids_remove_tree. Leaked: the tree
+ * is left. The control removes with sbx_remove_tree alone. */
+static void leftover_tree(struct world *w, bool with_subids)
+{
+  char state[] = "/tmp/sbx-leftover-XXXXXX", probe[600];
+  struct sbx_options o = { .init_path = getenv("SPLITBOX_INIT") };
+  struct sbx_error err = { 0 };
+  struct sbx_sandbox *sb;
+  char *out = NULL;
+
+  if (mkdtemp(state) == NULL)
+    {
+      scenario_report(w, "ERROR mkdtemp: %s", strerror(errno));
+      return;
+    }
+  o.state_dir = state; /* not removed with the sandbox: as after a crash */
+  if ((sb = sbx_sandbox_create(&o, &err)) == NULL)
+    {
+      scenario_report(w, "ERROR create a second sandbox: %s %s", err.code, err.message);
+      return;
+    }
+  {
+    struct sbx_exec_request req = { .context = SBX_CTX_USER,
+                                    .command = "mkdir -p /app/d/e && chmod 500 /app/d && echo made" };
+    struct sbx_exec_result res = { 0 };
+    if (sbx_exec(sb, &req, &res, &err) == 0)
+      out = res.stdout_buf, res.stdout_buf = NULL;
+    sbx_exec_result_clear(&res);
+  }
+  EXPECT(w, out != NULL && strcmp(out, "made\n") == 0 && sbx_sandbox_user_subids(sb, NULL),
+         "user code made its tree as a subordinate id: %s", out != NULL ? out : "(none)");
+  free(out);
+  sbx_sandbox_destroy(sb);
+  snprintf(probe, sizeof probe, "%s/shared/d", state);
+  EXPECT(w, access(probe, F_OK) == 0, "the tree outlived its sandbox");
+  if (with_subids)
+    sbx_subids_remove_tree(state);
+  else
+    sbx_remove_tree(state);
+  if (access(state, F_OK) == 0)
+    scenario_report(w, "LEAK the leftover %s stays", state);
+  sbx_subids_remove_tree(state); /* the control's leftover: the test's to remove */
+}
+
+static void leftover_plain(struct world *w)
+{
+  leftover_tree(w, false);
+}
+
+static void leftover_subids(struct world *w)
+{
+  leftover_tree(w, true);
+}
+
+Test(hardening, subids_leftovers_removed, .timeout = 60)
+{
+  expect_mode(MODE_USERNS_SUBIDS, leftover_plain, NULL, true); /* control */
+  expect_mode(MODE_USERNS_SUBIDS, leftover_subids, NULL, false);
 }

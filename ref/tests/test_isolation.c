@@ -393,6 +393,9 @@ ALL_CHECKS(namespaces, MODE_ROOT, false, false, false, false, false)
 ALL_CHECKS(userns, MODE_USERNS, false, false, false, false, false)
 PROBED_CHECKS(namespaces, MODE_ROOT, SNIFFING(namespaces, MODE_ROOT))
 PROBED_CHECKS(userns, MODE_USERNS, SNIFFING(userns, MODE_USERNS))
+/* Userns with user code as a subordinate id (the executor as splitbox-test). */
+ALL_CHECKS(userns_subids, MODE_USERNS_SUBIDS, false, false, false, false, false)
+PROBED_CHECKS(userns_subids, MODE_USERNS_SUBIDS, SNIFFING(userns_subids, MODE_USERNS_SUBIDS))
 
 /* Fallback as root keeps what a separate uid gives (environ, ptrace, the
  * private dir) and loses the rest: those leaks are the positive controls of
