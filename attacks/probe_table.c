@@ -20,6 +20,7 @@ const struct sbx_row_def sbx_rows[] = {
   { SBX_ROW_INTEGRITY, "integrity", false },
   { SBX_ROW_CAPS, "integrity", false },
   { SBX_ROW_KERNEL, "integrity", false },
+  { SBX_ROW_LIMITS, "availability", false },
 };
 const size_t sbx_row_count = sizeof sbx_rows / sizeof sbx_rows[0];
 

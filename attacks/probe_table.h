@@ -29,6 +29,7 @@
 #define SBX_ROW_INTEGRITY "Integrity of the platform's files"
 #define SBX_ROW_CAPS "Capabilities of user code"
 #define SBX_ROW_KERNEL "Kernel surface (io_uring, bpf, nested userns)"
+#define SBX_ROW_LIMITS "Resource limits (processes)"
 
 struct sbx_row_def
 {
@@ -119,7 +120,9 @@ struct sbx_probe_def
     .technique = "capability sets, uid map, no_new_privs and seccomp mode")                                   \
   P(kernel_surface, .name = "kernel-surface", .row = SBX_ROW_KERNEL, .leak = SBX_LEAK_CAPS,                   \
     .technique = "io_uring_setup, unshare of user and mount namespaces, userfaultfd, bpf, perf_event_open, "   \
-                 "fsopen, keyctl: each once, on objects of its own, closed at once")
+                 "fsopen, keyctl: each once, on objects of its own, closed at once")                               \
+  P(limits, .name = "limits", .row = SBX_ROW_LIMITS, .leak = SBX_LEAK_CAPS,                                   \
+    .technique = "fork 1100 children of its own, held at once on a pipe, then released and reaped")
 
 #define SBX_PROBE_ENUM_(id, ...) SBX_PROBE_##id,
 enum sbx_probe_id
