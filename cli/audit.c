@@ -34,8 +34,10 @@ static const char audit_usage[] =
   "Progress goes to stderr, one line per cell. The report ends with a short benchmark of the same\n"
   "backends (its latency section; --no-latency skips it).\n"
   "\n"
-  "Exit status: 0 when the policy holds (or no policy was given); 1 when it is violated (the\n"
-  "cells are listed); 2 on harness errors or bad usage.\n";
+  "Exit status, whatever the policy: 2 when something could not be checked (a cell is ERROR, a\n"
+  "--backend spec is missing, fails to load or cannot run here, the policy or a format is bad:\n"
+  "these are checked before any work) or on bad usage; else 1 when the policy is violated (the\n"
+  "cells are listed); else 0.\n";
 
 static int fail(const char *what, const struct sbx_error *err)
 {
@@ -155,6 +157,80 @@ static int check_policy(const char *policy_path, const cJSON *doc)
   return n == 0 ? 0 : EXIT_POLICY;
 }
 
+/* Everything that can be refused before the audit runs: a CI gate must not
+ * spend minutes and then be unable to say anything. */
+static int preflight(const char *const *backends, size_t n_backends, const char *formats, const char *policy_path)
+{
+  static const char *const known[] = { "md", "json", "junit" };
+  _cleanup_free_ char *copy = strdup(formats);
+  struct sbx_error err = { 0 };
+  int bad = 0;
+
+  if (copy == NULL)
+    return EXIT_HARNESS;
+  for (char *save = NULL, *f = strtok_r(copy, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save))
+    {
+      bool ok = false;
+      for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ok = ok || strcmp(f, known[i]) == 0;
+      if (!ok)
+        {
+          fprintf(stderr, "splitbox audit: unknown format \"%s\" (md, json, junit)\n", f);
+          bad = 1;
+        }
+    }
+  if (policy_path != NULL)
+    {
+      cJSON *policy = read_json(policy_path, &err);
+      if (policy == NULL)
+        {
+          fprintf(stderr, "splitbox audit: --policy: %s: %s\n", err.code, err.message);
+          bad = 1;
+        }
+      cJSON_Delete(policy);
+    }
+  for (size_t i = 0; i < n_backends; i++)
+    {
+      struct sbx_backend *b = NULL;
+      memset(&err, 0, sizeof err);
+      if (sbx_backend_load(backends[i], &b, &err) < 0)
+        {
+          fprintf(stderr, "splitbox audit: --backend %s: %s: %s\n", backends[i], err.code, err.message);
+          bad = 1;
+        }
+      else if (!sbx_backend_info(b)->available)
+        {
+          /* Named on purpose: N/A cells there would be a green run that checked nothing. */
+          fprintf(stderr, "splitbox audit: --backend %s cannot run here: %s\n", backends[i],
+                  sbx_backend_info(b)->reason);
+          bad = 1;
+        }
+      sbx_backend_close(b);
+    }
+  return bad ? EXIT_HARNESS : 0;
+}
+
+/* ERROR cells: the audit could not tell whether they leak. */
+static int count_errors(const cJSON *doc)
+{
+  const cJSON *cell;
+  int n = 0;
+
+  cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(doc, "cells"))
+    if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "outcome")) ?: "", SBX_OUTCOME_ERROR) == 0)
+      {
+        const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "reason"));
+        if (n++ == 0)
+          fprintf(stderr, "splitbox audit: cells the audit could not check (ERROR):\n");
+        if (n <= 20)
+          fprintf(stderr, "  %s / %s: %.300s\n", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "backend")),
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "probe")), why != NULL ? why : "");
+      }
+  if (n > 20)
+    fprintf(stderr, "  ... and %d more (report.json)\n", n - 20);
+  return n;
+}
+
 int sbx_cli_audit(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -199,6 +275,8 @@ int sbx_cli_audit(int argc, char **argv)
       fprintf(stderr, "splitbox audit: unexpected argument \"%s\"\n\n%s", argv[optind], audit_usage);
       return EXIT_HARNESS;
     }
+  if (preflight(backends, n_backends, formats, policy) != 0)
+    return EXIT_HARNESS;
   o.backends = n_backends > 0 ? backends : NULL;
   o.probes = n_probes > 0 ? probes : NULL;
   if (sbx_audit_run(&o, &doc, &err) < 0)
@@ -216,6 +294,8 @@ int sbx_cli_audit(int argc, char **argv)
   }
   if (r == 0 && policy != NULL)
     r = check_policy(policy, doc);
+  if (count_errors(doc) > 0)
+    r = EXIT_HARNESS;
   cJSON_Delete(doc);
   return r;
 }

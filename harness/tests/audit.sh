@@ -59,8 +59,21 @@ echo '{"backends":"*","rows":["No such row"]}' >"$out/bad-policy.json"
 check "a policy naming an unknown row: exit 2 (was $rc)" test $rc -eq 2
 "$cli" audit --probe no-such-probe --out "$out/p4" 2>/dev/null; rc=$?
 check "an unknown probe: exit 2 (was $rc)" test $rc -eq 2
-"$cli" audit --backend "$src/fixtures/backends-test/needs-missing-tool.json" --probe ptrace --out "$out/p5" --quiet 2>/dev/null
-check "an unavailable backend is reported, not dropped" grep -q 'needs-missing-tool.*n/a\|not installed' "$out/p5/report.md"
+# Exit 2 whenever something could not be checked, whatever the policy; the bad input before any work.
+"$cli" audit --backend "$src/fixtures/backends-test/needs-missing-tool.json" --probe ptrace --out "$out/p5" --quiet \
+  --policy "$src/fixtures/policies/strict.json" 2>"$out/p5.log"; rc=$?
+check "a named backend that cannot run here: exit 2 (was $rc)" test $rc -eq 2
+check "... saying why" grep -q 'cannot run here: needs sbx-no-such-tool' "$out/p5.log"
+check "... before any work (no report)" test ! -e "$out/p5/report.json"
+"$cli" audit --backend "$out/no-such-spec.json" --probe ptrace --out "$out/p8" --quiet 2>"$out/p8.log"; rc=$?
+check "a missing spec: exit 2 (was $rc), before any work" test $rc -eq 2 -a ! -e "$out/p8/report.json"
+check "... naming it" grep -q 'no-such-spec.json' "$out/p8.log"
+"$cli" audit --backend splitbox --probe ptrace --format md,xml --out "$out/p9" --quiet 2>"$out/p9.log"; rc=$?
+check "an unknown format: exit 2 (was $rc), before any work" test $rc -eq 2 -a ! -e "$out/p9/report.md"
+check "... naming it" grep -q 'unknown format "xml"' "$out/p9.log"
+"$cli" audit --backend splitbox --probe ptrace --out "$out/p10" --quiet --policy "$out/no-such-policy.json" \
+  2>"$out/p10.log"; rc=$?
+check "a missing policy: exit 2 (was $rc), before any work" test $rc -eq 2 -a ! -e "$out/p10/report.json"
 # The control is the control: a spec that calls itself "none" is refused, as are two backends of one name.
 sed 's/"name": "seed-literal"/"name": "none"/' "$src/fixtures/backends/seed-literal.json" >"$out/impostor.json"
 "$cli" audit --backend "$out/impostor.json" --probe ptrace --out "$out/p6" --quiet \
@@ -77,7 +90,14 @@ check "report render re-renders a run's JSON" cmp -s "$out/report.md" "$out/agai
 # in the same run; these must be ERROR (or LEAKED), never BLOCKED.
 "$cli" audit --backend "$src/fixtures/backends-test/forged-output.json" \
   --backend "$src/fixtures/backends-test/masked-output.json" --probe env-self --probe proc-environ --probe keyring \
-  --out "$out/fake" --quiet 2>/dev/null
+  --out "$out/fake" --quiet 2>/dev/null; rc=$?
+check "ERROR cells: exit 2 (was $rc)" test $rc -eq 2
+# The same with a policy that the ERROR cells would otherwise only violate (exit 1).
+"$cli" audit --backend "$src/fixtures/backends-test/forged-output.json" --probe env-self --out "$out/fake-p" --quiet \
+  --no-latency --policy "$src/fixtures/policies/strict.json" 2>"$out/fake-p.log"; rc=$?
+check "ERROR cells under a policy: exit 2, not 1 (was $rc)" test $rc -eq 2
+check "... the cell is listed with why" grep -q "forged-output / env-self: the probe's report does not carry this cell's nonce" \
+  "$out/fake-p.log"
 "$cli" report rows "$out/fake/report.json" >"$out/fake/rows"
 for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyrings)"; do
   check "fakes: the control leaks: $r" grep -qF "none	$r	LEAKED" "$out/fake/rows"
@@ -86,9 +106,9 @@ for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyri
 done
 
 "$cli" audit --backend "$src/fixtures/backends-test/no-command.json" --probe env-self --out "$out/nocmd" --quiet \
-  2>/dev/null
-check "a spec whose user argv never runs the command is refused" \
-  grep -q 'never runs the command' "$out/nocmd/report.json"
+  2>"$out/nocmd.log"; rc=$?
+check "a spec whose user argv never runs the command is refused: exit 2 (was $rc)" test $rc -eq 2
+check "... saying why" grep -q 'never runs the command' "$out/nocmd.log"
 
 # Nothing is left behind: no victim, no work directory.
 # Only this test's victims: other audits may run on this host. Their markers are in the reports.
