@@ -5,10 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -482,6 +486,55 @@ int sbx_backend_list(char ***names, struct sbx_error *err)
 
 /* ---- lifecycle and dispatch ---- */
 
+/* A loopback port nobody listens on now, for a server the spec starts ({port}). Another program may take it
+ * before the server binds: the server then fails to start, and the open says so. */
+static int free_port(char *out, size_t len, struct sbx_error *err)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t alen = sizeof addr;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0
+      || getsockname(fd, (struct sockaddr *)&addr, &alen) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_errno(err, e, SBX_E_INTERNAL, "pick a free loopback port for {port}");
+    }
+  close(fd);
+  snprintf(out, len, "%u", (unsigned)ntohs(addr.sin_port));
+  return 0;
+}
+
+/* Backends opened and not closed yet, closed at exit: a caller that ends early (a failed assertion of a
+ * conformance test, which ends its process) leaves no server and no work directory behind. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sbx_backend *open_list[64];
+
+static void close_leftovers(void)
+{
+  for (size_t i = 0; i < sizeof open_list / sizeof open_list[0]; i++)
+    if (open_list[i] != NULL)
+      sbx_backend_close(open_list[i]);
+}
+
+static void track(struct sbx_backend *b, bool add)
+{
+  static bool registered;
+
+  pthread_mutex_lock(&open_lock);
+  if (add && !registered)
+    registered = atexit(close_leftovers) == 0;
+  for (size_t i = 0; i < sizeof open_list / sizeof open_list[0]; i++)
+    if (add ? open_list[i] == NULL : open_list[i] == b)
+      {
+        open_list[i] = add ? b : NULL;
+        break;
+      }
+  pthread_mutex_unlock(&open_lock);
+}
+
 int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
 {
   const cJSON *shared = cJSON_GetObjectItemCaseSensitive(b->spec, "shared");
@@ -520,6 +573,12 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
                            b->info.name, b->workdir);
     }
   sbx_vars_set(&b->vars, "socket", b->socket);
+  if (free_port(b->port, sizeof b->port, err) < 0)
+    {
+      rmdir(b->workdir);
+      return -1;
+    }
+  sbx_vars_set(&b->vars, "port", b->port);
   host = sbx_backend_expand_field(b, shared, "host", err);
   if ((size_t)snprintf(b->shared_host, sizeof b->shared_host, "%s", host != NULL ? host : "") >= sizeof b->shared_host)
     {
@@ -533,6 +592,7 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   if (host != NULL)
     chmod(b->shared_host, 0777); /* user contexts of other uids write here too */
   b->opened = true;
+  track(b, true);
   if (sbx_backend_run_steps(b, "setup", err) < 0 || b->ops->open(b, err) < 0)
     return -1;
   b->shared_user = sbx_backend_expand_field(b, shared, "user", err);
@@ -557,6 +617,7 @@ void sbx_backend_close(struct sbx_backend *b)
     return;
   if (b->opened)
     {
+      track(b, false);
       b->ops->close(b);
       sbx_backend_run_steps(b, "teardown", &err);
       if (b->workdir[0] != '\0')

@@ -21,7 +21,14 @@ cells=$((4 * probes))
 check "the probe table lists probes" test "$probes" -gt 20
 "$cli" audit --backend seed-literal --backend bubblewrap-hardened --backend splitbox --out "$out" 2>"$out/progress"
 rc=$?
-check "audit without a policy exits 0 (was $rc)" test $rc -eq 0
+# Exit 2 is right when a cell is ERROR. The one ERROR this test tolerates is net-sniff seeing another
+# audit's canary on the host's loopback (other audits share this machine): it is named, never hidden.
+foreign=$(grep -c "net-sniff .* error .*canary-like token(s) that are not this run's canary" "$out/progress")
+others=$(grep -c '^\[.*\] .* error ' "$out/progress")
+[ "$rc" -eq 2 ] && [ "$others" -gt 0 ] && [ "$others" -eq "$foreign" ] &&
+  echo "# exit 2 from $foreign net-sniff cell(s) that saw another audit's canary on this host"
+check "audit without a policy exits 0, or 2 for foreign canaries only (was $rc)" \
+  test $rc -eq 0 -o \( $rc -eq 2 -a "$others" -gt 0 -a "$others" -eq "$foreign" \)
 check "progress: one line per cell, and a count" grep -q "^\\[ *$cells/$cells\\] " "$out/progress"
 for f in report.md report.json junit.xml; do check "it writes $f" test -s "$out/$f"; done
 check "report.json satisfies reports/schema.json" "$validate" "$src/reports/schema.json" "$out/report.json"
@@ -118,5 +125,6 @@ check "the reports name their victims' markers" test -n "$markers"
 left=""
 for m in $markers; do pgrep -f "splitbox-victim --marker $m" >/dev/null && left="$left $m"; done
 check "no victim process of this test is left:$left" test -z "$left"
-check "no work directory of ours is left" test -z "$(workdirs | comm -13 "$out/workdirs-before" -)"
+left=$(workdirs | comm -13 "$out/workdirs-before" - | tr '\n' ' ')
+check "no work directory of ours is left: $left" test -z "$left"
 finish
