@@ -25,6 +25,9 @@
 #ifndef SBX_LIBEXECDIR
 #define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
 #endif
+#ifndef SBX_BINDIR
+#define SBX_BINDIR "/usr/local/bin"
+#endif
 #ifndef SBX_DATADIR
 #define SBX_DATADIR "/usr/local/share/splitbox"
 #endif
@@ -77,10 +80,29 @@ const char *sbx_backends_dir(void)
   if (env != NULL && env[0] != '\0')
     return env;
   if (dir[0] == '\0' && !source_backends(dir, sizeof dir))
-    snprintf(dir, sizeof dir, "%s/backends", SBX_DATADIR);
+    {
+      /* An install, where it was put (bin/../share/splitbox), else where it was configured to go. */
+      char rel[PATH_MAX + 32];
+      struct stat st;
+      snprintf(rel, sizeof rel, "%s/../share/splitbox/backends", self_dir());
+      if (!(stat(rel, &st) == 0 && S_ISDIR(st.st_mode) && realpath(rel, dir) != NULL))
+        snprintf(dir, sizeof dir, "%s/backends", SBX_DATADIR);
+    }
   return dir;
 }
 
+static bool executable_at(char *out, const char *dir, const char *up, const char *sub, const char *name)
+{
+  char path[PATH_MAX + 128];
+
+  snprintf(path, sizeof path, "%s/%s%s%s%s", dir, up, sub, sub[0] != '\0' ? "/" : "", name);
+  return access(path, X_OK) == 0 && realpath(path, out) != NULL;
+}
+
+/* A tool of this project, from the running binary (/proc/self/exe) outwards: its own path when it is the
+ * tool, beside it (an install's bindir, or the same build folder), the build tree's layout (build/cli,
+ * build/attacks, build/conformance, from any folder of the build), an install's libexec relative to it, then
+ * the configured prefix's bindir and libexecdir. $VAR first, for tests and odd layouts. */
 const char *sbx_harness_tool(const char *name)
 {
   static const struct
@@ -96,8 +118,9 @@ const char *sbx_harness_tool(const char *name)
 
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     {
-      const char *env;
-      char path[PATH_MAX + 64];
+      const char *env, *dir = self_dir(), *sub = tools[i].build_subdir;
+      char self[PATH_MAX];
+      ssize_t n;
 
       if (strcmp(tools[i].name, name) != 0)
         continue;
@@ -105,21 +128,26 @@ const char *sbx_harness_tool(const char *name)
         return found[i];
       env = getenv(tools[i].env);
       if (env != NULL && env[0] != '\0')
-        snprintf(found[i], sizeof found[i], "%s", env);
-      else
         {
-          /* Installed side by side, or the build tree's layout. */
-          snprintf(path, sizeof path, "%s/%s", self_dir(), name);
-          if (access(path, X_OK) != 0)
-            for (int up = 0; up < 3 && access(path, X_OK) != 0; up++)
-              snprintf(path, sizeof path, "%s/%.*s%s/%s", self_dir(), up * 3, "../../../", tools[i].build_subdir,
-                       name);
-          if (access(path, X_OK) != 0)
-            snprintf(path, sizeof path, "%s/%s", SBX_LIBEXECDIR, name);
-          if (access(path, X_OK) != 0 || realpath(path, found[i]) == NULL)
-            return NULL;
+          snprintf(found[i], sizeof found[i], "%s", env);
+          return found[i];
         }
-      return found[i];
+      if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0)
+        {
+          self[n] = '\0';
+          if (strcmp(strrchr(self, '/') != NULL ? strrchr(self, '/') + 1 : self, name) == 0)
+            {
+              snprintf(found[i], sizeof found[i], "%s", self);
+              return found[i];
+            }
+        }
+      if (executable_at(found[i], dir, "", "", name) || executable_at(found[i], dir, "../", sub, name)
+          || executable_at(found[i], dir, "../../", sub, name) || executable_at(found[i], dir, "../../../", sub, name)
+          || executable_at(found[i], dir, "../", "libexec/splitbox", name)
+          || executable_at(found[i], SBX_BINDIR, "", "", name) || executable_at(found[i], SBX_LIBEXECDIR, "", "", name))
+        return found[i];
+      found[i][0] = '\0';
+      return NULL;
     }
   return NULL;
 }
