@@ -15,6 +15,9 @@
 #include "error.h"
 #include "harness/policy.h"
 #include "harness/report.h"
+#include "harness/schema.h"
+#include "harness/schemas.h"
+#include "harness/spec_check.h"
 
 #define EXIT_POLICY 1
 #define EXIT_HARNESS 2
@@ -23,7 +26,7 @@
 static const char audit_usage[] =
   "Usage: splitbox audit [--backend NAME|PATH]... [--probe NAME]... [--out DIR] [--policy FILE]\n"
   "                      [--format md,json,junit] [--quiet] [--no-latency]\n"
-  "       splitbox backends [--json]\n"
+  "       splitbox backends [--json] [NAME|PATH...] | check FILE...\n"
   "       splitbox report render FILE [--out DIR] [--format md,junit]\n"
   "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
   "\n"
@@ -181,13 +184,21 @@ static int preflight(const char *const *backends, size_t n_backends, const char 
     }
   if (policy_path != NULL)
     {
-      cJSON *policy = read_json(policy_path, &err);
+      cJSON *policy = read_json(policy_path, &err), *schema = cJSON_Parse(sbx_schema_policy);
+      char why[512];
       if (policy == NULL)
         {
           fprintf(stderr, "splitbox audit: --policy: %s: %s\n", err.code, err.message);
           bad = 1;
         }
+      else if (sbx_schema_validate(schema, policy, why, sizeof why) < 0)
+        {
+          fprintf(stderr, "splitbox audit: --policy %s does not satisfy reports/policy.schema.json: %s\n", policy_path,
+                  why);
+          bad = 1;
+        }
       cJSON_Delete(policy);
+      cJSON_Delete(schema);
     }
   for (size_t i = 0; i < n_backends; i++)
     {
@@ -300,22 +311,68 @@ int sbx_cli_audit(int argc, char **argv)
   return r;
 }
 
+static const char backends_usage[] =
+  "Usage: splitbox backends [--json] [NAME|PATH...]\n"
+  "       splitbox backends check FILE...\n"
+  "\n"
+  "Lists the backends (every spec in the backends directory, or those named): whether each can run\n"
+  "here, and if not why. `check` validates spec files against reports/backend.schema.json and the\n"
+  "loader's rules, naming the field and the fix for each error, and prints what every placeholder\n"
+  "expands to. Exit status: 0 when every spec checked is valid, 1 when one is not, 2 on bad usage.\n";
+
+static int backends_check(int argc, char **argv)
+{
+  int bad = 0;
+
+  if (argc < 1)
+    {
+      fputs(backends_usage, stderr);
+      return EXIT_HARNESS;
+    }
+  for (int i = 0; i < argc; i++)
+    bad += sbx_spec_check(argv[i], stdout) != 0;
+  return bad > 0 ? 1 : 0;
+}
+
 int sbx_cli_backends(int argc, char **argv)
 {
   _cleanup_strv_ char **names = NULL;
   struct sbx_error err = { 0 };
-  bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
-  cJSON *arr = cJSON_CreateArray();
+  bool json = false;
+  cJSON *arr;
+  int first = 1;
 
-  if (argc > 1 && !json)
+  if (argc > 1 && strcmp(argv[1], "check") == 0)
+    return backends_check(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--help") == 0)
     {
-      fputs("Usage: splitbox backends [--json]\n", strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-      return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_HARNESS;
+      fputs(backends_usage, stdout);
+      return 0;
     }
-  if (sbx_backend_list(&names, &err) < 0)
+  if (argc > 1 && strcmp(argv[1], "--json") == 0)
+    {
+      json = true;
+      first = 2;
+    }
+  for (int i = first; i < argc; i++)
+    if (argv[i][0] == '-')
+      {
+        fprintf(stderr, "splitbox backends: unknown option \"%s\"\n\n%s", argv[i], backends_usage);
+        return EXIT_HARNESS;
+      }
+  if (first < argc)
+    {
+      if ((names = calloc((size_t)(argc - first + 1), sizeof(char *))) == NULL)
+        return EXIT_HARNESS;
+      for (int i = first; i < argc; i++)
+        if ((names[i - first] = strdup(argv[i])) == NULL)
+          return EXIT_HARNESS;
+    }
+  else if (sbx_backend_list(&names, &err) < 0)
     return fail("backends", &err);
-  if (!json)
+  if (!json && first >= argc)
     printf("Backends in %s:\n", sbx_backends_dir());
+  arr = cJSON_CreateArray();
   for (char **n = names; *n != NULL; n++)
     {
       struct sbx_backend *b = NULL;
@@ -340,7 +397,7 @@ int sbx_cli_backends(int argc, char **argv)
             cJSON_AddStringToObject(o, "reason", info->reason);
           cJSON_AddStringToObject(o, "description", info->description);
           if (!json)
-            printf("  %-22s %-8s %s\n", *n, info->kind, info->available ? "available" : info->reason);
+            printf("  %-22s %-8s %s\n", info->name, info->kind, info->available ? "available" : info->reason);
         }
       cJSON_AddItemToArray(arr, o);
       sbx_backend_close(b);
