@@ -4,6 +4,7 @@
  * the exit status, so that a run that tested nothing is never a pass. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,9 @@ static const char conform_usage[] =
   "cannot run here, no test ran, the suite did not finish) or on bad usage; else 1 when a test\n"
   "failed; else 0.\n";
 
-/* The backend must be there and able to run: otherwise every test would be a skip. */
-static int check_backend(const char *backend)
+/* The backend must be there and able to run: otherwise every test would be a skip. Its spec's path goes to
+ * the suite, which looks for names from its own place (libexec), not from this binary's. */
+static int check_backend(const char *backend, char *spec_path, size_t len)
 {
   struct sbx_backend *b = NULL;
   struct sbx_error err = { 0 };
@@ -43,6 +45,8 @@ static int check_backend(const char *backend)
       fprintf(stderr, "splitbox conform: --backend %s: %s: %s\n", backend, err.code, err.message);
       return EXIT_UNCHECKED;
     }
+  if (realpath(sbx_backend_info(b)->path, spec_path) == NULL)
+    snprintf(spec_path, len, "%s", sbx_backend_info(b)->path);
   if (!sbx_backend_info(b)->available)
     {
       fprintf(stderr, "splitbox conform: --backend %s cannot run here, nothing was tested: %s\n", backend,
@@ -148,7 +152,7 @@ int sbx_cli_conform(int argc, char **argv)
   };
   const char *backend = NULL, *xml = NULL, *suite;
   bool tap = false;
-  char *args[64], tap_arg[4200], dir[] = "/tmp/sbx-conform-XXXXXX", tap_path[sizeof dir + 16];
+  char *args[64], tap_arg[4200], dir[] = "/tmp/sbx-conform-XXXXXX", tap_path[sizeof dir + 16], spec_path[PATH_MAX];
   int c, n = 0, status, r;
 
   optind = 1;
@@ -166,7 +170,7 @@ int sbx_cli_conform(int argc, char **argv)
       fprintf(stderr, "splitbox conform: --backend is required\n\n%s", conform_usage);
       return EXIT_UNCHECKED;
     }
-  if ((r = check_backend(backend)) != 0)
+  if ((r = check_backend(backend, spec_path, sizeof spec_path)) != 0)
     return r;
   if ((suite = sbx_harness_tool("splitbox-conformance")) == NULL)
     {
@@ -188,7 +192,10 @@ int sbx_cli_conform(int argc, char **argv)
   for (int i = optind; i < argc && n < 62; i++)
     args[n++] = argv[i];
   args[n] = NULL;
-  setenv("SPLITBOX_BACKEND", backend, 1);
+  setenv("SPLITBOX_BACKEND", spec_path, 1);
+  /* The suite's {splitbox} is this binary, wherever it was installed. */
+  if (getenv("SPLITBOX_CLI") == NULL && sbx_harness_tool("splitbox") != NULL)
+    setenv("SPLITBOX_CLI", sbx_harness_tool("splitbox"), 1);
   fflush(NULL);
   status = run_suite(args);
   if (status < 0)
