@@ -15,6 +15,9 @@
 #include "error.h"
 #include "harness/policy.h"
 #include "harness/report.h"
+#include "harness/schema.h"
+#include "harness/schemas.h"
+#include "harness/spec_check.h"
 
 #define EXIT_POLICY 1
 #define EXIT_HARNESS 2
@@ -23,7 +26,7 @@
 static const char audit_usage[] =
   "Usage: splitbox audit [--backend NAME|PATH]... [--probe NAME]... [--out DIR] [--policy FILE]\n"
   "                      [--format md,json,junit,html] [--quiet] [--no-latency]\n"
-  "       splitbox backends [--json]\n"
+  "       splitbox backends [--json] [NAME|PATH...] | check FILE...\n"
   "       splitbox report render FILE [--out DIR] [--format md,junit,html]\n"
   "       splitbox report rows FILE     (one line per backend and row: outcome and channels)\n"
   "       splitbox report merge FILE... [--out DIR] [--format md,json,junit,html] [--policy FILE]\n"
@@ -37,8 +40,10 @@ static const char audit_usage[] =
   "Progress goes to stderr, one line per cell. The report ends with a short benchmark of the same\n"
   "backends (its latency section; --no-latency skips it).\n"
   "\n"
-  "Exit status: 0 when the policy holds (or no policy was given); 1 when it is violated (the\n"
-  "cells are listed); 2 on harness errors or bad usage.\n";
+  "Exit status, whatever the policy: 2 when something could not be checked (a cell is ERROR, a\n"
+  "--backend spec is missing, fails to load or cannot run here, the policy or a format is bad:\n"
+  "these are checked before any work) or on bad usage; else 1 when the policy is violated (the\n"
+  "cells are listed); else 0.\n";
 
 static const char report_usage[] =
   "Usage: splitbox report render FILE [--out DIR] [--format md,junit,html]\n"
@@ -176,6 +181,88 @@ static int check_policy(const char *policy_path, const cJSON *doc)
   return n == 0 ? 0 : EXIT_POLICY;
 }
 
+/* Everything that can be refused before the audit runs: a CI gate must not
+ * spend minutes and then be unable to say anything. */
+static int preflight(const char *const *backends, size_t n_backends, const char *formats, const char *policy_path)
+{
+  static const char *const known[] = { "md", "json", "junit", "html" };
+  _cleanup_free_ char *copy = strdup(formats);
+  struct sbx_error err = { 0 };
+  int bad = 0;
+
+  if (copy == NULL)
+    return EXIT_HARNESS;
+  for (char *save = NULL, *f = strtok_r(copy, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save))
+    {
+      bool ok = false;
+      for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ok = ok || strcmp(f, known[i]) == 0;
+      if (!ok)
+        {
+          fprintf(stderr, "splitbox audit: unknown format \"%s\" (md, json, junit, html)\n", f);
+          bad = 1;
+        }
+    }
+  if (policy_path != NULL)
+    {
+      cJSON *policy = read_json(policy_path, &err), *schema = cJSON_Parse(sbx_schema_policy);
+      char why[512];
+      if (policy == NULL)
+        {
+          fprintf(stderr, "splitbox audit: --policy: %s: %s\n", err.code, err.message);
+          bad = 1;
+        }
+      else if (sbx_schema_validate(schema, policy, why, sizeof why) < 0)
+        {
+          fprintf(stderr, "splitbox audit: --policy %s does not satisfy reports/policy.schema.json: %s\n", policy_path,
+                  why);
+          bad = 1;
+        }
+      cJSON_Delete(policy);
+      cJSON_Delete(schema);
+    }
+  for (size_t i = 0; i < n_backends; i++)
+    {
+      struct sbx_backend *b = NULL;
+      memset(&err, 0, sizeof err);
+      if (sbx_backend_load(backends[i], &b, &err) < 0)
+        {
+          fprintf(stderr, "splitbox audit: --backend %s: %s: %s\n", backends[i], err.code, err.message);
+          bad = 1;
+        }
+      else if (!sbx_backend_info(b)->available)
+        {
+          /* Named on purpose: N/A cells there would be a green run that checked nothing. */
+          fprintf(stderr, "splitbox audit: --backend %s cannot run here: %s\n", backends[i],
+                  sbx_backend_info(b)->reason);
+          bad = 1;
+        }
+      sbx_backend_close(b);
+    }
+  return bad ? EXIT_HARNESS : 0;
+}
+
+/* ERROR cells: the audit could not tell whether they leak. */
+static int count_errors(const cJSON *doc)
+{
+  const cJSON *cell;
+  int n = 0;
+
+  cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(doc, "cells"))
+    if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "outcome")) ?: "", SBX_OUTCOME_ERROR) == 0)
+      {
+        const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "reason"));
+        if (n++ == 0)
+          fprintf(stderr, "splitbox audit: cells the audit could not check (ERROR):\n");
+        if (n <= 20)
+          fprintf(stderr, "  %s / %s: %.300s\n", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "backend")),
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cell, "probe")), why != NULL ? why : "");
+      }
+  if (n > 20)
+    fprintf(stderr, "  ... and %d more (report.json)\n", n - 20);
+  return n;
+}
+
 int sbx_cli_audit(int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -220,6 +307,8 @@ int sbx_cli_audit(int argc, char **argv)
       fprintf(stderr, "splitbox audit: unexpected argument \"%s\"\n\n%s", argv[optind], audit_usage);
       return EXIT_HARNESS;
     }
+  if (preflight(backends, n_backends, formats, policy) != 0)
+    return EXIT_HARNESS;
   o.backends = n_backends > 0 ? backends : NULL;
   o.probes = n_probes > 0 ? probes : NULL;
   o.quiet = o.quiet || sbx_cli_verbosity < 0;
@@ -240,26 +329,74 @@ int sbx_cli_audit(int argc, char **argv)
   }
   if (r == 0 && policy != NULL)
     r = check_policy(policy, doc);
+  if (count_errors(doc) > 0)
+    r = EXIT_HARNESS;
   cJSON_Delete(doc);
   return r;
+}
+
+static const char backends_usage[] =
+  "Usage: splitbox backends [--json] [NAME|PATH...]\n"
+  "       splitbox backends check FILE...\n"
+  "\n"
+  "Lists the backends (every spec in the backends directory, or those named): whether each can run\n"
+  "here, and if not why. `check` validates spec files against reports/backend.schema.json and the\n"
+  "loader's rules, naming the field and the fix for each error, and prints what every placeholder\n"
+  "expands to. Exit status: 0 when every spec checked is valid, 1 when one is not, 2 on bad usage.\n";
+
+static int backends_check(int argc, char **argv)
+{
+  int bad = 0;
+
+  if (argc < 1)
+    {
+      fputs(backends_usage, stderr);
+      return EXIT_HARNESS;
+    }
+  for (int i = 0; i < argc; i++)
+    bad += sbx_spec_check(argv[i], stdout) != 0;
+  return bad > 0 ? 1 : 0;
 }
 
 int sbx_cli_backends(int argc, char **argv)
 {
   _cleanup_strv_ char **names = NULL;
   struct sbx_error err = { 0 };
-  bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
-  cJSON *arr = cJSON_CreateArray();
+  bool json = false;
+  cJSON *arr;
+  int first = 1;
 
-  if (argc > 1 && !json)
+  if (argc > 1 && strcmp(argv[1], "check") == 0)
+    return backends_check(argc - 2, argv + 2);
+  if (argc > 1 && strcmp(argv[1], "--help") == 0)
     {
-      fputs("Usage: splitbox backends [--json]\n", strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-      return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_HARNESS;
+      fputs(backends_usage, stdout);
+      return 0;
     }
-  if (sbx_backend_list(&names, &err) < 0)
+  if (argc > 1 && strcmp(argv[1], "--json") == 0)
+    {
+      json = true;
+      first = 2;
+    }
+  for (int i = first; i < argc; i++)
+    if (argv[i][0] == '-')
+      {
+        fprintf(stderr, "splitbox backends: unknown option \"%s\"\n\n%s", argv[i], backends_usage);
+        return EXIT_HARNESS;
+      }
+  if (first < argc)
+    {
+      if ((names = calloc((size_t)(argc - first + 1), sizeof(char *))) == NULL)
+        return EXIT_HARNESS;
+      for (int i = first; i < argc; i++)
+        if ((names[i - first] = strdup(argv[i])) == NULL)
+          return EXIT_HARNESS;
+    }
+  else if (sbx_backend_list(&names, &err) < 0)
     return fail("backends", &err);
-  if (!json)
+  if (!json && first >= argc)
     printf("Backends in %s:\n", sbx_backends_dir());
+  arr = cJSON_CreateArray();
   for (char **n = names; *n != NULL; n++)
     {
       struct sbx_backend *b = NULL;
@@ -284,7 +421,7 @@ int sbx_cli_backends(int argc, char **argv)
             cJSON_AddStringToObject(o, "reason", info->reason);
           cJSON_AddStringToObject(o, "description", info->description);
           if (!json)
-            printf("  %-22s %-8s %s\n", *n, info->kind, info->available ? "available" : info->reason);
+            printf("  %-22s %-8s %s\n", info->name, info->kind, info->available ? "available" : info->reason);
         }
       cJSON_AddItemToArray(arr, o);
       sbx_backend_close(b);

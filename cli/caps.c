@@ -19,16 +19,20 @@
 #define EXIT_FALLBACK_ONLY 3
 
 static const char caps_usage[] =
-  "Usage: splitbox caps [--json] [--verify]\n"
+  "Usage: splitbox caps [--json] [--verify] [--assume-mode namespaces|userns|fallback]\n"
   "\n"
   "What isolation this machine can give: identity and capabilities, which namespaces can be\n"
   "created (tried, in a child), the sysctls that decide user namespaces, seccomp, Landlock,\n"
   "Yama, /proc, cgroups, the sandbox tools, and a verdict: the mode splitbox uses here and,\n"
   "for each row of the security table, whether it is enforced and what would change that.\n"
+  "Each row's claim comes from the mode and the facts measured here, and says why.\n"
   "--verify runs the audit against splitbox as it runs here, and prints claimed beside measured.\n"
+  "--assume-mode claims as if splitbox ran in that mode (with the namespaces it presumes), to\n"
+  "show that --verify catches a claim that does not hold.\n"
   "\n"
-  "Exit status: 0 when full isolation is available, 3 when only fallback is, 2 on errors,\n"
-  "1 when --verify measured a claimed row leaking.\n";
+  "Exit status: 1 when --verify found a claim the audit contradicts (a row claimed enforced that\n"
+  "leaked or could not be run, or one claimed lost that was blocked); else 0 when full isolation\n"
+  "is available, 3 when only fallback is; 2 on errors.\n";
 
 static const char *str(const cJSON *o, const char *name)
 {
@@ -89,13 +93,7 @@ static void print_human(const cJSON *r)
   printf("\nVerdict: splitbox runs in %s mode here%s\n", str(v, "mode"),
          flag(v, "fullIsolation") ? " (full isolation)" : " (process-level isolation only)");
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "rows"))
-    printf("  %-46s %s%s%s\n", str(item, "row"), flag(item, "enforced") ? "enforced" : "LOST",
-           flag(item, "enforced") ? "" : ": ", str(item, "lostBecause"));
-  {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "sharedDirOwnership");
-    printf("  %-46s %s: %s\n", "Ownership in the shared dir", flag(o, "separateUids") ? "enforced" : "LOST",
-           str(o, "how"));
-  }
+    printf("  %-46s %s: %s\n", str(item, "row"), flag(item, "enforced") ? "enforced" : "LOST", str(item, "because"));
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "toGetFullIsolation"))
     printf("  to get full isolation: %s\n", item->valuestring);
 }
@@ -123,11 +121,13 @@ static int verify(cJSON *report, bool json)
       const char *measured = sbx_report_row(audit, "splitbox-here", str(item, "row"), channels, sizeof channels);
       bool claimed = flag(item, "enforced");
       cJSON *r = cJSON_CreateObject();
-      /* A claim is contradicted when a row said enforced is measured leaking, or could not be run.
+      /* A claim is contradicted when a row said enforced is measured leaking, or could not be run, or
+       * a row said lost is measured blocked (the claim is wrong either way).
        * UNVERIFIED is no contradiction: the control could not leak here either (sniffing needs
        * CAP_NET_RAW, which no unprivileged process has), so the row is unmeasurable, and says so. */
-      bool bad = claimed && (measured == NULL || strcmp(measured, SBX_OUTCOME_LEAKED) == 0
-                             || strcmp(measured, SBX_OUTCOME_ERROR) == 0);
+      bool bad = claimed ? (measured == NULL || strcmp(measured, SBX_OUTCOME_LEAKED) == 0
+                            || strcmp(measured, SBX_OUTCOME_ERROR) == 0)
+                         : (measured != NULL && strcmp(measured, SBX_OUTCOME_BLOCKED) == 0);
       contradicted += bad;
       cJSON_AddStringToObject(r, "row", str(item, "row"));
       cJSON_AddStringToObject(r, "claimed", claimed ? "enforced" : "lost");
@@ -158,10 +158,11 @@ int sbx_cli_caps(int argc, char **argv)
 {
   static const struct option opts[] = {
     { "json", no_argument, NULL, 'j' }, { "verify", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+    { "assume-mode", required_argument, NULL, 'a' },
     { NULL, 0, NULL, 0 },
   };
   bool json = false, do_verify = false;
-  enum sbx_isolation mode;
+  enum sbx_isolation mode, assumed = SBX_ISO_FALLBACK, *assume = NULL;
   cJSON *report;
   int c, contradicted = 0;
 
@@ -171,10 +172,24 @@ int sbx_cli_caps(int argc, char **argv)
       {
       case 'j': json = true; break;
       case 'v': do_verify = true; break;
+      case 'a':
+        if (strcmp(optarg, "namespaces") == 0)
+          assumed = SBX_ISO_NAMESPACES;
+        else if (strcmp(optarg, "userns") == 0)
+          assumed = SBX_ISO_USERNS;
+        else if (strcmp(optarg, "fallback") == 0)
+          assumed = SBX_ISO_FALLBACK;
+        else
+          {
+            fprintf(stderr, "splitbox caps: unknown mode \"%s\" (namespaces, userns, fallback)\n", optarg);
+            return EXIT_ERROR;
+          }
+        assume = &assumed;
+        break;
       case 'h': fputs(caps_usage, stdout); return 0;
       default: fputs(caps_usage, stderr); return EXIT_ERROR;
       }
-  report = sbx_caps_report(&mode);
+  report = sbx_caps_report_assuming(assume, &mode);
   if (report == NULL)
     return EXIT_ERROR;
   if (!json)

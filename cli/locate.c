@@ -9,7 +9,8 @@
 #define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
 #endif
 
-/* Path of splitbox-init: beside this binary, in the build tree, else the install's libexecdir. */
+/* Path of splitbox-init: beside this binary, in the build tree, in an install's libexec relative to it, else the
+ * configured libexecdir. */
 const char *sbx_cli_init_path(void)
 {
   static char path[PATH_MAX];
@@ -28,6 +29,10 @@ const char *sbx_cli_init_path(void)
           if (snprintf(path, sizeof path, "%s/splitbox-init", self) < (int)sizeof path && access(path, X_OK) == 0)
             return path;
           if (snprintf(path, sizeof path, "%s/../ref/splitbox-init", self) < (int)sizeof path &&
+              access(path, X_OK) == 0)
+            return path;
+          /* An install moved elsewhere: bin/splitbox and libexec/splitbox/splitbox-init. */
+          if (snprintf(path, sizeof path, "%s/../libexec/splitbox/splitbox-init", self) < (int)sizeof path &&
               access(path, X_OK) == 0)
             return path;
         }

@@ -57,7 +57,7 @@ static const char usage[] =
   "  run       run one command in the user or platform context of a fresh sandbox\n"
   "  daemon    serve sandboxes over an HTTP+JSON API on a unix socket\n"
   "  audit     run every attack probe against every backend: the guarantee table\n"
-  "  backends  list the known backends, and whether each can run here\n"
+  "  backends  list the known backends (or spec files), and whether each can run here; check FILE...\n"
   "  bench     latency of every backend's operations, as ratios to the spawn floor\n"
   "  caps      what isolation this machine can give (--verify: measured by the audit)\n"
   "  conform   run the conformance suite (the design's API contract) against a backend\n"

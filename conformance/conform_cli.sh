@@ -13,6 +13,22 @@ check "JUnit XML counts the failures" grep -q 'failures="3"' "$out/none.xml"
 "$cli" conform --backend splitbox --tap -- --filter 'errors/*' >"$out/splitbox.tap" 2>/dev/null; rc=$?
 check "on splitbox the error contract holds (exit 0, was $rc)" test $rc -eq 0
 check "... four tests, all passed" test "$(grep -c '^ok - errors::' "$out/splitbox.tap")" -eq 4
+check "TAP: a skip names the feature the backend lacks" \
+  grep -q '^ok - contexts::a_user_process_started_by_startprocess_is_visible_to_a_later_user_exec  # SKIP none: the command backend has no persistent user context' "$out/none.tap"
+check "JUnit: the same skip, with its reason" \
+  grep -q '<skipped message="none: the command backend has no persistent user context (each exec is fresh)"/>' "$out/none.xml"
+check "JUnit: tests the filter left out are not counted" grep -q '<testsuites name="splitbox conform none" tests="7"' "$out/none.xml"
 "$cli" conform 2>/dev/null; rc=$?
 check "conform without --backend is a usage error (2)" test $rc -eq 2
+
+# Never green when nothing was checked: exit 2.
+"$cli" conform --backend "$SBX_SOURCE_ROOT/fixtures/backends-test/needs-missing-tool.json" --xml "$out/u.xml" \
+  >"$out/u.tap" 2>"$out/u.log"; rc=$?
+check "an unavailable backend: exit 2 (was $rc)" test $rc -eq 2
+check "... saying why" grep -q 'cannot run here, nothing was tested: needs sbx-no-such-tool' "$out/u.log"
+"$cli" conform --backend "$out/no-such-spec.json" 2>"$out/m.log"; rc=$?
+check "a missing spec: exit 2 (was $rc)" test $rc -eq 2
+"$cli" conform --backend splitbox --tap -- --filter 'no-such-suite/*' >"$out/f.tap" 2>"$out/f.log"; rc=$?
+check "no test ran (all left out): exit 2 (was $rc)" test $rc -eq 2
+check "... saying so" grep -q 'no test ran: nothing was checked' "$out/f.log"
 finish

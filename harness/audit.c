@@ -417,14 +417,15 @@ static int start_victim(struct cell *c)
     snprintf(owned, sizeof owned, " --shared-secret \"$S\"/.splitbox-owned-%s", c->marker);
   qp = sbx_shell_quote(priv);
   qs = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM));
-  /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. */
+  /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. No exec: the shell
+   * may be a server's session shell; stopping the handle signals the victim's whole process group. */
   if (qp == NULL || qs == NULL || asprintf(&env_home, "HOME=%s/home-%s", priv, c->marker) < 0)
     {
       env_home = NULL;
       return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
   if (asprintf(&cmd,
-               "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-victim\" --marker %s "
+               "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 \"$S/splitbox-victim\" --marker %s "
                "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s",
                qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "")
       < 0)
@@ -474,11 +475,12 @@ static int run_probe(struct cell *c)
   struct sbx_bexec req = { .timeout_ms = PROBE_TIMEOUT_MS };
   struct sbx_error err = { 0 };
 
-  /* ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
+  /* No exec: a server may run every execute in one persistent shell per session, which an exec would end.
+   * ASAN_OPTIONS: a sanitizer build's probe cannot stop the world for its leak check inside some
    * sandboxes (firejail); the leak check of an attack tool is not what the audit measures. */
   if (qu == NULL || endpoints == NULL || qp == NULL || qh == NULL
       || asprintf(&cmd,
-                  "S=%s; ASAN_OPTIONS=detect_leaks=0 exec \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" "
+                  "S=%s; ASAN_OPTIONS=detect_leaks=0 \"$S/splitbox-probe\" %s --marker %s --shared \"$S\" "
                   "--shared-host %s --private %s --nonce %s%s",
                   qu, c->p->name, c->marker, qh, qp, c->nonce, endpoints)
              < 0)
@@ -708,7 +710,8 @@ static int read_tool(const char *name, char **data, size_t *len, struct sbx_erro
   return 0;
 }
 
-/* The probe and the victim, into the shared dir, executable from both sides. */
+/* The probe and the victim, into the shared dir, executable from both sides. A chmod only where they are
+ * not executable already: the platform may be another uid than the files' owner, which may not chmod them. */
 static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error *err)
 {
   _cleanup_free_ char *cmd = NULL, *qs = NULL;
@@ -719,7 +722,10 @@ static int stage(struct sbx_backend *b, const struct tools *t, struct sbx_error 
       || sbx_backend_write(b, "splitbox-victim", t->victim, t->victim_len, err) < 0)
     return sbx_error_prefix(err, "stage the probe and the victim");
   qs = sbx_shell_quote(sbx_backend_shared_path(b, SBX_BCTX_PLATFORM));
-  if (qs == NULL || asprintf(&cmd, "S=%s; chmod 755 \"$S/splitbox-probe\" \"$S/splitbox-victim\"", qs) < 0)
+  if (qs == NULL || asprintf(&cmd,
+                             "S=%s; { test -x \"$S/splitbox-probe\" && test -x \"$S/splitbox-victim\"; } "
+                             "|| chmod 755 \"$S/splitbox-probe\" \"$S/splitbox-victim\"",
+                             qs) < 0)
     {
       cmd = NULL;
       return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "make the staged tools executable");

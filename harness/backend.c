@@ -5,10 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +24,9 @@
 
 #ifndef SBX_LIBEXECDIR
 #define SBX_LIBEXECDIR "/usr/local/libexec/splitbox"
+#endif
+#ifndef SBX_BINDIR
+#define SBX_BINDIR "/usr/local/bin"
 #endif
 #ifndef SBX_DATADIR
 #define SBX_DATADIR "/usr/local/share/splitbox"
@@ -73,10 +80,29 @@ const char *sbx_backends_dir(void)
   if (env != NULL && env[0] != '\0')
     return env;
   if (dir[0] == '\0' && !source_backends(dir, sizeof dir))
-    snprintf(dir, sizeof dir, "%s/backends", SBX_DATADIR);
+    {
+      /* An install, where it was put (bin/../share/splitbox), else where it was configured to go. */
+      char rel[PATH_MAX + 32];
+      struct stat st;
+      snprintf(rel, sizeof rel, "%s/../share/splitbox/backends", self_dir());
+      if (!(stat(rel, &st) == 0 && S_ISDIR(st.st_mode) && realpath(rel, dir) != NULL))
+        snprintf(dir, sizeof dir, "%s/backends", SBX_DATADIR);
+    }
   return dir;
 }
 
+static bool executable_at(char *out, const char *dir, const char *up, const char *sub, const char *name)
+{
+  char path[PATH_MAX + 128];
+
+  snprintf(path, sizeof path, "%s/%s%s%s%s", dir, up, sub, sub[0] != '\0' ? "/" : "", name);
+  return access(path, X_OK) == 0 && realpath(path, out) != NULL;
+}
+
+/* A tool of this project, from the running binary (/proc/self/exe) outwards: its own path when it is the
+ * tool, beside it (an install's bindir, or the same build folder), the build tree's layout (build/cli,
+ * build/attacks, build/conformance, from any folder of the build), an install's libexec relative to it, then
+ * the configured prefix's bindir and libexecdir. $VAR first, for tests and odd layouts. */
 const char *sbx_harness_tool(const char *name)
 {
   static const struct
@@ -92,8 +118,9 @@ const char *sbx_harness_tool(const char *name)
 
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
     {
-      const char *env;
-      char path[PATH_MAX + 64];
+      const char *env, *dir = self_dir(), *sub = tools[i].build_subdir;
+      char self[PATH_MAX];
+      ssize_t n;
 
       if (strcmp(tools[i].name, name) != 0)
         continue;
@@ -101,21 +128,26 @@ const char *sbx_harness_tool(const char *name)
         return found[i];
       env = getenv(tools[i].env);
       if (env != NULL && env[0] != '\0')
-        snprintf(found[i], sizeof found[i], "%s", env);
-      else
         {
-          /* Installed side by side, or the build tree's layout. */
-          snprintf(path, sizeof path, "%s/%s", self_dir(), name);
-          if (access(path, X_OK) != 0)
-            for (int up = 0; up < 3 && access(path, X_OK) != 0; up++)
-              snprintf(path, sizeof path, "%s/%.*s%s/%s", self_dir(), up * 3, "../../../", tools[i].build_subdir,
-                       name);
-          if (access(path, X_OK) != 0)
-            snprintf(path, sizeof path, "%s/%s", SBX_LIBEXECDIR, name);
-          if (access(path, X_OK) != 0 || realpath(path, found[i]) == NULL)
-            return NULL;
+          snprintf(found[i], sizeof found[i], "%s", env);
+          return found[i];
         }
-      return found[i];
+      if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0)
+        {
+          self[n] = '\0';
+          if (strcmp(strrchr(self, '/') != NULL ? strrchr(self, '/') + 1 : self, name) == 0)
+            {
+              snprintf(found[i], sizeof found[i], "%s", self);
+              return found[i];
+            }
+        }
+      if (executable_at(found[i], dir, "", "", name) || executable_at(found[i], dir, "../", sub, name)
+          || executable_at(found[i], dir, "../../", sub, name) || executable_at(found[i], dir, "../../../", sub, name)
+          || executable_at(found[i], dir, "../", "libexec/splitbox", name)
+          || executable_at(found[i], SBX_BINDIR, "", "", name) || executable_at(found[i], SBX_LIBEXECDIR, "", "", name))
+        return found[i];
+      found[i][0] = '\0';
+      return NULL;
     }
   return NULL;
 }
@@ -482,6 +514,55 @@ int sbx_backend_list(char ***names, struct sbx_error *err)
 
 /* ---- lifecycle and dispatch ---- */
 
+/* A loopback port nobody listens on now, for a server the spec starts ({port}). Another program may take it
+ * before the server binds: the server then fails to start, and the open says so. */
+static int free_port(char *out, size_t len, struct sbx_error *err)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t alen = sizeof addr;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0
+      || getsockname(fd, (struct sockaddr *)&addr, &alen) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_errno(err, e, SBX_E_INTERNAL, "pick a free loopback port for {port}");
+    }
+  close(fd);
+  snprintf(out, len, "%u", (unsigned)ntohs(addr.sin_port));
+  return 0;
+}
+
+/* Backends opened and not closed yet, closed at exit: a caller that ends early (a failed assertion of a
+ * conformance test, which ends its process) leaves no server and no work directory behind. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sbx_backend *open_list[64];
+
+static void close_leftovers(void)
+{
+  for (size_t i = 0; i < sizeof open_list / sizeof open_list[0]; i++)
+    if (open_list[i] != NULL)
+      sbx_backend_close(open_list[i]);
+}
+
+static void track(struct sbx_backend *b, bool add)
+{
+  static bool registered;
+
+  pthread_mutex_lock(&open_lock);
+  if (add && !registered)
+    registered = atexit(close_leftovers) == 0;
+  for (size_t i = 0; i < sizeof open_list / sizeof open_list[0]; i++)
+    if (add ? open_list[i] == NULL : open_list[i] == b)
+      {
+        open_list[i] = add ? b : NULL;
+        break;
+      }
+  pthread_mutex_unlock(&open_lock);
+}
+
 int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
 {
   const cJSON *shared = cJSON_GetObjectItemCaseSensitive(b->spec, "shared");
@@ -520,6 +601,12 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
                            b->info.name, b->workdir);
     }
   sbx_vars_set(&b->vars, "socket", b->socket);
+  if (free_port(b->port, sizeof b->port, err) < 0)
+    {
+      rmdir(b->workdir);
+      return -1;
+    }
+  sbx_vars_set(&b->vars, "port", b->port);
   host = sbx_backend_expand_field(b, shared, "host", err);
   if ((size_t)snprintf(b->shared_host, sizeof b->shared_host, "%s", host != NULL ? host : "") >= sizeof b->shared_host)
     {
@@ -533,6 +620,7 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   if (host != NULL)
     chmod(b->shared_host, 0777); /* user contexts of other uids write here too */
   b->opened = true;
+  track(b, true);
   if (sbx_backend_run_steps(b, "setup", err) < 0 || b->ops->open(b, err) < 0)
     return -1;
   b->shared_user = sbx_backend_expand_field(b, shared, "user", err);
@@ -557,6 +645,7 @@ void sbx_backend_close(struct sbx_backend *b)
     return;
   if (b->opened)
     {
+      track(b, false);
       b->ops->close(b);
       sbx_backend_run_steps(b, "teardown", &err);
       if (b->workdir[0] != '\0')

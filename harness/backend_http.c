@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend_internal.h"
@@ -22,9 +23,11 @@ struct http_impl
   struct sbx_client *client;
   pid_t server;
   char sandbox[64];
+  char session[64]; /* "sessionId": "fixed": one per open */
   char *shared_path;   /* from the create answer's sharedPath */
   char *platform_path; /* and platformPath */
   char **sandbox_env;
+  char log[300]; /* the server's output */
 };
 
 /* A copy of a JSON template with its strings expanded; a string that is
@@ -114,19 +117,43 @@ static int spec_call(struct sbx_backend *b, const cJSON *req, long *status, cJSO
   return call(b, method->valuestring, path, body, status, doc, err);
 }
 
+/* PREFIX and 12 hex digits. */
+static int random_id(char *out, size_t len, const char *prefix)
+{
+  unsigned char rnd[6];
+
+  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+    return -1;
+  snprintf(out, len, "%s%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+  return 0;
+}
+
+/* "sessionId": servers that run every execute in a shell per session take the session in the body. */
+enum session_mode
+{
+  SESSION_NONE,  /* no sessionId: the server's default session */
+  SESSION_FIXED, /* one per open backend */
+  SESSION_CALL,  /* a fresh one per call */
+};
+
+static enum session_mode session_mode(const struct sbx_backend *b)
+{
+  const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b->spec, "sessionId"));
+
+  return m == NULL ? SESSION_NONE : strcmp(m, "fixed") == 0 ? SESSION_FIXED : strcmp(m, "call") == 0 ? SESSION_CALL
+                                                                                                     : SESSION_NONE;
+}
+
 static int create_sandbox(struct sbx_backend *b, struct sbx_error *err)
 {
   struct http_impl *h = b->impl;
   const cJSON *create = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "sandbox"), "create");
   _cleanup_json_ cJSON *doc = NULL;
   const cJSON *shared;
-  unsigned char rnd[6];
   long status;
 
-  if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+  if (random_id(h->sandbox, sizeof h->sandbox, "audit-") < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "getrandom");
-  snprintf(h->sandbox, sizeof h->sandbox, "audit-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-           rnd[5]);
   sbx_vars_set(&b->vars, "sandbox", h->sandbox);
   if (create == NULL)
     return 0;
@@ -156,13 +183,110 @@ static void delete_sandbox(struct sbx_backend *b)
     cJSON_Delete(doc);
 }
 
+/* "server": {"env": {"NAME": "template"}}: added to the minimal env the server gets. */
+static int server_env(struct sbx_backend *b, const cJSON *env, char ***out, struct sbx_error *err)
+{
+  const cJSON *e;
+  size_t n = 0;
+
+  *out = calloc((size_t)cJSON_GetArraySize(env) + 1, sizeof(char *));
+  if (*out == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "server env");
+  if (env != NULL && !cJSON_IsObject(env))
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\".\"env\" must be an object of strings",
+                         b->info.name);
+  cJSON_ArrayForEach(e, env)
+    {
+      _cleanup_free_ char *value = NULL;
+      if (!cJSON_IsString(e))
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\".\"env\".\"%s\" must be a string",
+                             b->info.name, e->string);
+      if ((value = sbx_template_expand(e->valuestring, &b->vars, err)) == NULL)
+        return sbx_error_prefix(err, "%s: \"server\".\"env\".\"%s\"", b->info.name, e->string);
+      if (asprintf(&(*out)[n], "%s=%s", e->string, value) < 0)
+        {
+          (*out)[n] = NULL;
+          return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "server env");
+        }
+      n++;
+    }
+  return 0;
+}
+
+/* The last line of the server's log, for an error that says why it is not up. */
+static void log_tail(const char *path, char *out, size_t len)
+{
+  char buf[4096];
+  FILE *f = path[0] != '\0' ? fopen(path, "re") : NULL;
+  size_t n = 0;
+  char *start;
+
+  out[0] = '\0';
+  if (f == NULL)
+    return;
+  if (fseek(f, -(long)(sizeof buf - 1), SEEK_END) != 0)
+    rewind(f);
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    n--;
+  buf[n] = '\0';
+  start = strrchr(buf, '\n');
+  start = start != NULL ? start + 1 : buf;
+  n = strlen(start) < len - 1 ? strlen(start) : len - 1;
+  memcpy(out, start, n);
+  out[n] = '\0';
+  for (char *c = out; *c != '\0'; c++)
+    if ((unsigned char)*c < 0x20)
+      *c = '?';
+}
+
+/* Until GET /api/ping answers 200: "server": {"readyTimeoutMs": N} (default 10 s). A server that exits
+ * first is said so at once, with the last line of its log. */
+static int wait_ready(struct sbx_backend *b, const char *endpoint, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "server"), "readyTimeoutMs");
+  double timeout = cJSON_IsNumber(t) && t->valuedouble >= 100 && t->valuedouble <= 600000 ? t->valuedouble : 10000;
+  double until = sbx_monotonic_ms() + timeout;
+  struct sbx_error ping_err = { 0 };
+  long status = 0;
+  char tail[120];
+
+  if (t != NULL && !(cJSON_IsNumber(t) && t->valuedouble >= 100 && t->valuedouble <= 600000))
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                         "%s: \"server\".\"readyTimeoutMs\" must be a number from 100 to 600000", b->info.name);
+  for (;;)
+    {
+      _cleanup_free_ char *answer = NULL;
+      int wstatus;
+
+      memset(&ping_err, 0, sizeof ping_err);
+      if (sbx_request(h->client, "GET", "/api/ping", NULL, &status, &answer, &ping_err) == 0 && status == 200)
+        return 0;
+      if (h->server > 0 && waitpid(h->server, &wstatus, WNOHANG) == h->server)
+        {
+          h->server = 0;
+          log_tail(h->log, tail, sizeof tail);
+          return sbx_error_set(err, ECHILD, SBX_E_UNAVAILABLE, "%s: the server exited (status %d) before it answered "
+                               "GET /api/ping; its log ends: %s", b->info.name, wstatus, tail[0] ? tail : "(empty)");
+        }
+      if (sbx_monotonic_ms() >= until)
+        break;
+      usleep(25000);
+    }
+  log_tail(h->log, tail, sizeof tail);
+  return sbx_error_set(err, ETIMEDOUT, SBX_E_UNAVAILABLE, "%s: %s did not answer GET /api/ping with 200 within %.0f ms "
+                       "(%s)%s%s", b->info.name, endpoint, timeout, ping_err.message[0] ? ping_err.message : "not 200",
+                       tail[0] ? "; the server's log ends: " : "", tail);
+}
+
 static int http_open(struct sbx_backend *b, struct sbx_error *err)
 {
   const cJSON *server = cJSON_GetObjectItemCaseSensitive(b->spec, "server");
   struct http_impl *h = calloc(1, sizeof *h);
   _cleanup_free_ char *endpoint = NULL, *token = NULL;
   struct sbx_client_options o = { .request_timeout_ms = 120000 };
-  long status = 0;
 
   if ((b->impl = h) == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
@@ -174,20 +298,22 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
   if (server != NULL)
     {
       _cleanup_free_ const char **tmpl = sbx_backend_string_array(cJSON_GetObjectItemCaseSensitive(server, "argv"));
-      _cleanup_strv_ char **argv = NULL, **envp = sbx_backend_minimal_env(NULL);
+      _cleanup_strv_ char **argv = NULL, **envp = NULL, **extra = NULL;
       _cleanup_free_ char *prog = NULL;
-      char log[sizeof b->workdir + sizeof "/server.log"];
 
       if (tmpl == NULL || tmpl[0] == NULL)
         return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"server\" needs \"argv\"", b->info.name);
       if ((argv = sbx_template_argv(tmpl, &b->vars, NULL, NULL, err)) == NULL)
         return sbx_error_prefix(err, "%s: server", b->info.name);
+      if (server_env(b, cJSON_GetObjectItemCaseSensitive(server, "env"), &extra, err) < 0
+          || (envp = sbx_backend_minimal_env((const char *const *)extra)) == NULL)
+        return err->code[0] ? -1 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "%s: server env", b->info.name);
       if ((prog = sbx_which(argv[0])) == NULL)
         return sbx_error_set(err, ENOENT, SBX_E_FILE_NOT_FOUND, "%s: no program %s", b->info.name, argv[0]);
       free(argv[0]);
       argv[0] = steal_pointer(&prog);
-      snprintf(log, sizeof log, "%s/server.log", b->workdir);
-      if (sbx_run_background(argv, envp, log, &h->server, err) < 0)
+      snprintf(h->log, sizeof h->log, "%s/server.log", b->workdir);
+      if (sbx_run_background(argv, envp, h->log, &h->server, err) < 0)
         return -1;
     }
   endpoint = sbx_backend_expand_field(b, b->spec, "endpoint", err);
@@ -204,18 +330,10 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
   b->api_endpoint = strdup(endpoint);
   if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
     return -1;
-  /* Up within 10 s, or not at all. */
-  for (int i = 0; i < 400; i++)
-    {
-      _cleanup_free_ char *answer = NULL;
-      struct sbx_error ping_err = { 0 };
-      if (sbx_request(h->client, "GET", "/api/ping", NULL, &status, &answer, &ping_err) == 0 && status == 200)
-        break;
-      if (i == 399)
-        return sbx_error_set(err, ETIMEDOUT, SBX_E_UNAVAILABLE, "%s: %s does not answer GET /api/ping: %s",
-                             b->info.name, endpoint, ping_err.message[0] ? ping_err.message : "not 200");
-      usleep(25000);
-    }
+  if (wait_ready(b, endpoint, err) < 0)
+    return -1;
+  if (session_mode(b) == SESSION_FIXED && random_id(h->session, sizeof h->session, "session-") < 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "getrandom");
   return create_sandbox(b, err);
 }
 
@@ -262,11 +380,17 @@ static char *prefixed(struct sbx_backend *b, const char *section, const char *ta
   return path;
 }
 
-static cJSON *exec_body(const struct sbx_bexec *req, bool with_timeout)
+static cJSON *exec_body(struct sbx_backend *b, const struct sbx_bexec *req, bool with_timeout)
 {
+  struct http_impl *h = b->impl;
   cJSON *body = cJSON_CreateObject(), *env;
+  char session[64];
 
   cJSON_AddStringToObject(body, "command", req->command);
+  if (session_mode(b) == SESSION_FIXED)
+    cJSON_AddStringToObject(body, "sessionId", h->session);
+  else if (session_mode(b) == SESSION_CALL && random_id(session, sizeof session, "session-") == 0)
+    cJSON_AddStringToObject(body, "sessionId", session);
   if (req->cwd != NULL)
     cJSON_AddStringToObject(body, "cwd", req->cwd);
   if (with_timeout && req->timeout_ms > 0)
@@ -319,7 +443,7 @@ static int http_exec(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_
                      struct sbx_error *err)
 {
   _cleanup_free_ char *path = prefixed(b, sbx_bctx_name(ctx), "execute", err);
-  _cleanup_json_ cJSON *body = exec_body(req, true), *doc = NULL;
+  _cleanup_json_ cJSON *body = exec_body(b, req, true), *doc = NULL;
   const cJSON *code, *exit_code;
   double start = sbx_monotonic_ms();
   long status;
@@ -353,7 +477,7 @@ static int http_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx
                       struct sbx_error *err)
 {
   _cleanup_free_ char *path = prefixed(b, sbx_bctx_name(ctx), "process/start", err);
-  _cleanup_json_ cJSON *body = exec_body(req, false), *doc = NULL;
+  _cleanup_json_ cJSON *body = exec_body(b, req, false), *doc = NULL;
   const cJSON *id;
   long status;
 

@@ -35,6 +35,7 @@ struct sbx_backend
   char shared_host[PATH_MAX];
   char socket[128];
   char uid[16];
+  char port[8]; /* a free loopback port, picked at open: {port} */
   struct sbx_vars vars; /* workdir, shared_host, socket, splitbox, uid, sandbox, ... */
   char *shared_user, *shared_platform, *private_path;
   char *api_endpoint; /* http: the spec's endpoint, expanded */

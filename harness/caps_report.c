@@ -175,68 +175,132 @@ static void add_kernel(cJSON *out)
   cJSON_Delete(host);
 }
 
-/* What splitbox enforces per row of the audit's table in fallback mode (the
- * namespaced modes enforce every row but those with a userns_lost reason),
- * derived from the executor's uid and the Landlock ABI this kernel gives
- * (ref/fallback.c builds the ruleset); `caps --verify` measures it.
- * landlock_abi: the ABI from which Landlock enforces the row for an
- * unprivileged executor; 0 when Landlock does not help. */
+/* What protects each row of the audit's table, as alternatives: a row is
+ * enforced here when every mechanism of one alternative is present, judged
+ * from the mode and the facts measured above (namespaces tried, the uid, the
+ * Landlock ABI, seccomp), never from a constant per row. Each claim says
+ * which alternative holds, or why none does; `caps --verify` measures it. */
+enum mechanism
+{
+  M_PIDNS = 1 << 0,   /* a PID namespace (and a fresh /proc) per context */
+  M_NETNS = 1 << 1,   /* a network namespace per context */
+  M_MNTNS = 1 << 2,   /* a mount namespace: user code's own view of the filesystem */
+  M_IPCNS = 1 << 3,   /* an IPC namespace per context */
+  M_UID = 1 << 4,     /* user code runs as a uid of its own, not the platform's */
+  M_LANDLOCK = 1 << 5, /* fallback's Landlock ruleset, from alt.landlock_abi */
+  M_SECCOMP = 1 << 6, /* splitbox's seccomp filter on user code */
+  M_API = 1 << 7,     /* the executor's API design: secrets per call, caps dropped, the platform's own PATH */
+  M_HOSTUID = 1 << 8, /* user code is a host uid of its own (not only in its user namespace): the platform's files are not its */
+  M_LIMITS = 1 << 9,  /* a cgroup or RLIMIT_NPROC bounds user code's processes */
+};
+
+struct facts
+{
+  enum sbx_isolation mode;
+  bool root, pidns, netns, mntns, ipcns, seccomp;
+  bool hostuid; /* namespaces mode, userns mode with subordinate ids, fallback as root */
+  bool limits;  /* a limit mechanism works here (add_limits) */
+  int landlock_abi;
+};
+
+struct alternative
+{
+  unsigned mechanisms;
+  int landlock_abi;
+  const char *because;
+};
+
 static const struct
 {
   const char *row;
-  bool fallback_root, fallback_unprivileged;
-  int landlock_abi;
+  struct alternative alts[3];
   const char *lost_because;
-  const char *userns_lost; /* userns mode does not enforce it yet: why */
 } rows[] = {
-  { "Read env vars", true, true, 0, NULL },
-  { "Read /proc/*/environ", false, false, 0,
-    "no PID namespace: /proc/PID/cmdline is readable by every uid (and environ too, where both contexts share one "
-    "uid and Landlock is missing)" },
-  { "Process listing (ps)", false, false, 0, "no PID namespace: user code lists every process" },
-  { "Debugger attach", true, false, 1, "one uid for both contexts and no Landlock: ptrace is allowed" },
-  { "Memory reading", true, false, 1, "one uid for both contexts and no Landlock: /proc/PID/mem is readable" },
-  { "Network sniffing", true, false, 0, "no network namespace, and no separate uid to deny raw sockets" },
-  { "Filesystem access", true, false, 1,
+  { "Read env vars", { { M_API, 0, "secrets are given per call (the API's design): user code's env never holds the platform's" } }, NULL },
+  { "Read /proc/*/environ",
+    { { M_PIDNS, 0, "user code's /proc is its own PID namespace's: the platform's processes are not in it" } },
+    "no PID namespace: /proc/PID/cmdline is readable by every uid (and environ too, where both contexts share one uid)" },
+  { "Process listing (ps)", { { M_PIDNS, 0, "a PID namespace per context: user code lists only its own processes" } },
+    "no PID namespace: user code lists every process" },
+  { "Debugger attach",
+    { { M_PIDNS, 0, "the platform's processes are outside user code's PID namespace" },
+      { M_UID, 0, "user code runs as another uid than the platform: ptrace is denied" },
+      { M_LANDLOCK, 1, "Landlock keeps user code from ptracing processes outside its domain" } },
+    "one uid for both contexts and no Landlock: ptrace is allowed" },
+  { "Memory reading",
+    { { M_PIDNS, 0, "the platform's processes are outside user code's PID namespace" },
+      { M_UID, 0, "user code runs as another uid than the platform: /proc/PID/mem is denied" },
+      { M_LANDLOCK, 1, "Landlock keeps user code from ptrace access to processes outside its domain" } },
+    "one uid for both contexts and no Landlock: /proc/PID/mem is readable" },
+  { "Network sniffing",
+    { { M_NETNS, 0, "a network namespace per context: user code sees only its own interfaces" },
+      { M_UID, 0, "user code runs as an unprivileged uid of its own: no CAP_NET_RAW" } },
+    "no network namespace, and no separate uid to deny raw sockets" },
+  { "Filesystem access",
+    { { M_MNTNS, 0, "a mount namespace: user code sees only its own root" },
+      { M_UID, 0, "user code runs as another uid: the platform's files (0700) are denied" },
+      { M_LANDLOCK, 1, "Landlock limits user code to the system's directories and its own" } },
     "no mount namespace and no Landlock: user code sees the host's files as the platform's uid" },
-  { "IPC (SysV shm, POSIX shm, keyrings)", true, false, 0,
+  { "IPC (SysV shm, POSIX shm, keyrings)",
+    { { M_IPCNS | M_MNTNS, 0, "an IPC namespace per context, a /dev/shm of its own and a session keyring of its own" },
+      { M_UID, 0, "user code runs as another uid: the platform's IPC objects and keyrings are denied" } },
     "one uid for both contexts: its SysV shared memory is shared (Landlock does not cover SysV IPC)" },
-  { "Network services (loopback, abstract sockets)", false, false, 0,
+  { "Network services (loopback, abstract sockets)",
+    { { M_NETNS, 0, "a network namespace per context: its own loopback and abstract socket namespace" } },
     "no network namespace: loopback listeners and abstract sockets are shared" },
-  { "Control plane (executor API)", true, true, 0, NULL },
-  /* Namespaces mode and fallback as root give user code a uid of its own (ref/uid_pool.c, nobody). */
-  { "Ownership in the shared dir", true, false, 0,
-    "one uid for both contexts: user code owns what the platform leaves in the shared dir (reads, chmods, links it)",
-    "userns mode runs both contexts as the executor's one host uid: user code owns what the platform leaves in the "
-    "shared dir (reads, chmods, links it)" },
-  { "Signals to platform processes", true, false, 6,
+  { "Control plane (executor API)",
+    { { M_MNTNS, 0, "the executor's API socket is outside user code's mount namespace" },
+      { M_UID, 0, "the executor's API socket and state are the executor's uid's, and user code runs as another" },
+      { M_LANDLOCK, 1, "Landlock denies user code the executor's state directory and its socket" } },
+    "one uid for both contexts and no Landlock: the executor's socket is reachable" },
+  { "Signals to platform processes",
+    { { M_PIDNS, 0, "the platform's processes are outside user code's PID namespace" },
+      { M_UID, 0, "user code runs as another uid: kill() is denied" },
+      { M_LANDLOCK, 6, "Landlock's signal scope (ABI 6) denies kill() outside user code's domain" } },
     "one uid for both contexts and no Landlock signal scope (ABI 6): kill() reaches the platform" },
-  { "Path hijack of platform commands", true, true, 0, NULL },
-  /* The platform's views mount the shared dir nosymfollow (ref/platform_root.c); fallback has no views. */
-  { "Symlinks in the shared dir", false, false, 0,
-    "no mount namespace: platform commands cannot see the shared dir nosymfollow, and follow the symlinks user code "
-    "plants there" },
-  { "Integrity of the platform's files", true, false, 1,
+  { "Path hijack of platform commands",
+    { { M_API, 0, "platform commands get their own PATH and HOME, which user code cannot write (the executor's design)" } },
+    NULL },
+  { "Capabilities of user code",
+    { { M_API, 0, "user code's capabilities are dropped, bounding set and ambient included, with no_new_privs" } }, NULL },
+  { "Kernel surface (io_uring, bpf, nested userns)",
+    { { M_SECCOMP, 0, "splitbox's seccomp filter denies io_uring, bpf and namespace creation to user code" } },
+    "this kernel cannot apply seccomp filters" },
+  { "Ownership in the shared dir",
+    { { M_HOSTUID, 0, "user code is a host uid of its own: the platform's 0600 files in the shared dir are not its to "
+                      "read, chmod or link" } },
+    "one host uid for both contexts (userns mode without subordinate ids, or fallback without root): user code owns "
+    "what the platform leaves in the shared dir" },
+  { "Symlinks in the shared dir",
+    { { M_MNTNS, 0, "platform commands see the shared dir mounted nosymfollow: a symlink planted there is not followed" } },
+    "no mount namespace: platform commands follow the symlinks user code plants in the shared dir" },
+  { "Integrity of the platform's files",
+    { { M_MNTNS, 0, "user code's own view: the system's directories read-only, no private dir, no platform HOME" },
+      { M_UID, 0, "user code runs as an unprivileged uid of its own: the platform's directories are not writable" },
+      { M_LANDLOCK, 1, "Landlock limits user code's writes to the shared dir and its own tmp" } },
     "one uid for both contexts and no Landlock: user code writes the platform's private dir and HOME" },
-  { "Capabilities of user code", true, true, 0, NULL },
-  { "Kernel surface (io_uring, bpf, nested userns)", true, true, 0, NULL },
+  { "Resource limits (processes)",
+    { { M_LIMITS, 0, "a cgroup (or RLIMIT_NPROC of user code's own uid) bounds its processes (default 1024)" } },
+    "no cgroup to write and no RLIMIT_NPROC to set: user code's processes are unbounded" },
 };
 
-static bool row_enforced(size_t i, enum sbx_isolation mode, bool root, int landlock_abi)
+static bool has(const struct facts *f, const struct alternative *a)
 {
-  if (mode == SBX_ISO_USERNS && rows[i].userns_lost != NULL)
-    return false;
-  if (mode != SBX_ISO_FALLBACK)
-    return true;
-  if (root ? rows[i].fallback_root : rows[i].fallback_unprivileged)
-    return true;
-  return rows[i].landlock_abi > 0 && landlock_abi >= rows[i].landlock_abi;
+  bool ns = f->mode != SBX_ISO_FALLBACK;
+
+  return (!(a->mechanisms & M_PIDNS) || (ns && f->pidns)) && (!(a->mechanisms & M_NETNS) || (ns && f->netns))
+         && (!(a->mechanisms & M_MNTNS) || (ns && f->mntns)) && (!(a->mechanisms & M_IPCNS) || (ns && f->ipcns))
+         /* Namespaced modes map user code to an unprivileged uid of its own; fallback drops to one only as root. */
+         && (!(a->mechanisms & M_UID) || ns || f->root)
+         /* Landlock is fallback's: the namespaced modes do not apply it. */
+         && (!(a->mechanisms & M_LANDLOCK) || (!ns && f->landlock_abi >= a->landlock_abi))
+         && (!(a->mechanisms & M_SECCOMP) || f->seccomp) && (!(a->mechanisms & M_HOSTUID) || f->hostuid)
+         && (!(a->mechanisms & M_LIMITS) || f->limits);
 }
 
-/* Whether user code and the platform own files in the shared dir as two host
- * uids: only then does a file's mode keep the platform's files from user code.
- * Userns mode needs the caller's subordinate ids and newuidmap (ref/subids.c). */
-static void add_shared_ownership(cJSON *verdict, enum sbx_isolation mode, bool root)
+/* verdict.sharedDirOwnership: whether user code is a host uid of its own, and how; true is the fact
+ * M_HOSTUID stands for. */
+static bool add_shared_ownership(cJSON *verdict, enum sbx_isolation mode, bool root)
 {
   cJSON *o = cJSON_AddObjectToObject(verdict, "sharedDirOwnership");
   struct sbx_subids ids;
@@ -258,9 +322,44 @@ static void add_shared_ownership(cJSON *verdict, enum sbx_isolation mode, bool r
                                      : "fallback without root: user code and the platform are one uid");
   cJSON_AddBoolToObject(o, "separateUids", separate);
   cJSON_AddStringToObject(o, "how", text);
+  return separate;
+}
+
+static bool ns_available(const cJSON *report, const char *name)
+{
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "namespaces"), name), "available"));
+}
+
+static void add_rows(cJSON *table, const struct facts *f)
+{
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    {
+      cJSON *r = cJSON_CreateObject();
+      const struct alternative *held = NULL;
+
+      for (size_t k = 0; k < sizeof rows[i].alts / sizeof rows[i].alts[0] && held == NULL; k++)
+        if (rows[i].alts[k].because != NULL && has(f, &rows[i].alts[k]))
+          held = &rows[i].alts[k];
+      cJSON_AddStringToObject(r, "row", rows[i].row);
+      cJSON_AddBoolToObject(r, "enforced", held != NULL);
+      cJSON_AddStringToObject(r, "because", held != NULL              ? held->because
+                                            : rows[i].lost_because != NULL ? rows[i].lost_because
+                                                                           : "none of its mechanisms is present here");
+      if (held == NULL)
+        cJSON_AddStringToObject(r, "lostBecause", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "because")));
+      else if (held->mechanisms & M_LANDLOCK)
+        cJSON_AddStringToObject(r, "enforcedBy", "landlock");
+      cJSON_AddItemToArray(table, r);
+    }
 }
 
 cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
+{
+  return sbx_caps_report_assuming(NULL, mode_out);
+}
+
+cJSON *sbx_caps_report_assuming(const enum sbx_isolation *assume, enum sbx_isolation *mode_out)
 {
   cJSON *out = cJSON_CreateObject(), *verdict, *table, *changes;
   struct sbx_error err = { 0 };
@@ -279,21 +378,27 @@ cJSON *sbx_caps_report(enum sbx_isolation *mode_out)
   cJSON_AddStringToObject(verdict, "mode", sbx_isolation_name(mode));
   cJSON_AddBoolToObject(verdict, "fullIsolation", mode != SBX_ISO_FALLBACK);
   table = cJSON_AddArrayToObject(verdict, "rows");
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-    {
-      cJSON *r = cJSON_CreateObject();
-      bool enforced = row_enforced(i, mode, root, sbx_landlock_abi());
-      cJSON_AddStringToObject(r, "row", rows[i].row);
-      cJSON_AddBoolToObject(r, "enforced", enforced);
-      if (!enforced && mode == SBX_ISO_USERNS && rows[i].userns_lost != NULL)
-        cJSON_AddStringToObject(r, "lostBecause", rows[i].userns_lost);
-      else if (!enforced && rows[i].lost_because != NULL)
-        cJSON_AddStringToObject(r, "lostBecause", rows[i].lost_because);
-      if (enforced && mode == SBX_ISO_FALLBACK && !(root ? rows[i].fallback_root : rows[i].fallback_unprivileged))
-        cJSON_AddStringToObject(r, "enforcedBy", "landlock");
-      cJSON_AddItemToArray(table, r);
-    }
-  add_shared_ownership(verdict, mode, root);
+  {
+    struct facts f = { .mode = mode, .root = root, .pidns = ns_available(out, "pid"), .netns = ns_available(out, "network"),
+                       .mntns = ns_available(out, "mount"), .ipcns = ns_available(out, "ipc"),
+                       .seccomp = sbx_seccomp_mode() >= 0, .landlock_abi = sbx_landlock_abi() };
+    const char *limits = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "limits"), "mechanism"));
+    f.hostuid = add_shared_ownership(verdict, mode, root);
+    f.limits = limits != NULL && strcmp(limits, "none") != 0;
+    /* --assume-mode: another mode's claims, with the namespaces that mode presumes, against this machine's
+     * measurement: the way to show that --verify catches a claim that does not hold. */
+    if (assume != NULL)
+      {
+        f.mode = *assume;
+        if (*assume != SBX_ISO_FALLBACK)
+          f.pidns = f.netns = f.mntns = f.ipcns = true;
+        if (*assume == SBX_ISO_NAMESPACES)
+          f.hostuid = true;
+        cJSON_AddStringToObject(verdict, "assumedMode", sbx_isolation_name(*assume));
+      }
+    add_rows(table, &f);
+  }
   changes = cJSON_AddArrayToObject(verdict, "toGetFullIsolation");
   if (mode == SBX_ISO_FALLBACK)
     {

@@ -34,7 +34,7 @@ static int fail(char *why, size_t len, const char *where, const char *what)
 static int validate(const cJSON *s, const cJSON *v, const char *where, char *why, size_t len)
 {
   static const char *const known[] = { "$schema", "$id", "title", "description", "type", "required", "properties",
-                                       "additionalProperties", "items", "enum", "const" };
+                                       "additionalProperties", "items", "enum", "const", "anyOf" };
   const cJSON *k, *type = cJSON_GetObjectItemCaseSensitive(s, "type");
   const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
   const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
@@ -56,6 +56,43 @@ static int validate(const cJSON *s, const cJSON *v, const char *where, char *why
     {
       snprintf(msg, sizeof msg, "must be of type %s", type->valuestring);
       return fail(why, len, where, msg);
+    }
+  if (cJSON_IsArray(type))
+    {
+      bool ok = false;
+      size_t used = 0;
+      msg[0] = '\0';
+      cJSON_ArrayForEach(k, type)
+        {
+          ok = ok || (cJSON_IsString(k) && has_type(v, k->valuestring));
+          if (cJSON_IsString(k) && used < sizeof msg)
+            used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s", used ? " or " : "must be of type ",
+                                     k->valuestring);
+        }
+      if (!ok)
+        return fail(why, len, where, msg);
+    }
+  /* anyOf: the first alternative's complaint when none holds (the schemas put the likely one first). */
+  if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(s, "anyOf")))
+    {
+      char first[512] = "";
+      bool ok = false;
+      cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(s, "anyOf"))
+        {
+          char one[512];
+          if (validate(k, v, where, one, sizeof one) == 0)
+            {
+              ok = true;
+              break;
+            }
+          if (first[0] == '\0')
+            snprintf(first, sizeof first, "%s", one);
+        }
+      if (!ok)
+        {
+          snprintf(why, len, "%s", first);
+          return -1;
+        }
     }
   if (cn != NULL && !cJSON_Compare(cn, v, true))
     return fail(why, len, where, "must equal the schema's const");
@@ -83,6 +120,8 @@ static int validate(const cJSON *s, const cJSON *v, const char *where, char *why
             return -1;
           if (ps == NULL && cJSON_IsFalse(extra))
             return fail(why, len, sub, "is not allowed by the schema");
+          if (ps == NULL && cJSON_IsObject(extra) && validate(extra, k, sub, why, len) < 0)
+            return -1;
         }
     }
   if (cJSON_IsArray(v) && cJSON_GetObjectItemCaseSensitive(s, "items") != NULL)

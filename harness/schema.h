@@ -1,5 +1,6 @@
-/* A JSON Schema validator for the subset the project's schemas use (type,
- * required, properties, additionalProperties: false, items, enum, const).
+/* A JSON Schema validator for the subset the project's schemas use (type, a
+ * type or a list of them; required, properties, additionalProperties: false or
+ * a schema; items, enum, const, anyOf).
  * A keyword outside the subset is an error, never silently ignored. */
 #pragma once
 

@@ -88,7 +88,19 @@ char *sbx_template_expand(const char *text, const struct sbx_vars *v, struct sbx
           return NULL;
         }
       snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
-      if ((value = sbx_vars_get(v, name)) == NULL)
+      /* {env:NAME}: the harness's own environment, e.g. a token a CI secret provides. Unset is an error:
+       * an empty token or URL would only fail later, less clearly. */
+      if (strncmp(name, "env:", 4) == 0)
+        {
+          value = getenv(name + 4);
+          if (value == NULL || value[0] == '\0')
+            {
+              free(b.s);
+              sbx_error_set(err, ENOENT, SBX_E_VALIDATION, "{%s} in \"%.80s\": $%s is not set", name, text, name + 4);
+              return NULL;
+            }
+        }
+      else if ((value = sbx_vars_get(v, name)) == NULL)
         {
           free(b.s);
           sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "unknown placeholder {%s} in \"%.80s\"", name, text);

@@ -1,5 +1,6 @@
 /* Placeholders in backend specs: "{name}" in a string is replaced by the
- * variable's value, "{{" is a literal "{". An argv element that is exactly
+ * variable's value, "{env:NAME}" by $NAME (an error when unset), "{{" is a
+ * literal "{" (a "}" alone needs no escape). An argv element that is exactly
  * "{env}" becomes zero or more elements (one env template per variable).
  * Values are never split or re-parsed: a command with spaces, quotes or "$"
  * stays one argv element, so no shell quoting is needed, and none is done. */

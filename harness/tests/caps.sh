@@ -27,6 +27,8 @@ check "as root: the JSON satisfies reports/caps.schema.json" "$validate" "$src/r
 tr -d '\n\t ' <"$out/root.json" >"$out/root.min"
 check "as root: the mode is namespaces" grep -q '"verdict":{"mode":"namespaces"' "$out/root.min"
 check "as root: CAP_SYS_ADMIN is reported" grep -q '"CAP_SYS_ADMIN":true' "$out/root.min"
+check "as root: every row's claim says why" \
+  jq -e '(.verdict.rows | length) > 10 and ([.verdict.rows[] | select((.because // "") == "")] | length == 0)' "$out/root.json"
 
 # Unprivileged, no capabilities.
 "${as_nobody[@]}" "$cli" caps --json >"$out/nobody.json"; rc=$?
@@ -72,7 +74,7 @@ check "without namespaces: all seven namespaces were tried" \
   test "$(grep -oE '"(user|pid|mount|network|ipc|uts|cgroup)":\{[^}]*"available":' "$out/nons.min" | wc -l)" -eq 7
 check "without namespaces: no namespace can be created" test "$(grep -o '"available":true' "$out/nons.min" | wc -l)" -eq 0
 check "without namespaces: the verdict names the lost rows" \
-  grep -q '"row":"Processlisting(ps)","enforced":false,"lostBecause"' "$out/nons.min"
+  grep -q '"row":"Processlisting(ps)","enforced":false,"because":"noPIDnamespace' "$out/nons.min"
 check "without namespaces: and says what would change it" grep -q 'aseccompfilterappliedtothisprocessdeniesnamespaces:runsplitboxwherenoneis' "$out/nons.min"
 "$cli" no-namespaces -- "$cli" caps --verify >"$out/nons.verify" 2>&1; rc=$?
 check "without namespaces: --verify exits 3 (was $rc)" test $rc -eq 3
@@ -85,4 +87,15 @@ for r in "Read env vars" "Debugger attach" "Memory reading" "Filesystem access" 
          "Ownership in the shared dir" "Integrity of the platform's files"; do
   check "without namespaces: --verify confirms the claimed row holds: $r" row_is "$out/nons.verify" "$r" enforced BLOCKED
 done
+check "without namespaces: every lost row says why" \
+  jq -e '[.verdict.rows[] | select(.enforced == false and (.because // "") == "")] | length == 0' "$out/nons.json"
+
+# A claim wrong on purpose: namespaces mode's claims, on a machine that runs splitbox without namespaces.
+# --verify must say the claims do not hold and exit 1.
+"$cli" no-namespaces -- "$cli" caps --verify --assume-mode namespaces >"$out/wrong.verify" 2>&1; rc=$?
+check "a wrong claim (namespaces assumed, fallback measured): --verify exits 1 (was $rc)" test $rc -eq 1
+check "... the row it names leaked" row_is "$out/wrong.verify" "Process listing (ps)" enforced LEAKED
+check "... and it says so" grep -q 'Process listing (ps) .*<- the claim does not hold' "$out/wrong.verify"
+"$cli" caps --assume-mode nonsense >/dev/null 2>&1; rc=$?
+check "an unknown --assume-mode: exit 2 (was $rc)" test $rc -eq 2
 finish

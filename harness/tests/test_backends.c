@@ -2,8 +2,11 @@
  * command adapter on `none` and on bubblewrap-hardened (env as arguments),
  * and the http adapter on splitboxd through its context routes (`splitbox`)
  * and through its compatibility routes (`splitbox-compat`, a server with no
- * contexts, as the SDK's own container server is). */
+ * contexts, as the SDK's own container server is), and on a server that runs
+ * every execute in one persistent bash per session, as Cloudflare's does
+ * (`session-shell`, harness/tests/session_server.c). */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,7 @@ static struct sbx_backend *open_backend(const char *name)
   char path[4096];
 
   /* Test-only specs live beside the shipped ones. */
-  if (strcmp(name, "splitbox-compat") == 0)
+  if (strcmp(name, "splitbox-compat") == 0 || strcmp(name, "session-shell") == 0)
     {
       snprintf(path, sizeof path, "%s/fixtures/backends-test/%s.json", getenv("SBX_SOURCE_ROOT"), name);
       name = path;
@@ -181,4 +184,85 @@ Test(adapters, specs_that_are_wrong_say_why, .timeout = 60)
   cr_expect(strstr(sbx_backend_info(b)->reason, "sbx-no-such-tool") != NULL, "%s", sbx_backend_info(b)->reason);
   cr_expect_eq(sbx_backend_open(b, &err), -1, "an unavailable backend refuses to open");
   sbx_backend_close(b);
+}
+
+Test(adapters, http_adapter_on_a_session_shell_server, .timeout = 120)
+{
+  contract("session-shell");
+}
+
+/* The spec's "sessionId" in a copy of session-shell.json: none, fixed or call. */
+static struct sbx_backend *open_session_shell(const char *mode, char *path, size_t len)
+{
+  char src[4096], *text = NULL, *at;
+  size_t cap = 0;
+  FILE *in, *out;
+  struct sbx_backend *b = NULL;
+  struct sbx_error err = { 0 };
+
+  snprintf(src, sizeof src, "%s/fixtures/backends-test/session-shell.json", getenv("SBX_SOURCE_ROOT"));
+  cr_assert_not_null(in = fopen(src, "re"), "%s: %s", src, strerror(errno));
+  cr_assert_gt(getdelim(&text, &cap, '\0', in), 0);
+  fclose(in);
+  cr_assert_not_null(at = strstr(text, "\"sessionId\": \"fixed\""), "the fixture names its sessionId");
+  snprintf(path, len, "/tmp/sbx-session-spec-%d-%s.json", (int)getpid(), mode);
+  cr_assert_not_null(out = fopen(path, "we"));
+  fprintf(out, "%.*s\"sessionId\": \"%s\"%s", (int)(at - text), text, mode, at + strlen("\"sessionId\": \"fixed\""));
+  fclose(out);
+  free(text);
+  cr_assert_eq(sbx_backend_load(path, &b, &err), 0, "%s: %s", err.code, err.message);
+  cr_assert(sbx_backend_info(b)->available, "%s", sbx_backend_info(b)->reason);
+  cr_assert_eq(sbx_backend_open(b, &err), 0, "%s: %s", err.code, err.message);
+  return b;
+}
+
+static char *run_in(struct sbx_backend *b, const char *command, struct sbx_error *err)
+{
+  struct sbx_bexec req = { .command = command, .timeout_ms = 10000 };
+  struct sbx_bresult res;
+  char *out;
+
+  if (sbx_backend_exec(b, SBX_BCTX_USER, &req, &res, err) < 0)
+    return NULL;
+  out = strdup(res.out);
+  sbx_bresult_free(&res);
+  return out;
+}
+
+Test(adapters, a_session_shell_persists_and_exec_ends_it_per_the_specs_session_id, .timeout = 120)
+{
+  static const char *const modes[] = { "fixed", "none", "call" };
+  char path[256];
+
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    {
+      struct sbx_backend *b = open_session_shell(modes[i], path, sizeof path);
+      bool per_call = strcmp(modes[i], "call") == 0;
+      struct sbx_error err = { 0 };
+      char *out;
+
+      unlink(path);
+      /* One shell for the calls of a fixed (or the default) session: a variable set in one call is there in the next. */
+      out = run_in(b, "SBX_KEPT=kept", &err);
+      cr_assert_not_null(out, "%s: %s: %s", modes[i], err.code, err.message);
+      free(out);
+      out = run_in(b, "printf %s \"${SBX_KEPT:-unset}\"", &err);
+      cr_assert_not_null(out, "%s: %s: %s", modes[i], err.code, err.message);
+      cr_expect_str_eq(out, per_call ? "unset" : "kept", "sessionId %s", modes[i]);
+      free(out);
+      /* The server's session is its shell: an exec ends it, as the harness's commands must never do. */
+      memset(&err, 0, sizeof err);
+      cr_expect_null(out = run_in(b, "exec true", &err), "sessionId %s: an exec in the session's shell went unnoticed", modes[i]);
+      free(out);
+      cr_expect(strstr(err.message, "HTTP 410") != NULL, "%s: %s", modes[i], err.message);
+      memset(&err, 0, sizeof err);
+      out = run_in(b, "echo again", &err);
+      if (per_call)
+        cr_expect_str_eq(out != NULL ? out : err.message, "again\n", "a fresh session per call is not hurt by the last one's exec");
+      else
+        cr_expect(out == NULL && strstr(err.message, "HTTP 410") != NULL, "sessionId %s: the ended session answered: %s",
+                  modes[i], out != NULL ? out : err.message);
+      free(out);
+      sbx_backend_close(b);
+    }
 }

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "bench.h"
 #include "backend_internal.h"
+#include "conform_report.h"
 #include "policy.h"
 #include "run.h"
 #include "report.h"
@@ -368,4 +369,65 @@ Test(policy, refuses_unknown_rows_and_reports_missing_backends, .timeout = 30)
   cr_expect(strstr(text, "\"backend\":\"mine\",\"row\":\"*\",\"outcome\":\"NOT AUDITED\"") != NULL, "%s", text);
   free(text);
   cJSON_Delete(v);
+}
+
+/* Criterion's TAP: a pass, a skip with its reason (hostile text from a backend), a test --filter left out,
+ * and a failure with its assertions; JUnit keeps the reason, escaped, and leaves the excluded test out. */
+Test(conform, tap_to_junit_keeps_skip_reasons_and_escapes_them, .timeout = 10)
+{
+  static const char tap[] = "TAP version 13\n1..4\n# Criterion v2.4.1\n"
+                            "ok - exec::cwd_is_honoured  (0.48s)\n"
+                            "ok - files::list  # SKIP mine: no <list> & \"no\" \x01route\n"
+                            "ok - modes::legacy  # SKIP test was skipped\n"
+                            "not ok - contexts::isolated  (1.17s)\n  ---\n  assertions: 8\n  failures:\n"
+                            "  - ../conformance/test_contexts.c:87: |+\n      Assertion failed: user code lists it\n  ...\n";
+  FILE *in = fmemopen((void *)tap, sizeof tap - 1, "r");
+  struct sbx_tap t;
+  struct sbx_error err = { 0 };
+  char *xml = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&xml, &len);
+
+  cr_assert_eq(sbx_tap_parse(in, &t, &err), 0, "%s", err.message);
+  fclose(in);
+  cr_expect_eq(t.n, 4);
+  cr_expect_eq(t.count[SBX_TAP_PASS], 1);
+  cr_expect_eq(t.count[SBX_TAP_SKIP], 1);
+  cr_expect_eq(t.count[SBX_TAP_EXCLUDED], 1);
+  cr_expect_eq(t.count[SBX_TAP_FAIL], 1);
+  cr_assert_eq(sbx_tap_junit(&t, "splitbox conform <x>", out, &err), 0);
+  fclose(out);
+  cr_expect(strstr(xml, "<testsuites name=\"splitbox conform &lt;x&gt;\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\">") != NULL, "%s", xml);
+  cr_expect(strstr(xml, "<skipped message=\"mine: no &lt;list&gt; &amp; &quot;no&quot; ?route\"/>") != NULL, "%s", xml);
+  cr_expect(strstr(xml, "Assertion failed: user code lists it") != NULL, "%s", xml);
+  cr_expect(strstr(xml, "legacy") == NULL, "a test --filter left out is not in the XML: %s", xml);
+  free(xml);
+  sbx_tap_free(&t);
+}
+
+Test(conform, a_tap_line_without_suite_and_test_is_an_error, .timeout = 10)
+{
+  static const char tap[] = "ok - nonsense\n";
+  FILE *in = fmemopen((void *)tap, sizeof tap - 1, "r");
+  struct sbx_tap t;
+  struct sbx_error err = { 0 };
+
+  cr_expect_eq(sbx_tap_parse(in, &t, &err), -1);
+  fclose(in);
+}
+
+Test(template, env_placeholders_and_escaped_braces, .timeout = 10)
+{
+  struct sbx_vars v = { .n = 0 };
+  struct sbx_error err = { 0 };
+  char *s;
+
+  setenv("SBX_UNIT_TOKEN", "t0k3n", 1);
+  unsetenv("SBX_UNIT_UNSET");
+  s = sbx_template_expand("Bearer {env:SBX_UNIT_TOKEN} {{\"a\": 1}", &v, &err);
+  cr_assert_not_null(s, "%s", err.message);
+  cr_expect_str_eq(s, "Bearer t0k3n {\"a\": 1}");
+  free(s);
+  cr_expect_null(sbx_template_expand("{env:SBX_UNIT_UNSET}", &v, &err));
+  cr_expect(strstr(err.message, "$SBX_UNIT_UNSET is not set") != NULL, "%s", err.message);
 }
