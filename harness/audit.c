@@ -418,14 +418,16 @@ static int start_victim(struct cell *c)
   qp = sbx_shell_quote(priv);
   qs = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM));
   /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. No exec: the shell
-   * may be a server's session shell; stopping the handle signals the victim's whole process group. */
+   * may be a server's session shell. Stopping the handle signals the whole process group: the shell's
+   * trap keeps it alive until the victim has cleaned up and exited (a shell that died first would end a
+   * sandbox's command, and its supervisor would SIGKILL the victim before its cleanup). */
   if (qp == NULL || qs == NULL || asprintf(&env_home, "HOME=%s/home-%s", priv, c->marker) < 0)
     {
       env_home = NULL;
       return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
   if (asprintf(&cmd,
-               "P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 \"$S/splitbox-victim\" --marker %s "
+               "trap : TERM; P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 \"$S/splitbox-victim\" --marker %s "
                "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s",
                qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "")
       < 0)
