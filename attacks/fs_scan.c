@@ -70,7 +70,7 @@ static void scan_mounts(struct probe *p)
   char skipped[1024] = "", unreached[2048] = "";
   int mounts = 0, walked = 0;
 
-  probe_attempt(p, "read", "/proc/self/mountinfo", info != NULL, errno, NULL);
+  probe_attempt(p, "mountinfo", "/proc/self/mountinfo", info != NULL, errno, NULL);
   for (int pass = 0; pass < 2; pass++)
     for (char *line = info, *end; line != NULL && *line != '\0'; line = end != NULL ? end + 1 : NULL)
       {

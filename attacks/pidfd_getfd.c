@@ -41,8 +41,7 @@ static void read_socket(struct probe *p, int fd)
 
 void probe_pidfd_getfd(struct probe *p)
 {
-  if (p->n_targets == 0)
-    probe_attempt(p, "find-target", p->marker, false, ESRCH, "no process carries the marker");
+  probe_find_target_attempt(p);
   for (int i = 0; i < p->n_targets; i++)
     {
       int pidfd = (int)syscall(SYS_pidfd_open, p->targets[i], 0), stolen = 0;

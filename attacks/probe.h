@@ -35,6 +35,10 @@ char *probe_read_file(const char *path, size_t cap, size_t *len);
 bool probe_scan_file(struct probe *p, const char *technique, const char *path);
 /* Finds the pids whose comm equals the marker. */
 void probe_find_targets(struct probe *p);
+/* Records that search as an attempt (PROBE_FIND_TARGET), found or not: a
+ * probe aimed at the victim always shows that it looked for one. */
+#define PROBE_FIND_TARGET "find-target"
+void probe_find_target_attempt(struct probe *p);
 bool probe_is_target(const struct probe *p, pid_t pid);
 /* Lists numeric entries of /proc. Returns the count; *pids is malloc'd. */
 int probe_list_pids(pid_t **pids);

@@ -53,7 +53,12 @@ struct sbx_probe_def
 {
   const char *name; /* splitbox-probe NAME */
   const char *row;  /* one of SBX_ROW_* */
-  const char *technique;
+  const char *technique;  /* for people: what the probe tries */
+  /* The exact technique names (probe_attempt's) the probe attempts whatever
+   * the backend, comma-separated: the audit makes a cell ERROR when one is
+   * missing from its report (a technique skipped proves nothing). Only the
+   * unconditional ones: not those that follow a finding. */
+  const char *techniques;
   enum sbx_leak_kind leak; /* what counts as a leak */
   bool victim;             /* needs the platform-side victim */
   bool argv_canary;        /* the victim carries the canary in argv too (--argv-canary) */
@@ -68,60 +73,86 @@ struct sbx_probe_def
  * bind each entry to its function while the harness links no probe code. */
 #define SBX_PROBE_TABLE(P)                                                                                    \
   P(env_self, .name = "env-self", .row = SBX_ROW_ENV, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .techniques = "environ,proc-environ,parent-environ,list",                                                 \
     .env_canary = true, .technique = "own environment, the parent's, and inherited fds (read, peeked)")                      \
   P(proc_environ, .name = "proc-environ", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .techniques = "read",                                                                                     \
     .technique = "read /proc/*/environ")                                                                      \
   P(proc_cmdline, .name = "proc-cmdline", .row = SBX_ROW_PROC_ENVIRON, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .techniques = "read",                                                                                     \
     .argv_canary = true, .technique = "read /proc/*/cmdline (secrets passed in argv)")                        \
   P(ps_scan, .name = "ps-scan", .row = SBX_ROW_PS, .leak = SBX_LEAK_VISIBLE, .victim = true,                  \
+    .techniques = "readdir,kill-oracle",                                                                      \
     .technique = "readdir /proc, and a kill(pid, 0)/getpgid oracle over the pid range")                       \
   P(ptrace, .name = "ptrace", .row = SBX_ROW_DEBUGGER, .leak = SBX_LEAK_CANARY, .victim = true,               \
+    .techniques = "find-target",                                                                              \
     .technique = "PTRACE_SEIZE marker processes, PEEKDATA over stack and heap")                               \
   P(proc_mem, .name = "proc-mem", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,             \
+    .techniques = "find-target",                                                                              \
     .technique = "read /proc/PID/mem over the victim's writable mappings")                                    \
   P(vm_readv, .name = "vm-readv", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,             \
+    .techniques = "find-target",                                                                              \
     .technique = "process_vm_readv over the victim's writable mappings")                                      \
   P(pidfd_getfd, .name = "pidfd-getfd", .row = SBX_ROW_MEMORY, .leak = SBX_LEAK_CANARY, .victim = true,       \
+    .techniques = "find-target",                                                                              \
     .technique = "pidfd_open + pidfd_getfd to steal the victim's fds, then read them")                        \
   P(net_sniff, .name = "net-sniff", .row = SBX_ROW_SNIFF, .leak = SBX_LEAK_CANARY, .victim = true,            \
+    .techniques = "socket(AF_PACKET)",                                                                        \
     .technique = "AF_PACKET raw socket on every interface for about 1 s")                                     \
   P(proc_root, .name = "proc-root", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,            \
+    .techniques = "find-target",                                                                              \
     .technique = "read through /proc/PID/root, /proc/PID/cwd and /proc/PID/fd/*")                             \
   P(fs_scan, .name = "fs-scan", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .techniques = "read,mountinfo",                                                                           \
     .technique = "search the backend's private and shared dirs, usual places and every readable mount, by content")            \
   P(mount_escape, .name = "mount-escape", .row = SBX_ROW_FILES, .leak = SBX_LEAK_CANARY, .victim = true,      \
+    .techniques = "unshare(CLONE_NEWUSER|CLONE_NEWNS),setns(mnt)",                                            \
     .technique = "mount, unshare+mount, setns into the victim, open_by_handle_at on every mount, chroot")                    \
   P(ipc_sysv, .name = "ipc-sysv", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                \
+    .techniques = "read,SHM_INFO",                                                                            \
     .technique = "SysV shm: /proc/sysvipc/shm and SHM_STAT, attach and read")                                 \
   P(posix_shm, .name = "posix-shm", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,              \
+    .techniques = "read",                                                                                     \
     .technique = "read /dev/shm/*")                                                                           \
   P(keyring, .name = "keyring", .row = SBX_ROW_IPC, .leak = SBX_LEAK_CANARY, .victim = true,                  \
+    .techniques = "read,keyctl-read-keyring",                                                                 \
     .technique = "/proc/keys and /proc/key-users, then keyctl read of user, session and found keys")                              \
   P(net_connect, .name = "net-connect", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY, .victim = true, \
+    .techniques = "read",                                                                                     \
     .technique = "connect to loopback TCP listeners from /proc/net/tcp{,6} and read")                        \
   P(unix_abstract, .name = "unix-abstract", .row = SBX_ROW_NET_SERVICES, .leak = SBX_LEAK_CANARY,             \
+    .techniques = "read",                                                                                     \
     .victim = true, .technique = "connect to abstract unix sockets from /proc/net/unix and read")             \
   P(control_plane, .name = "control-plane", .row = SBX_ROW_CONTROL_PLANE, .leak = SBX_LEAK_EXECUTE,           \
+    .techniques = "search unix sockets,read loopback listeners",                                              \
     .victim = true, .api_socket = true,                                                                       \
     .technique = "ask the backend's API and the run's own endpoints for a platform execute; others: connect only") \
   P(ownership, .name = "ownership", .row = SBX_ROW_OWNERSHIP, .leak = SBX_LEAK_CANARY, .victim = true,          \
+    .techniques = "stat,read,chmod 0644,link",                                                                \
     .shared_secret = true, .technique = "read, chmod and hard-link the platform's 0600 file in the shared dir")  \
   P(signal, .name = "signal", .row = SBX_ROW_SIGNALS, .leak = SBX_LEAK_STOPPED, .victim = true,               \
+    .techniques = "find-target",                                                                              \
     .technique = "SIGSTOP/SIGCONT the victim")                                                                \
   P(path_hijack, .name = "path-hijack", .row = SBX_ROW_PATH_HIJACK, .leak = SBX_LEAK_HIJACK, .victim = true,  \
+    .techniques = "plant",                                                                                    \
     .technique = "plant zip, aws, git, sh, env in the shared dir for a platform command")                     \
   P(symlink_deputy, .name = "symlink-deputy", .row = SBX_ROW_SYMLINKS, .leak = SBX_LEAK_DEPUTY, .victim = true, \
+    .techniques = "symlink",                                                                                  \
     .technique = "symlinks in the shared dir to the private canary and outside it, for a deploy step that "      \
                  "appends to a log and copies a config")                                                        \
   P(integrity, .name = "integrity", .row = SBX_ROW_INTEGRITY, .leak = SBX_LEAK_CAPS, .victim = true,            \
+    .techniques = "create,read",                                                                              \
     .technique = "create and remove a marker in the platform's PATH dirs, /etc, the private dir and its HOME; " \
                  "read /etc/shadow")                                                                            \
   P(capabilities, .name = "capabilities", .row = SBX_ROW_CAPS, .leak = SBX_LEAK_CAPS,                         \
+    .techniques = "capng_get_caps_process,find a setuid or file-capability program",                          \
     .technique = "capability sets, uid map, no_new_privs and seccomp mode")                                   \
   P(kernel_surface, .name = "kernel-surface", .row = SBX_ROW_KERNEL, .leak = SBX_LEAK_CAPS,                   \
+    .techniques = "io_uring_setup,unshare(CLONE_NEWUSER),unshare(CLONE_NEWNS),userfaultfd,bpf(BPF_MAP_CREATE),perf_event_open,fsopen,keyctl",\
     .technique = "io_uring_setup, unshare of user and mount namespaces, userfaultfd, bpf, perf_event_open, "   \
                  "fsopen, keyctl: each once, on objects of its own, closed at once")                               \
   P(limits, .name = "limits", .row = SBX_ROW_LIMITS, .leak = SBX_LEAK_CAPS,                                   \
+    .techniques = "fork",                                                                                     \
     .technique = "fork 1100 children of its own, held at once on a pipe, then released and reaped")
 
 #define SBX_PROBE_ENUM_(id, ...) SBX_PROBE_##id,

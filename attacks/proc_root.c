@@ -12,8 +12,7 @@ void probe_proc_root(struct probe *p)
   static const char *const under_root[] = { "platform", "tmp", "root", "home", "dev/shm", "var/tmp", "run" };
   char path[128];
 
-  if (p->n_targets == 0)
-    probe_attempt(p, "find-target", p->marker, false, ESRCH, "no process carries the marker");
+  probe_find_target_attempt(p);
   for (int i = 0; i < p->n_targets; i++)
     {
       int pid = (int)p->targets[i];

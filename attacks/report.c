@@ -11,6 +11,11 @@
 #include "report.h"
 
 #define MAX_ATTEMPTS 4096
+/* Past MAX_ATTEMPTS, the first attempt of a technique not yet recorded is kept
+ * still (up to this many techniques): the harness checks that every technique
+ * of the probe's table entry made an attempt, and a dropped one must not read
+ * as one never tried. */
+#define MAX_TECHNIQUES 64
 #define MAX_FOUND 4096
 #define MAX_OBSERVED 64
 
@@ -21,8 +26,10 @@ struct attempt
   int errno_;
 };
 
-static struct attempt attempts[MAX_ATTEMPTS];
+static struct attempt attempts[MAX_ATTEMPTS + MAX_TECHNIQUES];
 static size_t n_attempts, dropped_attempts;
+static char *techniques_seen[MAX_TECHNIQUES];
+static size_t n_techniques_seen;
 static char found[MAX_FOUND][SBX_CANARY_LEN + 1];
 static size_t n_found, dropped_found;
 static char *observed_keys[MAX_OBSERVED], *observed_values[MAX_OBSERVED];
@@ -38,14 +45,31 @@ static char *vformat(const char *fmt, va_list ap)
   return s;
 }
 
+/* Whether technique is new to this report; remembered if so (and if there is room). */
+static bool first_of_technique(const char *technique)
+{
+  for (size_t i = 0; i < n_techniques_seen; i++)
+    if (strcmp(techniques_seen[i], technique) == 0)
+      return false;
+  if (n_techniques_seen == MAX_TECHNIQUES)
+    return false;
+  techniques_seen[n_techniques_seen] = strdup(technique);
+  if (techniques_seen[n_techniques_seen] == NULL)
+    return false;
+  n_techniques_seen++;
+  return true;
+}
+
 void probe_attempt(struct probe *p, const char *technique, const char *target, bool ok, int errno_,
                    const char *detail_fmt, ...)
 {
   va_list ap;
   struct attempt *a;
+  bool first;
 
   (void)p;
-  if (n_attempts == MAX_ATTEMPTS)
+  first = first_of_technique(technique);
+  if (n_attempts >= MAX_ATTEMPTS && (!first || n_attempts == MAX_ATTEMPTS + MAX_TECHNIQUES))
     {
       dropped_attempts++;
       return;
@@ -127,13 +151,22 @@ static void json_string(FILE *f, const char *s)
  * not test anything here, which must not read as "blocked". */
 bool report_all_unsupported(char *why, size_t len)
 {
-  if (n_attempts == 0)
-    return false;
+  size_t tried = 0, first = 0;
+
   for (size_t i = 0; i < n_attempts; i++)
-    if (attempts[i].ok || (attempts[i].errno_ != ENOSYS && attempts[i].errno_ != EAFNOSUPPORT
-                           && attempts[i].errno_ != EOPNOTSUPP && attempts[i].errno_ != EPROTONOSUPPORT))
-      return false;
-  snprintf(why, len, "%s: %s", attempts[0].technique, strerror(attempts[0].errno_));
+    {
+      /* Looking for the victim is not a technique: found or not, it says nothing of kernel support. */
+      if (attempts[i].technique != NULL && strcmp(attempts[i].technique, PROBE_FIND_TARGET) == 0)
+        continue;
+      if (tried++ == 0)
+        first = i;
+      if (attempts[i].ok || (attempts[i].errno_ != ENOSYS && attempts[i].errno_ != EAFNOSUPPORT
+                             && attempts[i].errno_ != EOPNOTSUPP && attempts[i].errno_ != EPROTONOSUPPORT))
+        return false;
+    }
+  if (tried == 0)
+    return false;
+  snprintf(why, len, "%s: %s", attempts[first].technique, strerror(attempts[first].errno_));
   return true;
 }
 
@@ -191,6 +224,8 @@ void report_print(FILE *f, const char *name, const struct probe *p, const char *
 void report_reset(void)
 {
   n_attempts = dropped_attempts = 0;
+  while (n_techniques_seen > 0)
+    free(techniques_seen[--n_techniques_seen]);
 }
 
 /* One line per attempt ("A" ok errno technique TAB target TAB detail) and per token ("T" token). */

@@ -26,8 +26,7 @@ void probe_signal(struct probe *p)
 {
   bool stopped = false;
 
-  if (p->n_targets == 0)
-    probe_attempt(p, "find-target", p->marker, false, ESRCH, "no process carries the marker");
+  probe_find_target_attempt(p);
   for (int i = 0; i < p->n_targets; i++)
     {
       pid_t pid = p->targets[i];

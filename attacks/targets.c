@@ -120,6 +120,12 @@ void probe_find_targets(struct probe *p)
   free(pids);
 }
 
+void probe_find_target_attempt(struct probe *p)
+{
+  probe_attempt(p, PROBE_FIND_TARGET, p->marker, p->n_targets > 0, ESRCH, "%d process(es) carry the marker",
+                p->n_targets);
+}
+
 bool probe_is_target(const struct probe *p, pid_t pid)
 {
   for (int i = 0; i < p->n_targets; i++)

@@ -11,8 +11,7 @@ void probe_vm_readv(struct probe *p)
 {
   static char buf[READ_LIMIT];
 
-  if (p->n_targets == 0)
-    probe_attempt(p, "find-target", p->marker, false, ESRCH, "no process carries the marker");
+  probe_find_target_attempt(p);
   for (int i = 0; i < p->n_targets; i++)
     {
       struct mapping maps[64];

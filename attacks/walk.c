@@ -104,11 +104,12 @@ static void walk(struct probe *p, const char *technique, const char *root, int d
           free(dir.path);
           continue;
         }
-      /* An empty root is a result too: the report shows that it was looked at. */
+      /* An empty root is a result too: the report shows that it was looked at,
+       * under the walk's technique whether or not it could be opened. */
       if (head == 1)
         {
           struct stat rst;
-          probe_attempt(p, "list", root, true, 0, NULL);
+          probe_attempt(p, technique, root, true, 0, "listed");
           dev = fstat(fd, &rst) == 0 ? rst.st_dev : 0;
         }
       while (!spent && (de = readdir(d)) != NULL)

@@ -90,6 +90,16 @@ const char *sbx_audit_row_outcome(const char *const *cells, size_t n)
   return blocked > 0 ? SBX_OUTCOME_BLOCKED : SBX_OUTCOME_NA;
 }
 
+bool sbx_audit_technique_missing(const struct sbx_probe_def *p, const char *report, char *why, size_t size)
+{
+  char missing[128];
+
+  if (!verdict_missing_technique(report, p->techniques, missing, sizeof missing))
+    return false;
+  snprintf(why, size, "the probe made no attempt at %s: nothing is proven about it", missing);
+  return true;
+}
+
 /* ---- one cell ---- */
 
 struct tools
@@ -605,6 +615,13 @@ static int classify(struct cell *c)
   c->channel[0] = '\0';
   if (v->attempts == 0)
     return cell_fail(c, "the probe ran but made no attempt: nothing was tried, nothing is proven");
+  /* A technique skipped (a code path that returned early, a wrapper that broke
+   * part of the probe) is not a technique blocked. */
+  {
+    char why[256];
+    if (sbx_audit_technique_missing(c->p, c->res.out, why, sizeof why))
+      return cell_fail(c, "%s", why);
+  }
   /* A canary-shaped token that is not this run's: masked (***), mangled, or
    * another run's. The canary may have been there in another form. */
   if (v->stale_tokens > 0)

@@ -11,6 +11,7 @@
 #include "splitbox-error.h"
 
 struct cJSON;
+struct sbx_probe_def;
 
 #define SBX_AUDIT_CONTROL "none"
 
@@ -42,3 +43,8 @@ int sbx_audit_run(const struct sbx_audit_options *o, struct cJSON **report, stru
 const char *sbx_audit_classify(const char *raw, bool control_leaked, bool is_control);
 /* A row's outcome from its cells' outcomes. */
 const char *sbx_audit_row_outcome(const char *const *cell_outcomes, size_t n);
+/* Whether the probe's report (its JSON) lacks an attempt at one of the
+ * techniques its table entry says it always makes (.techniques): then a clean
+ * run proves nothing about that technique, and the cell is an ERROR; why
+ * names it. */
+bool sbx_audit_technique_missing(const struct sbx_probe_def *p, const char *report, char *why, size_t size);

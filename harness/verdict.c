@@ -81,3 +81,36 @@ struct verdict verdict_read(const char *json, const char *canary)
   cJSON_Delete(doc);
   return v;
 }
+
+static bool attempted(const cJSON *attempts, const char *technique, size_t len)
+{
+  const cJSON *item;
+
+  cJSON_ArrayForEach(item, attempts)
+    {
+      const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "technique"));
+      if (t != NULL && strlen(t) == len && strncmp(t, technique, len) == 0)
+        return true;
+    }
+  return false;
+}
+
+bool verdict_missing_technique(const char *json, const char *techniques, char *missing, size_t size)
+{
+  cJSON *doc = json != NULL ? cJSON_ParseWithOpts(json, NULL, false) : NULL;
+  const cJSON *attempts = cJSON_GetObjectItemCaseSensitive(doc, "attempts");
+  bool gone = false;
+
+  for (const char *t = techniques != NULL ? techniques : ""; *t != '\0' && !gone;)
+    {
+      size_t len = strcspn(t, ",");
+      if (len > 0 && !attempted(attempts, t, len))
+        {
+          snprintf(missing, size, "%.*s", (int)len, t);
+          gone = true;
+        }
+      t += len + (t[len] == ',');
+    }
+  cJSON_Delete(doc);
+  return gone;
+}

@@ -26,3 +26,8 @@ struct verdict
 };
 
 struct verdict verdict_read(const char *json, const char *canary);
+
+/* The first of techniques (comma-separated, a probe table entry's
+ * .techniques) that no attempt of the report names, copied into missing:
+ * true when one is missing. A report that does not parse misses them all. */
+bool verdict_missing_technique(const char *json, const char *techniques, char *missing, size_t size);

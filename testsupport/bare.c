@@ -430,7 +430,7 @@ enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report)
   const char *what = "";
   struct bare b;
   struct verdict v;
-  char *out = NULL, *left = NULL;
+  char *out = NULL, *left = NULL, missing[128], unlisted[256] = "";
   bool shown, hijacked = false, ready = true;
   /* Here a fake executor API stands in for the victim: only it holds the canary. */
   bool victim = d->victim && !d->api_socket;
@@ -462,13 +462,16 @@ enum bare_outcome bare_control(const struct sbx_probe_def *d, char **report)
   left = victim ? bare_stop(&b) : strdup("");
   bare_cleanup(&b);
   shown = leak_shown(d, &v, hijacked, &what);
-  r = !ready || !v.parsed || v.attempts == 0 ? BARE_NOT_SHOWN
+  /* Every technique the table lists must show here too: a wrong list fails the control. */
+  if (v.parsed && verdict_missing_technique(out, d->techniques, missing, sizeof missing))
+    snprintf(unlisted, sizeof unlisted, "; no attempt at \"%s\", which its .techniques lists", missing);
+  r = !ready || !v.parsed || v.attempts == 0 || unlisted[0] != '\0' ? BARE_NOT_SHOWN
       : strcmp(v.status, "unsupported") == 0 ? BARE_UNSUPPORTED
       : strcmp(v.status, "ran") == 0 && shown && left[0] == '\0' ? BARE_LEAKED
                                                                  : BARE_NOT_SHOWN;
-  if (asprintf(report, "positive control: %s must %s on bare processes: %s (status %s%s%s); left behind: %s\n%s",
+  if (asprintf(report, "positive control: %s must %s on bare processes: %s (status %s%s%s%s); left behind: %s\n%s",
                d->name, what, r == BARE_LEAKED ? "it did" : "it did not", v.status, v.reason[0] ? ", " : "",
-               v.reason, left[0] ? left : "nothing", !ready ? "(the victim or the fake API did not get ready)"
+               v.reason, unlisted, left[0] ? left : "nothing", !ready ? "(the victim or the fake API did not get ready)"
                                                          : out ? out : "(no output)") < 0)
     abort();
   free(left);

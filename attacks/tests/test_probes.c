@@ -34,6 +34,13 @@ Test(table, every_probe_tests_a_row_and_every_row_has_a_probe, .timeout = 60)
       cr_expect(sbx_probe_find(sbx_probes[i].name) == &sbx_probes[i], "%s: named twice", sbx_probes[i].name);
       cr_expect(sbx_probes[i].technique != NULL && sbx_probes[i].technique[0] != '\0', "%s: no technique",
                 sbx_probes[i].name);
+      /* The audit's check of its attempts needs at least one name, and no empty one. */
+      {
+        const char *t = sbx_probes[i].techniques;
+        cr_expect(t != NULL && t[0] != '\0' && t[0] != ',' && t[strlen(t) - 1] != ',' && strstr(t, ",,") == NULL,
+                  "%s: .techniques must list at least one technique name, comma-separated: \"%s\"",
+                  sbx_probes[i].name, t ? t : "(null)");
+      }
     }
   for (size_t r = 0; r < sbx_row_count; r++)
     {
@@ -278,6 +285,13 @@ static void probe_scenario(struct world *w)
     scenario_report(w, "ERROR the probe did not run: %s", out ? out : "");
   else if (v.attempts == 0)
     scenario_report(w, "ERROR the probe made no attempt: %s", out);
+  else
+    {
+      /* Blocked by the sandbox is still an attempt, which fails: a listed technique never tried is a wrong list or a broken probe. */
+      char missing[128];
+      if (verdict_missing_technique(out, current_probe->techniques, missing, sizeof missing))
+        scenario_report(w, "ERROR the probe made no attempt at %s (listed in its .techniques)", missing);
+    }
   if (v.found_canary)
     scenario_report(w, "LEAK %s recovered the canary", name);
   /* Inside a sandbox any canary-shaped token is some platform's secret. */

@@ -123,6 +123,17 @@ for r in "Read env vars" "Read /proc/*/environ" "IPC (SysV shm, POSIX shm, keyri
   check "masked secrets are ERROR, not BLOCKED: $r" grep -qF "masked-output	$r	ERROR" "$out/fake/rows"
 done
 
+# A probe that skipped one of its techniques (issue 14.2): a wrapper that drops
+# ps-scan's kill-oracle attempts from its report. Its other technique found
+# nothing, so without the check of .techniques the cell would be BLOCKED.
+"$cli" audit --backend "$src/fixtures/backends-test/skipped-technique.json" --probe ps-scan --no-latency \
+  --out "$out/skipped" --quiet 2>/dev/null
+"$cli" report rows "$out/skipped/report.json" >"$out/skipped/rows"
+check "skipped technique: the control leaks" grep -qF "none	Process listing (ps)	LEAKED" "$out/skipped/rows"
+check "a technique without an attempt is ERROR, not BLOCKED" \
+  grep -qF "skipped-technique	Process listing (ps)	ERROR" "$out/skipped/rows"
+check "the reason names the technique" grep -qF "the probe made no attempt at kill-oracle" "$out/skipped/report.json"
+
 # What once slipped past: user code handed an fd to the platform's credentials
 # file, which it may not open by path (the probe only re-opened /proc/self/fd/N).
 "$cli" audit --backend "$src/fixtures/backends-test/inherited-fd.json" --probe env-self --out "$out/fd" --quiet \

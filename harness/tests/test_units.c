@@ -12,6 +12,7 @@
 #include "backend_internal.h"
 #include "conform_report.h"
 #include "policy.h"
+#include "probe_table.h"
 #include "run.h"
 #include "report.h"
 #include "schema.h"
@@ -246,6 +247,30 @@ Test(classify, a_row_takes_its_worst_cell, .timeout = 30)
   cr_expect_str_eq(sbx_audit_row_outcome(c, 2), SBX_OUTCOME_BLOCKED);
   cr_expect_str_eq(sbx_audit_row_outcome(d, 2), SBX_OUTCOME_NA);
   cr_expect_str_eq(sbx_audit_row_outcome(e, 2), SBX_OUTCOME_ERROR);
+}
+
+/* A probe that skipped a technique its table entry lists proves nothing
+ * about it: the cell is ERROR, not BLOCKED (issue 14.2). */
+Test(classify, a_listed_technique_without_an_attempt_is_an_error, .timeout = 30)
+{
+  const struct sbx_probe_def *ps = sbx_probe_find("ps-scan");
+  const char *complete = "{\"probe\":\"ps-scan\",\"status\":\"ran\",\"attempts\":["
+                         "{\"technique\":\"readdir\",\"target\":\"/proc\",\"ok\":false,\"errno\":13},"
+                         "{\"technique\":\"kill-oracle\",\"target\":\"1..9\",\"ok\":true,\"errno\":0}]}";
+  /* kill-oracle only as a target, or as part of a longer name: neither is an attempt at it. */
+  const char *skipped = "{\"probe\":\"ps-scan\",\"status\":\"ran\",\"attempts\":["
+                        "{\"technique\":\"readdir\",\"target\":\"kill-oracle\",\"ok\":true,\"errno\":0},"
+                        "{\"technique\":\"kill-oracle2\",\"target\":\"\",\"ok\":true,\"errno\":0}]}";
+  char why[256] = "";
+
+  cr_assert_not_null(ps);
+  cr_assert_str_eq(ps->techniques, "readdir,kill-oracle", "the test's reports are written for this list");
+  cr_expect(!sbx_audit_technique_missing(ps, complete, why, sizeof why), "complete, one attempt failed: %s", why);
+  cr_expect(sbx_audit_technique_missing(ps, skipped, why, sizeof why), "kill-oracle was never attempted");
+  cr_expect_str_eq(why, "the probe made no attempt at kill-oracle: nothing is proven about it");
+  cr_expect_str_eq(sbx_audit_classify("error", true, false), SBX_OUTCOME_ERROR, "what classify makes of it");
+  cr_expect(sbx_audit_technique_missing(ps, "not json", why, sizeof why), "no report: nothing attempted");
+  cr_expect(strstr(why, "readdir") != NULL, "the first missing one is named: %s", why);
 }
 
 /* ---- golden report ---- */
