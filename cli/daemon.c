@@ -4,6 +4,9 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,8 @@ static const char daemon_usage[] =
   "`Authorization: Bearer <token>`. Sandboxes live under --state-dir (default\n"
   "/var/lib/splitbox, or $XDG_RUNTIME_DIR/splitbox when not root); what a crashed\n"
   "daemon left there is removed at start. SIGTERM or SIGINT kill every process the\n"
-  "daemon started, remove its state and the socket, and exit 0.\n"
+  "daemon started, remove its state and the socket, and exit 0. A second daemon on the\n"
+  "same state dir, or on a socket that a live daemon answers, refuses to start.\n"
   "\n"
   "Exit status: 0 after a clean shutdown, 1 when the daemon could not start, 2 on bad usage.\n";
 
@@ -76,6 +80,64 @@ static void ops_socket_stop(void *handle)
   struct ops_socket *o = handle;
   sbx_http_server_stop(o->server);
   free(o);
+}
+
+/* One daemon per state dir: a flock on STATE/daemon.lock, taken before
+ * anything there is removed and before any socket is touched. The lock goes
+ * with the daemon's last open of the file, even after a SIGKILL. Returns the
+ * fd (kept open for the daemon's life), or -1 after printing why. */
+static int lock_state_dir(const char *state_dir)
+{
+  char path[4200], pid[32] = "";
+  int fd;
+
+  if (mkdir(state_dir, 0711) != 0 && errno != EEXIST)
+    {
+      fprintf(stderr, "splitbox daemon: create the state directory %s: %s\n", state_dir, strerror(errno));
+      return -1;
+    }
+  snprintf(path, sizeof path, "%s/daemon.lock", state_dir);
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      fprintf(stderr, "splitbox daemon: open %s: %s\n", path, strerror(errno));
+      return -1;
+    }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int e = errno;
+      ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+      pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+      if (e == EWOULDBLOCK)
+        fprintf(stderr, "splitbox daemon: another splitbox daemon (pid %s) serves %s; stop it first or choose another --state-dir\n",
+                pid[0] ? pid : "unknown", state_dir);
+      else
+        fprintf(stderr, "splitbox daemon: lock %s: %s\n", path, strerror(e));
+      close(fd);
+      return -1;
+    }
+  snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+    {
+      fprintf(stderr, "splitbox daemon: write %s: %s\n", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Thousands of sandboxes and connections need more than the usual 1024 fds;
+ * the hard limit is what the administrator allows. */
+static void raise_fd_limit(void)
+{
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "splitbox daemon: cannot raise the open-file limit: %s\n", strerror(errno));
+    }
 }
 
 int sbx_cli_daemon(int argc, char **argv)
@@ -155,6 +217,12 @@ int sbx_cli_daemon(int argc, char **argv)
       if (geteuid() != 0)
         strncat(default_state, "/splitbox", sizeof default_state - strlen(default_state) - 1);
       ropts.state_dir = default_state;
+    }
+  raise_fd_limit();
+  if (lock_state_dir(ropts.state_dir) < 0)
+    {
+      free(token);
+      return 1;
     }
   /* A crashed daemon's sandboxes: their namespaces died with it; their files go now. */
   {

@@ -179,6 +179,22 @@ uid_t sbx_sandbox_user_host_uid(const struct sbx_sandbox *sb, bool *shared);
 int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
              struct sbx_error *err);
 void sbx_exec_result_clear(struct sbx_exec_result *res);
+/* sbx_exec in steps, for an event loop that runs many at once without a
+ * thread each: begin launches the command (and fills res's header, or all of
+ * res on failure); pollfds says what to wait for (POLLIN on up to three fds,
+ * -1 for none) and until when (sbx_now_ms time, -1 for no limit, 0 for now);
+ * advance does what is ready without blocking and says whether it is over;
+ * end reaps, completes res and frees the job. cancel kills the command's
+ * tree (its client went away); end then reports it. */
+struct sbx_exec_job;
+struct pollfd; /* three of them */
+
+int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+                   struct sbx_exec_job **job, struct sbx_error *err);
+void sbx_exec_job_pollfds(const struct sbx_exec_job *job, struct pollfd *pfd, double *wake_ms);
+bool sbx_exec_job_advance(struct sbx_exec_job *job, const struct pollfd *pfd);
+void sbx_exec_job_cancel(struct sbx_exec_job *job);
+int sbx_exec_end(struct sbx_exec_job *job, struct sbx_exec_result *res, struct sbx_error *err);
 
 /* Processes */
 int sbx_process_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_process_info *out,

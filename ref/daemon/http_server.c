@@ -188,6 +188,21 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum
     }
 }
 
+/* A live socket answers a connect; a crashed daemon's refuses it. */
+static bool socket_alive(const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool alive;
+
+  if (fd < 0)
+    return false;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  alive = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EAGAIN;
+  close(fd);
+  return alive;
+}
+
 static int unix_listener(const char *path, struct sbx_error *err)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -201,6 +216,9 @@ static int unix_listener(const char *path, struct sbx_error *err)
     {
       if (!S_ISSOCK(st.st_mode))
         return sbx_error_set(err, EEXIST, SBX_E_VALIDATION, "%s exists and is not a socket", path);
+      if (socket_alive(path))
+        return sbx_error_set(err, EADDRINUSE, SBX_E_VALIDATION,
+                             "another daemon serves %s; stop it first or choose another --socket", path);
       unlink(path);
     }
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
@@ -269,10 +287,11 @@ struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *ar
     }
   s->handler = handler;
   s->arg = arg;
-  s->socket_path = strdup(socket_path);
   s->token = token != NULL ? strdup(token) : NULL;
   if ((fd = unix_listener(socket_path, err)) < 0)
     goto fail;
+  /* Ours from now on, to remove at stop: not before, it may be another daemon's. */
+  s->socket_path = strdup(socket_path);
   if ((s->unix_daemon = start(fd, on_unix, s)) == NULL)
     {
       close(fd);
