@@ -37,6 +37,10 @@ enum sbx_network
 };
 
 #define SBX_DEFAULT_OUTPUT_CAP (16u * 1024 * 1024)
+/* Finished started processes kept for get/list/logs, per sandbox: older ones are forgotten. */
+#define SBX_PROCESS_FINISHED_KEEP 256
+/* A started process's log (each of stdout, stderr) past this is rotated to LOG.1. */
+#define SBX_PROCESS_LOG_CAP (8u * 1024 * 1024)
 #define SBX_DEFAULT_USER_HOST_ID 100000
 #define SBX_DEFAULT_SHARED_PATH "/app"
 #define SBX_PLATFORM_PRIVATE_PATH "/platform"
@@ -211,6 +215,12 @@ pid_t sbx_process_host_pid(struct sbx_sandbox *sb, enum sbx_context ctx, const c
 void sbx_process_info_clear(struct sbx_process_info *info);
 void sbx_process_list_free(struct sbx_process_info *list, size_t n);
 const char *sbx_process_status_name(enum sbx_process_status st);
+/* Reaps what has ended (closes its status pipe, waits for its supervisor),
+ * rotates logs past their cap and forgets the oldest finished processes past
+ * SBX_PROCESS_FINISHED_KEEP, with their logs. Every process call does it for
+ * its sandbox; a daemon also calls it from time to time, so that nothing
+ * waits for a client to look. */
+void sbx_process_sweep(struct sbx_sandbox *sb);
 
 /* Files */
 #define SBX_FILE_MAX (64u * 1024 * 1024)

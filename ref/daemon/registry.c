@@ -16,7 +16,7 @@
 #include "registry.h"
 #include "request.h" /* sbx_sandbox_id_valid */
 
-#define MAX_SANDBOXES 256
+#define MAX_SANDBOXES 4096 /* each costs about two processes and a few fds (docs/RELIABILITY.md) */
 
 struct entry
 {
@@ -388,6 +388,28 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
   pthread_mutex_unlock(&r->lock);
   entry_free(r, e);
   return 0;
+}
+
+void sbx_registry_sweep(struct sbx_registry *r)
+{
+  struct sbx_sandbox **held = NULL;
+  size_t n = 0;
+
+  pthread_mutex_lock(&r->lock);
+  if (r->n > 0 && (held = calloc(r->n, sizeof *held)) != NULL)
+    for (size_t i = 0; i < r->n; i++)
+      {
+        r->entries[i]->refs++;
+        held[n++] = r->entries[i]->sb;
+      }
+  pthread_mutex_unlock(&r->lock);
+  /* Outside the registry's lock: a sweep takes each sandbox's. */
+  for (size_t i = 0; i < n; i++)
+    {
+      sbx_process_sweep(held[i]);
+      sbx_registry_put(r, held[i]);
+    }
+  free(held);
 }
 
 void sbx_registry_job_begin(struct sbx_registry *r)
