@@ -55,6 +55,7 @@ static const struct
   { SBX_E_OPERATION_FAILED, 502 },
   { SBX_E_NO_NAMESPACES, 503 },
   { "TOO_MANY_SANDBOXES", 503 },
+  { SBX_E_TOO_MANY_CONNECTIONS, 503 },
 };
 
 static unsigned status_for(const char *code)

@@ -63,8 +63,12 @@ struct listener
 struct client
 {
   uint64_t key; /* unix: uid + 1; TCP: the IPv4 address | 1 << 40 */
-  unsigned count;
+  unsigned count, refusing;
 };
+
+/* Connections past a client's limit that are still answered (503) rather
+ * than cut: beyond these, a flood is closed at accept. */
+#define REFUSING_MAX 64
 
 /* One connection, from its accept to its close. */
 struct conn
@@ -73,6 +77,7 @@ struct conn
   int fd;
   uint64_t key;
   bool authed;
+  bool refused; /* over its client's limit: answered 503 and closed */
   struct conn *unauth_prev, *unauth_next; /* TCP, until the token is seen */
 };
 
@@ -96,6 +101,7 @@ struct request
   enum req_state state;
   struct sbx_api_response resp;
   struct sbx_api_job *job; /* the connection's reference */
+  bool close;               /* the connection ends with this answer */
 };
 
 /* The work queue's: a request's handler to run, or a job to finish (r is
@@ -105,6 +111,7 @@ struct task
   struct task *next;
   struct request *r;
   struct sbx_api_job *finish;
+  bool tick; /* the periodic reaping, on a worker: it takes sandboxes' locks */
 };
 
 struct sbx_http_server
@@ -146,6 +153,7 @@ struct sbx_http_server
   bool stopped;
   void (*tick)(void *arg);
   void *tick_arg;
+  bool tick_queued; /* under qlock */
 };
 
 /* ---- responses ---- */
@@ -203,6 +211,8 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
     }
   out->body = NULL;
   MHD_add_response_header(resp, "Content-Type", "application/json");
+  if (r->close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   ret = MHD_queue_response(mc, out->status, resp);
   MHD_destroy_response(resp);
   return ret;
@@ -294,7 +304,9 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
   if (c != NULL)
     {
       struct client *cl = client_find(s, c->key, false);
-      if (cl != NULL && cl->count > 0)
+      if (cl != NULL && c->refused && cl->refusing > 0)
+        cl->refusing--;
+      else if (cl != NULL && cl->count > 0)
         cl->count--;
       unauth_unlink(s, c);
       if ((size_t)c->fd < s->by_fd_len && s->by_fd[c->fd] == c)
@@ -325,7 +337,25 @@ static uint64_t client_key(const struct listener *l, int fd, const struct sockad
   }
 }
 
-/* Accepted on l: admitted within the limits, or closed at once. */
+/* Far over the client's limit: a typed answer, without waiting for the
+ * request (nothing is spent on it; the client may miss it), then the end. */
+static void refuse(int fd)
+{
+  static const char body[] = "{\"success\":false,\"code\":\"" SBX_E_TOO_MANY_CONNECTIONS "\",\"message\":"
+                             "\"this client has too many connections open to the daemon\",\"httpStatus\":503}";
+  char msg[512];
+  int n = snprintf(msg, sizeof msg,
+                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                   "Content-Length: %zu\r\n\r\n%s",
+                   sizeof body - 1, body);
+
+  if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+    (void)0; /* the client is gone already */
+  shutdown(fd, SHUT_WR);
+  close(fd);
+}
+
+/* Accepted on l: admitted within the limits, or refused at once. */
 static void admit(struct sbx_http_server *s, struct listener *l, int fd, struct sockaddr_storage *addr,
                   socklen_t addrlen)
 {
@@ -344,15 +374,24 @@ static void admit(struct sbx_http_server *s, struct listener *l, int fd, struct 
   c->key = client_key(l, fd, addr);
   pthread_mutex_lock(&s->clock);
   cl = client_find(s, c->key, true);
-  if (cl == NULL || cl->count >= s->per_client_max)
+  if (cl == NULL || (cl->count >= s->per_client_max && cl->refusing >= REFUSING_MAX))
     {
       s->refused_per_client++;
       pthread_mutex_unlock(&s->clock);
       free(c);
-      close(fd);
+      refuse(fd);
       return;
     }
-  cl->count++;
+  if (cl->count >= s->per_client_max)
+    {
+      /* Admitted only to be told why, in answer to its request: a reply
+       * sent before the request arrives may be lost to the client's write. */
+      s->refused_per_client++;
+      c->refused = true;
+      cl->refusing++;
+    }
+  else
+    cl->count++;
   if (l->kind == L_TCP)
     {
       if (s->n_unauth >= UNAUTH_MAX && s->unauth_head != NULL)
@@ -389,7 +428,9 @@ static void admit(struct sbx_http_server *s, struct listener *l, int fd, struct 
       if (s->by_fd[fd] == c)
         {
           s->by_fd[fd] = NULL;
-          if ((cl = client_find(s, c->key, false)) != NULL && cl->count > 0)
+          if ((cl = client_find(s, c->key, false)) != NULL && c->refused && cl->refusing > 0)
+            cl->refusing--;
+          else if (cl != NULL && !c->refused && cl->count > 0)
             cl->count--;
           unauth_unlink(s, c);
           pthread_mutex_unlock(&s->clock);
@@ -480,6 +521,29 @@ static void enqueue(struct sbx_http_server *s, struct request *r, struct sbx_api
   t->r = r;
   t->finish = finish;
   pthread_mutex_lock(&s->qlock);
+  if (s->q_tail != NULL)
+    s->q_tail->next = t;
+  else
+    s->q_head = t;
+  s->q_tail = t;
+  pthread_cond_signal(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
+}
+
+/* From the job loop, once a second: one tick queued at most. */
+static void queue_tick(void *arg)
+{
+  struct sbx_http_server *s = arg;
+  struct task *t;
+
+  pthread_mutex_lock(&s->qlock);
+  if (s->tick == NULL || s->tick_queued || s->workers_stop || (t = calloc(1, sizeof *t)) == NULL)
+    {
+      pthread_mutex_unlock(&s->qlock);
+      return;
+    }
+  s->tick_queued = true;
+  t->tick = true;
   if (s->q_tail != NULL)
     s->q_tail->next = t;
   else
@@ -593,7 +657,14 @@ static void *worker_main(void *arg)
         s->q_tail = NULL;
       pthread_mutex_unlock(&s->qlock);
       r = t->r;
-      if (t->finish != NULL && r == NULL)
+      if (t->tick)
+        {
+          s->tick(s->tick_arg);
+          pthread_mutex_lock(&s->qlock);
+          s->tick_queued = false;
+          pthread_mutex_unlock(&s->qlock);
+        }
+      else if (t->finish != NULL && r == NULL)
         sbx_api_job_finish(t->finish, NULL); /* a stream's last event; wakes its reader */
       else if (t->finish != NULL)
         {
@@ -646,6 +717,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
       r->c = c;
       r->mc = mc;
       *req_cls = r;
+      if (c->refused)
+        {
+          sbx_api_error(&r->resp, SBX_E_TOO_MANY_CONNECTIONS,
+                        "this client has too many connections open to the daemon; close some and retry");
+          r->state = R_READY;
+          r->close = true;
+          return send_response(mc, r);
+        }
       /* Before any body is read: an unauthenticated client gets nothing buffered. */
       if (c->l->kind == L_TCP)
         {
@@ -962,7 +1041,9 @@ struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *ar
       if ((fd = tcp_listener(listen_addr, err)) < 0 || listener_add(s, L_TCP, fd, NULL, handler, arg, err) == NULL)
         goto fail;
     }
-  s->loop = sbx_job_loop_new(limits->tick, limits->tick_arg, err);
+  s->tick = limits->tick;
+  s->tick_arg = limits->tick_arg;
+  s->loop = sbx_job_loop_new(queue_tick, s, err);
   if (s->loop == NULL)
     goto fail;
   /* Idle and half-sent connections time out; a suspended one (a command in

@@ -13,7 +13,7 @@ struct sbx_http_options
   unsigned connections_max;  /* open connections, all clients */
   unsigned per_client_max;   /* per uid (unix sockets) or per IPv4 address (TCP) */
   unsigned idle_timeout_s;   /* a connection idle or half-sent this long is closed; not one whose command runs */
-  void (*tick)(void *arg);   /* about once a second, on the job loop's thread */
+  void (*tick)(void *arg);   /* about once a second, on a worker */
   void *tick_arg;
   struct sbx_http_server **self; /* set before the first request is served: handlers may need the server */
 };

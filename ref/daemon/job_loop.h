@@ -6,8 +6,8 @@
 
 struct sbx_job_loop;
 
-/* tick(arg) runs on the loop's thread about once a second (the daemon's
- * reaping of started processes). */
+/* tick(arg) runs on the loop's thread about once a second: it must not block
+ * (the server queues the daemon's reaping of started processes to a worker). */
 struct sbx_job_loop *sbx_job_loop_new(void (*tick)(void *arg), void *arg, struct sbx_error *err);
 /* Watches job until it is over, then calls over(arg) on the loop's thread
  * (which must not block: hand the finish to a worker). conn_fd >= 0 is the
