@@ -323,10 +323,14 @@ bool sbx_api_job_advance(struct sbx_api_job *j, const struct pollfd *pfd)
   return j->ej == NULL || sbx_exec_job_advance(j->ej, pfd);
 }
 
+/* Under the lock: a client leaving (the server's thread) may race the
+ * worker that ends the job. */
 void sbx_api_job_cancel(struct sbx_api_job *j)
 {
+  pthread_mutex_lock(&j->lock);
   if (j->ej != NULL)
     sbx_exec_job_cancel(j->ej);
+  pthread_mutex_unlock(&j->lock);
 }
 
 void sbx_api_job_set_wake(struct sbx_api_job *j, void (*park)(void *arg), void (*wake)(void *arg), void *arg)
@@ -364,13 +368,15 @@ void sbx_api_job_release(struct sbx_api_job *j)
 void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
 {
   _cleanup_json_ cJSON *doc = NULL;
+  struct sbx_exec_job *ej;
   int r = j->begin_rc;
 
-  if (j->ej != NULL)
-    {
-      r = sbx_exec_end(j->ej, &j->res, &j->err);
-      j->ej = NULL;
-    }
+  pthread_mutex_lock(&j->lock);
+  ej = j->ej;
+  j->ej = NULL;
+  pthread_mutex_unlock(&j->lock);
+  if (ej != NULL)
+    r = sbx_exec_end(ej, &j->res, &j->err);
   if (j->stream)
     {
       const char *kind = r < 0 && j->res.command == NULL ? "error" : "complete";

@@ -616,7 +616,10 @@ static void start_job(struct sbx_http_server *s, struct request *r)
       r->state = R_READY;
       if (a != NULL)
         *a = (struct stream_over_arg){ .s = s, .job = job };
-      if (a == NULL || sbx_job_loop_add(s->loop, job, -1, stream_over, a) < 0)
+      /* A client that leaves while its stream is parked is seen on its socket
+       * too (a number the loop may still poll after the close: then the job
+       * is cancelled already, by on_done). */
+      if (a == NULL || sbx_job_loop_add(s->loop, job, ci != NULL ? ci->connect_fd : -1, stream_over, a) < 0)
         {
           free(a);
           sbx_api_job_cancel(job);
