@@ -521,11 +521,23 @@ static void enqueue(struct sbx_http_server *s, struct request *r, struct sbx_api
   t->r = r;
   t->finish = finish;
   pthread_mutex_lock(&s->qlock);
-  if (s->q_tail != NULL)
-    s->q_tail->next = t;
+  if (finish != NULL)
+    {
+      /* Ends first: a command that is over must not wait behind a queue of
+       * launches to be answered (its result is ready). */
+      t->next = s->q_head;
+      s->q_head = t;
+      if (s->q_tail == NULL)
+        s->q_tail = t;
+    }
   else
-    s->q_head = t;
-  s->q_tail = t;
+    {
+      if (s->q_tail != NULL)
+        s->q_tail->next = t;
+      else
+        s->q_head = t;
+      s->q_tail = t;
+    }
   pthread_cond_signal(&s->qcond);
   pthread_mutex_unlock(&s->qlock);
 }
