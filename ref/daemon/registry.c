@@ -412,21 +412,6 @@ void sbx_registry_sweep(struct sbx_registry *r)
   free(held);
 }
 
-void sbx_registry_job_begin(struct sbx_registry *r)
-{
-  pthread_mutex_lock(&r->lock);
-  r->jobs++;
-  pthread_mutex_unlock(&r->lock);
-}
-
-void sbx_registry_job_end(struct sbx_registry *r)
-{
-  pthread_mutex_lock(&r->lock);
-  if (--r->jobs == 0)
-    pthread_cond_broadcast(&r->idle);
-  pthread_mutex_unlock(&r->lock);
-}
-
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r)
 {
   return &r->opts;
