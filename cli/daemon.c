@@ -4,6 +4,9 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +23,19 @@ static const char daemon_usage[] =
   "Usage: splitbox daemon --socket PATH [--state-dir DIR] [--listen 127.0.0.1:PORT --token-file FILE]\n"
   "                       [--user-network isolated|host] [--require-isolation]\n"
   "                       [--pids-max N] [--memory-max SIZE] [--cpu-weight N] [--shared-max SIZE]\n"
+  "                       [--max-connections N] [--max-connections-per-client N] [--idle-timeout SECONDS]\n"
   "\n"
   "Serve the sandbox API (shaped like the Cloudflare Sandbox container API) on a unix\n"
   "socket of mode 0600, and optionally on a loopback TCP port that requires\n"
   "`Authorization: Bearer <token>`. Sandboxes live under --state-dir (default\n"
   "/var/lib/splitbox, or $XDG_RUNTIME_DIR/splitbox when not root); what a crashed\n"
   "daemon left there is removed at start. SIGTERM or SIGINT kill every process the\n"
-  "daemon started, remove its state and the socket, and exit 0.\n"
+  "daemon started, remove its state and the socket, and exit 0. A second daemon on the\n"
+  "same state dir, or on a socket that a live daemon answers, refuses to start.\n"
+  "\n"
+  "Connections: at most --max-connections (8192) in all and --max-connections-per-client\n"
+  "(2048) per uid on unix sockets or per address on TCP; a connection idle or half-sent\n"
+  "for --idle-timeout seconds (10) is closed, but not one whose command is running.\n"
   "\n"
   "Exit status: 0 after a clean shutdown, 1 when the daemon could not start, 2 on bad usage.\n";
 
@@ -36,12 +45,14 @@ static void serve_api(void *registry, const char *method, const char *path, cons
   sbx_api_handle(registry, method, path, body, len, out);
 }
 
-/* A sandbox's operations socket answers with the API's operations handler. */
+/* A sandbox's operations socket answers with the API's operations handler,
+ * served by the API's server (its threads, its limits). */
 struct ops_socket
 {
   struct sbx_operations *ops;
   const char *sandbox_id; /* the registry's, alive until stop */
   struct sbx_http_server *server;
+  void *handle;
 };
 
 static void serve_operations(void *arg, const char *method, const char *path, const char *body, size_t len,
@@ -54,17 +65,20 @@ static void serve_operations(void *arg, const char *method, const char *path, co
 static void *ops_socket_start(void *ctx, const char *sandbox_id, struct sbx_operations *ops, const char *socket_path,
                               struct sbx_error *err)
 {
+  struct sbx_http_server *server = *(struct sbx_http_server **)ctx;
   struct ops_socket *o = calloc(1, sizeof *o);
 
-  if (o == NULL)
+  if (o == NULL || server == NULL)
     {
+      free(o);
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "operations socket");
       return NULL;
     }
   o->ops = ops;
   o->sandbox_id = sandbox_id;
-  o->server = sbx_http_server_start(serve_operations, o, socket_path, NULL, NULL, err);
-  if (o->server == NULL)
+  o->server = server;
+  o->handle = sbx_http_server_add_socket(server, serve_operations, o, socket_path, err);
+  if (o->handle == NULL)
     {
       free(o);
       return NULL;
@@ -75,8 +89,85 @@ static void *ops_socket_start(void *ctx, const char *sandbox_id, struct sbx_oper
 static void ops_socket_stop(void *handle)
 {
   struct ops_socket *o = handle;
-  sbx_http_server_stop(o->server);
+  sbx_http_server_remove_socket(o->server, o->handle);
   free(o);
+}
+
+static void sweep(void *registry)
+{
+  sbx_registry_sweep(registry);
+}
+
+static int uint_option(const char *name, const char *value, unsigned min, unsigned *out)
+{
+  char *end;
+  unsigned long v = strtoul(value, &end, 10);
+
+  if (*value == '\0' || *end != '\0' || v < min || v > 1000000)
+    {
+      fprintf(stderr, "splitbox daemon: --%s takes a number from %u to 1000000\n", name, min);
+      return -1;
+    }
+  *out = (unsigned)v;
+  return 0;
+}
+
+/* One daemon per state dir: a flock on STATE/daemon.lock, taken before
+ * anything there is removed and before any socket is touched. The lock goes
+ * with the daemon's last open of the file, even after a SIGKILL. Returns the
+ * fd (kept open for the daemon's life), or -1 after printing why. */
+static int lock_state_dir(const char *state_dir)
+{
+  char path[4200], pid[32] = "";
+  int fd;
+
+  if (mkdir(state_dir, 0711) != 0 && errno != EEXIST)
+    {
+      fprintf(stderr, "splitbox daemon: create the state directory %s: %s\n", state_dir, strerror(errno));
+      return -1;
+    }
+  snprintf(path, sizeof path, "%s/daemon.lock", state_dir);
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      fprintf(stderr, "splitbox daemon: open %s: %s\n", path, strerror(errno));
+      return -1;
+    }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int e = errno;
+      ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+      pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+      if (e == EWOULDBLOCK)
+        fprintf(stderr, "splitbox daemon: another splitbox daemon (pid %s) serves %s; stop it first or choose another --state-dir\n",
+                pid[0] ? pid : "unknown", state_dir);
+      else
+        fprintf(stderr, "splitbox daemon: lock %s: %s\n", path, strerror(e));
+      close(fd);
+      return -1;
+    }
+  snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+    {
+      fprintf(stderr, "splitbox daemon: write %s: %s\n", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Thousands of sandboxes and connections need more than the usual 1024 fds;
+ * the hard limit is what the administrator allows. */
+static void raise_fd_limit(void)
+{
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "splitbox daemon: cannot raise the open-file limit: %s\n", strerror(errno));
+    }
 }
 
 int sbx_cli_daemon(int argc, char **argv)
@@ -87,17 +178,20 @@ int sbx_cli_daemon(int argc, char **argv)
     { "user-network", required_argument, NULL, 'n' }, { "require-isolation", no_argument, NULL, 'r' },
     { "pids-max", required_argument, NULL, 'P' },     { "memory-max", required_argument, NULL, 'M' },
     { "cpu-weight", required_argument, NULL, 'W' },   { "shared-max", required_argument, NULL, 'S' },
+    { "max-connections", required_argument, NULL, 'C' },
+    { "max-connections-per-client", required_argument, NULL, 'c' }, { "idle-timeout", required_argument, NULL, 'i' },
     { "help", no_argument, NULL, 'h' },               { NULL, 0, NULL, 0 },
   };
+  static struct sbx_http_server *server; /* the operations sockets' server too */
   struct sbx_registry_options ropts = {
     .init_path = sbx_cli_init_path(),
-    .ops_server = { .start = ops_socket_start, .stop = ops_socket_stop },
+    .ops_server = { .start = ops_socket_start, .stop = ops_socket_stop, .ctx = &server },
   };
+  struct sbx_http_options hopts = { .connections_max = 8192, .per_client_max = 2048, .idle_timeout_s = 10 };
   const char *socket_path = NULL, *listen_addr = NULL, *token_file = NULL;
   char default_state[4096], *token = NULL;
   struct sbx_error err = { 0 };
   struct sbx_registry *registry;
-  struct sbx_http_server *server;
   sigset_t mask;
   int c, sig;
 
@@ -135,6 +229,18 @@ int sbx_cli_daemon(int argc, char **argv)
                                  optarg, &ropts.limits) < 0)
           return 2;
         break;
+      case 'C':
+        if (uint_option("max-connections", optarg, 1, &hopts.connections_max) < 0)
+          return 2;
+        break;
+      case 'c':
+        if (uint_option("max-connections-per-client", optarg, 1, &hopts.per_client_max) < 0)
+          return 2;
+        break;
+      case 'i':
+        if (uint_option("idle-timeout", optarg, 1, &hopts.idle_timeout_s) < 0)
+          return 2;
+        break;
       case 'h': fputs(daemon_usage, stdout); return 0;
       default: fputs(daemon_usage, stderr); return 2;
       }
@@ -162,6 +268,12 @@ int sbx_cli_daemon(int argc, char **argv)
         strncat(default_state, "/splitbox", sizeof default_state - strlen(default_state) - 1);
       ropts.state_dir = default_state;
     }
+  raise_fd_limit();
+  if (lock_state_dir(ropts.state_dir) < 0)
+    {
+      free(token);
+      return 1;
+    }
   /* A crashed daemon's sandboxes: their namespaces died with it; their files go now. */
   {
     char leftovers[4200];
@@ -179,7 +291,12 @@ int sbx_cli_daemon(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &mask, NULL);
   ropts.control_socket = socket_path;
   registry = sbx_registry_new(&ropts, &err);
-  server = registry != NULL ? sbx_http_server_start(serve_api, registry, socket_path, listen_addr, token, &err) : NULL;
+  hopts.tick = sweep;
+  hopts.self = &server;
+  hopts.tick_arg = registry;
+  server = registry != NULL
+             ? sbx_http_server_start(serve_api, registry, socket_path, listen_addr, token, &hopts, &err)
+             : NULL;
   if (token != NULL)
     explicit_bzero(token, strlen(token));
   free(token);
@@ -199,6 +316,7 @@ int sbx_cli_daemon(int argc, char **argv)
   /* Commands first: the server's threads wait for their requests to end. */
   sbx_registry_shutdown(registry);
   sbx_http_server_stop(server);
-  sbx_registry_free(registry);
+  sbx_registry_free(registry); /* removes the operations sockets: before the server goes */
+  sbx_http_server_free(server);
   return 0;
 }

@@ -106,58 +106,90 @@ static int pipes(int out[2], int errp[2], int *devnull, struct sbx_error *err)
   return 0;
 }
 
-/* Polls output and status until the command has exited and its output is
- * drained, or the deadline passes. Returns true on a timeout. */
-static bool capture(struct sbx_sandbox *sb, struct sbx_launch *l, struct stream *s, const struct sbx_exec_request *req)
+struct sbx_exec_job
 {
-  double deadline = req->timeout_ms > 0 ? sbx_now_ms() + (double)req->timeout_ms : -1;
-  double drain_until = -1;
-  bool timed_out = false;
-
-  while (s[0].fd >= 0 || s[1].fd >= 0 || (!l->exited && l->status_fd >= 0))
-    {
-      struct pollfd pfd[3] = {
-        { .fd = s[0].fd, .events = POLLIN },
-        { .fd = s[1].fd, .events = POLLIN },
-        { .fd = l->exited ? -1 : l->status_fd, .events = POLLIN },
-      };
-      double now = sbx_now_ms();
-      int wait_ms = -1;
-
-      if (deadline >= 0 && !timed_out && now >= deadline)
-        {
-          timed_out = true;
-          sbx_launch_signal(sb, l, SIGKILL);
-          drain_until = now + DRAIN_GRACE_MS;
-        }
-      if ((l->exited || l->status_fd < 0) && drain_until < 0)
-        drain_until = now + DRAIN_GRACE_MS;
-      if (drain_until >= 0 && now >= drain_until)
-        break; /* output held open by something outside the tree: stop waiting */
-      if (drain_until >= 0)
-        wait_ms = (int)(drain_until - now) + 1;
-      else if (deadline >= 0)
-        wait_ms = (int)(deadline - now) + 1;
-      if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
-        break;
-      for (int i = 0; i < 2; i++)
-        if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-          stream_read(&s[i], req, i + 1);
-      if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
-        sbx_launch_poll_status(l, true);
-    }
-  return timed_out;
-}
-
-int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
-             struct sbx_error *err)
-{
+  struct sbx_sandbox *sb;
   struct sbx_launch l;
   struct stream s[2];
-  int out[2], errp[2], devnull = -1;
-  double start;
+  struct sbx_exec_request req; /* timeout and output callback; the rest is not used after the launch */
+  double start, deadline, drain_until;
   long long oom_before;
+  bool timed_out, cancelled, over;
+};
 
+/* Reads the status records already there, without blocking. */
+static void take_status(struct sbx_exec_job *j)
+{
+  while (!j->l.exited && j->l.status_fd >= 0 && sbx_launch_poll_status(&j->l, false) > 0)
+    ;
+}
+
+/* The deadlines of a job: its timeout, then the drain after an exit or a kill. */
+static void step_clock(struct sbx_exec_job *j)
+{
+  double now = sbx_now_ms();
+
+  if (j->deadline >= 0 && !j->timed_out && !j->l.exited && now >= j->deadline)
+    {
+      /* A daemon that was stopped or starved wakes past the deadline with the
+       * exit already waiting on the status pipe: that exit is the result,
+       * not a timeout (the deadline is checked after the status is read). */
+      take_status(j);
+      if (!j->l.exited)
+        {
+          j->timed_out = true;
+          sbx_launch_signal(j->sb, &j->l, SIGKILL);
+          j->drain_until = now + DRAIN_GRACE_MS;
+        }
+    }
+  if ((j->l.exited || j->l.status_fd < 0) && j->drain_until < 0)
+    j->drain_until = now + DRAIN_GRACE_MS;
+  if (j->drain_until >= 0 && now >= j->drain_until)
+    j->over = true; /* output held open by something outside the tree: stop waiting */
+  if (j->s[0].fd < 0 && j->s[1].fd < 0 && (j->l.exited || j->l.status_fd < 0))
+    j->over = true;
+}
+
+void sbx_exec_job_pollfds(const struct sbx_exec_job *j, struct pollfd *pfd, double *wake_ms)
+{
+  pfd[0] = (struct pollfd){ .fd = j->over ? -1 : j->s[0].fd, .events = POLLIN };
+  pfd[1] = (struct pollfd){ .fd = j->over ? -1 : j->s[1].fd, .events = POLLIN };
+  pfd[2] = (struct pollfd){ .fd = j->over || j->l.exited ? -1 : j->l.status_fd, .events = POLLIN };
+  *wake_ms = j->over                     ? 0
+             : j->drain_until >= 0       ? j->drain_until
+             : j->deadline >= 0          ? j->deadline
+                                         : -1;
+}
+
+bool sbx_exec_job_advance(struct sbx_exec_job *j, const struct pollfd *pfd)
+{
+  if (j->over)
+    return true;
+  /* Status before output and before the clock: see step_clock. */
+  if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+    take_status(j);
+  for (int i = 0; i < 2; i++)
+    if (pfd[i].fd >= 0 && pfd[i].fd == j->s[i].fd && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+      stream_read(&j->s[i], &j->req, i + 1);
+  step_clock(j);
+  return j->over;
+}
+
+void sbx_exec_job_cancel(struct sbx_exec_job *j)
+{
+  if (j->cancelled || j->l.exited)
+    return;
+  j->cancelled = true;
+  sbx_launch_signal(j->sb, &j->l, SIGKILL);
+}
+
+int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+                   struct sbx_exec_job **out, struct sbx_error *err)
+{
+  struct sbx_exec_job *j;
+  int o[2], e[2], devnull = -1;
+
+  *out = NULL;
   memset(res, 0, sizeof *res);
   res->context = req->context;
   res->isolation = sb->isolation;
@@ -165,60 +197,108 @@ int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct 
   res->command = strdup(req->command != NULL ? req->command : "");
   res->warnings = sbx_warnings_for(sb, req->context);
   sbx_iso8601(sbx_wall_seconds(), res->timestamp, sizeof res->timestamp);
-  if (res->command == NULL || res->warnings == NULL)
-    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "exec");
-  start = sbx_now_ms();
+  j = calloc(1, sizeof *j);
+  if (res->command == NULL || res->warnings == NULL || j == NULL)
+    {
+      free(j);
+      return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "exec");
+    }
+  j->sb = sb;
+  j->req = *req;
+  j->start = sbx_now_ms();
+  j->drain_until = -1;
   /* The cgroup counts OOM kills, not whose: an exec running beside this one
    * in the same sandbox may be the one the kernel chose. */
-  oom_before = req->context == SBX_CTX_USER ? sbx_cgroup_oom_kills(&sb->cgroup) : -1;
-  if (pipes(out, errp, &devnull, err) < 0)
-    return -1;
+  j->oom_before = req->context == SBX_CTX_USER ? sbx_cgroup_oom_kills(&sb->cgroup) : -1;
+  if (pipes(o, e, &devnull, err) < 0)
+    {
+      free(j);
+      return -1;
+    }
   {
-    int fds[3] = { devnull, out[1], errp[1] };
-    int r = sbx_launch_start(sb, req, fds, &l, err);
+    int fds[3] = { devnull, o[1], e[1] };
+    int r = sbx_launch_start(sb, req, fds, &j->l, err);
     close(devnull);
-    close(out[1]);
-    close(errp[1]);
+    close(o[1]);
+    close(e[1]);
     if (r < 0)
       {
-        close(out[0]);
-        close(errp[0]);
-        res->duration_ms = sbx_now_ms() - start;
+        close(o[0]);
+        close(e[0]);
+        res->duration_ms = sbx_now_ms() - j->start;
+        free(j);
         return -1;
       }
   }
-  memset(s, 0, sizeof s);
-  s[0].fd = out[0];
-  s[1].fd = errp[0];
-  s[0].cap = s[1].cap = sb->output_cap;
-  res->timed_out = capture(sb, &l, s, req);
+  j->s[0].fd = o[0];
+  j->s[1].fd = e[0];
+  j->s[0].cap = j->s[1].cap = sb->output_cap;
+  /* From the start: a launch that took long does not eat the command's time. */
+  j->deadline = req->timeout_ms > 0 ? sbx_now_ms() + (double)req->timeout_ms : -1;
+  *out = j;
+  return 0;
+}
+
+int sbx_exec_end(struct sbx_exec_job *j, struct sbx_exec_result *res, struct sbx_error *err)
+{
+  struct sbx_launch *l = &j->l;
+  int r = 0;
+
   for (int i = 0; i < 2; i++)
-    if (s[i].fd >= 0)
-      close(s[i].fd);
-  sbx_launch_finish(sb, &l, DRAIN_GRACE_MS);
-  res->duration_ms = sbx_now_ms() - start;
-  res->stdout_buf = s[0].buf != NULL ? s[0].buf : strdup("");
-  res->stdout_len = s[0].len;
-  res->stdout_truncated = s[0].truncated;
-  res->stderr_buf = s[1].buf != NULL ? s[1].buf : strdup("");
-  res->stderr_len = s[1].len;
-  res->stderr_truncated = s[1].truncated;
-  fill_exit(res, &l);
-  if (oom_before >= 0 && sbx_cgroup_oom_kills(&sb->cgroup) > oom_before)
+    if (j->s[i].fd >= 0)
+      close(j->s[i].fd);
+  sbx_launch_finish(j->sb, l, DRAIN_GRACE_MS);
+  res->timed_out = j->timed_out;
+  res->duration_ms = sbx_now_ms() - j->start;
+  res->stdout_buf = j->s[0].buf != NULL ? j->s[0].buf : strdup("");
+  res->stdout_len = j->s[0].len;
+  res->stdout_truncated = j->s[0].truncated;
+  res->stderr_buf = j->s[1].buf != NULL ? j->s[1].buf : strdup("");
+  res->stderr_len = j->s[1].len;
+  res->stderr_truncated = j->s[1].truncated;
+  fill_exit(res, l);
+  if (j->oom_before >= 0 && sbx_cgroup_oom_kills(&j->sb->cgroup) > j->oom_before)
     {
       res->oom_killed = true;
       res->success = false;
     }
   if (res->timed_out)
-    return sbx_error_set(err, ETIMEDOUT, SBX_E_TIMEOUT, "command timed out after %lld ms; its process tree was killed",
-                         req->timeout_ms);
-  if (l.fail_msg[0] != '\0')
+    r = sbx_error_set(err, ETIMEDOUT, SBX_E_TIMEOUT, "command timed out after %lld ms; its process tree was killed",
+                      j->req.timeout_ms);
+  else if (j->cancelled)
+    r = sbx_error_set(err, ECANCELED, SBX_E_INTERNAL, "the client went away; the command's tree was killed");
+  else if (l->fail_msg[0] != '\0')
     {
-      struct sbx_status_rec rec = { .errno_ = l.fail_errno, .value = l.fail_value };
-      memcpy(rec.msg, l.fail_msg, sizeof rec.msg);
-      return sbx_status_record_error(&rec, err);
+      struct sbx_status_rec rec = { .errno_ = l->fail_errno, .value = l->fail_value };
+      memcpy(rec.msg, l->fail_msg, sizeof rec.msg);
+      r = sbx_status_record_error(&rec, err);
     }
-  return 0;
+  free(j);
+  return r;
+}
+
+int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+             struct sbx_error *err)
+{
+  struct sbx_exec_job *j;
+  struct pollfd pfd[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+
+  if (sbx_exec_begin(sb, req, res, &j, err) < 0)
+    return -1;
+  while (!sbx_exec_job_advance(j, pfd))
+    {
+      double wake;
+      int wait_ms = -1;
+      sbx_exec_job_pollfds(j, pfd, &wake);
+      if (wake >= 0)
+        {
+          double left = wake - sbx_now_ms();
+          wait_ms = left <= 0 ? 0 : (int)left + 1;
+        }
+      if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
+        break;
+    }
+  return sbx_exec_end(j, res, err);
 }
 
 void sbx_exec_result_clear(struct sbx_exec_result *res)

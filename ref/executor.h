@@ -37,6 +37,10 @@ enum sbx_network
 };
 
 #define SBX_DEFAULT_OUTPUT_CAP (16u * 1024 * 1024)
+/* Finished started processes kept for get/list/logs, per sandbox: older ones are forgotten. */
+#define SBX_PROCESS_FINISHED_KEEP 256
+/* A started process's log (each of stdout, stderr) past this is rotated to LOG.1. */
+#define SBX_PROCESS_LOG_CAP (8u * 1024 * 1024)
 #define SBX_DEFAULT_USER_HOST_ID 100000
 #define SBX_DEFAULT_SHARED_PATH "/app"
 #define SBX_PLATFORM_PRIVATE_PATH "/platform"
@@ -192,6 +196,22 @@ int sbx_sandbox_shared_dir_fd(const struct sbx_sandbox *sb);
 int sbx_exec(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
              struct sbx_error *err);
 void sbx_exec_result_clear(struct sbx_exec_result *res);
+/* sbx_exec in steps, for an event loop that runs many at once without a
+ * thread each: begin launches the command (and fills res's header, or all of
+ * res on failure); pollfds says what to wait for (POLLIN on up to three fds,
+ * -1 for none) and until when (sbx_now_ms time, -1 for no limit, 0 for now);
+ * advance does what is ready without blocking and says whether it is over;
+ * end reaps, completes res and frees the job. cancel kills the command's
+ * tree (its client went away); end then reports it. */
+struct sbx_exec_job;
+struct pollfd; /* three of them */
+
+int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_exec_result *res,
+                   struct sbx_exec_job **job, struct sbx_error *err);
+void sbx_exec_job_pollfds(const struct sbx_exec_job *job, struct pollfd *pfd, double *wake_ms);
+bool sbx_exec_job_advance(struct sbx_exec_job *job, const struct pollfd *pfd);
+void sbx_exec_job_cancel(struct sbx_exec_job *job);
+int sbx_exec_end(struct sbx_exec_job *job, struct sbx_exec_result *res, struct sbx_error *err);
 
 /* Processes */
 int sbx_process_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, struct sbx_process_info *out,
@@ -208,6 +228,12 @@ pid_t sbx_process_host_pid(struct sbx_sandbox *sb, enum sbx_context ctx, const c
 void sbx_process_info_clear(struct sbx_process_info *info);
 void sbx_process_list_free(struct sbx_process_info *list, size_t n);
 const char *sbx_process_status_name(enum sbx_process_status st);
+/* Reaps what has ended (closes its status pipe, waits for its supervisor),
+ * rotates logs past their cap and forgets the oldest finished processes past
+ * SBX_PROCESS_FINISHED_KEEP, with their logs. Every process call does it for
+ * its sandbox; a daemon also calls it from time to time, so that nothing
+ * waits for a client to look. */
+void sbx_process_sweep(struct sbx_sandbox *sb);
 
 /* Files */
 #define SBX_FILE_MAX (64u * 1024 * 1024)

@@ -42,6 +42,81 @@ static void refresh(struct sbx_sandbox *sb, struct sbx_proc *p)
     }
 }
 
+static void proc_forget(struct sbx_proc *p)
+{
+  char *paths[2] = { p->out_path, p->err_path };
+
+  for (int i = 0; i < 2; i++)
+    {
+      char old[4200];
+      unlink(paths[i]);
+      snprintf(old, sizeof old, "%s.1", paths[i]);
+      unlink(old);
+      free(paths[i]);
+    }
+  free(p->command);
+}
+
+/* Past the cap, LOG becomes LOG.1 (replacing the older one) and LOG starts
+ * again empty. The process keeps its fd, which appends: the file is copied
+ * and truncated rather than renamed. */
+static void log_rotate(const char *path, size_t cap)
+{
+  char old[4200];
+  struct stat st;
+  _cleanup_close_ int in = -1, out = -1;
+
+  if (stat(path, &st) != 0 || (size_t)st.st_size <= cap)
+    return;
+  snprintf(old, sizeof old, "%s.1", path);
+  in = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  out = open(old, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (in < 0 || out < 0)
+    return;
+  while (copy_file_range(in, NULL, out, NULL, 1u << 20, 0) > 0)
+    ;
+  (void)ftruncate(in, 0);
+}
+
+/* Under sb->lock. */
+static void sweep_locked(struct sbx_sandbox *sb)
+{
+  size_t finished = 0, w = 0;
+
+  for (size_t i = 0; i < sb->n_procs; i++)
+    {
+      struct sbx_proc *p = &sb->procs[i];
+      refresh(sb, p);
+      if (p->end_time > 0)
+        finished++;
+      else
+        {
+          log_rotate(p->out_path, SBX_PROCESS_LOG_CAP);
+          log_rotate(p->err_path, SBX_PROCESS_LOG_CAP);
+        }
+    }
+  /* The table is in start order: the oldest finished ones go first. */
+  for (size_t i = 0; i < sb->n_procs; i++)
+    {
+      struct sbx_proc *p = &sb->procs[i];
+      if (p->end_time > 0 && finished > SBX_PROCESS_FINISHED_KEEP)
+        {
+          finished--;
+          proc_forget(p);
+          continue;
+        }
+      sb->procs[w++] = *p;
+    }
+  sb->n_procs = w;
+}
+
+void sbx_process_sweep(struct sbx_sandbox *sb)
+{
+  pthread_mutex_lock(&sb->lock);
+  sweep_locked(sb);
+  pthread_mutex_unlock(&sb->lock);
+}
+
 static int fill_info(const struct sbx_proc *p, struct sbx_process_info *out)
 {
   int st = p->l.wait_status;
@@ -97,6 +172,7 @@ int sbx_process_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req
 
   memset(&p, 0, sizeof p);
   pthread_mutex_lock(&sb->lock);
+  sweep_locked(sb);
   snprintf(p.id, sizeof p.id, "proc-%llu", (unsigned long long)++sb->next_id);
   pthread_mutex_unlock(&sb->lock);
   if (asprintf(&p.out_path, "%s/%s.out", sb->log_dir, p.id) < 0
@@ -158,6 +234,7 @@ int sbx_process_list(struct sbx_sandbox *sb, enum sbx_context ctx, struct sbx_pr
   size_t count = 0;
 
   pthread_mutex_lock(&sb->lock);
+  sweep_locked(sb);
   list = calloc(sb->n_procs + 1, sizeof *list);
   if (list == NULL)
     {

@@ -70,9 +70,10 @@ struct sbx_sandbox
   int (*spare_make)(struct sbx_sandbox *sb, pid_t *pid, int *job_fd); /* set by sbx_platform_spare_start */
   pthread_mutex_t spare_lock, spare_stop_lock;
   pthread_cond_t spare_cond;
-  pthread_t spare_thread;
   bool spare_thread_running, spare_making, spare_stop, spare_broken;
   bool spare_wanted; /* the maker may make one now */
+  bool spare_queued, spare_in_maker; /* under the shared makers' lock */
+  struct sbx_sandbox *spare_next;    /* the makers' queue */
   pid_t spare_pid;
   int spare_fd; /* its job socket */
 

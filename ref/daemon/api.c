@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ static const struct
   { SBX_E_OPERATION_FAILED, 502 },
   { SBX_E_NO_NAMESPACES, 503 },
   { "TOO_MANY_SANDBOXES", 503 },
+  { SBX_E_TOO_MANY_CONNECTIONS, 503 },
 };
 
 static unsigned status_for(const char *code)
@@ -180,140 +182,254 @@ static int h_delete_sandbox(struct call *c)
 
 /* ---- execute ---- */
 
-static int h_execute(struct call *c)
-{
-  struct sbx_exec_result res;
-  struct sbx_error err = { 0 };
-  _cleanup_json_ cJSON *doc = NULL;
-  int r;
-
-  r = sbx_exec(c->sb, &c->q->exec, &res, &err);
-  if (r < 0 && res.command == NULL)
-    return fail(c, &err);
-  doc = sbx_exec_result_to_json(&res);
-  if (r < 0 && doc != NULL)
-    {
-      cJSON_AddStringToObject(doc, "code", err.code);
-      cJSON_AddStringToObject(doc, "message", err.message);
-      cJSON_AddNumberToObject(doc, "httpStatus", status_for(err.code));
-    }
-  respond(c->out, r < 0 ? status_for(err.code) : 200, doc);
-  sbx_exec_result_clear(&res);
-  return 0;
-}
-
-/* execute/stream: server-sent events from a thread of its own. */
-struct stream_job
+/* An execute or execute/stream in flight: the command runs while the server
+ * watches its fds from one event loop (no thread of its own); the server
+ * calls finish when it is over. Two references: the runner's (released by
+ * finish) and the connection's (released when the response is done). */
+struct sbx_api_job
 {
   struct sbx_registry *r;
   struct sbx_sandbox *sb; /* a reference of the job's own */
-  struct sbx_request q;   /* the job's own: the request's memory goes with the HTTP request */
-  int fd;                 /* write end of the pipe the server reads */
-  bool broken;
+  struct sbx_exec_job *ej; /* NULL once the command could not start or has been ended */
+  struct sbx_exec_result res;
+  struct sbx_error err;
+  int begin_rc;
+  bool stream;
+  pthread_mutex_t lock;
+  int refs;
+  /* stream: the events not yet sent, and whether the last one is in */
+  char *buf;
+  size_t len, off;
+  bool ended, overflow, waiting;
+  void (*wake)(void *arg), (*park)(void *arg);
+  void *wake_arg;
 };
 
-static void send_event(struct stream_job *j, const char *event, cJSON *data)
+/* The most a stream may hold unsent for a client that does not read. */
+#define STREAM_BACKLOG_MAX (16u * 1024 * 1024)
+
+/* Under j->lock: a reader parked for want of events goes on. */
+static void wake_reader(struct sbx_api_job *j)
+{
+  if (j->waiting && j->wake != NULL)
+    {
+      j->waiting = false;
+      j->wake(j->wake_arg);
+    }
+}
+
+static void job_append(struct sbx_api_job *j, const char *event, cJSON *data, bool last)
 {
   char *text = data != NULL ? cJSON_PrintUnformatted(data) : NULL;
   char *frame = NULL;
-  int n;
+  int n = text != NULL ? asprintf(&frame, "event: %s\ndata: %s\n\n", event, text) : -1;
 
-  if (text != NULL && !j->broken && (n = asprintf(&frame, "event: %s\ndata: %s\n\n", event, text)) > 0
-      && sbx_write_all(j->fd, frame, (size_t)n) != 0)
-    j->broken = true; /* the client left: the command still runs to its end */
+  pthread_mutex_lock(&j->lock);
+  if (n > 0 && !j->overflow)
+    {
+      if (j->off > 0 && j->off == j->len)
+        j->off = j->len = 0;
+      if (j->len - j->off + (size_t)n > STREAM_BACKLOG_MAX)
+        j->overflow = true; /* the client is not reading: the command still runs to its end */
+      else
+        {
+          char *grown = realloc(j->buf, j->len + (size_t)n);
+          if (grown != NULL)
+            {
+              memcpy(grown + j->len, frame, (size_t)n);
+              j->buf = grown;
+              j->len += (size_t)n;
+            }
+        }
+    }
+  if (last)
+    j->ended = true;
+  wake_reader(j);
+  pthread_mutex_unlock(&j->lock);
   free(frame);
   free(text);
 }
 
 static void on_output(void *arg, int stream, const char *data, size_t len)
 {
-  struct stream_job *j = arg;
+  struct sbx_api_job *j = arg;
   _cleanup_free_ char *clean = sbx_utf8_sanitize(data, len);
   _cleanup_json_ cJSON *doc = cJSON_CreateObject();
 
   cJSON_AddStringToObject(doc, "type", stream == 1 ? "stdout" : "stderr");
   cJSON_AddStringToObject(doc, "data", clean != NULL ? clean : "");
-  send_event(j, stream == 1 ? "stdout" : "stderr", doc);
+  job_append(j, stream == 1 ? "stdout" : "stderr", doc, false);
 }
 
-static void *stream_main(void *arg)
+static int start_job(struct call *c, bool stream)
 {
-  struct stream_job *j = arg;
-  struct sbx_exec_result res;
+  struct sbx_api_job *j = calloc(1, sizeof *j);
   struct sbx_error err = { 0 };
-  cJSON *start = cJSON_CreateObject(), *done;
-  const char *kind;
-  char ts[40];
-  int r;
 
-  sbx_iso8601(sbx_wall_seconds(), ts, sizeof ts);
-  cJSON_AddStringToObject(start, "type", "start");
-  cJSON_AddStringToObject(start, "command", j->q.exec.command);
-  cJSON_AddStringToObject(start, "timestamp", ts);
-  send_event(j, "start", start);
-  cJSON_Delete(start);
-  r = sbx_exec(j->sb, &j->q.exec, &res, &err);
-  kind = r < 0 && res.command == NULL ? "error" : "complete";
-  done = res.command != NULL ? sbx_exec_result_to_json(&res) : cJSON_CreateObject();
-  cJSON_AddStringToObject(done, "type", kind);
-  if (r < 0)
+  if (j == NULL)
     {
-      cJSON_AddStringToObject(done, "code", err.code);
-      cJSON_AddStringToObject(done, "message", err.message);
+      sbx_error_errno(&err, ENOMEM, SBX_E_INTERNAL, "could not start the command");
+      return fail(c, &err);
     }
-  send_event(j, kind, done);
-  cJSON_Delete(done);
-  sbx_exec_result_clear(&res);
-  close(j->fd);
-  sbx_registry_put(j->r, j->sb);
-  sbx_request_clear(&j->q);
-  sbx_registry_job_end(j->r); /* last: the registry may be freed right after */
-  free(j);
-  return NULL;
+  pthread_mutex_init(&j->lock, NULL);
+  j->refs = 2;
+  j->r = c->r;
+  j->stream = stream;
+  sbx_registry_ref(c->r, c->sb);
+  j->sb = c->sb;
+  if (stream)
+    {
+      cJSON *start = cJSON_CreateObject();
+      char ts[40];
+      sbx_iso8601(sbx_wall_seconds(), ts, sizeof ts);
+      cJSON_AddStringToObject(start, "type", "start");
+      cJSON_AddStringToObject(start, "command", c->q->exec.command);
+      cJSON_AddStringToObject(start, "timestamp", ts);
+      job_append(j, "start", start, false);
+      cJSON_Delete(start);
+      c->q->exec.on_output = on_output;
+      c->q->exec.on_output_arg = j;
+    }
+  /* The launch waits for the command to have started, not for its end. */
+  j->begin_rc = sbx_exec_begin(c->sb, &c->q->exec, &j->res, &j->ej, &j->err);
+  c->out->status = 200;
+  c->out->job = j;
+  return 0;
+}
+
+static int h_execute(struct call *c)
+{
+  return start_job(c, false);
 }
 
 static int h_execute_stream(struct call *c)
 {
-  struct stream_job *j = calloc(1, sizeof *j);
-  struct sbx_error err = { 0 };
-  int fds[2] = { -1, -1 };
-  pthread_t thread;
-  pthread_attr_t attr;
+  return start_job(c, true);
+}
 
-  if (j == NULL || pipe2(fds, O_CLOEXEC) != 0)
+void sbx_api_job_pollfds(const struct sbx_api_job *j, struct pollfd *pfd, double *wake_ms)
+{
+  if (j->ej == NULL)
     {
-      free(j);
-      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
-      return fail(c, &err);
+      pfd[0].fd = pfd[1].fd = pfd[2].fd = -1;
+      *wake_ms = 0;
+      return;
     }
-  /* The job takes the request over, and a sandbox reference of its own. */
-  j->q = *c->q;
-  memset(c->q, 0, sizeof *c->q);
-  j->q.exec.on_output = on_output;
-  j->q.exec.on_output_arg = j;
-  j->r = c->r;
-  sbx_registry_ref(c->r, c->sb);
-  j->sb = c->sb;
-  j->fd = fds[1];
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  sbx_registry_job_begin(c->r);
-  if ((errno = pthread_create(&thread, &attr, stream_main, j)) != 0)
+  sbx_exec_job_pollfds(j->ej, pfd, wake_ms);
+}
+
+bool sbx_api_job_advance(struct sbx_api_job *j, const struct pollfd *pfd)
+{
+  return j->ej == NULL || sbx_exec_job_advance(j->ej, pfd);
+}
+
+/* Under the lock: a client leaving (the server's thread) may race the
+ * worker that ends the job. */
+void sbx_api_job_cancel(struct sbx_api_job *j)
+{
+  pthread_mutex_lock(&j->lock);
+  if (j->ej != NULL)
+    sbx_exec_job_cancel(j->ej);
+  pthread_mutex_unlock(&j->lock);
+}
+
+void sbx_api_job_set_wake(struct sbx_api_job *j, void (*park)(void *arg), void (*wake)(void *arg), void *arg)
+{
+  pthread_mutex_lock(&j->lock);
+  j->park = park;
+  j->wake = wake;
+  j->wake_arg = arg;
+  j->waiting = false;
+  pthread_mutex_unlock(&j->lock);
+}
+
+static void job_release(struct sbx_api_job *j)
+{
+  int left;
+
+  pthread_mutex_lock(&j->lock);
+  left = --j->refs;
+  pthread_mutex_unlock(&j->lock);
+  if (left > 0)
+    return;
+  sbx_exec_result_clear(&j->res);
+  sbx_registry_put(j->r, j->sb);
+  free(j->buf);
+  pthread_mutex_destroy(&j->lock);
+  free(j);
+}
+
+void sbx_api_job_release(struct sbx_api_job *j)
+{
+  if (j != NULL)
+    job_release(j);
+}
+
+void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
+{
+  _cleanup_json_ cJSON *doc = NULL;
+  struct sbx_exec_job *ej;
+  int r = j->begin_rc;
+
+  pthread_mutex_lock(&j->lock);
+  ej = j->ej;
+  j->ej = NULL;
+  pthread_mutex_unlock(&j->lock);
+  if (ej != NULL)
+    r = sbx_exec_end(ej, &j->res, &j->err);
+  if (j->stream)
     {
-      sbx_registry_job_end(c->r);
-      pthread_attr_destroy(&attr);
-      close(fds[0]);
-      close(fds[1]);
-      sbx_registry_put(c->r, j->sb);
-      sbx_request_clear(&j->q);
-      free(j);
-      sbx_error_errno(&err, errno, SBX_E_INTERNAL, "could not start the stream");
-      return fail(c, &err);
+      const char *kind = r < 0 && j->res.command == NULL ? "error" : "complete";
+      cJSON *done = j->res.command != NULL ? sbx_exec_result_to_json(&j->res) : cJSON_CreateObject();
+      cJSON_AddStringToObject(done, "type", kind);
+      if (r < 0)
+        {
+          cJSON_AddStringToObject(done, "code", j->err.code);
+          cJSON_AddStringToObject(done, "message", j->err.message);
+        }
+      job_append(j, kind, done, true);
+      cJSON_Delete(done);
     }
-  pthread_attr_destroy(&attr);
-  c->out->status = 200;
-  c->out->stream_fd = fds[0];
-  return 0;
+  else if (r < 0 && j->res.command == NULL)
+    sbx_api_error(out, j->err.code[0] ? j->err.code : SBX_E_INTERNAL, j->err.message);
+  else
+    {
+      doc = sbx_exec_result_to_json(&j->res);
+      if (r < 0 && doc != NULL)
+        {
+          cJSON_AddStringToObject(doc, "code", j->err.code);
+          cJSON_AddStringToObject(doc, "message", j->err.message);
+          cJSON_AddNumberToObject(doc, "httpStatus", status_for(j->err.code));
+        }
+      respond(out, r < 0 ? status_for(j->err.code) : 200, doc);
+    }
+  job_release(j);
+}
+
+ssize_t sbx_api_job_read(struct sbx_api_job *j, char *buf, size_t max, bool *end)
+{
+  size_t n;
+
+  pthread_mutex_lock(&j->lock);
+  n = j->len - j->off;
+  if (n > max)
+    n = max;
+  memcpy(buf, j->buf + j->off, n);
+  j->off += n;
+  *end = j->ended && j->off == j->len;
+  /* Parked and woken under the same lock: no wake is lost between them. */
+  if (n == 0 && !*end && j->park != NULL)
+    {
+      j->waiting = true;
+      j->park(j->wake_arg);
+    }
+  pthread_mutex_unlock(&j->lock);
+  return (ssize_t)n;
+}
+
+bool sbx_api_job_is_stream(const struct sbx_api_job *j)
+{
+  return j->stream;
 }
 
 /* ---- processes ---- */
@@ -596,7 +712,6 @@ static int (*const handlers[])(struct call *c) = {
 static void init_response(struct sbx_api_response *out)
 {
   memset(out, 0, sizeof *out);
-  out->stream_fd = -1;
 }
 
 void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path, const char *body, size_t len,

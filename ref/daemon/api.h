@@ -3,7 +3,9 @@
  * both call it. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "registry.h"
 
@@ -13,8 +15,26 @@ struct sbx_api_response
 {
   unsigned status;
   char *body;     /* JSON, malloc'd */
-  int stream_fd;  /* >= 0: a server-sent event stream to pass on instead of body */
+  struct sbx_api_job *job; /* execute and execute/stream: the command in flight, instead of body */
 };
+
+/* A command in flight (execute, execute/stream). The server waits on its fds
+ * (pollfds, advance: see sbx_exec_job_*) from an event loop, cancels it if
+ * its client goes, and calls finish once it is over: finish fills out
+ * (execute) or appends the last event (stream). A stream's events are read
+ * with read, which calls park(arg) when there is nothing yet; wake(arg)
+ * follows (from another thread) once there is. Both are called under the
+ * job's lock. release drops the connection's reference, finish the runner's. */
+struct pollfd;
+void sbx_api_job_pollfds(const struct sbx_api_job *job, struct pollfd *pfd, double *wake_ms);
+bool sbx_api_job_advance(struct sbx_api_job *job, const struct pollfd *pfd);
+void sbx_api_job_cancel(struct sbx_api_job *job);
+void sbx_api_job_finish(struct sbx_api_job *job, struct sbx_api_response *out);
+void sbx_api_job_release(struct sbx_api_job *job);
+bool sbx_api_job_is_stream(const struct sbx_api_job *job);
+void sbx_api_job_set_wake(struct sbx_api_job *job, void (*park)(void *arg), void (*wake)(void *arg), void *arg);
+/* Up to max bytes of events; *end once the last one has been read. */
+ssize_t sbx_api_job_read(struct sbx_api_job *job, char *buf, size_t max, bool *end);
 
 void sbx_api_handle(struct sbx_registry *r, const char *method, const char *path, const char *body, size_t len,
                     struct sbx_api_response *out);

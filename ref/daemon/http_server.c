@@ -1,82 +1,229 @@
 /* The HTTP side of splitboxd: libmicrohttpd on a unix socket (mode 0600),
- * optionally on a loopback TCP port behind a bearer token. Never an abstract
- * socket: those cross mount namespaces. */
+ * optionally on a loopback TCP port behind a bearer token, and on each
+ * sandbox's operations socket. Never an abstract socket: those cross mount
+ * namespaces.
+ *
+ * Threads are few and fixed, whatever the load: one accepts on every
+ * listening socket (epoll) and hands connections to one libmicrohttpd daemon
+ * (epoll, a small pool: no select(), so fds above 1023 work); a pool of
+ * workers runs the handlers, while the connection is suspended, so that a
+ * slow handler holds no I/O thread; a command in flight is watched by the
+ * job loop (job_loop.c) and holds no thread at all. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "api.h"
-#include "http_server.h"
 #include "executor.h"
+#include "http_server.h"
+#include "job_loop.h"
 
 /* The most a request's announced length may reserve before its body arrives. */
 #define BODY_PREALLOC_MAX (2u * 1024 * 1024)
+#define MHD_THREADS 2
+#define WORKERS 16
+/* TCP connections that have not yet shown the token: past this many, the
+ * oldest is closed for a new one, so that unauthenticated clients cannot
+ * fill the server. */
+#define UNAUTH_MAX 64
+#define FD_TABLE_MAX (1u << 20)
 
-struct sbx_http_server
+enum listener_kind
 {
+  L_UNIX,
+  L_TCP,
+};
+
+struct listener
+{
+  enum listener_kind kind;
+  int fd;
+  uint32_t slot, gen;
   sbx_http_handler handler;
   void *arg;
-  struct MHD_Daemon *unix_daemon, *tcp_daemon;
-  char *socket_path;
-  char *token;
+  char *path; /* unix: removed at stop */
+  bool closed;
+  int refs;  /* its slot, and each connection */
+  int busy;  /* handlers running */
+};
+
+struct client
+{
+  uint64_t key; /* unix: uid + 1; TCP: the IPv4 address | 1 << 40 */
+  unsigned count, refusing;
+};
+
+/* Connections past a client's limit that are still answered (503) rather
+ * than cut: beyond these, a flood is closed at accept. */
+#define REFUSING_MAX 64
+
+/* One connection, from its accept to its close. */
+struct conn
+{
+  struct listener *l;
+  int fd;
+  uint64_t key;
+  bool authed;
+  bool refused; /* over its client's limit: answered 503 and closed */
+  struct conn *unauth_prev, *unauth_next; /* TCP, until the token is seen */
+};
+
+enum req_state
+{
+  R_NEW,
+  R_QUEUED, /* suspended, its handler on a worker */
+  R_JOB,    /* suspended, its command in the job loop */
+  R_READY,  /* resp filled in */
 };
 
 struct request
 {
+  struct sbx_http_server *s;
+  struct conn *c;
+  struct MHD_Connection *mc;
   char *buf;
   size_t len, cap;
   bool too_large;
+  char *method, *url;
+  enum req_state state;
+  struct sbx_api_response resp;
+  struct sbx_api_job *job; /* the connection's reference */
+  bool close;               /* the connection ends with this answer */
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, struct sbx_api_response *r)
+/* The work queue's: a request's handler to run, or a job to finish (r is
+ * NULL for a stream's, whose connection may be gone by then). */
+struct task
 {
+  struct task *next;
+  struct request *r;
+  struct sbx_api_job *finish;
+  bool tick; /* the periodic reaping, on a worker: it takes sandboxes' locks */
+};
+
+struct sbx_http_server
+{
+  struct MHD_Daemon *mhd;
+  char *token;
+  unsigned per_client_max, connections_max;
+
+  /* listeners, under llock */
+  pthread_mutex_t llock;
+  pthread_cond_t lidle;
+  struct listener **slots;
+  uint32_t n_slots, gen;
+  int epfd, wakefd;
+  pthread_t acceptor;
+  bool acceptor_started;
+  unsigned backoff_ms;
+
+  /* connections, under clock */
+  pthread_mutex_t clock;
+  struct conn **by_fd;
+  size_t by_fd_len;
+  struct client *clients;
+  size_t n_clients, cap_clients;
+  struct conn *unauth_head, *unauth_tail;
+  unsigned n_unauth;
+  unsigned long long refused_per_client, evicted_unauth;
+
+  /* the work queue, under qlock */
+  pthread_mutex_t qlock;
+  pthread_cond_t qcond;
+  struct task *q_head, *q_tail;
+  pthread_t workers[WORKERS];
+  int n_workers;
+  bool stopping, workers_stop;
+
+  struct sbx_job_loop *loop;
+  struct listener *main_unix;
+  bool stopped;
+  void (*tick)(void *arg);
+  void *tick_arg;
+  bool tick_queued; /* under qlock */
+};
+
+/* ---- responses ---- */
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct request *r = cls;
+  bool end = false;
+  ssize_t n;
+
+  (void)pos;
+  /* Nothing yet: read parks the connection (stream_park) until the job loop
+   * has more (stream_wake), so that no thread polls for it. */
+  n = sbx_api_job_read(r->job, buf, max, &end);
+  return n == 0 && end ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void stream_park(void *arg)
+{
+  struct request *r = arg;
+  MHD_suspend_connection(r->mc);
+}
+
+static void stream_wake(void *arg)
+{
+  struct request *r = arg;
+  MHD_resume_connection(r->mc);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *r)
+{
+  struct sbx_api_response *out = &r->resp;
   struct MHD_Response *resp;
   enum MHD_Result ret;
 
-  if (r->stream_fd >= 0)
+  if (r->job != NULL && sbx_api_job_is_stream(r->job))
     {
-      /* MHD reads the pipe until its writer (the exec's thread) closes it. */
-      resp = MHD_create_response_from_pipe(r->stream_fd);
+      resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, r, NULL);
       if (resp == NULL)
-        {
-          close(r->stream_fd);
-          return MHD_NO;
-        }
+        return MHD_NO;
       MHD_add_response_header(resp, "Content-Type", "text/event-stream");
       MHD_add_response_header(resp, "Cache-Control", "no-cache");
-      ret = MHD_queue_response(conn, r->status, resp);
+      ret = MHD_queue_response(mc, 200, resp);
       MHD_destroy_response(resp);
       return ret;
     }
-  resp = MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
+  if (out->body == NULL)
+    return MHD_NO;
+  resp = MHD_create_response_from_buffer(strlen(out->body), out->body, MHD_RESPMEM_MUST_FREE);
   if (resp == NULL)
     {
-      free(r->body);
+      free(out->body);
+      out->body = NULL;
       return MHD_NO;
     }
+  out->body = NULL;
   MHD_add_response_header(resp, "Content-Type", "application/json");
-  ret = MHD_queue_response(conn, r->status, resp);
+  if (r->close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  ret = MHD_queue_response(mc, out->status, resp);
   MHD_destroy_response(resp);
   return ret;
 }
 
-static bool authorized(const struct sbx_http_server *s, struct MHD_Connection *conn, bool tcp)
+static bool token_ok(const struct sbx_http_server *s, struct MHD_Connection *mc)
 {
-  const char *auth;
+  const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
   size_t want, got;
   unsigned diff = 0;
 
-  if (!tcp)
-    return true; /* the unix socket's mode is the access check */
-  auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
   if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
     return false;
   auth += 7;
@@ -88,32 +235,534 @@ static bool authorized(const struct sbx_http_server *s, struct MHD_Connection *c
   return diff == 0 && got == want;
 }
 
-static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *upload, size_t *upload_size, void **req_cls)
-{
-  struct request *r = *req_cls;
-  struct sbx_api_response resp;
+/* ---- connections ---- */
 
+static void unauth_unlink(struct sbx_http_server *s, struct conn *c)
+{
+  if (c->l->kind != L_TCP || c->authed)
+    return;
+  c->authed = true;
+  if (c->unauth_prev != NULL)
+    c->unauth_prev->unauth_next = c->unauth_next;
+  else
+    s->unauth_head = c->unauth_next;
+  if (c->unauth_next != NULL)
+    c->unauth_next->unauth_prev = c->unauth_prev;
+  else
+    s->unauth_tail = c->unauth_prev;
+  c->unauth_prev = c->unauth_next = NULL;
+  s->n_unauth--;
+}
+
+static struct client *client_find(struct sbx_http_server *s, uint64_t key, bool add)
+{
+  for (size_t i = 0; i < s->n_clients; i++)
+    if (s->clients[i].key == key)
+      return &s->clients[i];
+  if (!add)
+    return NULL;
+  if (s->n_clients == s->cap_clients)
+    {
+      size_t cap = s->cap_clients ? s->cap_clients * 2 : 16;
+      struct client *grown = realloc(s->clients, cap * sizeof *grown);
+      if (grown == NULL)
+        return NULL;
+      s->clients = grown;
+      s->cap_clients = cap;
+    }
+  s->clients[s->n_clients] = (struct client){ .key = key };
+  return &s->clients[s->n_clients++];
+}
+
+static void listener_unref_locked(struct sbx_http_server *s, struct listener *l)
+{
+  (void)s;
+  if (--l->refs > 0)
+    return;
+  free(l->path);
+  free(l);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  struct sbx_http_server *s = cls;
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+  struct conn *c;
+
+  pthread_mutex_lock(&s->clock);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    {
+      /* Registered by the acceptor before it handed the fd over. */
+      if (ci != NULL && (size_t)ci->connect_fd < s->by_fd_len)
+        *socket_context = s->by_fd[ci->connect_fd];
+      pthread_mutex_unlock(&s->clock);
+      return;
+    }
+  c = *socket_context;
+  *socket_context = NULL;
+  if (c != NULL)
+    {
+      struct client *cl = client_find(s, c->key, false);
+      if (cl != NULL && c->refused && cl->refusing > 0)
+        cl->refusing--;
+      else if (cl != NULL && cl->count > 0)
+        cl->count--;
+      unauth_unlink(s, c);
+      if ((size_t)c->fd < s->by_fd_len && s->by_fd[c->fd] == c)
+        s->by_fd[c->fd] = NULL;
+    }
+  pthread_mutex_unlock(&s->clock);
+  if (c != NULL)
+    {
+      pthread_mutex_lock(&s->llock);
+      listener_unref_locked(s, c->l);
+      pthread_mutex_unlock(&s->llock);
+      free(c);
+    }
+}
+
+static uint64_t client_key(const struct listener *l, int fd, const struct sockaddr_storage *addr)
+{
+  if (l->kind == L_TCP)
+    return ((const struct sockaddr_in *)addr)->sin_addr.s_addr | (1ull << 40);
+  {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    /* Per uid: the socket's mode admits one user, but each sandbox's
+     * operations socket is reached from its own platform commands. */
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+      return 0;
+    return (uint64_t)cred.uid + 1;
+  }
+}
+
+/* Far over the client's limit: a typed answer, without waiting for the
+ * request (nothing is spent on it; the client may miss it), then the end. */
+static void refuse(int fd)
+{
+  static const char body[] = "{\"success\":false,\"code\":\"" SBX_E_TOO_MANY_CONNECTIONS "\",\"message\":"
+                             "\"this client has too many connections open to the daemon\",\"httpStatus\":503}";
+  char msg[512];
+  int n = snprintf(msg, sizeof msg,
+                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                   "Content-Length: %zu\r\n\r\n%s",
+                   sizeof body - 1, body);
+
+  if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+    (void)0; /* the client is gone already */
+  shutdown(fd, SHUT_WR);
+  close(fd);
+}
+
+/* Accepted on l: admitted within the limits, or refused at once. */
+static void admit(struct sbx_http_server *s, struct listener *l, int fd, struct sockaddr_storage *addr,
+                  socklen_t addrlen)
+{
+  struct conn *c = calloc(1, sizeof *c);
+  struct client *cl;
+  int evict = -1;
+
+  if (c == NULL || (size_t)fd >= s->by_fd_len)
+    {
+      free(c);
+      close(fd);
+      return;
+    }
+  c->l = l;
+  c->fd = fd;
+  c->key = client_key(l, fd, addr);
+  pthread_mutex_lock(&s->clock);
+  cl = client_find(s, c->key, true);
+  if (cl == NULL || (cl->count >= s->per_client_max && cl->refusing >= REFUSING_MAX))
+    {
+      s->refused_per_client++;
+      pthread_mutex_unlock(&s->clock);
+      free(c);
+      refuse(fd);
+      return;
+    }
+  if (cl->count >= s->per_client_max)
+    {
+      /* Admitted only to be told why, in answer to its request: a reply
+       * sent before the request arrives may be lost to the client's write. */
+      s->refused_per_client++;
+      c->refused = true;
+      cl->refusing++;
+    }
+  else
+    cl->count++;
+  if (l->kind == L_TCP)
+    {
+      if (s->n_unauth >= UNAUTH_MAX && s->unauth_head != NULL)
+        {
+          struct conn *old = s->unauth_head;
+          /* Its fd is still its own while it is in the table. */
+          if (s->by_fd[old->fd] == old)
+            evict = old->fd;
+          unauth_unlink(s, old);
+          old->authed = false; /* unlinked, but it never showed the token */
+          s->evicted_unauth++;
+        }
+      c->unauth_prev = s->unauth_tail;
+      if (s->unauth_tail != NULL)
+        s->unauth_tail->unauth_next = c;
+      else
+        s->unauth_head = c;
+      s->unauth_tail = c;
+      s->n_unauth++;
+    }
+  else
+    c->authed = true;
+  s->by_fd[fd] = c;
+  if (evict >= 0)
+    shutdown(evict, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
+  pthread_mutex_unlock(&s->clock);
+  pthread_mutex_lock(&s->llock);
+  l->refs++;
+  pthread_mutex_unlock(&s->llock);
+  /* On failure libmicrohttpd closes fd and reports no connection: undo. */
+  if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)addr, addrlen) != MHD_YES)
+    {
+      pthread_mutex_lock(&s->clock);
+      if (s->by_fd[fd] == c)
+        {
+          s->by_fd[fd] = NULL;
+          if ((cl = client_find(s, c->key, false)) != NULL && c->refused && cl->refusing > 0)
+            cl->refusing--;
+          else if (cl != NULL && !c->refused && cl->count > 0)
+            cl->count--;
+          unauth_unlink(s, c);
+          pthread_mutex_unlock(&s->clock);
+          pthread_mutex_lock(&s->llock);
+          listener_unref_locked(s, l);
+          pthread_mutex_unlock(&s->llock);
+          free(c);
+        }
+      else
+        pthread_mutex_unlock(&s->clock);
+    }
+}
+
+static void *acceptor_main(void *arg)
+{
+  struct sbx_http_server *s = arg;
+  struct epoll_event ev[64];
+
+  for (;;)
+    {
+      int n = epoll_wait(s->epfd, ev, 64, s->backoff_ms > 0 ? (int)s->backoff_ms : -1);
+      s->backoff_ms = 0;
+      if (n < 0 && errno != EINTR)
+        return NULL;
+      for (int i = 0; i < n; i++)
+        {
+          uint64_t v = ev[i].data.u64;
+          uint32_t slot = (uint32_t)v, gen = (uint32_t)(v >> 32);
+          struct listener *l;
+
+          if (slot == UINT32_MAX)
+            {
+              uint64_t x;
+              if (read(s->wakefd, &x, sizeof x) < 0)
+                (void)0;
+              pthread_mutex_lock(&s->qlock);
+              bool stop = s->stopping;
+              pthread_mutex_unlock(&s->qlock);
+              if (stop)
+                return NULL;
+              continue;
+            }
+          /* Accepted under llock: a listener removed meanwhile is not
+           * touched, and its fd number (maybe reused) is not accepted on. */
+          for (int k = 0; k < 64; k++)
+            {
+              struct sockaddr_storage addr;
+              socklen_t addrlen = sizeof addr;
+              int fd;
+
+              pthread_mutex_lock(&s->llock);
+              l = slot < s->n_slots ? s->slots[slot] : NULL;
+              if (l == NULL || l->gen != gen || l->closed)
+                {
+                  pthread_mutex_unlock(&s->llock);
+                  break;
+                }
+              fd = accept4(l->fd, (struct sockaddr *)&addr, &addrlen, SOCK_CLOEXEC | SOCK_NONBLOCK);
+              if (fd >= 0)
+                l->refs++; /* held across admit */
+              pthread_mutex_unlock(&s->llock);
+              if (fd < 0)
+                {
+                  /* Out of fds: wait a little rather than spin on a ready listener. */
+                  if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                    s->backoff_ms = 50;
+                  break;
+                }
+              admit(s, l, fd, &addr, addrlen);
+              pthread_mutex_lock(&s->llock);
+              listener_unref_locked(s, l);
+              pthread_mutex_unlock(&s->llock);
+            }
+        }
+    }
+}
+
+/* ---- the work queue ---- */
+
+static void enqueue(struct sbx_http_server *s, struct request *r, struct sbx_api_job *finish)
+{
+  struct task *t = calloc(1, sizeof *t);
+
+  /* Out of memory: a request is dropped (its client sees the connection
+   * close once the server stops); a job is left unfinished. Neither blocks. */
+  if (t == NULL)
+    return;
+  t->r = r;
+  t->finish = finish;
+  pthread_mutex_lock(&s->qlock);
+  if (finish != NULL)
+    {
+      /* Ends first: a command that is over must not wait behind a queue of
+       * launches to be answered (its result is ready). */
+      t->next = s->q_head;
+      s->q_head = t;
+      if (s->q_tail == NULL)
+        s->q_tail = t;
+    }
+  else
+    {
+      if (s->q_tail != NULL)
+        s->q_tail->next = t;
+      else
+        s->q_head = t;
+      s->q_tail = t;
+    }
+  pthread_cond_signal(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
+}
+
+/* From the job loop, once a second: one tick queued at most. */
+static void queue_tick(void *arg)
+{
+  struct sbx_http_server *s = arg;
+  struct task *t;
+
+  pthread_mutex_lock(&s->qlock);
+  if (s->tick == NULL || s->tick_queued || s->workers_stop || (t = calloc(1, sizeof *t)) == NULL)
+    {
+      pthread_mutex_unlock(&s->qlock);
+      return;
+    }
+  s->tick_queued = true;
+  t->tick = true;
+  if (s->q_tail != NULL)
+    s->q_tail->next = t;
+  else
+    s->q_head = t;
+  s->q_tail = t;
+  pthread_cond_signal(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
+}
+
+/* From the job loop: sbx_api_job_finish reaps, which is a worker's job. */
+static void exec_over(void *arg)
+{
+  struct request *r = arg;
+  enqueue(r->s, r, r->job);
+}
+
+struct stream_over_arg
+{
+  struct sbx_http_server *s;
+  struct sbx_api_job *job;
+};
+
+static void stream_over(void *arg)
+{
+  struct stream_over_arg *a = arg;
+  enqueue(a->s, NULL, a->job);
+  free(a);
+}
+
+static void run_handler(struct sbx_http_server *s, struct request *r)
+{
+  struct listener *l = r->c != NULL ? r->c->l : s->main_unix;
+  bool gone;
+
+  memset(&r->resp, 0, sizeof r->resp);
+  pthread_mutex_lock(&s->llock);
+  gone = l->closed && l != s->main_unix;
+  if (!gone)
+    l->busy++;
+  pthread_mutex_unlock(&s->llock);
+  if (gone)
+    sbx_api_error(&r->resp, SBX_E_NOT_FOUND, "this socket's sandbox is gone");
+  else
+    {
+      if (r->too_large)
+        sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+      else
+        l->handler(l->arg, r->method, r->url, r->buf != NULL ? r->buf : "", r->len, &r->resp);
+      pthread_mutex_lock(&s->llock);
+      if (--l->busy == 0)
+        pthread_cond_broadcast(&s->lidle);
+      pthread_mutex_unlock(&s->llock);
+    }
+}
+
+static void start_job(struct sbx_http_server *s, struct request *r)
+{
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+  struct sbx_api_job *job = r->resp.job;
+  bool stream = sbx_api_job_is_stream(job);
+
+  r->job = job;
+  r->resp.job = NULL;
+  if (stream)
+    {
+      /* The stream's end goes by the job, not the request: its client may
+       * leave first, and the request with it. */
+      struct stream_over_arg *a = malloc(sizeof *a);
+      sbx_api_job_set_wake(job, stream_park, stream_wake, r);
+      r->state = R_READY;
+      if (a != NULL)
+        *a = (struct stream_over_arg){ .s = s, .job = job };
+      /* A client that leaves while its stream is parked is seen on its socket
+       * too (a number the loop may still poll after the close: then the job
+       * is cancelled already, by on_done). */
+      if (a == NULL || sbx_job_loop_add(s->loop, job, ci != NULL ? ci->connect_fd : -1, stream_over, a) < 0)
+        {
+          free(a);
+          sbx_api_job_cancel(job);
+          enqueue(s, NULL, job);
+        }
+      MHD_resume_connection(r->mc);
+      return;
+    }
+  r->state = R_JOB;
+  /* An execute's client hanging up is seen by the loop, on its socket. */
+  if (sbx_job_loop_add(s->loop, job, ci != NULL ? ci->connect_fd : -1, exec_over, r) < 0)
+    {
+      sbx_api_job_cancel(job);
+      exec_over(r);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+  struct sbx_http_server *s = arg;
+
+  for (;;)
+    {
+      struct task *t;
+      struct request *r;
+
+      pthread_mutex_lock(&s->qlock);
+      while (s->q_head == NULL && !s->workers_stop)
+        pthread_cond_wait(&s->qcond, &s->qlock);
+      if (s->q_head == NULL)
+        {
+          pthread_mutex_unlock(&s->qlock);
+          return NULL;
+        }
+      t = s->q_head;
+      s->q_head = t->next;
+      if (s->q_head == NULL)
+        s->q_tail = NULL;
+      pthread_mutex_unlock(&s->qlock);
+      r = t->r;
+      if (t->tick)
+        {
+          s->tick(s->tick_arg);
+          pthread_mutex_lock(&s->qlock);
+          s->tick_queued = false;
+          pthread_mutex_unlock(&s->qlock);
+        }
+      else if (t->finish != NULL && r == NULL)
+        sbx_api_job_finish(t->finish, NULL); /* a stream's last event; wakes its reader */
+      else if (t->finish != NULL)
+        {
+          sbx_api_job_finish(r->job, &r->resp);
+          sbx_api_job_release(r->job);
+          r->job = NULL;
+          r->state = R_READY;
+          MHD_resume_connection(r->mc);
+        }
+      else
+        {
+          run_handler(s, r);
+          if (r->resp.job != NULL)
+            start_job(s, r);
+          else
+            {
+              r->state = R_READY;
+              MHD_resume_connection(r->mc);
+            }
+        }
+      free(t);
+    }
+}
+
+/* ---- requests ---- */
+
+static bool is_ping(const char *method, const char *url)
+{
+  return strcmp(method, "GET") == 0 && strcmp(url, "/api/ping") == 0;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **req_cls)
+{
+  struct sbx_http_server *s = cls;
+  struct request *r = *req_cls;
+
+  (void)version;
   if (r == NULL)
     {
-      /* Before any body is read: an unauthenticated client gets nothing buffered. */
-      if (!authorized(s, conn, tcp))
-        {
-          memset(&resp, 0, sizeof resp);
-          resp.stream_fd = -1;
-          sbx_api_error(&resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
-          return send_json(conn, &resp);
-        }
+      const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+      struct conn *c = ci != NULL ? ci->socket_context : NULL;
+
+      if (c == NULL)
+        return MHD_NO;
       r = calloc(1, sizeof *r);
-      *req_cls = r;
       if (r == NULL)
+        return MHD_NO;
+      r->s = s;
+      r->c = c;
+      r->mc = mc;
+      *req_cls = r;
+      if (c->refused)
+        {
+          sbx_api_error(&r->resp, SBX_E_TOO_MANY_CONNECTIONS,
+                        "this client has too many connections open to the daemon; close some and retry");
+          r->state = R_READY;
+          r->close = true;
+          return send_response(mc, r);
+        }
+      /* Before any body is read: an unauthenticated client gets nothing buffered. */
+      if (c->l->kind == L_TCP)
+        {
+          bool ok = token_ok(s, mc);
+          pthread_mutex_lock(&s->clock);
+          if (ok)
+            unauth_unlink(s, c);
+          pthread_mutex_unlock(&s->clock);
+          if (!ok)
+            {
+              sbx_api_error(&r->resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
+              r->state = R_READY;
+              return send_response(mc, r);
+            }
+        }
+      if ((r->method = strdup(method)) == NULL || (r->url = strdup(url)) == NULL)
         return MHD_NO;
       /* A buffer of the announced size: no regrowth and copy of a large
        * body. Up to a bound, since nothing has arrived yet to back the
        * claim; a wrong announcement only costs regrowth. Over the cap, the
        * answer is 413 and nothing is kept. */
       {
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         char *end;
         unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
         if (cl != NULL && *end == '\0' && n > SBX_API_BODY_MAX)
@@ -123,6 +772,10 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
       }
       return MHD_YES;
     }
+  if (r->state == R_READY)
+    return send_response(mc, r);
+  if (r->state != R_NEW)
+    return MHD_YES; /* resumed early: nothing to say yet */
   if (*upload_size > 0)
     {
       /* Past the cap, keep reading but keep nothing: the answer is 413. */
@@ -150,42 +803,58 @@ static enum MHD_Result handle(struct sbx_http_server *s, bool tcp, struct MHD_Co
       *upload_size = 0;
       return MHD_YES;
     }
-  memset(&resp, 0, sizeof resp);
-  resp.stream_fd = -1;
-  if (r->too_large)
-    sbx_api_error(&resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
-  else
-    s->handler(s->arg, method, url, r->buf != NULL ? r->buf : "", r->len, &resp);
-  return send_json(conn, &resp);
+  /* A health check is answered here: it must not wait behind slow handlers. */
+  if (is_ping(method, url) && r->c->l == s->main_unix)
+    {
+      run_handler(s, r);
+      r->state = R_READY;
+      return send_response(mc, r);
+    }
+  r->state = R_QUEUED;
+  MHD_suspend_connection(mc);
+  enqueue(s, r, NULL);
+  return MHD_YES;
 }
 
-static enum MHD_Result on_unix(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                               const char *version, const char *upload, size_t *upload_size, void **req_cls)
-{
-  (void)version;
-  return handle(cls, false, conn, url, method, upload, upload_size, req_cls);
-}
-
-static enum MHD_Result on_tcp(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                              const char *version, const char *upload, size_t *upload_size, void **req_cls)
-{
-  (void)version;
-  return handle(cls, true, conn, url, method, upload, upload_size, req_cls);
-}
-
-static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode code)
+static void on_done(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_RequestTerminationCode code)
 {
   struct request *r = *req_cls;
 
   (void)cls;
-  (void)conn;
+  (void)mc;
   (void)code;
-  if (r != NULL)
+  if (r == NULL)
+    return;
+  *req_cls = NULL;
+  if (r->job != NULL)
     {
-      free(r->buf);
-      free(r);
-      *req_cls = NULL;
+      /* A stream whose client left: its command ends now. */
+      sbx_api_job_cancel(r->job);
+      sbx_api_job_set_wake(r->job, NULL, NULL, NULL);
+      sbx_api_job_release(r->job);
     }
+  free(r->resp.body);
+  free(r->buf);
+  free(r->method);
+  free(r->url);
+  free(r);
+}
+
+/* ---- listening sockets ---- */
+
+/* A live socket answers a connect; a crashed daemon's refuses it. */
+static bool socket_alive(const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool alive;
+
+  if (fd < 0)
+    return false;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  alive = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EAGAIN;
+  close(fd);
+  return alive;
 }
 
 static int unix_listener(const char *path, struct sbx_error *err)
@@ -201,16 +870,19 @@ static int unix_listener(const char *path, struct sbx_error *err)
     {
       if (!S_ISSOCK(st.st_mode))
         return sbx_error_set(err, EEXIST, SBX_E_VALIDATION, "%s exists and is not a socket", path);
+      if (socket_alive(path))
+        return sbx_error_set(err, EADDRINUSE, SBX_E_VALIDATION,
+                             "another daemon serves %s; stop it first or choose another --socket", path);
       unlink(path);
     }
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socket");
   /* Created 0600 from the start: no window in which another user may connect.
    * The mode of the socket's inode is the file's mode (less the umask), so no
    * process-wide umask change races the daemon's other threads. */
-  if (fchmod(fd, 0600) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 64) != 0)
+  if (fchmod(fd, 0600) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 4096) != 0)
     {
       int e = errno;
       close(fd);
@@ -235,9 +907,9 @@ static int tcp_listener(const char *listen_addr, struct sbx_error *err)
       || port > 65535)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "--listen takes a loopback address, 127.x.x.x:PORT");
   a.sin_port = htons((uint16_t)port);
-  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-      || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0)
+      || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4096) != 0)
     {
       int e = errno;
       if (fd >= 0)
@@ -247,19 +919,103 @@ static int tcp_listener(const char *listen_addr, struct sbx_error *err)
   return fd;
 }
 
-static struct MHD_Daemon *start(int fd, MHD_AccessHandlerCallback cb, struct sbx_http_server *s)
+static struct listener *listener_add(struct sbx_http_server *s, enum listener_kind kind, int fd, const char *path,
+                                     sbx_http_handler handler, void *arg, struct sbx_error *err)
 {
-  /* A thread per connection: an exec blocks its request for as long as it runs. */
-  return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, cb, s,
-                          MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600, MHD_OPTION_CONNECTION_LIMIT,
-                          (unsigned)256, MHD_OPTION_END);
+  struct listener *l = calloc(1, sizeof *l);
+  struct epoll_event ev = { .events = EPOLLIN };
+  uint32_t slot;
+
+  if (l == NULL || (path != NULL && (l->path = strdup(path)) == NULL))
+    {
+      free(l);
+      close(fd);
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "listener");
+      return NULL;
+    }
+  l->kind = kind;
+  l->fd = fd;
+  l->handler = handler;
+  l->arg = arg;
+  l->refs = 1;
+  pthread_mutex_lock(&s->llock);
+  for (slot = 0; slot < s->n_slots && s->slots[slot] != NULL; slot++)
+    ;
+  if (slot == s->n_slots)
+    {
+      struct listener **grown = realloc(s->slots, (s->n_slots + 64) * sizeof *grown);
+      if (grown == NULL)
+        {
+          pthread_mutex_unlock(&s->llock);
+          close(fd);
+          free(l->path);
+          free(l);
+          sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "listener");
+          return NULL;
+        }
+      memset(grown + s->n_slots, 0, 64 * sizeof *grown);
+      s->slots = grown;
+      s->n_slots += 64;
+    }
+  l->slot = slot;
+  l->gen = ++s->gen;
+  s->slots[slot] = l;
+  ev.data.u64 = (uint64_t)l->gen << 32 | slot;
+  if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+    {
+      int e = errno;
+      s->slots[slot] = NULL;
+      pthread_mutex_unlock(&s->llock);
+      close(fd);
+      free(l->path);
+      free(l);
+      sbx_error_errno(err, e, SBX_E_INTERNAL, "watch a listening socket");
+      return NULL;
+    }
+  pthread_mutex_unlock(&s->llock);
+  return l;
 }
 
+/* No new connection, no handler of it running after this returns; its
+ * connections still open get NOT_FOUND and go with their clients. */
+static void listener_remove(struct sbx_http_server *s, struct listener *l)
+{
+  pthread_mutex_lock(&s->llock);
+  l->closed = true;
+  epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+  close(l->fd);
+  l->fd = -1;
+  if (l->path != NULL)
+    unlink(l->path);
+  s->slots[l->slot] = NULL;
+  while (l->busy > 0)
+    pthread_cond_wait(&s->lidle, &s->llock);
+  listener_unref_locked(s, l);
+  pthread_mutex_unlock(&s->llock);
+}
+
+void *sbx_http_server_add_socket(struct sbx_http_server *s, sbx_http_handler handler, void *arg,
+                                 const char *socket_path, struct sbx_error *err)
+{
+  int fd = unix_listener(socket_path, err);
+  return fd < 0 ? NULL : listener_add(s, L_UNIX, fd, socket_path, handler, arg, err);
+}
+
+void sbx_http_server_remove_socket(struct sbx_http_server *s, void *handle)
+{
+  if (handle != NULL)
+    listener_remove(s, handle);
+}
+
+/* ---- the server ---- */
+
 struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *arg, const char *socket_path,
-                                              const char *listen_addr, const char *token, struct sbx_error *err)
+                                              const char *listen_addr, const char *token,
+                                              const struct sbx_http_options *limits, struct sbx_error *err)
 {
   struct sbx_http_server *s = calloc(1, sizeof *s);
+  struct rlimit rl;
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT32_MAX };
   int fd;
 
   if (s == NULL)
@@ -267,51 +1023,131 @@ struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *ar
       sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "server");
       return NULL;
     }
-  s->handler = handler;
-  s->arg = arg;
-  s->socket_path = strdup(socket_path);
+  pthread_mutex_init(&s->llock, NULL);
+  pthread_cond_init(&s->lidle, NULL);
+  pthread_mutex_init(&s->clock, NULL);
+  pthread_mutex_init(&s->qlock, NULL);
+  pthread_cond_init(&s->qcond, NULL);
+  s->epfd = s->wakefd = -1;
+  s->per_client_max = limits->per_client_max;
+  s->connections_max = limits->connections_max;
   s->token = token != NULL ? strdup(token) : NULL;
+  s->by_fd_len = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FD_TABLE_MAX ? rl.rlim_cur : FD_TABLE_MAX;
+  s->by_fd = calloc(s->by_fd_len, sizeof *s->by_fd);
+  if (s->by_fd == NULL || (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0
+      || (s->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0
+      || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd, &ev) != 0)
+    {
+      sbx_error_errno(err, errno ? errno : ENOMEM, SBX_E_INTERNAL, "server");
+      goto fail;
+    }
+  if (listen_addr != NULL && (s->token == NULL || s->token[0] == '\0'))
+    {
+      sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "--listen needs --token-file with a non-empty token");
+      goto fail;
+    }
   if ((fd = unix_listener(socket_path, err)) < 0)
     goto fail;
-  if ((s->unix_daemon = start(fd, on_unix, s)) == NULL)
+  /* Ours from now on, to remove at stop: not before, it may be another daemon's. */
+  if ((s->main_unix = listener_add(s, L_UNIX, fd, socket_path, handler, arg, err)) == NULL)
+    goto fail;
+  if (listen_addr != NULL)
     {
-      close(fd);
+      if ((fd = tcp_listener(listen_addr, err)) < 0 || listener_add(s, L_TCP, fd, NULL, handler, arg, err) == NULL)
+        goto fail;
+    }
+  s->tick = limits->tick;
+  s->tick_arg = limits->tick_arg;
+  s->loop = sbx_job_loop_new(queue_tick, s, err);
+  if (s->loop == NULL)
+    goto fail;
+  /* Idle and half-sent connections time out; a suspended one (a command in
+   * flight) does not. */
+  s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME,
+                            0, NULL, NULL, handle, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned)MHD_THREADS, MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, s->connections_max, MHD_OPTION_END);
+  if (s->mhd == NULL)
+    {
       sbx_error_set(err, EIO, SBX_E_INTERNAL, "start the HTTP server on %s", socket_path);
       goto fail;
     }
-  if (listen_addr != NULL)
-    {
-      if (s->token == NULL || s->token[0] == '\0')
-        {
-          sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "--listen needs --token-file with a non-empty token");
-          goto fail;
-        }
-      if ((fd = tcp_listener(listen_addr, err)) < 0)
+  if (limits->self != NULL)
+    *limits->self = s;
+  for (; s->n_workers < WORKERS; s->n_workers++)
+    if ((errno = pthread_create(&s->workers[s->n_workers], NULL, worker_main, s)) != 0)
+      {
+        sbx_error_errno(err, errno, SBX_E_INTERNAL, "start the server's workers");
         goto fail;
-      if ((s->tcp_daemon = start(fd, on_tcp, s)) == NULL)
-        {
-          close(fd);
-          sbx_error_set(err, EIO, SBX_E_INTERNAL, "start the HTTP server on %s", listen_addr);
-          goto fail;
-        }
+      }
+  if ((errno = pthread_create(&s->acceptor, NULL, acceptor_main, s)) != 0)
+    {
+      sbx_error_errno(err, errno, SBX_E_INTERNAL, "start the server's acceptor");
+      goto fail;
     }
+  s->acceptor_started = true;
   return s;
 fail:
-  sbx_http_server_stop(s);
+  if (limits->self != NULL)
+    *limits->self = NULL;
+  sbx_http_server_free(s);
   return NULL;
 }
 
 void sbx_http_server_stop(struct sbx_http_server *s)
 {
+  uint64_t one = 1;
+
+  if (s == NULL || s->stopped)
+    return;
+  s->stopped = true;
+  pthread_mutex_lock(&s->qlock);
+  s->stopping = true;
+  pthread_mutex_unlock(&s->qlock);
+  if (s->acceptor_started)
+    {
+      if (write(s->wakefd, &one, sizeof one) < 0)
+        (void)0;
+      pthread_join(s->acceptor, NULL);
+    }
+  /* Commands were killed by the caller: the loop hands their ends to the
+   * workers, which resume the connections; then libmicrohttpd can stop. */
+  sbx_job_loop_drain(s->loop, 10000);
+  pthread_mutex_lock(&s->qlock);
+  s->workers_stop = true;
+  pthread_cond_broadcast(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
+  for (int i = 0; i < s->n_workers; i++)
+    pthread_join(s->workers[i], NULL);
+  if (s->mhd != NULL)
+    MHD_stop_daemon(s->mhd);
+  s->mhd = NULL;
+  sbx_job_loop_free(s->loop);
+  s->loop = NULL;
+}
+
+void sbx_http_server_free(struct sbx_http_server *s)
+{
   if (s == NULL)
     return;
-  if (s->unix_daemon != NULL)
-    MHD_stop_daemon(s->unix_daemon);
-  if (s->tcp_daemon != NULL)
-    MHD_stop_daemon(s->tcp_daemon);
-  if (s->socket_path != NULL)
-    unlink(s->socket_path);
-  free(s->socket_path);
+  sbx_http_server_stop(s);
+  for (uint32_t i = 0; i < s->n_slots; i++)
+    if (s->slots[i] != NULL)
+      listener_remove(s, s->slots[i]);
+  free(s->slots);
+  if (s->epfd >= 0)
+    close(s->epfd);
+  if (s->wakefd >= 0)
+    close(s->wakefd);
+  free(s->by_fd);
+  free(s->clients);
+  while (s->q_head != NULL)
+    {
+      struct task *t = s->q_head;
+      s->q_head = t->next;
+      free(t);
+    }
   if (s->token != NULL)
     explicit_bzero(s->token, strlen(s->token));
   free(s->token);

@@ -8,7 +8,27 @@ struct sbx_http_server;
 typedef void (*sbx_http_handler)(void *arg, const char *method, const char *path, const char *body, size_t len,
                                  struct sbx_api_response *out);
 
+struct sbx_http_options
+{
+  unsigned connections_max;  /* open connections, all clients */
+  unsigned per_client_max;   /* per uid (unix sockets) or per IPv4 address (TCP) */
+  unsigned idle_timeout_s;   /* a connection idle or half-sent this long is closed; not one whose command runs */
+  void (*tick)(void *arg);   /* about once a second, on a worker */
+  void *tick_arg;
+  struct sbx_http_server **self; /* set before the first request is served: handlers may need the server */
+};
+
 /* listen_addr (127.x.x.x:PORT) and token may be NULL; with listen_addr, token is required. */
 struct sbx_http_server *sbx_http_server_start(sbx_http_handler handler, void *arg, const char *socket_path,
-                                              const char *listen_addr, const char *token, struct sbx_error *err);
+                                              const char *listen_addr, const char *token,
+                                              const struct sbx_http_options *opts, struct sbx_error *err);
+/* Stops serving: waits (a while) for the commands in flight, which the
+ * caller has killed, then for the threads. The sockets stay until free. */
 void sbx_http_server_stop(struct sbx_http_server *s);
+void sbx_http_server_free(struct sbx_http_server *s);
+/* Another unix socket (a sandbox's operations socket), served by the same
+ * threads. Returns a handle for remove, or NULL with err set. */
+void *sbx_http_server_add_socket(struct sbx_http_server *s, sbx_http_handler handler, void *arg,
+                                 const char *socket_path, struct sbx_error *err);
+/* After it returns, no handler of the socket runs and its path is gone. */
+void sbx_http_server_remove_socket(struct sbx_http_server *s, void *handle);

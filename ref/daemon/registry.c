@@ -16,7 +16,7 @@
 #include "registry.h"
 #include "request.h" /* sbx_sandbox_id_valid */
 
-#define MAX_SANDBOXES 256
+#define MAX_SANDBOXES 4096 /* each costs about two processes and a few fds (docs/RELIABILITY.md) */
 
 struct entry
 {
@@ -392,19 +392,26 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
   return 0;
 }
 
-void sbx_registry_job_begin(struct sbx_registry *r)
+void sbx_registry_sweep(struct sbx_registry *r)
 {
-  pthread_mutex_lock(&r->lock);
-  r->jobs++;
-  pthread_mutex_unlock(&r->lock);
-}
+  struct sbx_sandbox **held = NULL;
+  size_t n = 0;
 
-void sbx_registry_job_end(struct sbx_registry *r)
-{
   pthread_mutex_lock(&r->lock);
-  if (--r->jobs == 0)
-    pthread_cond_broadcast(&r->idle);
+  if (r->n > 0 && (held = calloc(r->n, sizeof *held)) != NULL)
+    for (size_t i = 0; i < r->n; i++)
+      {
+        r->entries[i]->refs++;
+        held[n++] = r->entries[i]->sb;
+      }
   pthread_mutex_unlock(&r->lock);
+  /* Outside the registry's lock: a sweep takes each sandbox's. */
+  for (size_t i = 0; i < n; i++)
+    {
+      sbx_process_sweep(held[i]);
+      sbx_registry_put(r, held[i]);
+    }
+  free(held);
 }
 
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r)

@@ -41,9 +41,8 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb);
 void sbx_registry_ref(struct sbx_registry *r, struct sbx_sandbox *sb);
 /* Kills the processes of every sandbox: in-flight requests then end quickly. */
 void sbx_registry_shutdown(struct sbx_registry *r);
-/* Background jobs (streams) that outlive their request: free waits for them. */
-void sbx_registry_job_begin(struct sbx_registry *r);
-void sbx_registry_job_end(struct sbx_registry *r);
+/* Reaps and tidies every sandbox's started processes (sbx_process_sweep). */
+void sbx_registry_sweep(struct sbx_registry *r);
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err);
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r);
 /* The operations registered for a sandbox the caller holds. */

@@ -30,6 +30,7 @@ struct sbx_error
 #define SBX_E_METHOD_NOT_ALLOWED "METHOD_NOT_ALLOWED"
 #define SBX_E_OPERATION_NOT_FOUND "OPERATION_NOT_FOUND"
 #define SBX_E_OPERATION_FAILED "OPERATION_FAILED"
+#define SBX_E_TOO_MANY_CONNECTIONS "TOO_MANY_CONNECTIONS" /* 503: the client's connections are at the daemon's limit */
 /* The client could not reach the daemon, or the answer was not the API's. */
 #define SBX_E_UNAVAILABLE "DAEMON_UNAVAILABLE"
 #define SBX_E_PROTOCOL "PROTOCOL_ERROR"
