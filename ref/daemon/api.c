@@ -167,6 +167,30 @@ static int h_put_sandbox(struct call *c)
   return 0;
 }
 
+static int h_list_sandboxes(struct call *c)
+{
+  _cleanup_json_ cJSON *doc = success_doc();
+  cJSON *list = cJSON_AddArrayToObject(doc, "sandboxes");
+  char **ids = sbx_registry_ids(c->r);
+
+  if (ids == NULL)
+    {
+      struct sbx_error err = { 0 };
+      sbx_error_errno(&err, ENOMEM, SBX_E_INTERNAL, "list the sandboxes");
+      return fail(c, &err);
+    }
+  for (char **id = ids; *id != NULL; id++)
+    {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "id", *id);
+      cJSON_AddItemToArray(list, o);
+      free(*id);
+    }
+  free(ids);
+  respond(c->out, 200, doc);
+  return 0;
+}
+
 static int h_delete_sandbox(struct call *c)
 {
   struct sbx_error err = { 0 };
@@ -693,6 +717,7 @@ static int (*const handlers[])(struct call *c) = {
   [SBX_R_CAPABILITIES] = h_capabilities,
   [SBX_R_SANDBOX_PUT] = h_put_sandbox,
   [SBX_R_SANDBOX_DELETE] = h_delete_sandbox,
+  [SBX_R_SANDBOX_LIST] = h_list_sandboxes,
   [SBX_R_EXECUTE] = h_execute,
   [SBX_R_EXECUTE_STREAM] = h_execute_stream,
   [SBX_R_PROCESS_START] = h_process_start,

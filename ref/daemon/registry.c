@@ -316,6 +316,24 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
   return sb;
 }
 
+char **sbx_registry_ids(struct sbx_registry *r)
+{
+  char **ids;
+
+  pthread_mutex_lock(&r->lock);
+  ids = calloc(r->n + 1, sizeof *ids);
+  for (size_t i = 0; ids != NULL && i < r->n; i++)
+    if ((ids[i] = strdup(r->entries[i]->id)) == NULL)
+      {
+        for (size_t k = 0; k < i; k++)
+          free(ids[k]);
+        free(ids);
+        ids = NULL;
+      }
+  pthread_mutex_unlock(&r->lock);
+  return ids;
+}
+
 struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id)
 {
   struct sbx_sandbox *sb = NULL;

@@ -36,6 +36,8 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
                                         bool *created, struct sbx_error *err);
 /* Both return a referenced sandbox: give it back with sbx_registry_put. */
 struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id);
+/* The live sandboxes' ids, a NULL-terminated vector to free whole; NULL without memory. */
+char **sbx_registry_ids(struct sbx_registry *r);
 void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb);
 /* One more reference to a sandbox already held. */
 void sbx_registry_ref(struct sbx_registry *r, struct sbx_sandbox *sb);

@@ -339,6 +339,7 @@ static const struct route
 } routes[] = {
   { "GET", "/api/ping", SBX_R_PING, false, NULL },
   { "GET", "/api/capabilities", SBX_R_CAPABILITIES, false, NULL },
+  { "GET", "/api/sandboxes", SBX_R_SANDBOX_LIST, false, NULL },
   { "PUT", "/api/sandboxes/:id", SBX_R_SANDBOX_PUT, false, parse_sandbox_put },
   { "DELETE", "/api/sandboxes/:id", SBX_R_SANDBOX_DELETE, false, NULL },
   { "POST", "/api/sandboxes/:id/:ctx/execute", SBX_R_EXECUTE, true, parse_exec },

@@ -67,4 +67,19 @@ check "call outside a platform context finds no operations socket (3)" has "$rc 
 out=$(SPLITBOX_SANDBOX= sb exec --json -- true); check "without a sandbox, exec goes to the default sandbox's user context" has "$out" '"context":"user"'
 out=$(unset SPLITBOX_SANDBOX; sb exec --context platform -- true 2>&1); rc=$?
 check "without a sandbox there is no platform context" has "$rc $out" "125 splitbox exec: VALIDATION_FAILED: the platform context needs a sandbox id"
+# Sandboxes from the CLI: create, list, delete (the README's client quick start needs no curl).
+(unset SPLITBOX_SANDBOX; sb sandbox create cli-made >/dev/null); rc=$?
+check "sandbox create: exit 0 (was $rc)" test $rc -eq 0
+out=$(unset SPLITBOX_SANDBOX; sb exec --sandbox cli-made --context platform -- echo made-here); rc=$?
+check "... and the sandbox runs commands" has "$rc $out" "0 made-here"
+out=$(unset SPLITBOX_SANDBOX; sb sandbox list); rc=$?
+check "sandbox list names it (exit $rc)" grep -qx cli-made <<<"$out"
+(unset SPLITBOX_SANDBOX; sb sandbox delete cli-made >/dev/null); rc=$?
+check "sandbox delete: exit 0 (was $rc)" test $rc -eq 0
+out=$(unset SPLITBOX_SANDBOX; sb sandbox list); rc=$?
+check "... and it is gone from the list (the list ran: exit $rc)" bash -c "test $rc -eq 0 && ! grep -qx cli-made <<<'$out'"
+out=$(unset SPLITBOX_SANDBOX; sb sandbox delete cli-made 2>&1); rc=$?
+check "deleting it again: exit 1, SANDBOX_NOT_FOUND" has "$rc $out" "1 splitbox sandbox: SANDBOX_NOT_FOUND"
+out=$(unset SPLITBOX_SANDBOX; sb sandbox frob 2>&1); rc=$?
+check "an unknown sandbox action is a usage error (2)" test $rc -eq 2
 finish
