@@ -22,6 +22,7 @@
 #include "error.h"
 #include "executor.h"
 #include "fdpass.h"
+#include "keyring.h"
 #include "landlock.h"
 #include "payload.h"
 #include "privileges.h"
@@ -131,6 +132,14 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
       if (sbx_close_fds_except(keep, sb->user_landlock_fd >= 0 ? 8 : 7) != 0 || setsid() < 0)
         {
           sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "fallback: new session");
+          goto fail;
+        }
+      /* Keyrings are not namespaced: a session keyring inherited from the executor is possessed by
+       * every command of either context, and /proc/keys shows a possessed key's description to any uid,
+       * seccomp or not. Each command gets an anonymous one, as in the namespaced modes. */
+      if (sbx_join_new_session_keyring() < 0)
+        {
+          sbx_error_child(&cerr, errno, SBX_E_SANDBOX, "fallback: join a new session keyring");
           goto fail;
         }
       /* Into the sandbox's cgroup while still allowed to write there. */

@@ -408,9 +408,15 @@ PROBED_CHECKS(fallback_root, MODE_FALLBACK_ROOT, SNIFFING(fallback_root, MODE_FA
  * from the platform's environ, memory and private dir (its ptrace rule and its
  * filesystem allow list). */
 ALL_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, true, false, false, false, true)
-/* Sniffing is not claimed here (the network is the host's); keyctl is denied
- * by seccomp as in every mode. */
-PROBED_CHECKS(fallback_nobody, MODE_FALLBACK_NOBODY, )
+/* Sniffing is not claimed here (the network is the host's). keyctl is denied
+ * by seccomp as in every mode, but /proc/keys shows the description of every
+ * key its uid may view, and the platform's keys are that uid's: the keyring
+ * check leaks here (a key's description, not its payload). */
+CONTROLLED(fallback_nobody, env, MODE_FALLBACK_NOBODY, check_env, NULL, false, SBX_PROBE_env_self)
+CONTROLLED(fallback_nobody, memory, MODE_FALLBACK_NOBODY, check_memory, NULL, false, SBX_PROBE_proc_mem,
+           SBX_PROBE_vm_readv, SBX_PROBE_pidfd_getfd)
+CONTROLLED(fallback_nobody, keyring_descriptions_leak, MODE_FALLBACK_NOBODY, check_keyring, NULL, true,
+           SBX_PROBE_keyring)
 
 /* The same without Landlock: one uid and nothing else between the contexts.
  * Its leaks are the positive controls of the environ, ptrace and private-file
