@@ -76,21 +76,6 @@ static int run_suite(char **args)
   return status;
 }
 
-static int copy_file(const char *path, FILE *out)
-{
-  FILE *in = fopen(path, "re");
-  char buf[8192];
-  size_t n;
-
-  if (in == NULL)
-    return -1;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n)
-      break;
-  fclose(in);
-  return fflush(out) == 0 ? 0 : -1;
-}
-
 static int report(const char *tap_path, int status, bool tap, const char *xml, const char *backend)
 {
   struct sbx_tap t = { 0 };
@@ -107,8 +92,8 @@ static int report(const char *tap_path, int status, bool tap, const char *xml, c
       return EXIT_UNCHECKED;
     }
   fclose(in);
-  if (tap && copy_file(tap_path, stdout) < 0)
-    fprintf(stderr, "splitbox conform: write the TAP: %s\n", strerror(errno));
+  if (tap && sbx_tap_write(&t, stdout, &err) < 0)
+    fprintf(stderr, "splitbox conform: %s\n", err.message);
   if (xml != NULL)
     {
       char name[300];

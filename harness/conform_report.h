@@ -36,3 +36,7 @@ void sbx_tap_free(struct sbx_tap *t);
 /* JUnit XML: one testsuite per suite, <skipped message="..."> with the reason.
  * Excluded tests are left out: nothing was asked of them. */
 int sbx_tap_junit(const struct sbx_tap *t, const char *name, FILE *out, struct sbx_error *err);
+/* TAP 13 as TAP::Parser (prove) reads it: the plan is the tests listed, a
+ * failure's assertions in a YAMLish block of quoted scalars, a skip's reason
+ * on its line. Criterion's own breaks that parser at the first failure. */
+int sbx_tap_write(const struct sbx_tap *t, FILE *out, struct sbx_error *err);
