@@ -318,5 +318,14 @@ int sbx_cli_daemon(int argc, char **argv)
   sbx_http_server_stop(server);
   sbx_registry_free(registry); /* removes the operations sockets: before the server goes */
   sbx_http_server_free(server);
+  /* What this daemon made and left empty: a state dir looks as it did before it ran. A dir
+   * that is not empty (a sandbox's files that could not be removed) stays, for the next start. */
+  {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/sandboxes", ropts.state_dir);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/run", ropts.state_dir);
+    rmdir(dir);
+  }
   return 0;
 }

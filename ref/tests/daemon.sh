@@ -240,4 +240,5 @@ check "none of the daemon's sandbox inits is left" test -z "$left"
 check "no process of the daemon's sandboxes is left on the host" test -z "$(pgrep -f "sleep [0-9]*.$u")"
 check "the socket is removed" test ! -e "$sock"
 check "no sandbox state is left" test -z "$(ls -A "$state/sandboxes" 2>/dev/null)"
+check "... and its empty sandboxes/ and run/ are gone" test ! -e "$state/sandboxes" -a ! -e "$state/run"
 finish
