@@ -63,7 +63,10 @@ check "it compiles and links against the shared library (was $rc)" test $rc -eq 
 check "... which it needs at run time" bash -c "readelf -d '$out/example' | grep -q 'libsplitbox-client.so'"
 archive=$out/root$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir splitbox-client)/libsplitbox-client.a
 # The archive first: its symbols are then defined, and --as-needed drops the shared one the flags name too.
-cc -o "$out/example-static" "$out/example.c" "$archive" -Wl,--as-needed $flags >>"$out/cc.log" 2>&1; rc=$?
+# A sanitizer build's archive needs its runtime: link the example the same way.
+san=""
+nm "$archive" 2>/dev/null | grep -q '__asan_' && san="-fsanitize=address,undefined"
+cc $san -o "$out/example-static" "$out/example.c" "$archive" -Wl,--as-needed $flags >>"$out/cc.log" 2>&1; rc=$?
 check "and with the static archive, and the dependencies the .pc declares (cjson, curl; was $rc)" test $rc -eq 0
 check "... then it needs no libsplitbox-client at run time" \
   bash -c "test -x '$out/example-static' && ! readelf -d '$out/example-static' | grep -q 'libsplitbox-client'"
