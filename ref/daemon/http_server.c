@@ -510,6 +510,18 @@ static void *acceptor_main(void *arg)
 
 /* ---- the work queue ---- */
 
+/* At the back, and a worker woken; with qlock held, which this releases. */
+static void append_and_unlock(struct sbx_http_server *s, struct task *t)
+{
+  if (s->q_tail != NULL)
+    s->q_tail->next = t;
+  else
+    s->q_head = t;
+  s->q_tail = t;
+  pthread_cond_signal(&s->qcond);
+  pthread_mutex_unlock(&s->qlock);
+}
+
 static void enqueue(struct sbx_http_server *s, struct request *r, struct sbx_api_job *finish)
 {
   struct task *t = calloc(1, sizeof *t);
@@ -529,17 +541,11 @@ static void enqueue(struct sbx_http_server *s, struct request *r, struct sbx_api
       s->q_head = t;
       if (s->q_tail == NULL)
         s->q_tail = t;
+      pthread_cond_signal(&s->qcond);
+      pthread_mutex_unlock(&s->qlock);
+      return;
     }
-  else
-    {
-      if (s->q_tail != NULL)
-        s->q_tail->next = t;
-      else
-        s->q_head = t;
-      s->q_tail = t;
-    }
-  pthread_cond_signal(&s->qcond);
-  pthread_mutex_unlock(&s->qlock);
+  append_and_unlock(s, t);
 }
 
 /* From the job loop, once a second: one tick queued at most. */
@@ -556,13 +562,7 @@ static void queue_tick(void *arg)
     }
   s->tick_queued = true;
   t->tick = true;
-  if (s->q_tail != NULL)
-    s->q_tail->next = t;
-  else
-    s->q_head = t;
-  s->q_tail = t;
-  pthread_cond_signal(&s->qcond);
-  pthread_mutex_unlock(&s->qlock);
+  append_and_unlock(s, t);
 }
 
 /* From the job loop: sbx_api_job_finish reaps, which is a worker's job. */
