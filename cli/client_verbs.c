@@ -36,8 +36,9 @@ static const char verbs_usage[] =
   "  read  PATH              print a file's bytes\n"
   "  write PATH [--content TEXT]   write TEXT, or standard input, to a file\n"
   "  ls    [PATH]            list a directory of the shared dir\n"
-  "  call  NAME [--params JSON]    call a platform operation; from platform code the\n"
-  "                          socket defaults to $SPLITBOX_RUN_DIR/ops.sock\n"
+  "  call  NAME [--params JSON]    call a platform operation. Platform code calls on\n"
+  "                          its own operations socket ($SPLITBOX_RUN_DIR/ops.sock, and\n"
+  "                          `splitbox` is on its PATH); elsewhere it needs --sandbox\n"
   "  sandbox create ID [--body JSON]   create a sandbox (PUT /api/sandboxes/ID; the body\n"
   "                          sets its options: docs/API.md), idempotent\n"
   "  sandbox delete ID       delete a sandbox and everything in it\n"
@@ -502,6 +503,24 @@ static int do_sandbox(struct sbx_client *c, const struct verb_args *a)
   return 0;
 }
 
+/* Platform code's operations socket: under SPLITBOX_RUN_DIR, which the daemon
+ * sets for platform commands, else in its view's /run/splitbox. NULL when
+ * neither exists: then this is not platform code of a splitbox daemon. */
+static char *platform_ops_socket(void)
+{
+  const char *run = getenv("SPLITBOX_RUN_DIR");
+  char *path = NULL;
+
+  if (asprintf(&path, "%s/ops.sock", run != NULL && run[0] != '\0' ? run : "/run/splitbox") < 0)
+    return NULL;
+  if ((run == NULL || run[0] == '\0') && access(path, F_OK) != 0)
+    {
+      free(path);
+      return NULL;
+    }
+  return path;
+}
+
 int sbx_cli_client_verb(int argc, char **argv)
 {
   struct verb_args a = { 0 };
@@ -518,24 +537,23 @@ int sbx_cli_client_verb(int argc, char **argv)
     return r;
   if (!where_parse(a.context, &w))
     return usage_error(&a, "--context takes user, platform or shared: \"%s\"", a.context);
-  /* An empty variable is an unset one; an empty --sandbox is an error. */
-  if (a.sandbox == NULL && !is_call && getenv("SPLITBOX_SANDBOX") != NULL && getenv("SPLITBOX_SANDBOX")[0] != '\0')
-    a.sandbox = getenv("SPLITBOX_SANDBOX");
   target = a.socket != NULL ? a.socket : a.url;
-  if (target == NULL && is_call && a.sandbox == NULL)
-    {
-      /* Platform code: its own view's operations socket. */
-      const char *run = getenv("SPLITBOX_RUN_DIR");
-      if (asprintf(&ops_socket, "%s/ops.sock", run != NULL && run[0] != '\0' ? run : "/run/splitbox") < 0)
-        return EXIT_API;
-      target = ops_socket;
-    }
+  /* Platform code calls on its own view's operations socket, which names the
+   * sandbox; anywhere else, call goes to the daemon like every verb. */
+  if (target == NULL && is_call && a.sandbox == NULL && (ops_socket = platform_ops_socket()) != NULL)
+    target = ops_socket;
+  /* An empty variable is an unset one; an empty --sandbox is an error. */
+  if (a.sandbox == NULL && ops_socket == NULL && getenv("SPLITBOX_SANDBOX") != NULL && getenv("SPLITBOX_SANDBOX")[0] != '\0')
+    a.sandbox = getenv("SPLITBOX_SANDBOX");
   if (target == NULL && getenv("SPLITBOX_SOCKET") != NULL && getenv("SPLITBOX_SOCKET")[0] != '\0')
     target = getenv("SPLITBOX_SOCKET");
   if (target == NULL && getenv("SPLITBOX_URL") != NULL && getenv("SPLITBOX_URL")[0] != '\0')
     target = getenv("SPLITBOX_URL");
   if (target == NULL || target[0] == '\0')
     return usage_error(&a, "%s", "no daemon: give --socket PATH or --url URL (or set SPLITBOX_SOCKET)");
+  if (is_call && ops_socket == NULL && a.sandbox == NULL && a.socket == NULL && a.url == NULL)
+    return usage_error(&a, "%s", "call on the daemon's socket needs --sandbox ID (or SPLITBOX_SANDBOX); "
+                                 "only platform code has an operations socket of its own");
   if (a.token_file != NULL && (token = sbx_cli_read_token(a.token_file)) == NULL)
     return usage_error(&a, "cannot read a token from %s", a.token_file);
   o.token = token != NULL ? token : getenv("SPLITBOX_TOKEN");

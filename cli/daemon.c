@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -189,7 +190,8 @@ int sbx_cli_daemon(int argc, char **argv)
   };
   struct sbx_http_options hopts = { .connections_max = 8192, .per_client_max = 2048, .idle_timeout_s = 10 };
   const char *socket_path = NULL, *listen_addr = NULL, *token_file = NULL;
-  char default_state[4096], *token = NULL;
+  char default_state[4096], self[PATH_MAX], *token = NULL;
+  ssize_t self_len;
   struct sbx_error err = { 0 };
   struct sbx_registry *registry;
   sigset_t mask;
@@ -267,6 +269,13 @@ int sbx_cli_daemon(int argc, char **argv)
       if (geteuid() != 0)
         strncat(default_state, "/splitbox", sizeof default_state - strlen(default_state) - 1);
       ropts.state_dir = default_state;
+    }
+  /* Platform code runs `splitbox call` with this very binary (/run/splitbox/bin). */
+  self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (self_len > 0)
+    {
+      self[self_len] = '\0';
+      ropts.platform_cli = self;
     }
   raise_fd_limit();
   if (lock_state_dir(ropts.state_dir) < 0)

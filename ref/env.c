@@ -98,17 +98,23 @@ static size_t strv_len(const char *const *v)
   return n;
 }
 
-char **sbx_env_build(enum sbx_context ctx, const char *home, const char *tmp_dir, const char *run_dir, const char *const *legacy,
-                     const char *const *call_env, struct sbx_error *err)
+char **sbx_env_build(enum sbx_context ctx, const char *home, const char *tmp_dir, const char *run_dir,
+                     const char *path_tail, const char *const *legacy, const char *const *call_env,
+                     struct sbx_error *err)
 {
   _cleanup_strv_ char **v = NULL;
-  char path[sizeof sbx_platform_path + 8], home_entry[PATH_MAX + 8], run_entry[PATH_MAX + 20], tmp_entry[PATH_MAX + 8];
+  char path[sizeof sbx_platform_path + PATH_MAX + 8], home_entry[PATH_MAX + 8], run_entry[PATH_MAX + 20], tmp_entry[PATH_MAX + 8];
   const char *base[] = { path, home_entry, "LANG=C.UTF-8", "TERM=xterm", run_dir != NULL ? run_entry : NULL, NULL, NULL };
   size_t n = 0, max;
 
   if (sbx_env_validate(call_env, ctx, err) < 0 || sbx_env_validate(legacy, ctx, err) < 0)
     return NULL;
-  snprintf(path, sizeof path, "PATH=%s", ctx == SBX_CTX_PLATFORM ? sbx_platform_path : sbx_user_path);
+  if (snprintf(path, sizeof path, "PATH=%s%s%s", ctx == SBX_CTX_PLATFORM ? sbx_platform_path : sbx_user_path,
+               path_tail != NULL ? ":" : "", path_tail != NULL ? path_tail : "") >= (int)sizeof path)
+    {
+      sbx_error_set(err, ENAMETOOLONG, SBX_E_INTERNAL, "PATH too long");
+      return NULL;
+    }
   snprintf(home_entry, sizeof home_entry, "HOME=%s", home);
   snprintf(run_entry, sizeof run_entry, "SPLITBOX_RUN_DIR=%s", run_dir != NULL ? run_dir : "");
   if (tmp_dir != NULL)

@@ -45,6 +45,7 @@ enum sbx_network
 #define SBX_DEFAULT_SHARED_PATH "/app"
 #define SBX_PLATFORM_PRIVATE_PATH "/platform"
 #define SBX_PLATFORM_RUN_PATH "/run/splitbox"
+#define SBX_PLATFORM_CLI_DIR "bin" /* under the run dir: platform_cli as `splitbox` */
 #define SBX_USER_HOME "/home/user"
 #define SBX_PLATFORM_HOME "/root"
 #define SBX_USER_ID_INSIDE 1000
@@ -85,6 +86,9 @@ struct sbx_options
                                     of the next platform command: for long-lived sandboxes */
   const char *platform_run_dir;  /* NULL, or a host dir every platform command sees at /run/splitbox
                                     (SPLITBOX_RUN_DIR names it); user code never sees it */
+  const char *platform_cli;      /* NULL, or a program platform commands find on their PATH as
+                                    `splitbox` (in /run/splitbox/bin): the daemon's CLI, for
+                                    `splitbox call`; needs platform_run_dir */
   const char *const *platform_hidden; /* host paths (NULL-terminated) that platform views cover up,
                                          e.g. a daemon's state dir and control socket */
   struct sbx_limits limits;      /* user code's processes, memory and CPU weight (resource_limits.c) */

@@ -67,6 +67,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
   envp = sbx_env_build(req->context, context_home(sb, req->context),
                        sb->isolation == SBX_ISO_FALLBACK && req->context == SBX_CTX_USER ? sb->user_tmp_fallback : NULL,
                        platform_run_dir(sb, req->context),
+                       req->context == SBX_CTX_PLATFORM ? sb->platform_cli_dir : NULL,
                        sb->legacy ? (const char *const *)sb->legacy_env : NULL, req->env, err);
   if (envp == NULL)
     return -1;

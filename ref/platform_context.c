@@ -76,6 +76,7 @@ static void template_child(struct sbx_sandbox *sb, int status_fd, int sync_fd)
       .private_source = sb->platform_dir, .shared_source = sb->shared_host_dir, .shared_path = sb->shared_path,
       .shared_detached = sb->shared_bounded, .shared_mount_fd = sb->shared_mnt_platform,
       .run_source = sb->platform_run_dir,
+      .cli_source = sb->platform_cli,
       .hidden = (const char *const *)sb->platform_hidden,
       .host_readonly = sb->platform_host_readonly,
     };

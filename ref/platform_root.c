@@ -125,8 +125,8 @@ static int hide(const char *const *paths, struct sbx_error *err)
 
 int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sbx_error *err)
 {
-  char path[PATH_MAX], private_src[64], shared_src[64], run_src[64];
-  _cleanup_close_ int private_fd = -1, shared_fd = -1, run_fd = -1;
+  char path[PATH_MAX], private_src[64], shared_src[64], run_src[64], cli_src[64];
+  _cleanup_close_ int private_fd = -1, shared_fd = -1, run_fd = -1, cli_fd = -1;
   bool own_run;
   DIR *d;
   struct dirent *de;
@@ -142,6 +142,9 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
     run_fd = open(spec->run_source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (private_fd < 0 || shared_fd < 0 || (spec->run_source != NULL && run_fd < 0))
     return sbx_error_child(err, errno, SBX_E_SANDBOX, "platform root: open state directories");
+  if (spec->run_source != NULL && spec->cli_source != NULL
+      && (cli_fd = open(spec->cli_source, O_PATH | O_CLOEXEC)) < 0)
+    return sbx_error_child(err, errno, SBX_E_SANDBOX, "platform root: open the platform CLI");
   own_run = spec->run_source != NULL && !host_run_mountpoint();
   snprintf(run_src, sizeof run_src, "/proc/self/fd/%d", run_fd);
   snprintf(private_src, sizeof private_src, "/proc/self/fd/%d", private_fd);
@@ -161,6 +164,12 @@ int sbx_platform_root_build(const struct sbx_platform_root_spec *spec, struct sb
   /* Read-only: platform code must not remove the socket, nor plant files beside it. */
   if (spec->run_source != NULL && sbx_mount_bind(run_src, NEWROOT SBX_PLATFORM_RUN_PATH, false, true, err) < 0)
     return sbx_error_prefix(err, "%s", SBX_PLATFORM_RUN_PATH);
+  if (cli_fd >= 0)
+    {
+      snprintf(cli_src, sizeof cli_src, "/proc/self/fd/%d", cli_fd);
+      if (sbx_mount_bind(cli_src, NEWROOT SBX_PLATFORM_RUN_PATH "/" SBX_PLATFORM_CLI_DIR "/splitbox", false, true, err) < 0)
+        return sbx_error_prefix(err, "the platform CLI");
+    }
   /* /proc: the host's, so that each command may mount a fresh one over it
    * (the kernel requires a visible proc mount in the namespace). */
   if (sbx_mkdir_p(NEWROOT "/proc", 0755, err) < 0

@@ -13,6 +13,7 @@ struct sbx_platform_root_spec
   int shared_mount_fd;
   const char *shared_path;    /* e.g. /app */
   const char *run_source;     /* NULL, or what appears at /run/splitbox */
+  const char *cli_source;     /* NULL, or a program bound at /run/splitbox/bin/splitbox (platform_cli.c) */
   const char *const *hidden;  /* host paths to cover up, NULL-terminated */
   bool host_readonly;         /* the host's files read-only (--platform-host-fs ro) */
 };

@@ -17,6 +17,7 @@
 #include "contexts.h"
 #include "error.h"
 #include "executor.h"
+#include "platform_cli.h"
 #include "remove_tree.h"
 #include "sandbox.h"
 #include "seccomp_filter.h"
@@ -244,7 +245,10 @@ static int apply_options(struct sbx_sandbox *sb, const struct sbx_options *opts,
   sb->platform_host_readonly = opts->platform_host_readonly;
   sb->no_landlock = opts->no_landlock;
   sb->cgroup.limits = opts->limits;
+  if (opts->platform_cli != NULL && opts->platform_run_dir == NULL)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "a platform CLI needs a platform run dir");
   if ((opts->platform_run_dir != NULL && (sb->platform_run_dir = strdup(opts->platform_run_dir)) == NULL)
+      || (opts->platform_cli != NULL && (sb->platform_cli = strdup(opts->platform_cli)) == NULL)
       || (opts->platform_hidden != NULL && (sb->platform_hidden = sbx_strv_dup(opts->platform_hidden)) == NULL))
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "options");
   if (pipe2(sb->lifeline, O_CLOEXEC) != 0)
@@ -344,7 +348,7 @@ struct sbx_sandbox *sbx_sandbox_create(const struct sbx_options *opts, struct sb
                     "process-level isolation");
       goto fail;
     }
-  if (choose_subids(sb, opts, err) < 0 || setup_state(sb, opts, err) < 0)
+  if (choose_subids(sb, opts, err) < 0 || setup_state(sb, opts, err) < 0 || sbx_platform_cli_install(sb, err) < 0)
     goto fail;
   if (opts->limits.shared_max > 0
       && sbx_shared_bound_create(sb, opts->shared_dir != NULL, opts->limits.shared_max, err) < 0)
@@ -421,6 +425,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
   free(sb->shared_path);
   free(sb->platform_dir);
   free(sb->platform_run_dir);
+  free(sb->platform_cli);
+  free(sb->platform_cli_dir);
   sbx_strvfreep(&sb->platform_hidden);
   free(sb->log_dir);
   free(sb->user_home_fallback);

@@ -27,6 +27,8 @@ struct sbx_sandbox
   char *platform_dir; /* host path of /platform */
   char *platform_run_dir; /* NULL, or the host dir that appears at /run/splitbox */
   char **platform_hidden; /* host paths platform views cover up */
+  char *platform_cli;     /* NULL, or the program at RUN/bin/splitbox (platform_cli.c) */
+  char *platform_cli_dir; /* where platform commands find it, last on their PATH; or NULL */
   char *log_dir;
   char *user_home_fallback;
   char *user_tmp_fallback; /* TMPDIR of fallback user code: Landlock keeps it out of the host's /tmp */

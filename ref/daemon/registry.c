@@ -298,6 +298,7 @@ struct sbx_sandbox *sbx_registry_ensure(struct sbx_registry *r, const char *id, 
     {
       o.platform_run_dir = e->run_dir;
       o.platform_hidden = r->hidden;
+      o.platform_cli = r->opts.platform_cli;
       sb = e->sb = sbx_sandbox_create(&o, err);
     }
   if (sb != NULL)

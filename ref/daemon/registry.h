@@ -23,6 +23,7 @@ struct sbx_registry_options
   const char *state_dir;  /* each sandbox gets STATE/sandboxes/ID */
   const char *control_socket; /* hidden, with the state dir, from every platform view */
   const char *init_path;
+  const char *platform_cli; /* NULL, or the CLI platform commands find as `splitbox` (sbx_options) */
   enum sbx_network user_network;
   bool require_isolation;
   struct sbx_limits limits; /* each sandbox's, unless its PUT says otherwise */

@@ -62,6 +62,12 @@ out=$(sb call --sandbox s missing 2>&1); rc=$?
 check "call of an unregistered operation: exit 1, OPERATION_NOT_FOUND" has "$rc $out" "1 splitbox call: OPERATION_NOT_FOUND"
 out=$(unset SPLITBOX_SOCKET SPLITBOX_SANDBOX; SPLITBOX_RUN_DIR=$work "$cli" call x 2>&1); rc=$?
 check "call outside a platform context finds no operations socket (3)" has "$rc $out" "3 splitbox call: DAEMON_UNAVAILABLE: $work/ops.sock"
+# On the host, call honours SPLITBOX_SOCKET and SPLITBOX_SANDBOX like every verb.
+out=$(unset SPLITBOX_RUN_DIR; sb call missing 2>&1); rc=$?
+check "on the host, call goes to \$SPLITBOX_SOCKET for \$SPLITBOX_SANDBOX (exit 1, OPERATION_NOT_FOUND)" \
+  has "$rc $out" "1 splitbox call: OPERATION_NOT_FOUND"
+out=$(unset SPLITBOX_RUN_DIR SPLITBOX_SANDBOX; sb call missing 2>&1); rc=$?
+check "on the host, call without a sandbox is a usage error (2)" has "$rc $out" "2 splitbox call: call on the daemon's socket needs --sandbox ID"
 
 # The compatibility routes: no sandbox means "default", user context only.
 out=$(SPLITBOX_SANDBOX= sb exec --json -- true); check "without a sandbox, exec goes to the default sandbox's user context" has "$out" '"context":"user"'

@@ -24,18 +24,25 @@ r=$(req POST /api/sandboxes/a/operations/echo/call '{"params":{"n":1}}')
 check "the client calls its own operation and gets the handler's JSON" \
   has "$r" '200 {"handledBy":"sbx-op-echo","request":{"operation":"echo","sandboxId":"a","params":{"n":1}}}'
 
+# `splitbox` is on platform code's PATH (the daemon's own binary, at /run/splitbox/bin).
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"command -v splitbox; splitbox -V >/dev/null; echo rc=$?"}')
+check "platform code finds splitbox on its PATH, and it runs" has "$r" '"stdout":"/run/splitbox/bin/splitbox\nrc=0\n"'
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"touch /run/splitbox/bin/splitbox /run/splitbox/bin/x; echo rc=$?"}')
+check "... read-only: platform code cannot replace it" has "$r" 'Read-only file system'
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"command -v splitbox; ls /run/splitbox; echo rc=$?"}')
+check "user code has no /run/splitbox, nor splitbox on its PATH" has "$r" '"stdout":"rc=2\n"'
 r=$(req POST /api/sandboxes/a/platform/execute \
-  '{"command":"/app/splitbox call echo --params \"{\\\"from\\\":\\\"platform\\\"}\"; echo rc=$?; echo $SPLITBOX_RUN_DIR"}')
+  '{"command":"splitbox call echo --params \"{\\\"from\\\":\\\"platform\\\"}\"; echo rc=$?; echo $SPLITBOX_RUN_DIR"}')
 check "platform code calls the operation with splitbox call" \
   has "$r" '"stdout":"{\"handledBy\":\"sbx-op-echo\",\"request\":{\"operation\":\"echo\",\"sandboxId\":\"a\",\"params\":{\"from\":\"platform\"}}}\nrc=0\n/run/splitbox\n"'
 
-r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"/app/splitbox call echo --params 42 > /platform/called.part && mv /platform/called.part /platform/called"}')
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"splitbox call echo --params 42 > /platform/called.part && mv /platform/called.part /platform/called"}')
 check "process/start of a platform process that calls it" has "$r" '"processId"'
 called() { r=$(req POST /api/sandboxes/a/platform/read '{"path":"/platform/called"}'); has "$r" '200 '; }
 until_ok 20 called
 check "a platform process started with process/start calls it too" has "$r" '"params\":42}}'
 
-r=$(req POST /api/sandboxes/a/platform/execute '{"command":"/app/splitbox call missing; echo rc=$?"}')
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"splitbox call missing; echo rc=$?"}')
 check "an unknown operation is OPERATION_NOT_FOUND, exit 1" has "$r" 'OPERATION_NOT_FOUND: no operation \"missing\" is registered\n'
 check "... with exit status 1" has "$r" '"stdout":"rc=1\n"'
 
@@ -51,9 +58,9 @@ r=$(req POST /api/sandboxes/a/operations/gone/call '{}'); check "... and then it
 # User code: no operations socket, no control socket, no path at all.
 r=$(req POST /api/sandboxes/a/user/execute \
   '{"command":"/app/splitbox call echo; echo rc=$?; ls -d /run/splitbox; echo $SPLITBOX_RUN_DIR; cat /proc/net/unix"}')
-check "user code cannot call the operation (exit 3, no daemon)" has "$r" 'rc=3'
+check "user code cannot call the operation (exit 2, no socket found)" has "$r" 'splitbox call: no daemon: give --socket PATH'
 check "user code has no /run/splitbox" has "$r" "ls: cannot access '/run/splitbox': No such file or directory"
-check "user code sees no SPLITBOX_RUN_DIR" has "$r" '"stdout":"rc=3\n\nNum'
+check "user code sees no SPLITBOX_RUN_DIR" has "$r" '"stdout":"rc=2\n\nNum'
 search='{"command":"cat /proc/net/unix; find / -path /proc -prune -o -path /sys -prune -o -type s -print 2>/dev/null"}'
 r=$(req POST /api/sandboxes/a/platform/execute "$search")
 check "the search finds the operations socket in the platform's view (control)" has "$r" '/run/splitbox/ops.sock'

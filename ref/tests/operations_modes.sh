@@ -25,10 +25,10 @@ shared=$(echo "$state"/sandboxes/a.*/shared)
 cp "$cli" "$shared/"
 if [ "$mode" = fallback ]; then app=$shared; else app=/app; fi
 req POST /api/sandboxes/a/operations/echo '{"callbackSocket":"'"$work/echo.sock"'"}' >/dev/null
-r=$(req POST /api/sandboxes/a/platform/execute '{"command":"'"$app"'/splitbox call echo --params 7; echo rc=$?"}')
-check "$mode: platform code calls the operation" has "$r" '\"params\":7}}\nrc=0\n'
+r=$(req POST /api/sandboxes/a/platform/execute '{"command":"splitbox call echo --params 7; echo rc=$?"}')
+check "$mode: platform code calls the operation with the splitbox on its PATH" has "$r" '\"params\":7}}\nrc=0\n'
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"'"$app"'/splitbox call echo --socket '"$(echo "$state"/run/*)"'/ops.sock; echo rc=$?"}')
 check "$mode: user code cannot call it, even by the host path" has "$r" 'rc=3'
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"'"$app"'/splitbox call echo; echo rc=$?"}')
-check "$mode: nor by the default path" has "$r" 'rc=3'
+check "$mode: nor by the default path (no socket found)" has "$r" 'no daemon: give --socket PATH or --url URL (or set SPLITBOX_SOCKET)\n'
 finish

@@ -60,7 +60,7 @@ Test(env, build_is_base_plus_call_only, .timeout = 30)
   bool token = false, home = false, old = false, path = false;
 
   setenv("SPLITBOX_UNIT_LEAK", "1", 1);
-  v = sbx_env_build(SBX_CTX_PLATFORM, "/root", NULL, NULL, legacy, call, &err);
+  v = sbx_env_build(SBX_CTX_PLATFORM, "/root", NULL, NULL, NULL, legacy, call, &err);
   cr_assert_not_null(v, "%s", err.message);
   for (char **e = v; *e != NULL; e++, n++)
     {
