@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "cleanup.h"
 #include "env.h"
 #include "fdpass.h"
 #include "status.h"
+#include "utf8.h"
 
 Test(env, names, .timeout = 30)
 {
@@ -114,6 +116,92 @@ Test(json, exec_result_is_json_and_binary_output_is_base64, .timeout = 30)
   cJSON_Delete(parsed);
   cJSON_Delete(doc);
   free(text);
+}
+
+struct utf8_case
+{
+  const char *bytes;
+  size_t len;
+  bool valid;
+};
+#define U8(s, v) { s, sizeof s - 1, v }
+
+/* Markus Kuhn's UTF-8 decoder stress test, its edge cases: strict JSON parsers
+ * refuse every invalid one, so none may be sent as text. */
+static const struct utf8_case utf8_cases[] = {
+  U8("", true), U8("a", true), U8("\x7f", true), U8("\xc2\x80", true), U8("\xdf\xbf", true),
+  U8("\xe0\xa0\x80", true), U8("\xed\x9f\xbf", true), U8("\xee\x80\x80", true), U8("\xef\xbf\xbd", true),
+  U8("\xef\xbf\xbf", true), U8("\xf0\x90\x80\x80", true), U8("\xf4\x8f\xbf\xbf", true), U8("\xc3\xa9t\xc3\xa9", true),
+  U8("\x00", false),                                     /* NUL: not in a C string */
+  U8("\xc0\xaf", false), U8("\xc1\xbf", false),         /* overlong '/' and U+007F */
+  U8("\xe0\x80\xaf", false), U8("\xe0\x9f\xbf", false), /* overlong 3-byte */
+  U8("\xf0\x80\x80\xaf", false), U8("\xf0\x8f\xbf\xbf", false), /* overlong 4-byte */
+  U8("\xed\xa0\x80", false), U8("\xed\xbf\xbf", false), /* surrogates D800, DFFF */
+  U8("\xed\xa0\x80\xed\xb0\x80", false),                /* a surrogate pair, CESU-8 */
+  U8("\xf4\x90\x80\x80", false), U8("\xf5\x80\x80\x80", false), U8("\xf7\xbf\xbf\xbf", false), /* past U+10FFFF */
+  U8("\xf8\x88\x80\x80\x80", false), U8("\xfc\x84\x80\x80\x80\x80", false), /* 5 and 6 bytes */
+  U8("\xfe", false), U8("\xff", false),
+  U8("\x80", false), U8("\xbf", false), U8("a\x80" "b", false), /* lone continuation */
+  U8("\xc3", false), U8("\xe2\x82", false), U8("\xf0\x9f\x98", false), /* truncated at the end */
+  U8("\xc3" "a", false), U8("\xe2\x82" "a", false),     /* a character cut short */
+};
+
+/* A decoder written the other way round, from the code point: what RFC 3629 allows. */
+static bool utf8_reference(const unsigned char *s, size_t len)
+{
+  size_t i = 0;
+
+  while (i < len)
+    {
+      unsigned cp, n = s[i] < 0x80 ? 1 : s[i] >= 0xc0 && s[i] < 0xe0 ? 2 : s[i] >= 0xe0 && s[i] < 0xf0 ? 3
+                                       : s[i] >= 0xf0 && s[i] < 0xf8 ? 4 : 0;
+      static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+      if (n == 0 || i + n > len)
+        return false;
+      cp = n == 1 ? s[i] : s[i] & (0xff >> (n + 1));
+      for (size_t k = 1; k < n; k++)
+        {
+          if ((s[i + k] & 0xc0) != 0x80)
+            return false;
+          cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+      if (cp == 0 || cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return false;
+      i += n;
+    }
+  return true;
+}
+
+Test(utf8, strict_per_rfc3629, .timeout = 60)
+{
+  unsigned char b[4];
+
+  for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++)
+    {
+      const struct utf8_case *t = &utf8_cases[i];
+      _cleanup_free_ char *clean = sbx_utf8_sanitize(t->bytes, t->len);
+      cr_expect_eq(sbx_utf8_valid(t->bytes, t->len), t->valid, "case %zu (%zu bytes): expected %s", i, t->len,
+                   t->valid ? "valid" : "invalid");
+      cr_assert_not_null(clean);
+      cr_expect(sbx_utf8_valid(clean, strlen(clean)), "case %zu: the sanitized text is valid", i);
+      if (t->valid)
+        cr_expect(strlen(clean) == t->len && memcmp(clean, t->bytes, t->len) == 0, "case %zu: valid text is kept", i);
+    }
+  /* Every sequence of up to 3 bytes, and every 4-byte lead with every second byte. */
+  for (unsigned x = 0; x < 1u << 24; x++)
+    {
+      b[0] = x >> 16, b[1] = x >> 8, b[2] = x;
+      for (size_t n = 1; n <= 3; n++)
+        if ((n == 3 || (x & 0xff) == 0) && (n >= 2 || (x & 0xffff) == 0))
+          if (sbx_utf8_valid((char *)b, n) != utf8_reference(b, n))
+            cr_assert_fail("%zu bytes %02x %02x %02x: validator and reference differ", n, b[0], b[1], b[2]);
+    }
+  for (unsigned lead = 0xf0; lead <= 0xff; lead++)
+    for (unsigned second = 0; second <= 0xff; second++)
+      {
+        b[0] = lead, b[1] = second, b[2] = 0x80, b[3] = 0xbf;
+        cr_assert_eq(sbx_utf8_valid((char *)b, 4), utf8_reference(b, 4), "%02x %02x 80 bf", lead, second);
+      }
 }
 
 Test(errors, prefix_and_codes, .timeout = 30)
