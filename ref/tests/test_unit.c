@@ -3,8 +3,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -12,6 +14,7 @@
 #include "env.h"
 #include "fdpass.h"
 #include "status.h"
+#include "supervise.h"
 #include "utf8.h"
 
 Test(env, names, .timeout = 30)
@@ -37,6 +40,104 @@ Test(env, validate_refuses_platform_path_and_malformed_entries, .timeout = 30)
   cr_expect(sbx_env_validate(path, SBX_CTX_USER, &err) == 0, "user code may set its own PATH");
   cr_expect(sbx_env_validate(noeq, SBX_CTX_USER, &err) < 0);
   cr_expect(sbx_env_validate(ok, SBX_CTX_PLATFORM, &err) == 0, "%s", err.message);
+}
+
+/* Names that make a platform command load or source a file: refused there as
+ * PATH is, allowed in user code's own env. */
+Test(env, validate_refuses_platform_loader_and_shell_startup_names, .timeout = 30)
+{
+  static const char *const refused[] = { "LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "LD_DEBUG_OUTPUT",
+                                          "GLIBC_TUNABLES", "GCONV_PATH", "BASH_ENV", "ENV", "SHELLOPTS", "PS4" };
+  static const char *const allowed[] = { "LD", "OLD_PRELOAD", "ENVIRONMENT", "MY_ENV", "BASH_ENVX", "PYTHONPATH" };
+  struct sbx_error err = { 0 };
+  char entry[64];
+
+  for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+    {
+      const char *env[] = { entry, NULL };
+      snprintf(entry, sizeof entry, "%s=/app/x", allowed[i]);
+      cr_expect(sbx_env_validate(env, SBX_CTX_PLATFORM, &err) == 0, "%s: %s", allowed[i], err.message);
+    }
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+    {
+      const char *env[] = { "SAFE=1", entry, NULL };
+      snprintf(entry, sizeof entry, "%s=/app/x", refused[i]);
+      cr_expect(sbx_env_validate(env, SBX_CTX_USER, &err) == 0, "user code sets its own %s: %s", refused[i],
+                err.message);
+      memset(&err, 0, sizeof err);
+      cr_expect(sbx_env_validate(env, SBX_CTX_PLATFORM, &err) < 0, "%s is refused in the platform context", refused[i]);
+      cr_expect_str_eq(err.code, SBX_E_VALIDATION);
+      cr_expect(strstr(err.message, refused[i]) != NULL, "the message names %s: %s", refused[i], err.message);
+    }
+}
+
+/* One entry is one execve string: past MAX_ARG_STRLEN the exec would fail. */
+Test(env, validate_bounds_one_entry_to_an_exec_string, .timeout = 30)
+{
+  static char entry[SBX_ARG_STRLEN_MAX + 1];
+  const char *env[] = { entry, NULL };
+  struct sbx_error err = { 0 };
+
+  memset(entry, 'x', sizeof entry - 1);
+  memcpy(entry, "A=", 2);
+  entry[SBX_ARG_STRLEN_MAX - 1] = '\0'; /* the longest that fits, NUL included */
+  cr_expect(sbx_env_validate(env, SBX_CTX_USER, &err) == 0, "%s", err.message);
+  entry[SBX_ARG_STRLEN_MAX - 1] = 'x';
+  cr_expect(sbx_env_validate(env, SBX_CTX_USER, &err) < 0);
+  cr_expect_str_eq(err.code, SBX_E_VALIDATION);
+}
+
+/* execve's E2BIG is the caller's input: VALIDATION_FAILED, not an internal error. */
+Test(supervise, e2big_is_a_validation_error, .timeout = 30)
+{
+  static char big[SBX_ARG_STRLEN_MAX - 1];
+  char *argv[] = { (char *)"/bin/true", NULL };
+  char *small_env[] = { (char *)"A=1", NULL };
+  char *big_env[64];
+  size_t n = 0;
+
+  memset(big, 'x', sizeof big - 1);
+  memcpy(big, "A=", 2);
+  /* Past the kernel's ARG_MAX (a quarter of the stack limit, 6 MiB at most). */
+  for (; n < sizeof big_env / sizeof big_env[0] - 1; n++)
+    big_env[n] = big;
+  big_env[n] = NULL;
+  for (int round = 0; round < 2; round++)
+    {
+      struct sbx_supervise_spec spec = { .argv = argv, .envp = round == 0 ? small_env : big_env, .lifeline_fd = -1 };
+      struct sbx_status_rec rec = { 0 };
+      struct sbx_error err = { 0 };
+      int st[2];
+      pid_t child = 0;
+
+      cr_assert_eq(pipe2(st, O_CLOEXEC), 0);
+      spec.stdin_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+      spec.stdout_fd = dup(spec.stdin_fd);
+      spec.stderr_fd = dup(spec.stdin_fd);
+      spec.status_fd = st[1];
+      if (round == 0)
+        {
+          /* The control: the same spawn with a small env starts. */
+          cr_assert_eq(sbx_supervise_start(&spec, false, &child), 0);
+          cr_assert_eq(sbx_status_read(st[0], &rec), 1);
+          cr_expect_eq(rec.kind, SBX_ST_STARTED);
+          cr_expect_eq(waitpid(child, NULL, 0), child);
+        }
+      else
+        {
+          cr_assert_eq(sbx_supervise_start(&spec, false, &child), -1);
+          cr_assert_eq(sbx_status_read(st[0], &rec), 1);
+          cr_expect_eq(rec.kind, SBX_ST_FAILED);
+          sbx_status_record_error(&rec, &err);
+          cr_expect_str_eq(err.code, SBX_E_VALIDATION, "%s: %s", err.code, err.message);
+          cr_expect_eq(err.errno_, E2BIG);
+          close(spec.stdin_fd);
+          close(spec.stdout_fd);
+          close(spec.stderr_fd);
+        }
+      close(st[0]);
+      close(st[1]);
+    }
 }
 
 Test(env, validate_bounds_size, .timeout = 30)
