@@ -371,8 +371,8 @@ static const struct route
 };
 
 /* Empty segments are kept ("/api/sandboxes//user/execute" has an empty id,
- * which must be a bad id, not another route), but for the leading slash and
- * one trailing slash. */
+ * which must be a bad id, not another route), but for leading slashes (a base
+ * URL that ends in '/') and one trailing slash. */
 static int split(char *path, const char **seg)
 {
   size_t len = strlen(path);
@@ -380,7 +380,7 @@ static int split(char *path, const char **seg)
 
   if (len > 1 && path[len - 1] == '/')
     path[len - 1] = '\0';
-  if (path[0] == '/')
+  while (path[0] == '/')
     path++;
   if (path[0] == '\0')
     return 0;

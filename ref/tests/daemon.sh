@@ -205,6 +205,7 @@ POST|/api/sandboxes/a/platform/process/start|{"command":"true","env":{"LD_AUDIT"
 POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"BASH_ENV":"/app/rc"}}|400|VALIDATION_FAILED
 POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"ENV":"/app/rc"}}|400|VALIDATION_FAILED
 CASES
+r=$(req GET //api/sandboxes/); check "leading slashes and a trailing one are still the route" has "$r" '200 {"success":true'
 # A bad id is 400, a well-formed unknown one 404 (the table's missing and proc-999 rows, its controls).
 # User code may set its own loader variables (only its own processes read them).
 r=$(req POST /api/sandboxes/a/user/execute '{"command":"echo $LD_PRELOAD $BASH_ENV","env":{"LD_PRELOAD":"","BASH_ENV":"/dev/null"}}')
