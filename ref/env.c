@@ -30,19 +30,41 @@ const char sbx_platform_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
  * options of sh and bash (ENV, BASH_ENV; SHELLOPTS=xtrace runs PS4's
  * command substitutions). Tools' own variables (PYTHONPATH, NODE_OPTIONS,
  * ...) are the caller's to set: only the commands it names read them. */
-static const char *const platform_refused[] = {
-  "GLIBC_TUNABLES", "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH",
-  "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4",
+static const struct
+{
+  const char *name; /* ending in '_': a prefix */
+  const char *why;
+} platform_refused[] = {
+  { "LD_", "the dynamic loader reads it" },
+  { "GLIBC_TUNABLES", "libc reads it" },
+  { "GCONV_PATH", "libc loads modules from it" },
+  { "GETCONF_DIR", "libc loads data from it" },
+  { "HOSTALIASES", "libc loads data from it" },
+  { "LOCALDOMAIN", "libc's resolver reads it" },
+  { "LOCPATH", "libc loads data from it" },
+  { "MALLOC_TRACE", "libc writes to it" },
+  { "NIS_PATH", "libc loads data from it" },
+  { "NLSPATH", "libc loads data from it" },
+  { "RESOLV_HOST_CONF", "libc loads data from it" },
+  { "RES_OPTIONS", "libc's resolver reads it" },
+  { "TZDIR", "libc loads data from it" },
+  { "BASH_ENV", "the shell runs it at startup" },
+  { "ENV", "the shell runs it at startup" },
+  { "SHELLOPTS", "the shell reads it at startup" },
+  { "BASHOPTS", "the shell reads it at startup" },
+  { "PS4", "the shell expands it when tracing" },
 };
 
-/* The refused name's family, for the message; NULL when the name is allowed. */
+/* Why the name is refused in the platform context; NULL when it is allowed. */
 static const char *platform_refusal(const char *name)
 {
-  if (strncmp(name, "LD_", 3) == 0)
-    return "the dynamic loader reads it";
   for (size_t i = 0; i < sizeof platform_refused / sizeof platform_refused[0]; i++)
-    if (strcmp(name, platform_refused[i]) == 0)
-      return i < 12 ? "libc loads modules or data from it" : "the shell reads it at startup";
+    {
+      const char *r = platform_refused[i].name;
+      size_t len = strlen(r);
+      if (r[len - 1] == '_' ? strncmp(name, r, len) == 0 : strcmp(name, r) == 0)
+        return platform_refused[i].why;
+    }
   return NULL;
 }
 
