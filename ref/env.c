@@ -20,6 +20,54 @@ const char sbx_user_path[] = "/usr/local/bin:/usr/bin:/bin";
  * so a binary planted by user code cannot shadow a platform tool. */
 const char sbx_platform_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/* Names that change what a platform command loads or runs before its own
+ * code, refused there as PATH is: a value pointing into the shared dir (which
+ * user code writes) would run user code with the platform's secrets. The
+ * dynamic loader reads only LD_ names (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH;
+ * LD_DEBUG_OUTPUT and LD_PROFILE_OUTPUT write files), so all of them; the rest
+ * are from glibc's list for setuid programs (unsecvars.h) that load modules or
+ * data (iconv's GCONV_PATH loads shared objects), and the startup files and
+ * options of sh and bash (ENV, BASH_ENV; SHELLOPTS=xtrace runs PS4's
+ * command substitutions). Tools' own variables (PYTHONPATH, NODE_OPTIONS,
+ * ...) are the caller's to set: only the commands it names read them. */
+static const struct
+{
+  const char *name; /* ending in '_': a prefix */
+  const char *why;
+} platform_refused[] = {
+  { "LD_", "the dynamic loader reads it" },
+  { "GLIBC_TUNABLES", "libc reads it" },
+  { "GCONV_PATH", "libc loads modules from it" },
+  { "GETCONF_DIR", "libc loads data from it" },
+  { "HOSTALIASES", "libc loads data from it" },
+  { "LOCALDOMAIN", "libc's resolver reads it" },
+  { "LOCPATH", "libc loads data from it" },
+  { "MALLOC_TRACE", "libc writes to it" },
+  { "NIS_PATH", "libc loads data from it" },
+  { "NLSPATH", "libc loads data from it" },
+  { "RESOLV_HOST_CONF", "libc loads data from it" },
+  { "RES_OPTIONS", "libc's resolver reads it" },
+  { "TZDIR", "libc loads data from it" },
+  { "BASH_ENV", "the shell runs it at startup" },
+  { "ENV", "the shell runs it at startup" },
+  { "SHELLOPTS", "the shell reads it at startup" },
+  { "BASHOPTS", "the shell reads it at startup" },
+  { "PS4", "the shell expands it when tracing" },
+};
+
+/* Why the name is refused in the platform context; NULL when it is allowed. */
+static const char *platform_refusal(const char *name)
+{
+  for (size_t i = 0; i < sizeof platform_refused / sizeof platform_refused[0]; i++)
+    {
+      const char *r = platform_refused[i].name;
+      size_t len = strlen(r);
+      if (r[len - 1] == '_' ? strncmp(name, r, len) == 0 : strcmp(name, r) == 0)
+        return platform_refused[i].why;
+    }
+  return NULL;
+}
+
 bool sbx_env_name_valid(const char *name)
 {
   size_t len = strlen(name);
@@ -62,6 +110,15 @@ int sbx_env_validate(const char *const *env, enum sbx_context ctx, struct sbx_er
         return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
                              "PATH is fixed in the platform context (%s); call tools by absolute path instead",
                              sbx_platform_path);
+      if (ctx == SBX_CTX_PLATFORM && platform_refusal(name) != NULL)
+        return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                             "%s is refused in the platform context: %s, and a file user code wrote would run with "
+                             "the platform's secrets (docs/API.md#environment)",
+                             name, platform_refusal(name));
+      /* Each entry is one execve string: past MAX_ARG_STRLEN it fails with E2BIG. */
+      if (strlen(*e) >= SBX_ARG_STRLEN_MAX)
+        return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "env %s is longer than %d bytes (NAME=VALUE), the "
+                             "kernel's limit on one string; pass it in a file", name, SBX_ARG_STRLEN_MAX - 1);
       bytes += strlen(*e) + 1;
       if (++count > ENV_MAX_ENTRIES || bytes > ENV_MAX_BYTES)
         return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "env is too large (at most %d entries, %d bytes)",

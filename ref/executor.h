@@ -37,6 +37,8 @@ enum sbx_network
 };
 
 #define SBX_DEFAULT_OUTPUT_CAP (16u * 1024 * 1024)
+/* Linux's MAX_ARG_STRLEN: the longest string execve takes, its NUL included. */
+#define SBX_ARG_STRLEN_MAX (32 * 4096)
 /* Finished started processes kept for get/list/logs, per sandbox: older ones are forgotten. */
 #define SBX_PROCESS_FINISHED_KEEP 256
 /* A started process's log (each of stdout, stderr) past this is rotated to LOG.1. */

@@ -32,13 +32,33 @@ static int validate(const struct sbx_exec_request *req, struct sbx_error *err)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "context must be \"user\" or \"platform\"");
   if (req->command == NULL || req->command[0] == '\0')
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "command is empty");
-  if (strlen(req->command) > 1024 * 1024)
-    return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "command is longer than 1 MiB");
+  /* The command is one argument of /bin/sh -c, and Linux refuses an execve
+   * with any string longer than MAX_ARG_STRLEN (32 pages, with its NUL). */
+  if (strlen(req->command) >= SBX_ARG_STRLEN_MAX)
+    return sbx_error_set(err, E2BIG, SBX_E_VALIDATION, "command is longer than %d bytes, the kernel's limit on one "
+                         "argument; write a script to the shared dir and run that", SBX_ARG_STRLEN_MAX - 1);
   if (req->timeout_ms < 0)
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "timeoutMs must not be negative (got %lld)",
                          req->timeout_ms);
   if (req->cwd != NULL && (req->cwd[0] != '/' || strlen(req->cwd) >= PATH_MAX))
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "cwd must be an absolute path");
+  return 0;
+}
+
+/* execve's total, the strings and their pointers, within ARG_MAX (a quarter
+ * of the stack limit, which the command inherits): else E2BIG, after the
+ * launch, as an internal error. */
+static int exec_size_ok(const char *command, char *const *envp, struct sbx_error *err)
+{
+  long max = sysconf(_SC_ARG_MAX);
+  size_t total = sizeof "/bin/sh" + sizeof "-c" + strlen(command) + 1 + 4 * sizeof(char *);
+
+  for (char *const *e = envp; *e != NULL; e++)
+    total += strlen(*e) + 1 + sizeof(char *);
+  if (max > 0 && total > (size_t)max)
+    return sbx_error_set(err, E2BIG, SBX_E_VALIDATION,
+                         "the command and its env take %zu bytes, more than exec takes here (%ld); pass data in files",
+                         total, max);
   return 0;
 }
 
@@ -69,7 +89,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
                        platform_run_dir(sb, req->context),
                        req->context == SBX_CTX_PLATFORM ? sb->platform_cli_dir : NULL,
                        sb->legacy ? (const char *const *)sb->legacy_env : NULL, req->env, err);
-  if (envp == NULL)
+  if (envp == NULL || exec_size_ok(req->command, envp, err) < 0)
     return -1;
   if (pipe2(status, O_CLOEXEC) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "pipe");

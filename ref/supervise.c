@@ -118,6 +118,9 @@ int sbx_supervise_start(const struct sbx_supervise_spec *spec, bool new_session,
       /* posix_spawn reports the child's failure: a missing cwd most often. */
       if (spec->cwd != NULL && (r == ENOENT || r == ENOTDIR || r == EACCES))
         sbx_error_errno(&err, r, r == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", spec->cwd);
+      /* The caller's input, not our fault: the command and env past ARG_MAX. */
+      else if (r == E2BIG)
+        sbx_error_errno(&err, r, SBX_E_VALIDATION, "the command and its env are too large for exec");
       else
         sbx_error_errno(&err, r, SBX_E_INTERNAL, "start %s", spec->argv[0]);
       sbx_status_fail(spec->status_fd, &err);

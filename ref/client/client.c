@@ -86,6 +86,59 @@ static void give_handle(struct sbx_client *c, CURL *h)
     curl_easy_cleanup(h);
 }
 
+/* Safe to send twice: reads, and what the API makes idempotent (PUT finds a
+ * sandbox that exists, DELETE ends what may be gone already). Never exec,
+ * process/start, write, or an operation call: they could run twice. */
+static bool idempotent(const char *method, const char *path)
+{
+  static const char *const read_posts[] = { "/read", "/exists", "/list-files" };
+  size_t len = strlen(path);
+
+  if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "PUT") == 0
+      || strcmp(method, "DELETE") == 0)
+    return true;
+  for (size_t i = 0; strcmp(method, "POST") == 0 && i < sizeof read_posts / sizeof read_posts[0]; i++)
+    if (len >= strlen(read_posts[i]) && strcmp(path + len - strlen(read_posts[i]), read_posts[i]) == 0)
+      return true;
+  return false;
+}
+
+/* A reset or an empty reply: the connection died before any answer, most
+ * often one the daemon had just closed as idle. */
+static bool connection_lost(CURLcode rc)
+{
+  return rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR;
+}
+
+static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const char *url, const char *body,
+                        struct curl_slist *headers, bool fresh, long *status, struct body *b)
+{
+  CURLcode rc;
+
+  curl_easy_reset(h);
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  if (c->socket_path != NULL)
+    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+  if (c->request_timeout_ms > 0)
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->request_timeout_ms);
+  if (body != NULL)
+    {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+  rc = curl_easy_perform(h);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+  return rc;
+}
+
 int sbx_request(struct sbx_client *c, const char *method, const char *path, const char *body, long *status,
                 char **response, struct sbx_error *err)
 {
@@ -102,25 +155,14 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
   headers = curl_slist_append(headers, "Content-Type: application/json");
   if (c->auth_header != NULL)
     headers = curl_slist_append(headers, c->auth_header);
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  if (c->socket_path != NULL)
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  if (c->request_timeout_ms > 0)
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->request_timeout_ms);
-  if (body != NULL)
+  rc = perform(c, h, method, url, body, headers, false, status, &b);
+  /* Once, on a fresh connection, and only what may run twice. */
+  if (connection_lost(rc) && b.buf.len == 0 && idempotent(method, path))
     {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+      free(b.buf.data);
+      memset(&b, 0, sizeof b);
+      rc = perform(c, h, method, url, body, headers, true, status, &b);
     }
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-  rc = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
   curl_slist_free_all(headers);
   give_handle(c, h);
   if (rc != CURLE_OK)

@@ -765,8 +765,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         char *end;
         unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
+        /* Answered now, from the first call: libmicrohttpd sends "100
+         * Continue" only when the handler has queued no response by then, so
+         * a client that waits for it sends none of the body. The connection
+         * closes after the answer: the body is not read. */
         if (cl != NULL && *end == '\0' && n > SBX_API_BODY_MAX)
-          r->too_large = true;
+          {
+            sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+            r->state = R_READY;
+            r->close = true;
+            return send_response(mc, r);
+          }
         else if (cl != NULL && *end == '\0' && n > 0 && n <= BODY_PREALLOC_MAX && (r->buf = malloc(n + 1)) != NULL)
           r->cap = n + 1;
       }

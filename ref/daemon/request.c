@@ -370,17 +370,40 @@ static const struct route
   { "POST", "/api/operations/:op/call", SBX_R_OPERATION_CALL, true, parse_call },
 };
 
+/* Empty segments are kept ("/api/sandboxes//user/execute" has an empty id,
+ * which must be a bad id, not another route), but for leading slashes (a base
+ * URL that ends in '/') and one trailing slash. */
 static int split(char *path, const char **seg)
 {
+  size_t len = strlen(path);
   int n = 0;
 
-  for (char *save = NULL, *tok = strtok_r(path, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save))
+  if (len > 1 && path[len - 1] == '/')
+    path[len - 1] = '\0';
+  while (path[0] == '/')
+    path++;
+  if (path[0] == '\0')
+    return 0;
+  for (char *tok; (tok = strsep(&path, "/")) != NULL;)
     {
       if (n == MAX_SEGMENTS)
         return -1;
       seg[n++] = tok;
     }
   return n;
+}
+
+static bool process_id_valid(const char *id)
+{
+  return sbx_sandbox_id_valid(id); /* proc-N; the same alphabet, so a well-formed unknown one is a 404 */
+}
+
+/* A path parameter: copied when it fits, else marked bad (too long is a bad
+ * id, VALIDATION_FAILED, not a route that does not exist). */
+static void param(char *out, size_t size, const char *s, bool *bad)
+{
+  if ((size_t)snprintf(out, size, "%s", s) >= size)
+    *bad = true;
 }
 
 static bool scope_parse(const char *name, bool shared_ok, struct sbx_request *req)
@@ -408,17 +431,18 @@ static bool match(const char *pattern, const char **seg, int n, struct sbx_reque
   snprintf(req->sandbox_id, sizeof req->sandbox_id, "default");
   req->ctx = SBX_CTX_USER;
   req->scope = strstr(pattern, "/shared/") != NULL ? SBX_SCOPE_SHARED : SBX_SCOPE_USER;
+  req->bad_param = false;
   for (int i = 0; i < n; i++)
     {
       const char *p = pseg[i], *s = seg[i];
       bool ok = true;
 
       if (strcmp(p, ":id") == 0)
-        ok = snprintf(req->sandbox_id, sizeof req->sandbox_id, "%s", s) < (int)sizeof req->sandbox_id;
+        param(req->sandbox_id, sizeof req->sandbox_id, s, &req->bad_param);
       else if (strcmp(p, ":pid") == 0)
-        ok = snprintf(req->process_id, sizeof req->process_id, "%s", s) < (int)sizeof req->process_id;
+        param(req->process_id, sizeof req->process_id, s, &req->bad_param);
       else if (strcmp(p, ":op") == 0)
-        ok = snprintf(req->operation, sizeof req->operation, "%s", s) < (int)sizeof req->operation;
+        param(req->operation, sizeof req->operation, s, &req->bad_param);
       else if (strcmp(p, ":ctx") == 0)
         ok = scope_parse(s, false, req);
       else if (strcmp(p, ":scope") == 0)
@@ -516,9 +540,11 @@ int sbx_request_parse(const char *method, const char *path, const char *body, si
         continue;
       req->kind = rt->kind;
       req->sandbox_scoped = rt->sandbox;
-      if (strstr(rt->pattern, ":id") != NULL && !sbx_sandbox_id_valid(req->sandbox_id))
+      if (strstr(rt->pattern, ":id") != NULL && (req->bad_param || !sbx_sandbox_id_valid(req->sandbox_id)))
         return invalid(err, "sandbox id must be 1-64 of letters, digits, '-' and '_'");
-      if (strstr(rt->pattern, ":op") != NULL && !sbx_operation_name_valid(req->operation))
+      if (strstr(rt->pattern, ":pid") != NULL && (req->bad_param || !process_id_valid(req->process_id)))
+        return invalid(err, "process id must be 1-64 of letters, digits, '-' and '_' (as process/start gave it)");
+      if (strstr(rt->pattern, ":op") != NULL && (req->bad_param || !sbx_operation_name_valid(req->operation)))
         return invalid(err, "operation name must be 1-%d of letters, digits, '.', '-' and '_'", SBX_OP_NAME_MAX);
       if (parse_body(req, body, len, err) < 0)
         return -1;

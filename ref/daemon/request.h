@@ -42,6 +42,7 @@ struct sbx_request
   enum sbx_scope scope;
   char process_id[65];
   char operation[SBX_OP_NAME_MAX + 1];
+  bool bad_param; /* a path parameter too long for its field: a bad id */
   struct cJSON *body;
 
   /* execute, execute/stream, process/start */

@@ -190,10 +190,54 @@ POST|/api/sandboxes/a/user/execute|{"command":"echo first"}{"command":"echo seco
 POST|/api/sandboxes/a/user/execute|{"command":"true"} junk|400|VALIDATION_FAILED
 POST|/api/sandboxes/a/user/execute|{"command":"true","command":"id"}|400|VALIDATION_FAILED
 POST|/api/sandboxes/a/user/execute|{"command":"true","env":{"A":"1","A":"2"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/user/execute|{"command":"true"}|400|VALIDATION_FAILED
+PUT|/api/sandboxes/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|{}|400|VALIDATION_FAILED
+POST|/api/sandboxes//user/execute|{"command":"true"}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/bad!id||400|VALIDATION_FAILED
+GET|/api/sandboxes/a/user/process/p.1||400|VALIDATION_FAILED
+GET|/api/sandboxes/a/user/process/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx||400|VALIDATION_FAILED
+GET|/api/sandboxes/a/user/process//logs||400|VALIDATION_FAILED
+DELETE|/api/process/bad!id||400|VALIDATION_FAILED
+POST|/api/sandboxes/a/operations/ooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo|{"callbackSocket":"/s"}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"LD_PRELOAD":"/app/x.so"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"LD_LIBRARY_PATH":"/app"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/process/start|{"command":"true","env":{"LD_AUDIT":"/app/x.so"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"BASH_ENV":"/app/rc"}}|400|VALIDATION_FAILED
+POST|/api/sandboxes/a/platform/execute|{"command":"true","env":{"ENV":"/app/rc"}}|400|VALIDATION_FAILED
 CASES
+r=$(req GET //api/sandboxes/); check "leading slashes and a trailing one are still the route" has "$r" '200 {"success":true'
+# A bad id is 400, a well-formed unknown one 404 (the table's missing and proc-999 rows, its controls).
+# User code may set its own loader variables (only its own processes read them).
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"echo $LD_PRELOAD $BASH_ENV","env":{"LD_PRELOAD":"","BASH_ENV":"/dev/null"}}')
+check "user env may set LD_PRELOAD and BASH_ENV" has "$r" '200 {"success":true,"exitCode":0,"stdout":"/dev/null\n"'
+# Too big for exec: one string past MAX_ARG_STRLEN (128 KiB), the control just under it runs.
+ok_cmd=$(printf '{"command":": %0130000d; echo fits"}' 0)
+r=$(req POST /api/sandboxes/a/user/execute "$ok_cmd"); check "control: a command of 130000 bytes runs" has "$r" '"stdout":"fits\n"'
+printf '{"command":": %0140000d"}' 0 >"$work/big_cmd"
+printf '{"command":"true","env":{"BIG":"%0140000d"}}' 0 >"$work/big_env"
+reqf() { curl -s --max-time 60 --unix-socket "$sock" -X "$1" -w ' %{http_code}' --data-binary "@$3" "http://splitbox$2"; }
+for ctx in user platform; do
+  r=$(reqf POST /api/sandboxes/a/$ctx/execute "$work/big_cmd" | grep -o '"code":"[A-Z_]*"\| [0-9]*$' | tr '\n' ' ')
+  check "a $ctx command of 140000 bytes is 400 VALIDATION_FAILED, not 500 E2BIG ($r)" test "$r" = '"code":"VALIDATION_FAILED"  400 '
+  r=$(reqf POST /api/sandboxes/a/$ctx/execute "$work/big_env" | grep -o '"code":"[A-Z_]*"\| [0-9]*$' | tr '\n' ' ')
+  check "a $ctx env value of 140000 bytes is 400 VALIDATION_FAILED ($r)" test "$r" = '"code":"VALIDATION_FAILED"  400 '
+done
 big=$(head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' a)
 r=$(curl -s --unix-socket "$sock" -X POST -w '\n%{http_code}' --data-binary @- http://splitbox/api/sandboxes/a/user/execute <<<"$big")
 check "a 9 MiB body is PAYLOAD_TOO_LARGE (413)" test "${r##*$'\n'}" = 413
+# Expect: 100-continue with a Content-Length past the cap: 413 at once, no "100 Continue" first. The control:
+# the same request with a small Content-Length gets its 100 Continue.
+expect100() {
+  python3 - "$sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+s.sendall(b"POST /api/sandboxes/a/user/execute HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+          b"Content-Length: %s\r\n\r\n" % sys.argv[2].encode())
+print((s.recv(4096).decode(errors="replace").splitlines() or ["(closed)"])[0])
+PY
+}
+r=$(expect100 20); check "control: a small body with Expect: 100-continue gets 100 Continue" test "$r" = "HTTP/1.1 100 Continue"
+r=$(expect100 $((9 * 1024 * 1024))); check "a body announced past the cap gets 413 before any 100 Continue ($r)" has "$r" "HTTP/1.1 413 "
 r=$(req GET /api/ping); check "after all that the daemon still answers" has "$r" '200 '
 
 # TCP: loopback only, and only with the token.

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -272,4 +274,159 @@ Test(client, open_reports_an_unreachable_daemon_and_bad_ids, .timeout = 60)
     sbx_result_free(&res);
     sbx_close(compat);
   }
+}
+
+/* ---- retries: a server of our own that resets a connection on demand ---- */
+
+static struct
+{
+  int listen_fd;
+  pthread_mutex_t lock;
+  int reset_next; /* resets this many connections before answering */
+  int requests;   /* requests read, the sentinels not counted */
+  char last[128]; /* "METHOD PATH" of the last one */
+} rs = { .listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Reads one request's head and body; its request line into line. */
+static bool read_request(int fd, char *line, size_t size)
+{
+  char buf[8192];
+  size_t len = 0;
+  char *end = NULL, *cl;
+  long body = 0;
+
+  while (end == NULL)
+    {
+      ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+      if (n <= 0)
+        return false;
+      len += (size_t)n;
+      buf[len] = '\0';
+      end = strstr(buf, "\r\n\r\n");
+    }
+  if ((cl = strcasestr(buf, "Content-Length:")) != NULL && cl < end)
+    body = strtol(cl + 15, NULL, 10);
+  for (long left = body - (long)(len - (size_t)(end + 4 - buf)); left > 0;)
+    {
+      ssize_t n = read(fd, buf, sizeof buf < (size_t)left ? sizeof buf : (size_t)left);
+      if (n <= 0)
+        return false;
+      left -= n;
+    }
+  snprintf(line, size, "%.*s", (int)strcspn(buf, "\r"), buf);
+  return true;
+}
+
+static void *reset_server(void *arg)
+{
+  static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 33\r\n"
+                           "Connection: close\r\n\r\n{\"success\":true,\"processes\":[]}\n\n";
+  int fd;
+
+  (void)arg;
+  while ((fd = accept4(rs.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+    {
+      char line[128];
+      bool sentinel, reset;
+
+      if (!read_request(fd, line, sizeof line))
+        {
+          close(fd);
+          continue;
+        }
+      sentinel = strstr(line, " /sentinel ") != NULL;
+      pthread_mutex_lock(&rs.lock);
+      reset = !sentinel && rs.reset_next > 0;
+      if (reset)
+        rs.reset_next--;
+      if (!sentinel)
+        {
+          rs.requests++;
+          snprintf(rs.last, sizeof rs.last, "%s", line);
+        }
+      pthread_mutex_unlock(&rs.lock);
+      if (reset)
+        {
+          /* SO_LINGER 0: close sends a RST, what a crashed or restarted peer gives. */
+          struct linger l = { .l_onoff = 1, .l_linger = 0 };
+          setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+      else if (write(fd, ok, sizeof ok - 1) != (ssize_t)(sizeof ok - 1))
+        cr_log_warn("reset server: short write");
+      close(fd);
+    }
+  return NULL;
+}
+
+/* The server has handled every connection made before this returns: it takes
+ * them in order, and answers the sentinel last. */
+static int requests_seen(const char *path)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  static const char req[] = "GET /sentinel HTTP/1.1\r\nHost: x\r\n\r\n";
+  char buf[256];
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), n;
+
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  cr_assert_gt(read(fd, buf, sizeof buf), 0, "the sentinel is answered");
+  close(fd);
+  pthread_mutex_lock(&rs.lock);
+  n = rs.requests;
+  rs.requests = 0;
+  pthread_mutex_unlock(&rs.lock);
+  return n;
+}
+
+/* A connection reset before any answer: a request that may run twice is sent
+ * again once, on a fresh connection; an exec never is. */
+Test(client_retry, idempotent_requests_are_retried_once_and_exec_never, .timeout = 60)
+{
+  char dir[] = "/tmp/sbx-retry-XXXXXX", path[108];
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  struct sbx_client *c;
+  struct sbx_error err = { 0 };
+  struct sbx_result res;
+  struct sbx_process *list = NULL;
+  size_t n = 99;
+  pthread_t t;
+
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/reset.sock", dir);
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  rs.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert_eq(bind(rs.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(rs.listen_fd, 16), 0);
+  cr_assert_eq(pthread_create(&t, NULL, reset_server, NULL), 0);
+  c = sbx_open(path, "t", NULL, &err);
+  cr_assert_not_null(c, "%s", err.message);
+
+  /* The control, and the exec case: the reset is real (the call fails), and
+   * the exec reached the server once. */
+  rs.reset_next = 1;
+  cr_expect_eq(sbx_user_exec(c, "echo once", NULL, &res, &err), -1, "an exec whose connection was reset fails");
+  cr_expect_str_eq(err.code, SBX_E_UNAVAILABLE, "%s: %s", err.code, err.message);
+  cr_expect_eq(requests_seen(path), 1, "the exec was sent once, never again");
+  cr_expect(strncmp(rs.last, "POST /api/sandboxes/t/user/execute ", 35) == 0, "%s", rs.last);
+  memset(&err, 0, sizeof err);
+  /* A GET: sent again on a fresh connection, and answered. */
+  rs.reset_next = 1;
+  cr_expect_eq(sbx_list_processes(c, SBX_USER_CONTEXT, &list, &n, &err), 0, "a GET is retried: %s: %s", err.code,
+               err.message);
+  cr_expect_eq(n, 0);
+  sbx_processes_free(list, n);
+  cr_expect_eq(requests_seen(path), 2, "the GET was sent twice");
+  /* Only once: two resets in a row fail the GET. */
+  rs.reset_next = 2;
+  cr_expect_eq(sbx_list_processes(c, SBX_USER_CONTEXT, &list, &n, &err), -1);
+  cr_expect_str_eq(err.code, SBX_E_UNAVAILABLE);
+  cr_expect_eq(requests_seen(path), 2, "one retry, no more");
+
+  sbx_close(c);
+  shutdown(rs.listen_fd, SHUT_RDWR);
+  pthread_join(t, NULL);
+  close(rs.listen_fd);
+  unlink(path);
+  rmdir(dir);
 }

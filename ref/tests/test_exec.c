@@ -1,5 +1,6 @@
 /* Exec semantics, in both contexts and every mode. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,47 @@ static void bad_input_is_refused(struct world *w)
     }
 }
 
+/* A command and env past ARG_MAX (a quarter of the stack limit) are refused
+ * before the launch, as VALIDATION_FAILED. The stack limit is lowered in this
+ * scenario's own process, so that ARG_MAX is 256 KiB. */
+static void past_arg_max_is_refused(struct world *w)
+{
+  static char values[3][100000];
+  struct rlimit old, low = { .rlim_cur = 1024 * 1024 };
+  const char *env[] = { values[0], values[1], values[2], NULL };
+
+  for (size_t k = 0; k < 3; k++)
+    {
+      memset(values[k], 'x', sizeof values[k] - 1);
+      memcpy(values[k], k == 0 ? "A=" : k == 1 ? "B=" : "C=", 2);
+    }
+  EXPECT(w, getrlimit(RLIMIT_STACK, &old) == 0, "getrlimit");
+  low.rlim_max = old.rlim_max;
+  EXPECT(w, setrlimit(RLIMIT_STACK, &low) == 0 && sysconf(_SC_ARG_MAX) == 256 * 1024, "ARG_MAX %ld",
+         sysconf(_SC_ARG_MAX));
+  for (size_t i = 0; i < 2; i++)
+    {
+      struct sbx_exec_request req = { .context = both[i], .command = "echo ran", .env = env };
+      struct sbx_exec_result res;
+      struct sbx_error err;
+      int r;
+
+      /* The control: two of the values (200 KB) fit, and the command runs. */
+      env[2] = NULL;
+      r = scenario_exec_full(w, &req, &res, &err);
+      EXPECT(w, r == 0 && res.stdout_buf && strcmp(res.stdout_buf, "ran\n") == 0, "control, %s: %d %s %s",
+             sbx_context_name(both[i]), r, err.code, err.message);
+      sbx_exec_result_clear(&res);
+      env[2] = values[2];
+      r = scenario_exec_full(w, &req, &res, &err);
+      EXPECT(w, r < 0 && strcmp(err.code, SBX_E_VALIDATION) == 0 && err.errno_ == E2BIG,
+             "%s: 300 KB of env past ARG_MAX: want VALIDATION_FAILED (E2BIG), got %d %s %s",
+             sbx_context_name(both[i]), r, err.code, err.message);
+      sbx_exec_result_clear(&res);
+    }
+  setrlimit(RLIMIT_STACK, &old);
+}
+
 static void warnings_name_the_mode(struct world *w)
 {
   struct sbx_exec_request req = { .context = SBX_CTX_USER, .command = "echo [$LEGACY]" };
@@ -312,6 +354,7 @@ MODES(timeout_kills_the_tree, timeout_kills_the_tree, NULL)
 MODES(background_children_end_with_the_exec, background_children_end_with_the_exec, NULL)
 MODES(output_is_capped, output_is_capped, &small_cap)
 MODES(bad_input_is_refused, bad_input_is_refused, NULL)
+MODES(past_arg_max_is_refused, past_arg_max_is_refused, NULL)
 MODES(legacy_mode_warns, warnings_name_the_mode, &legacy)
 
 static void nothing(struct world *w)
