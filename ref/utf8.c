@@ -4,20 +4,54 @@
 
 #include "utf8.h"
 
+/* The length of the valid UTF-8 character at s (RFC 3629), or 0: no NUL,
+ * no overlong form, no surrogate (U+D800..U+DFFF), nothing past U+10FFFF.
+ * Strict UTF-8 is what JSON parsers downstream accept; a loose check lets a
+ * surrogate through into a "utf-8" answer. */
+static size_t char_len(const unsigned char *s, size_t len)
+{
+  unsigned char c = s[0];
+  unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+  size_t n;
+
+  if (c == 0)
+    return 0;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2;
+  else if (c >= 0xe0 && c <= 0xef)
+    {
+      n = 3;
+      if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+      else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    }
+  else if (c >= 0xf0 && c <= 0xf4)
+    {
+      n = 4;
+      if (c == 0xf0)
+        lo = 0x90; /* overlong */
+      else if (c == 0xf4)
+        hi = 0x8f; /* past U+10FFFF */
+    }
+  else
+    return 0;
+  if (n > len || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t k = 2; k < n; k++)
+    if ((s[k] & 0xc0) != 0x80)
+      return 0;
+  return n;
+}
+
 /* Output may hold any bytes; JSON strings need valid UTF-8 without NUL. */
 bool sbx_utf8_valid(const char *s, size_t len)
 {
-  for (size_t i = 0; i < len;)
-    {
-      unsigned char c = (unsigned char)s[i];
-      size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-      if (n == 0 || c == 0 || i + n > len || (n == 2 && c < 0xc2))
-        return false;
-      for (size_t k = 1; k < n; k++)
-        if (((unsigned char)s[i + k] >> 6) != 0x2)
-          return false;
-      i += n;
-    }
+  for (size_t i = 0, n; i < len; i += n)
+    if ((n = char_len((const unsigned char *)s + i, len - i)) == 0)
+      return false;
   return true;
 }
 
@@ -32,14 +66,8 @@ char *sbx_utf8_sanitize(const char *s, size_t len)
     return NULL;
   while (i < len)
     {
-      unsigned char c = (unsigned char)s[i];
-      size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-      bool ok = n > 0 && i + n <= len && c != 0;
-      for (size_t k = 1; ok && k < n; k++)
-        ok = ((unsigned char)s[i + k] >> 6) == 0x2;
-      if (ok && n == 2 && c < 0xc2)
-        ok = false; /* overlong */
-      if (ok)
+      size_t n = char_len((const unsigned char *)s + i, len - i);
+      if (n > 0)
         {
           memcpy(o, s + i, n);
           o += n;

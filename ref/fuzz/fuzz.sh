@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # fuzz.sh FUZZER SEEDS: runs FUZZER for $FUZZ_SECONDS on a scratch corpus
-# grown from SEEDS (never written to), and keeps any crash input beside it.
+# grown from SEEDS (never written to), and keeps any crash input beside it,
+# in fuzz-out/NAME/.
 set -u
 fuzzer=$1 seeds=$2
-out=$(dirname "$fuzzer")/fuzz-out
+out=$(dirname "$fuzzer")/fuzz-out/$(basename "$fuzzer")
 mkdir -p "$out/corpus"
+# The fuzzer's state (fuzz-api's sandboxes and canary dir) goes here, and
+# goes with the run, even one that crashed. Short: socket paths must fit.
+SBX_FUZZ_TMP=$(mktemp -d /tmp/sbx-fuzz.XXXXXX) || exit 1
+export SBX_FUZZ_TMP
+trap 'rm -rf "$SBX_FUZZ_TMP"' EXIT
 "$fuzzer" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$out/" "$out/corpus" "$seeds" 2>&1 | tail -25
 rc=${PIPESTATUS[0]}
