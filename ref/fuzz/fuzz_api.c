@@ -39,6 +39,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -175,7 +176,7 @@ static void answer_one(int c)
       if ((end = strstr(buf, "\r\n\r\n")) == NULL)
         continue;
       if (strcasestr(buf, "Expect: 100-continue") != NULL && end + 4 == buf + len)
-        (void)!write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        (void)!send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
       cl = strcasestr(buf, "Content-Length:");
       want = (size_t)(end + 4 - buf) + (cl != NULL ? strtoul(cl + 15, NULL, 10) : 0);
       if (len >= want)
@@ -193,8 +194,8 @@ static void answer_one(int c)
   snprintf(reply, sizeof reply,
            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
            strlen(body));
-  (void)!write(c, reply, strlen(reply));
-  (void)!write(c, body, strlen(body));
+  (void)!send(c, reply, strlen(reply), MSG_NOSIGNAL);
+  (void)!send(c, body, strlen(body), MSG_NOSIGNAL);
 }
 
 static void *callback_main(void *arg)
@@ -697,7 +698,9 @@ static void tidy(void)
               if (list[k].status == SBX_PROC_RUNNING)
                 {
                   running++;
-                  (void)sbx_process_kill(sb, c, list[k].id, 9, &err);
+                  if (sbx_process_kill(sb, c, list[k].id, 9, &err) < 0 || sbx_now_ms() > deadline)
+                    fprintf(stderr, "fuzz-api: %s %s (pid %d, %s): kill: %s %s\n", fixtures[i], list[k].id,
+                            (int)list[k].pid, list[k].command, err.code, err.message);
                 }
             sbx_process_list_free(list, n);
             if (running == 0)
@@ -822,6 +825,8 @@ static void setup(void)
   pthread_t t;
   char p[256];
 
+  /* As the daemon's main does: a client or callback that hung up is an error, not a signal. */
+  signal(SIGPIPE, SIG_IGN);
   if (getenv("SPLITBOX_INIT") == NULL)
     die("set SPLITBOX_INIT to the splitbox-init binary");
   /* fuzz.sh gives a scratch dir that it removes, even after a crash. */
