@@ -56,6 +56,7 @@
 #include "clock.h"
 #include "daemon/api.h"
 #include "daemon/http_server.h"
+#include "daemon/operations.h"
 #include "daemon/registry.h"
 #include "daemon/request.h"
 #include "remove_tree.h"
@@ -83,7 +84,7 @@ static struct
   struct sbx_registry *reg;
   char *planted[N_FIXTURES]; /* the shared dir planted in, per fixture */
   int fds, children;
-  unsigned long long runs;
+  unsigned long long runs, answered, held_back, jobs;
 } fz;
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -709,6 +710,19 @@ static void tidy(void)
               die("a started process outlived SIGKILL");
             usleep(2000);
           }
+      /* fz's operations: "echo" on the callback socket, "web" on its port,
+       * registered whatever the input unregistered, so that a call seed
+       * reaches a callback from the first run. */
+      if (sb != NULL && strcmp(fixtures[i], "fz") == 0)
+        {
+          struct sbx_operations *ops = sbx_registry_operations(fz.reg, sb);
+          struct sbx_error err = { 0 };
+          char url[64];
+          snprintf(url, sizeof url, "http://127.0.0.1:%d/web", fz.port);
+          if (sbx_operations_register(ops, "echo", fz.ops_sock, NULL, 5000, &err) < 0
+              || sbx_operations_register(ops, "web", NULL, url, 5000, &err) < 0)
+            die("register the fixture's operations: %s", err.message);
+        }
       if (sb != NULL)
         sbx_registry_put(fz.reg, sb);
     }
@@ -740,6 +754,7 @@ static void answer(const struct input *in, struct sbx_api_response *out)
     {
       struct sbx_api_job *job = out->job;
       out->job = NULL;
+      fz.jobs++;
       run_job(job, out);
     }
 }
@@ -810,6 +825,8 @@ static void alive(void)
 
 static void teardown(void)
 {
+  fprintf(stderr, "fuzz-api: %llu inputs: %llu answered (%llu of them commands run), %llu held back, %llu not a request\n",
+          fz.runs, fz.answered, fz.jobs, fz.held_back, fz.runs - fz.answered - fz.held_back);
   sbx_registry_free(fz.reg);
   for (size_t i = 0; i < N_FIXTURES; i++)
     free(fz.planted[i]);
@@ -873,10 +890,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   copy[size] = '\0';
   if (!split_input(copy, size, &in) || !may_run(&in))
     {
+      fz.held_back += in.body != NULL;
       free(in.body);
       free(copy);
       return 0;
     }
+  fz.answered++;
   answer(&in, &out);
   if ((wrong = response_wrong(&out)) != NULL)
     {
