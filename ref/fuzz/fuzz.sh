@@ -11,7 +11,11 @@ mkdir -p "$out/corpus"
 SBX_FUZZ_TMP=$(mktemp -d /tmp/sbx-fuzz.XXXXXX) || exit 1
 export SBX_FUZZ_TMP
 trap 'rm -rf "$SBX_FUZZ_TMP"' EXIT
-"$fuzzer" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+# The target's words, if it has a dictionary: ref/fuzz/api.dict for fuzz-api.
+dict=()
+words=$(dirname "$seeds")/../$(basename "$fuzzer" | sed 's/^fuzz-//').dict
+[ -f "$words" ] && dict=(-dict="$words")
+"$fuzzer" "${dict[@]}" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$out/" "$out/corpus" "$seeds" 2>&1 | tail -25
 rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed (crash inputs in $out)"; fi
