@@ -260,7 +260,8 @@ Test(request, body_that_is_not_utf8_is_refused, .timeout = 30)
 }
 
 /* An error's message is cut at 256 bytes, maybe inside a character; it
- * quotes paths and a callback's answer. The answer stays UTF-8. */
+ * quotes paths and a callback's answer. The answer stays UTF-8. (Found by
+ * reading, beside fuzz-api's finds.) */
 Test(api, error_messages_are_utf8, .timeout = 30)
 {
   struct sbx_api_response out = { 0 };
