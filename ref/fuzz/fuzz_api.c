@@ -50,6 +50,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -809,6 +810,39 @@ static void controls(void)
   unlink(p);
   if (outside_changed() != NULL)
     die("control: %s", outside_changed());
+  /* ...the leak checks see fds and children that stay... */
+  {
+    int fds[FD_SLACK + 1], base = count_fds(), pipefd[2];
+    pid_t pid;
+    for (int i = 0; i <= FD_SLACK; i++)
+      if ((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        die("control: open /dev/null");
+    if (count_fds() <= base + FD_SLACK)
+      die("control: the fd count missed %d new fds", FD_SLACK + 1);
+    for (int i = 0; i <= FD_SLACK; i++)
+      close(fds[i]);
+    /* Sandboxes' spare inits come and go beside it: a few tries. */
+    for (int tries = 0, seen = 0; !seen; tries++)
+      {
+        int with;
+        if (tries == 5)
+          die("control: the child count missed a child");
+        if (pipe2(pipefd, O_CLOEXEC) != 0 || (pid = fork()) < 0)
+          die("control: fork");
+        if (pid == 0)
+          {
+            char c;
+            close(pipefd[1]);
+            (void)!read(pipefd[0], &c, 1);
+            _exit(0);
+          }
+        close(pipefd[0]);
+        with = count_children();
+        close(pipefd[1]);
+        waitpid(pid, NULL, 0);
+        seen = with == count_children() + 1;
+      }
+  }
   /* ...and the answer checks see the canary, bytes that are not strict
    * UTF-8 (a surrogate, which a loose check passes), a bad document, an
    * untyped error. */
