@@ -77,15 +77,18 @@ static void respond(struct sbx_api_response *out, unsigned status, cJSON *doc)
     }
 }
 
-static cJSON *error_doc(const char *code, const char *message)
+static cJSON *error_doc(const char *code, const char *raw_message)
 {
   cJSON *doc = cJSON_CreateObject();
   char ts[40];
+  /* A message quotes what it failed on (a path, a name), and its fixed size
+   * may have cut a character in two: an answer must stay UTF-8. */
+  _cleanup_free_ char *message = sbx_utf8_sanitize(raw_message, strlen(raw_message));
 
   sbx_iso8601(sbx_wall_seconds(), ts, sizeof ts);
   if (doc != NULL
       && (!cJSON_AddBoolToObject(doc, "success", false) || !cJSON_AddStringToObject(doc, "code", code)
-          || !cJSON_AddStringToObject(doc, "message", message)
+          || !cJSON_AddStringToObject(doc, "message", message != NULL ? message : "")
           || !cJSON_AddNumberToObject(doc, "httpStatus", status_for(code))
           || !cJSON_AddStringToObject(doc, "timestamp", ts)))
     {
@@ -105,6 +108,13 @@ static int fail(struct call *c, const struct sbx_error *err)
 {
   sbx_api_error(c->out, err->code[0] ? err->code : SBX_E_INTERNAL, err->message);
   return -1;
+}
+
+/* An error's message in an answer, made UTF-8 as error_doc does. */
+static void add_message(cJSON *doc, const char *message)
+{
+  _cleanup_free_ char *clean = sbx_utf8_sanitize(message, strlen(message));
+  cJSON_AddStringToObject(doc, "message", clean != NULL ? clean : "");
 }
 
 static cJSON *success_doc(void)
@@ -409,7 +419,7 @@ void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
       if (r < 0)
         {
           cJSON_AddStringToObject(done, "code", j->err.code);
-          cJSON_AddStringToObject(done, "message", j->err.message);
+          add_message(done, j->err.message);
         }
       job_append(j, kind, done, true);
       cJSON_Delete(done);
@@ -422,7 +432,7 @@ void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
       if (r < 0 && doc != NULL)
         {
           cJSON_AddStringToObject(doc, "code", j->err.code);
-          cJSON_AddStringToObject(doc, "message", j->err.message);
+          add_message(doc, j->err.message);
           cJSON_AddNumberToObject(doc, "httpStatus", status_for(j->err.code));
         }
       respond(out, r < 0 ? status_for(j->err.code) : 200, doc);
@@ -646,8 +656,11 @@ static int h_list(struct call *c)
   for (size_t i = 0; i < n; i++)
     {
       cJSON *f = cJSON_CreateObject();
+      /* User code names its files: a name that is not UTF-8 cannot travel
+       * as a JSON string, and goes with U+FFFD for its bad bytes. */
+      _cleanup_free_ char *name = sbx_utf8_sanitize(list[i].name, strlen(list[i].name));
       cJSON_AddItemToArray(files, f);
-      cJSON_AddStringToObject(f, "name", list[i].name);
+      cJSON_AddStringToObject(f, "name", name != NULL ? name : "");
       cJSON_AddStringToObject(f, "type", list[i].type == 'f'   ? "file"
                                          : list[i].type == 'd' ? "directory"
                                          : list[i].type == 'l' ? "symlink"

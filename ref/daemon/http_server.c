@@ -218,21 +218,56 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
   return ret;
 }
 
-static bool token_ok(const struct sbx_http_server *s, struct MHD_Connection *mc)
+bool sbx_http_authorized(const char *token, const char *authorization, struct sbx_api_response *out)
 {
-  const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
   size_t want, got;
   unsigned diff = 0;
 
-  if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+  if (token == NULL)
+    return true;
+  if (authorization != NULL && strncmp(authorization, "Bearer ", 7) == 0)
+    {
+      const char *auth = authorization + 7;
+      want = strlen(token);
+      got = strlen(auth);
+      /* Constant time in the token's length. */
+      for (size_t i = 0; i < want; i++)
+        diff |= (unsigned char)token[i] ^ (unsigned char)(i < got ? auth[i] : 0);
+      if (diff == 0 && got == want)
+        return true;
+    }
+  sbx_api_error(out, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
+  return false;
+}
+
+bool sbx_http_announced_too_large(const char *content_length, size_t *prealloc)
+{
+  char *end;
+  unsigned long long n;
+
+  *prealloc = 0;
+  if (content_length == NULL)
     return false;
-  auth += 7;
-  want = strlen(s->token);
-  got = strlen(auth);
-  /* Constant time in the token's length. */
-  for (size_t i = 0; i < want; i++)
-    diff |= (unsigned char)s->token[i] ^ (unsigned char)(i < got ? auth[i] : 0);
-  return diff == 0 && got == want;
+  errno = 0;
+  n = strtoull(content_length, &end, 10);
+  if (*end != '\0' || end == content_length)
+    return false; /* not a length: the body's real size decides */
+  if (n > SBX_API_BODY_MAX || errno == ERANGE)
+    return true;
+  /* Up to a bound, since nothing has arrived yet to back the claim; a wrong
+   * announcement only costs regrowth. */
+  if (n <= BODY_PREALLOC_MAX)
+    *prealloc = (size_t)n;
+  return false;
+}
+
+void sbx_http_answer(sbx_http_handler handler, void *arg, const char *method, const char *url, const char *body,
+                     size_t len, bool too_large, struct sbx_api_response *out)
+{
+  if (too_large)
+    sbx_api_error(out, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+  else
+    handler(arg, method, url, body != NULL ? body : "", len, out);
 }
 
 /* ---- connections ---- */
@@ -600,10 +635,7 @@ static void run_handler(struct sbx_http_server *s, struct request *r)
     sbx_api_error(&r->resp, SBX_E_NOT_FOUND, "this socket's sandbox is gone");
   else
     {
-      if (r->too_large)
-        sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
-      else
-        l->handler(l->arg, r->method, r->url, r->buf != NULL ? r->buf : "", r->len, &r->resp);
+      sbx_http_answer(l->handler, l->arg, r->method, r->url, r->buf, r->len, r->too_large, &r->resp);
       pthread_mutex_lock(&s->llock);
       if (--l->busy == 0)
         pthread_cond_broadcast(&s->lidle);
@@ -743,14 +775,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
       /* Before any body is read: an unauthenticated client gets nothing buffered. */
       if (c->l->kind == L_TCP)
         {
-          bool ok = token_ok(s, mc);
+          bool ok = sbx_http_authorized(s->token, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"),
+                                        &r->resp);
           pthread_mutex_lock(&s->clock);
           if (ok)
             unauth_unlink(s, c);
           pthread_mutex_unlock(&s->clock);
           if (!ok)
             {
-              sbx_api_error(&r->resp, SBX_E_UNAUTHORIZED, "this port needs Authorization: Bearer <token>");
               r->state = R_READY;
               return send_response(mc, r);
             }
@@ -758,25 +790,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
       if ((r->method = strdup(method)) == NULL || (r->url = strdup(url)) == NULL)
         return MHD_NO;
       /* A buffer of the announced size: no regrowth and copy of a large
-       * body. Up to a bound, since nothing has arrived yet to back the
-       * claim; a wrong announcement only costs regrowth. Over the cap, the
-       * answer is 413 and nothing is kept. */
+       * body. Over the cap, the answer is 413 and nothing is kept. */
       {
-        const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        char *end;
-        unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
+        size_t n = 0;
+        r->too_large = sbx_http_announced_too_large(
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &n);
         /* Answered now, from the first call: libmicrohttpd sends "100
          * Continue" only when the handler has queued no response by then, so
          * a client that waits for it sends none of the body. The connection
          * closes after the answer: the body is not read. */
-        if (cl != NULL && *end == '\0' && n > SBX_API_BODY_MAX)
+        if (r->too_large)
           {
-            sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+            sbx_http_answer(NULL, NULL, r->method, r->url, NULL, 0, true, &r->resp);
             r->state = R_READY;
             r->close = true;
             return send_response(mc, r);
           }
-        else if (cl != NULL && *end == '\0' && n > 0 && n <= BODY_PREALLOC_MAX && (r->buf = malloc(n + 1)) != NULL)
+        if (n > 0 && (r->buf = malloc(n + 1)) != NULL)
           r->cap = n + 1;
       }
       return MHD_YES;

@@ -12,6 +12,7 @@
 #include "executor.h"
 #include "operations.h"
 #include "request.h"
+#include "utf8.h"
 
 struct operation
 {
@@ -279,14 +280,17 @@ static int forward(struct sbx_operations *ops, const struct operation *op, const
     }
   {
     /* All of it one JSON value: no trailing data, no NUL byte (the answer
-     * travels on as a C string). */
-    cJSON *doc = a.buf != NULL && memchr(a.buf, '\0', a.len) == NULL ? cJSON_ParseWithOpts(a.buf, NULL, true) : NULL;
+     * travels on as a C string), and UTF-8: it goes on as it is, and cJSON
+     * takes any bytes in a string. */
+    cJSON *doc = a.buf != NULL && memchr(a.buf, '\0', a.len) == NULL && sbx_utf8_valid(a.buf, a.len)
+                     ? cJSON_ParseWithOpts(a.buf, NULL, true)
+                     : NULL;
     bool ok = doc != NULL;
     cJSON_Delete(doc);
     if (!ok)
       {
         free(a.buf);
-        return sbx_error_set(err, EPROTO, SBX_E_OPERATION_FAILED, "operation \"%s\": its callback's answer is not JSON",
+        return sbx_error_set(err, EPROTO, SBX_E_OPERATION_FAILED, "operation \"%s\": its callback's answer is not UTF-8 JSON",
                              op->name);
       }
   }

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "executor.h"
 #include "request.h"
+#include "utf8.h"
 
 #define MAX_SEGMENTS 8
 #define MAX_TIMEOUT_MS (24LL * 3600 * 1000)
@@ -502,6 +503,10 @@ static int parse_body(struct sbx_request *req, const char *body, size_t len, str
   /* NUL bytes, raw or escaped, would cut strings short without a word. */
   if (memchr(body, '\0', len) != NULL || memmem(body, len, "\\u0000", 6) != NULL)
     return invalid(err, "the body contains a NUL byte");
+  /* JSON is UTF-8 (RFC 8259), and cJSON takes any bytes in a string: a path
+   * or a command that is not UTF-8 would come back in answers that are not. */
+  if (!sbx_utf8_valid(body, len))
+    return invalid(err, "the body is not valid UTF-8");
   req->body = cJSON_ParseWithLengthOpts(body, len, &end, false);
   if (req->body == NULL)
     return invalid(err, "the body is not valid JSON");

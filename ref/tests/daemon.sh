@@ -238,6 +238,22 @@ PY
 }
 r=$(expect100 20); check "control: a small body with Expect: 100-continue gets 100 Continue" test "$r" = "HTTP/1.1 100 Continue"
 r=$(expect100 $((9 * 1024 * 1024))); check "a body announced past the cap gets 413 before any 100 Continue ($r)" has "$r" "HTTP/1.1 413 "
+# Answers stay strict UTF-8 (fuzz-api's finds). Controls first: a UTF-8 path is
+# taken and read back as utf-8; the odd name is listed at all.
+utf8() { python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' 2>/dev/null; }
+r=$(req POST /api/sandboxes/a/shared/write $'{"path":"caf\xc3\xa9","content":"x"}')
+check "a UTF-8 path is written" has "$r" $'200 {"success":true,"path":"caf\xc3\xa9"'
+r=$(req POST /api/sandboxes/a/shared/read $'{"path":"caf\xc3\xa9"}'); check "and read back as utf-8" has "$r" '"encoding":"utf-8"'
+r=$(req POST /api/sandboxes/a/shared/write $'{"path":"caf\xff","content":"x"}')
+check "a body that is not UTF-8 is VALIDATION_FAILED" has "$r" '400 {"success":false,"code":"VALIDATION_FAILED"'
+req POST /api/sandboxes/a/shared/write '{"path":"surrogate","content":"7aCA","encoding":"base64"}' >/dev/null
+r=$(req POST /api/sandboxes/a/shared/read '{"path":"surrogate"}')
+check "a surrogate (not UTF-8) is read as base64" has "$r" '"content":"7aCA","encoding":"base64"'
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"touch /app/odd$(printf '"'"'\\377'"'"')name"}')
+check "user code makes a file whose name is not UTF-8" has "$r" '200 {"success":true'
+r=$(req POST /api/sandboxes/a/shared/list-files '{}')
+check "list-files shows it with U+FFFD" has "$r" $'"name":"odd\xef\xbf\xbdname"'
+check "and its answer is UTF-8" utf8 <<<"$r"
 r=$(req GET /api/ping); check "after all that the daemon still answers" has "$r" '200 '
 
 # TCP: loopback only, and only with the token.

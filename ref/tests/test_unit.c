@@ -11,6 +11,8 @@
 
 #include "base64.h"
 #include "cleanup.h"
+#include "daemon/api.h"
+#include "daemon/request.h"
 #include "env.h"
 #include "fdpass.h"
 #include "status.h"
@@ -398,4 +400,68 @@ Test(base64, round_trips_every_byte_and_refuses_what_is_not_base64, .timeout = 3
   free(back);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_expect_eq(sbx_base64_decode(bad[i], &back, &len), -1, "accepted \"%s\"", bad[i]);
+}
+
+/* Strict UTF-8 (RFC 3629): what fuzz-api's oracle wants of every answer. A
+ * loose check passed surrogates and overlong forms into "utf-8" reads. */
+Test(utf8, strict_refuses_surrogates_overlongs_and_past_max, .timeout = 30)
+{
+  static const char *const good[] = { "a", "\xc3\xa9", "\xe2\x82\xac", "\xed\x9f\xbf", "\xee\x80\x80",
+                                       "\xf0\x90\x8d\x88", "\xf4\x8f\xbf\xbf" };
+  static const char *const bad[] = { "\xed\xa0\x80", "\xed\xbf\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
+                                     "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+                                     "\xc0\x80", "\xc1\xbf", "\xe2\x82", "\x80", "\xff" };
+  char *clean;
+
+  /* The control first: valid text passes, up to U+10FFFF. */
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    cr_expect(sbx_utf8_valid(good[i], strlen(good[i])), "refused valid #%zu", i);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      cr_expect(!sbx_utf8_valid(bad[i], strlen(bad[i])), "passed invalid #%zu", i);
+      clean = sbx_utf8_sanitize(bad[i], strlen(bad[i]));
+      cr_assert_not_null(clean);
+      cr_expect(sbx_utf8_valid(clean, strlen(clean)) && strstr(clean, "\xef\xbf\xbd") != NULL,
+                "sanitize left invalid #%zu", i);
+      free(clean);
+    }
+  cr_expect(!sbx_utf8_valid("a\0b", 3), "passed a NUL");
+  clean = sbx_utf8_sanitize("a\xed\xa0\x80" "b\xc3\xa9", 7);
+  cr_assert_not_null(clean);
+  cr_expect_str_eq(clean, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\xc3\xa9");
+  free(clean);
+}
+
+/* fuzz-api: a path that is not UTF-8 came back in the answer as it was. */
+Test(request, body_that_is_not_utf8_is_refused, .timeout = 30)
+{
+  static const char good[] = "{\"path\":\"caf\xc3\xa9\",\"content\":\"x\"}";
+  static const char bad[] = "{\"path\":\"\xff\xfe\",\"content\":\"x\"}";
+  struct sbx_request q;
+  struct sbx_error err = { 0 };
+
+  cr_expect_eq(sbx_request_parse("POST", "/api/write", good, strlen(good), &q, &err), 0, "%s", err.message);
+  sbx_request_clear(&q);
+  cr_expect_eq(sbx_request_parse("POST", "/api/write", bad, strlen(bad), &q, &err), -1);
+  cr_expect_str_eq(err.code, SBX_E_VALIDATION);
+  sbx_request_clear(&q);
+}
+
+/* An error's message is cut at 256 bytes, maybe inside a character; it
+ * quotes paths and a callback's answer. The answer stays UTF-8. (Found by
+ * reading, beside fuzz-api's finds.) */
+Test(api, error_messages_are_utf8, .timeout = 30)
+{
+  struct sbx_api_response out = { 0 };
+
+  sbx_api_error(&out, SBX_E_PATH_OUTSIDE_ROOT, "caf\xc3\xa9");
+  cr_assert_not_null(out.body);
+  cr_expect(strstr(out.body, "caf\xc3\xa9") != NULL, "a valid message changed: %s", out.body);
+  free(out.body);
+  sbx_api_error(&out, SBX_E_PATH_OUTSIDE_ROOT, "cut \xe2\x82");
+  cr_assert_not_null(out.body);
+  cr_expect(sbx_utf8_valid(out.body, strlen(out.body)), "not UTF-8: %s", out.body);
+  cr_expect(strstr(out.body, "cut \xef\xbf\xbd") != NULL, "%s", out.body);
+  cr_expect_eq(out.status, 400);
+  free(out.body);
 }
