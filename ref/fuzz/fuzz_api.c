@@ -557,10 +557,12 @@ struct input
 static char *expand(const char *body, size_t len, size_t *out_len)
 {
   char port[16];
-  size_t cap = len * 8 + 1, o = 0;
-  char *out = malloc(cap);
+  size_t o = 0;
+  char *out;
 
   snprintf(port, sizeof port, "%d", fz.port);
+  /* Each 5-byte token may grow to the longer of the two. */
+  out = malloc(len + (len / 5 + 1) * (strlen(fz.ops_sock) + strlen(port)) + 1);
   for (size_t i = 0; out != NULL && i < len;)
     {
       const char *with = NULL;
