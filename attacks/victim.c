@@ -2,7 +2,7 @@
  * one might, so that probes running as user code have something to find.
  *
  *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary] [--api-socket PATH]
- *                   [--shared-secret PATH]
+ *                   [--shared-secret PATH] [--no-keyring]
  *
  * The canary comes from $AWS_SECRET_ACCESS_KEY (or --canary-env NAME). The
  * marker is carried in argv and comm, so active probes can aim at us alone.
@@ -48,6 +48,7 @@ struct victim
   const char *marker, *private_dir, *ready_file, *api_socket;
   const char *shared_secret; /* a 0600 file of the canary where user code also writes (the shared dir) */
   bool shared_written;       /* ours to unlink: O_EXCL made it */
+  bool no_keyring;           /* --no-keyring: where keyctl is denied (user code under splitbox's filter) */
   char canary[SBX_CANARY_LEN + 1];
   char *heap_copy;
   char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
@@ -139,6 +140,7 @@ static void hold_ipc(struct victim *v)
   if (fd < 0 || write(fd, v->canary, strlen(v->canary)) != (ssize_t)strlen(v->canary))
     die("POSIX shm");
   close(fd);
+  if (!v->no_keyring)
   {
     /* The secret in the description too, as a tool that names a key by its token:
      * /proc/keys shows descriptions to whoever may view the key. */
@@ -356,7 +358,7 @@ int main(int argc, char **argv)
     { "api-socket", required_argument, NULL, 'p' },
     { "argv-canary-done", no_argument, NULL, 'A' },  { "secret-key", required_argument, NULL, 's' },
     { "canary-env", required_argument, NULL, 'e' },  { "shared-secret", required_argument, NULL, 'S' },
-    { NULL, 0, NULL, 0 },
+    { "no-keyring", no_argument, NULL, 'K' },        { NULL, 0, NULL, 0 },
   };
   struct victim v = { .shm_id = -1, .key = -1, .api = -1 };
   const char *env_name = "AWS_SECRET_ACCESS_KEY", *canary;
@@ -375,10 +377,11 @@ int main(int argc, char **argv)
       case 'a': argv_canary = true; break;
       case 'e': env_name = optarg; break;
       case 'S': v.shared_secret = optarg; break;
+      case 'K': v.no_keyring = true; break;
       case 'A': case 's': break;
       default:
         fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]"
-                      " [--api-socket PATH] [--shared-secret PATH]\n");
+                      " [--api-socket PATH] [--shared-secret PATH] [--no-keyring]\n");
         return 2;
       }
   canary = getenv(env_name);
