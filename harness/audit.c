@@ -881,8 +881,8 @@ enum tenant_state
 
 /* Tenant B, made once per backend at its first cross-tenant cell, with the
  * tools in its shared dir too. */
-static enum tenant_state open_tenant(struct sbx_backend *b, const struct tools *t, struct sbx_backend **tenant,
-                                     enum tenant_state *state, char *why, size_t len)
+static enum tenant_state open_tenant(struct sbx_backend *b, const struct tools *t, cJSON *bj,
+                                     struct sbx_backend **tenant, enum tenant_state *state, char *why, size_t len)
 {
   struct sbx_error err = { 0 };
   int r;
@@ -890,6 +890,10 @@ static enum tenant_state open_tenant(struct sbx_backend *b, const struct tools *
   if (*state != TENANT_UNTRIED)
     return *state;
   r = sbx_backend_open_peer(b, tenant, &err);
+  /* A second instance has a work directory of its own: named, so that a check can look at its own only. */
+  if (*tenant != NULL && sbx_backend_workdir(*tenant) != NULL
+      && strcmp(sbx_backend_workdir(*tenant), sbx_backend_workdir(b)) != 0)
+    cJSON_AddStringToObject(bj, "secondSandboxWorkdir", sbx_backend_workdir(*tenant));
   if (r == 0 && stage(*tenant, t, &err) < 0)
     r = -1;
   if (r == 1)
@@ -945,7 +949,7 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
       bool cell_unavailable = unavailable;
       cJSON *cell;
       if (cell_why == NULL && probes[i]->place != SBX_VICTIM_PLATFORM
-          && open_tenant(b, t, &tenant, &tenant_state, tenant_why, sizeof tenant_why) != TENANT_OPEN)
+          && open_tenant(b, t, bj, &tenant, &tenant_state, tenant_why, sizeof tenant_why) != TENANT_OPEN)
         {
           cell_why = tenant_why;
           cell_unavailable = tenant_state == TENANT_ONE;
