@@ -417,8 +417,8 @@ static int give_sandbox_env(struct cell *c)
  * a fresh sandbox (give_sandbox_env) may have moved them. */
 static int start_victim(struct cell *c)
 {
-  /* In user code (tenant B's), the victim's private dir is its own sandbox's shared dir, and keyctl is
-   * denied there by design (splitbox's filter): no key. */
+  /* In user code (tenant B's), the victim's private dir is its own sandbox's shared dir, and it holds
+   * only what user code may (--user-code: no key, for keyctl is denied there by design). */
   const char *priv = c->vctx == SBX_BCTX_USER ? sbx_backend_shared_path(c->vb, SBX_BCTX_USER)
                                               : sbx_backend_private_path(c->vb);
   _cleanup_free_ char *qp = NULL, *qs = NULL, *env_home = NULL, *cmd = NULL, *tenant_wait = NULL;
@@ -462,7 +462,7 @@ static int start_victim(struct cell *c)
                   "trap : TERM; P=%s; S=%s; mkdir -p \"$P/home-%s\" || exit 1; ASAN_OPTIONS=detect_leaks=0 "
                   "\"$S/splitbox-victim\" --marker %s --private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s%s%s",
                   qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "",
-                  c->vctx == SBX_BCTX_USER ? " --no-keyring" : "", tenant_wait != NULL ? tenant_wait : "")
+                  c->vctx == SBX_BCTX_USER ? " --user-code" : "", tenant_wait != NULL ? tenant_wait : "")
            < 0)
     {
       cmd = NULL;
