@@ -398,14 +398,15 @@ static int make_secrets(struct cell *c)
 /* Today's SDK: the secret is the whole sandbox's (setEnvVars). */
 static int give_sandbox_env(struct cell *c)
 {
-  const char *env[] = { c->env_canary, NULL };
+  const char *env[] = { c->env_canary, NULL }, *none[] = { NULL };
   struct sbx_error err = { 0 };
   int r;
 
-  /* Across tenants the canary is B's victim's alone: A's own env holds none. */
-  if (!sbx_backend_info(c->b)->sandbox_env || c->p->place != SBX_VICTIM_PLATFORM)
+  if (!sbx_backend_info(c->b)->sandbox_env)
     return 0;
-  r = sbx_backend_set_sandbox_env(c->b, env, &err);
+  /* Across tenants the canary is B's victim's alone: A's sandbox env holds none, not even an earlier
+   * cell's (a stale token would make the cell an ERROR, and hide nothing). */
+  r = sbx_backend_set_sandbox_env(c->b, c->p->place != SBX_VICTIM_PLATFORM ? none : env, &err);
   /* A fresh sandbox: the tools go into its shared dir again. */
   if (r < 0 || (r == 1 && stage(c->b, c->t, &err) < 0))
     return cell_fail(c, "set the sandbox's env: %s: %s", err.code, err.message);
