@@ -481,7 +481,7 @@ static int start_victim(struct cell *c)
       snprintf(seen, sizeof seen, ".seen-%s", c->marker);
       if (!wait_for_file(c->vb, seen, READY_TIMEOUT_MS))
         return cell_fail(c, "the victim in the other sandbox's %s was not found by its marker there within %d ms: "
-                            "nothing to reach", sbx_bctx_name(c->vctx), READY_TIMEOUT_MS);
+                            "nothing to reach", c->vctx == SBX_BCTX_USER ? "user code" : "platform", READY_TIMEOUT_MS);
     }
   return 0;
 }
