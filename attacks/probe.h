@@ -27,6 +27,11 @@ void probe_attempt(struct probe *p, const char *technique, const char *target, b
 void probe_scan(struct probe *p, const void *buf, size_t len);
 void probe_observe(struct probe *p, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void probe_unsupported(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A probe made of other probes' functions (cross-tenant): while a part runs,
+ * its attempts and observations are recorded as "NAME/technique"; NULL ends it. */
+void probe_part(const char *name);
+/* What was observed under key (as recorded, with its part), or NULL. */
+const char *probe_observed(const char *key);
 
 /* Helpers */
 /* Reads up to cap bytes of path into a malloc'd buffer; NULL with errno set. */

@@ -21,6 +21,8 @@ const struct sbx_row_def sbx_rows[] = {
   { SBX_ROW_CAPS, "integrity", false },
   { SBX_ROW_KERNEL, "integrity", false },
   { SBX_ROW_LIMITS, "availability", false },
+  { SBX_ROW_XTENANT_PLATFORM, "confidentiality", false },
+  { SBX_ROW_XTENANT_USER, "confidentiality", false },
 };
 const size_t sbx_row_count = sizeof sbx_rows / sizeof sbx_rows[0];
 

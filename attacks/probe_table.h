@@ -30,6 +30,8 @@
 #define SBX_ROW_CAPS "Capabilities of user code"
 #define SBX_ROW_KERNEL "Kernel surface (io_uring, bpf, nested userns)"
 #define SBX_ROW_LIMITS "Resource limits (processes)"
+#define SBX_ROW_XTENANT_PLATFORM "Cross-tenant: another sandbox's platform"
+#define SBX_ROW_XTENANT_USER "Cross-tenant: another sandbox's user code"
 
 struct sbx_row_def
 {
@@ -47,6 +49,17 @@ enum sbx_leak_kind
   SBX_LEAK_CAPS,    /* capabilities, kernel-surface, integrity: observed.dangerous (what user code can do) is not empty */
   SBX_LEAK_EXECUTE, /* control-plane: the canary, or a platform execute from user code ran (observed.executed) */
   SBX_LEAK_DEPUTY,  /* symlink-deputy: a platform step followed a plant (copied the canary in, or wrote outside) */
+  SBX_LEAK_TENANT,  /* cross-tenant: the canary, or the other sandbox's victim visible (or alive behind /proc) or stopped */
+};
+
+/* Where the victim runs: in the audited sandbox's platform context, or in a
+ * second sandbox of the same backend (tenant B), against which the probe runs
+ * as user code of the first. */
+enum sbx_victim_place
+{
+  SBX_VICTIM_PLATFORM,         /* this sandbox's platform */
+  SBX_VICTIM_TENANT_PLATFORM,  /* another sandbox's platform */
+  SBX_VICTIM_TENANT_USER,      /* another sandbox's user code */
 };
 
 struct sbx_probe_def
@@ -65,7 +78,15 @@ struct sbx_probe_def
   bool api_socket;         /* the victim also serves a stand-in executor API (--api-socket) */
   bool env_canary;         /* positive control: user code gets the canary in its env, as today's SDK hands it */
   bool shared_secret;      /* the victim also leaves a 0600 file of the canary in the shared dir (--shared-secret) */
+  enum sbx_victim_place place; /* where the victim runs (default: this sandbox's platform) */
 };
+
+/* The cross-tenant probes run other probes' attacks as parts (attacks/cross_tenant.c): each part's
+ * unconditional techniques, named "part/technique". */
+#define SBX_XTENANT_TECHNIQUES                                                                                \
+  "proc-environ/read,proc-cmdline/read,ps-scan/readdir,ps-scan/kill-oracle,proc-mem/find-target,"             \
+  "ptrace/find-target,signal/find-target,ipc-sysv/read,ipc-sysv/SHM_INFO,posix-shm/read,net-connect/read,"    \
+  "unix-abstract/read"
 
 /* One entry per probe: P(id, designated initializers of struct sbx_probe_def).
  * id names its function, probe_<id>(struct probe *) in attacks/<id>.c, and
@@ -153,7 +174,17 @@ struct sbx_probe_def
                  "fsopen, keyctl: each once, on objects of its own, closed at once")                               \
   P(limits, .name = "limits", .row = SBX_ROW_LIMITS, .leak = SBX_LEAK_CAPS,                                   \
     .techniques = "fork",                                                                                     \
-    .technique = "fork 1100 children of its own, held at once on a pipe, then released and reaped")
+    .technique = "fork 1100 children of its own, held at once on a pipe, then released and reaped")            \
+  P(cross_tenant_platform, .name = "cross-tenant-platform", .row = SBX_ROW_XTENANT_PLATFORM,                  \
+    .leak = SBX_LEAK_TENANT, .victim = true, .argv_canary = true, .place = SBX_VICTIM_TENANT_PLATFORM,        \
+    .techniques = SBX_XTENANT_TECHNIQUES,                                                                     \
+    .technique = "from another sandbox's user code: /proc/*/environ and cmdline, ps, /proc/PID/mem, ptrace, "  \
+                 "SIGSTOP, SysV and POSIX shm, loopback and abstract sockets, at the victim in this one's platform") \
+  P(cross_tenant_user, .name = "cross-tenant-user", .row = SBX_ROW_XTENANT_USER,                              \
+    .leak = SBX_LEAK_TENANT, .victim = true, .argv_canary = true, .place = SBX_VICTIM_TENANT_USER,            \
+    .techniques = SBX_XTENANT_TECHNIQUES,                                                                     \
+    .technique = "from another sandbox's user code: /proc/*/environ and cmdline, ps, /proc/PID/mem, ptrace, "  \
+                 "SIGSTOP, SysV and POSIX shm, loopback and abstract sockets, at a victim in this one's user code")
 
 #define SBX_PROBE_ENUM_(id, ...) SBX_PROBE_##id,
 enum sbx_probe_id

@@ -34,6 +34,31 @@ static char found[MAX_FOUND][SBX_CANARY_LEN + 1];
 static size_t n_found, dropped_found;
 static char *observed_keys[MAX_OBSERVED], *observed_values[MAX_OBSERVED];
 static size_t n_observed;
+/* probe_part: a probe made of others records their techniques as "part/technique". */
+static const char *part;
+
+void probe_part(const char *name)
+{
+  part = name;
+}
+
+/* name, or "part/name" inside a part; NULL without memory. */
+static char *part_name(const char *name)
+{
+  char *s = NULL;
+
+  if (part == NULL)
+    return strdup(name);
+  return asprintf(&s, "%s/%s", part, name) < 0 ? NULL : s;
+}
+
+const char *probe_observed(const char *key)
+{
+  for (size_t i = 0; i < n_observed; i++)
+    if (observed_keys[i] != NULL && strcmp(observed_keys[i], key) == 0)
+      return observed_values[i];
+  return NULL;
+}
 
 static char *vformat(const char *fmt, va_list ap)
 {
@@ -66,16 +91,24 @@ void probe_attempt(struct probe *p, const char *technique, const char *target, b
   va_list ap;
   struct attempt *a;
   bool first;
+  char *name = part_name(technique);
 
   (void)p;
-  first = first_of_technique(technique);
-  if (n_attempts >= MAX_ATTEMPTS && (!first || n_attempts == MAX_ATTEMPTS + MAX_TECHNIQUES))
+  if (name == NULL)
     {
       dropped_attempts++;
       return;
     }
+  technique = name;
+  first = first_of_technique(technique);
+  if (n_attempts >= MAX_ATTEMPTS && (!first || n_attempts == MAX_ATTEMPTS + MAX_TECHNIQUES))
+    {
+      dropped_attempts++;
+      free(name);
+      return;
+    }
   a = &attempts[n_attempts++];
-  a->technique = strdup(technique);
+  a->technique = name;
   a->target = strdup(target != NULL ? target : "");
   a->ok = ok;
   a->errno_ = ok ? 0 : errno_;
@@ -112,7 +145,7 @@ void probe_observe(struct probe *p, const char *key, const char *fmt, ...)
   va_start(ap, fmt);
   observed_values[n_observed] = vformat(fmt, ap);
   va_end(ap);
-  observed_keys[n_observed++] = strdup(key);
+  observed_keys[n_observed++] = part_name(key);
 }
 
 void probe_unsupported(struct probe *p, const char *fmt, ...)
@@ -156,7 +189,9 @@ bool report_all_unsupported(char *why, size_t len)
   for (size_t i = 0; i < n_attempts; i++)
     {
       /* Looking for the victim is not a technique: found or not, it says nothing of kernel support. */
-      if (attempts[i].technique != NULL && strcmp(attempts[i].technique, PROBE_FIND_TARGET) == 0)
+      const char *slash = attempts[i].technique != NULL ? strrchr(attempts[i].technique, '/') : NULL;
+      const char *t = slash != NULL ? slash + 1 : attempts[i].technique;
+      if (t != NULL && strcmp(t, PROBE_FIND_TARGET) == 0)
         continue;
       if (tried++ == 0)
         first = i;

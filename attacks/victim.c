@@ -2,7 +2,7 @@
  * one might, so that probes running as user code have something to find.
  *
  *   splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary] [--api-socket PATH]
- *                   [--shared-secret PATH]
+ *                   [--shared-secret PATH] [--user-code]
  *
  * The canary comes from $AWS_SECRET_ACCESS_KEY (or --canary-env NAME). The
  * marker is carried in argv and comm, so active probes can aim at us alone.
@@ -48,6 +48,10 @@ struct victim
   const char *marker, *private_dir, *ready_file, *api_socket;
   const char *shared_secret; /* a 0600 file of the canary where user code also writes (the shared dir) */
   bool shared_written;       /* ours to unlink: O_EXCL made it */
+  /* --user-code: a victim in user code (another sandbox's, for the cross-tenant probes): no key, for
+   * keyctl is denied there (splitbox's filter), and a /tmp file and a POSIX shm object only where user
+   * code may make them (fallback's Landlock may not let it). */
+  bool user_code;
   char canary[SBX_CANARY_LEN + 1];
   char *heap_copy;
   char private_file[4096], aws_file[4096], aws_dir[4096], tmp_file[4096], shm_name[128], abstract[108];
@@ -115,7 +119,23 @@ static void hold_files(struct victim *v)
   snprintf(text, sizeof text, "[default]\naws_secret_access_key = %s\n", v->canary);
   write_file(v->aws_file, text);
   make_path(v->tmp_file, sizeof v->tmp_file, "/tmp/splitbox-victim-%s", v->marker);
-  write_file(v->tmp_file, v->canary);
+  if (v->user_code)
+    {
+      /* O_EXCL as write_file: a name that was there is not ours to remove. */
+      int fd = open(v->tmp_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+      size_t len = strlen(v->canary);
+      if (fd < 0 || write(fd, v->canary, len) != (ssize_t)len)
+        {
+          if (fd >= 0)
+            if (v->tmp_file[0] != '\0')
+    unlink(v->tmp_file);
+          v->tmp_file[0] = '\0';
+        }
+      if (fd >= 0)
+        close(fd);
+    }
+  else
+    write_file(v->tmp_file, v->canary);
   /* A platform step's output left in the shared dir, readable by its owner alone. */
   if (v->shared_secret != NULL)
     {
@@ -136,24 +156,28 @@ static void hold_ipc(struct victim *v)
   shmdt(mem);
   snprintf(v->shm_name, sizeof v->shm_name, "/splitbox-%s", v->marker);
   fd = shm_open(v->shm_name, O_CREAT | O_RDWR | O_EXCL, 0600);
-  if (fd < 0 || write(fd, v->canary, strlen(v->canary)) != (ssize_t)strlen(v->canary))
+  if (fd < 0 && v->user_code)
+    v->shm_name[0] = '\0'; /* user code may not have /dev/shm to write (fallback's Landlock) */
+  else if (fd < 0 || write(fd, v->canary, strlen(v->canary)) != (ssize_t)strlen(v->canary))
     die("POSIX shm");
-  close(fd);
-  {
-    /* The secret in the description too, as a tool that names a key by its token:
-     * /proc/keys shows descriptions to whoever may view the key. */
-    char desc[128];
-    snprintf(desc, sizeof desc, "splitbox-%s %s", v->marker, v->canary);
-    /* Possess the user keyring through our session keyring, which a sandbox
-     * may have made anonymous: setperm needs possession. */
-    syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
-    v->key = syscall(SYS_add_key, "user", desc, v->canary, strlen(v->canary), KEY_SPEC_USER_KEYRING);
-    if (v->key < 0)
-      die("add_key");
-    /* Readable by its owner's uid, as a credential helper's key would be. */
-    if (syscall(SYS_keyctl, KEYCTL_SETPERM, v->key, KEY_POS_ALL | KEY_USR_VIEW_READ) != 0)
-      die("keyctl setperm");
-  }
+  if (fd >= 0)
+    close(fd);
+  if (!v->user_code)
+    {
+      /* The secret in the description too, as a tool that names a key by its token:
+       * /proc/keys shows descriptions to whoever may view the key. */
+      char desc[128];
+      snprintf(desc, sizeof desc, "splitbox-%s %s", v->marker, v->canary);
+      /* Possess the user keyring through our session keyring, which a sandbox
+       * may have made anonymous: setperm needs possession. */
+      syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
+      v->key = syscall(SYS_add_key, "user", desc, v->canary, strlen(v->canary), KEY_SPEC_USER_KEYRING);
+      if (v->key < 0)
+        die("add_key");
+      /* Readable by its owner's uid, as a credential helper's key would be. */
+      if (syscall(SYS_keyctl, KEYCTL_SETPERM, v->key, KEY_POS_ALL | KEY_USR_VIEW_READ) != 0)
+        die("keyctl setperm");
+    }
 }
 
 static unsigned short bound_port(int fd)
@@ -193,7 +217,10 @@ static void hold_network(struct victim *v)
   memcpy(u.sun_path + 1, v->abstract, strlen(v->abstract));
   ulen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(v->abstract));
   v->unix_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (v->unix_sock < 0 || bind(v->unix_sock, (struct sockaddr *)&u, ulen) != 0 || listen(v->unix_sock, 16) != 0)
+  /* User code may have no AF_UNIX at all (fallback's filter): then it holds no abstract socket. */
+  if (v->unix_sock < 0 && v->user_code)
+    v->abstract[0] = '\0';
+  else if (v->unix_sock < 0 || bind(v->unix_sock, (struct sockaddr *)&u, ulen) != 0 || listen(v->unix_sock, 16) != 0)
     die("abstract unix socket");
   /* --api-socket: a stand-in for an executor's API (today's SDK serves one to
    * the whole container), which hands out what a platform execute would. */
@@ -245,7 +272,8 @@ static void cleanup(struct victim *v)
   unlink(v->private_file);
   unlink(v->aws_file);
   rmdir(v->aws_dir);
-  unlink(v->tmp_file);
+  if (v->tmp_file[0] != '\0')
+    unlink(v->tmp_file);
   if (v->shared_written)
     unlink(v->shared_secret);
   if (v->api_bound)
@@ -356,7 +384,7 @@ int main(int argc, char **argv)
     { "api-socket", required_argument, NULL, 'p' },
     { "argv-canary-done", no_argument, NULL, 'A' },  { "secret-key", required_argument, NULL, 's' },
     { "canary-env", required_argument, NULL, 'e' },  { "shared-secret", required_argument, NULL, 'S' },
-    { NULL, 0, NULL, 0 },
+    { "user-code", no_argument, NULL, 'U' },         { NULL, 0, NULL, 0 },
   };
   struct victim v = { .shm_id = -1, .key = -1, .api = -1 };
   const char *env_name = "AWS_SECRET_ACCESS_KEY", *canary;
@@ -375,10 +403,11 @@ int main(int argc, char **argv)
       case 'a': argv_canary = true; break;
       case 'e': env_name = optarg; break;
       case 'S': v.shared_secret = optarg; break;
+      case 'U': v.user_code = true; break;
       case 'A': case 's': break;
       default:
         fprintf(stderr, "usage: splitbox-victim --marker M --private-dir DIR [--ready-file F] [--argv-canary]"
-                      " [--api-socket PATH] [--shared-secret PATH]\n");
+                      " [--api-socket PATH] [--shared-secret PATH] [--user-code]\n");
         return 2;
       }
   canary = getenv(env_name);

@@ -111,7 +111,9 @@ struct tools
 /* One probe against one backend, from its fresh canary to its JSON. */
 struct cell
 {
-  struct sbx_backend *b;
+  struct sbx_backend *b;  /* the probe runs as its user code */
+  struct sbx_backend *vb; /* the victim's: b, or tenant B (another sandbox of b's backend) */
+  enum sbx_bctx vctx;     /* the victim's context there */
   const struct sbx_probe_def *p;
   const struct tools *t;
   double start;
@@ -191,7 +193,11 @@ static char *evidence_of(const cJSON *probe_doc, const struct verdict *v, const 
   size_t used = 0;
   int shown = 0;
 
-  if (p->leak == SBX_LEAK_CANARY || (p->leak == SBX_LEAK_EXECUTE && v->found_canary))
+  if (p->leak == SBX_LEAK_TENANT && !v->found_canary)
+    used += (size_t)snprintf(buf, sizeof buf, "%s; ", v->stopped ? "the other sandbox's victim was stopped"
+                                                   : v->marker_visible ? "the other sandbox's victim is visible"
+                                                                       : "kill() finds pids that /proc hides");
+  else if (p->leak == SBX_LEAK_CANARY || p->leak == SBX_LEAK_TENANT || (p->leak == SBX_LEAK_EXECUTE && v->found_canary))
     used += (size_t)snprintf(buf, sizeof buf, "the run's canary among %d token(s) found; ", v->stale_tokens + 1);
   else if (p->leak == SBX_LEAK_EXECUTE)
     used += (size_t)snprintf(buf, sizeof buf, "a platform execute from user code ran at %s; ", v->executed);
@@ -392,13 +398,15 @@ static int make_secrets(struct cell *c)
 /* Today's SDK: the secret is the whole sandbox's (setEnvVars). */
 static int give_sandbox_env(struct cell *c)
 {
-  const char *env[] = { c->env_canary, NULL };
+  const char *env[] = { c->env_canary, NULL }, *none[] = { NULL };
   struct sbx_error err = { 0 };
   int r;
 
   if (!sbx_backend_info(c->b)->sandbox_env)
     return 0;
-  r = sbx_backend_set_sandbox_env(c->b, env, &err);
+  /* Across tenants the canary is B's victim's alone: A's sandbox env holds none, not even an earlier
+   * cell's (a stale token would make the cell an ERROR, and hide nothing). */
+  r = sbx_backend_set_sandbox_env(c->b, c->p->place != SBX_VICTIM_PLATFORM ? none : env, &err);
   /* A fresh sandbox: the tools go into its shared dir again. */
   if (r < 0 || (r == 1 && stage(c->b, c->t, &err) < 0))
     return cell_fail(c, "set the sandbox's env: %s: %s", err.code, err.message);
@@ -410,8 +418,11 @@ static int give_sandbox_env(struct cell *c)
  * a fresh sandbox (give_sandbox_env) may have moved them. */
 static int start_victim(struct cell *c)
 {
-  const char *priv = sbx_backend_private_path(c->b);
-  _cleanup_free_ char *qp = NULL, *qs = NULL, *env_home = NULL, *cmd = NULL;
+  /* In user code (tenant B's), the victim's private dir is its own sandbox's shared dir, and it holds
+   * only what user code may (--user-code: no key, for keyctl is denied there by design). */
+  const char *priv = c->vctx == SBX_BCTX_USER ? sbx_backend_shared_path(c->vb, SBX_BCTX_USER)
+                                              : sbx_backend_private_path(c->vb);
+  _cleanup_free_ char *qp = NULL, *qs = NULL, *env_home = NULL, *cmd = NULL, *tenant_wait = NULL;
   const char *env[] = { c->env_canary, NULL, NULL };
   struct sbx_bexec req = { .env = env };
   struct sbx_error err = { 0 };
@@ -426,7 +437,7 @@ static int start_victim(struct cell *c)
   if (c->p->shared_secret)
     snprintf(owned, sizeof owned, " --shared-secret \"$S\"/.splitbox-owned-%s", c->marker);
   qp = sbx_shell_quote(priv);
-  qs = sbx_shell_quote(sbx_backend_shared_path(c->b, SBX_BCTX_PLATFORM));
+  qs = sbx_shell_quote(sbx_backend_shared_path(c->vb, c->vctx));
   /* HOME in the private dir: the victim writes ~/.aws/credentials, never the host's. No exec: the shell
    * may be a server's session shell. Stopping the handle signals the whole process group: the shell's
    * trap keeps it alive until the victim has cleaned up and exited (a shell that died first would end a
@@ -436,21 +447,42 @@ static int start_victim(struct cell *c)
       env_home = NULL;
       return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
-  if (asprintf(&cmd,
-               "trap : TERM; P=%s; S=%s; mkdir -p \"$P/home-%s\" && ASAN_OPTIONS=detect_leaks=0 \"$S/splitbox-victim\" --marker %s "
-               "--private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s",
-               qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "")
-      < 0)
+  /* Across tenants, a clean probe is a claim only if B's victim was there to be found by its marker,
+   * as A's probe looks for it: the shell that started it looks in its own namespaces (B's platform
+   * commands may each have fresh ones) and says so in the shared dir (.seen-M), then waits for it. */
+  if (c->vb != c->b
+      && asprintf(&tenant_wait,
+                  " & v=$!; n=0; until grep -qx %s /proc/[0-9]*/comm 2>/dev/null || [ $n -ge 500 ]; do n=$((n+1)); "
+                  "sleep 0.02; done; grep -qx %s /proc/[0-9]*/comm 2>/dev/null && : > \"$S/.seen-%s\"; "
+                  "while kill -0 $v 2>/dev/null; do wait $v; done; rm -f \"$S/.seen-%s\"",
+                  c->marker, c->marker, c->marker, c->marker)
+           < 0)
+    tenant_wait = NULL;
+  if ((c->vb != c->b && tenant_wait == NULL)
+      || asprintf(&cmd,
+                  "trap : TERM; P=%s; S=%s; mkdir -p \"$P/home-%s\" || exit 1; ASAN_OPTIONS=detect_leaks=0 "
+                  "\"$S/splitbox-victim\" --marker %s --private-dir \"$P\" --ready-file \"$S/%s\"%s%s%s%s%s",
+                  qp, qs, c->marker, c->marker, c->ready, api, owned, c->p->argv_canary ? " --argv-canary" : "",
+                  c->vctx == SBX_BCTX_USER ? " --user-code" : "", tenant_wait != NULL ? tenant_wait : "")
+           < 0)
     {
       cmd = NULL;
       return cell_fail(c, "start the victim: %s", strerror(ENOMEM));
     }
   env[1] = env_home;
   req.command = cmd;
-  if (sbx_backend_start(c->b, SBX_BCTX_PLATFORM, &req, &c->handle, &err) < 0)
+  if (sbx_backend_start(c->vb, c->vctx, &req, &c->handle, &err) < 0)
     return cell_fail(c, "start the victim: %s: %s", err.code, err.message);
-  if (!wait_for_file(c->b, c->ready, READY_TIMEOUT_MS))
+  if (!wait_for_file(c->vb, c->ready, READY_TIMEOUT_MS))
     return cell_fail(c, "the victim did not get ready within %d ms", READY_TIMEOUT_MS);
+  if (c->vb != c->b)
+    {
+      char seen[64];
+      snprintf(seen, sizeof seen, ".seen-%s", c->marker);
+      if (!wait_for_file(c->vb, seen, READY_TIMEOUT_MS))
+        return cell_fail(c, "the victim in the other sandbox's %s was not found by its marker there within %d ms: "
+                            "nothing to reach", c->vctx == SBX_BCTX_USER ? "user code" : "platform", READY_TIMEOUT_MS);
+    }
   return 0;
 }
 
@@ -535,6 +567,13 @@ static int leak_found(struct cell *c, bool *leaked)
         snprintf(c->channel, sizeof c->channel, "%s: a platform execute from user code ran at %s", name, v->executed);
       else
         snprintf(c->channel, sizeof c->channel, "%s", name);
+      break;
+    case SBX_LEAK_TENANT:
+      /* Like ps-scan: a pid alive behind /proc is a listing too; any of them is a reach into tenant B. */
+      *leaked = v->found_canary || v->marker_visible || v->hidden_pids > 0 || v->stopped;
+      snprintf(c->channel, sizeof c->channel, "%s: %s", name,
+               v->found_canary ? "the other sandbox's canary" : v->stopped ? "SIGSTOP reached the other sandbox's victim"
+               : v->marker_visible ? "the other sandbox's victim is listed" : "kill() finds pids that /proc hides");
       break;
     case SBX_LEAK_CAPS:
       *leaked = v->dangerous[0] != '\0';
@@ -633,7 +672,7 @@ static int classify(struct cell *c)
     return cell_fail(c, "the probe dropped %d token(s) past its list: the canary may be among them",
                      v->found_dropped);
   /* Nothing found proves nothing if the victim was gone: it removes its ready file when it ends. */
-  if (c->p->victim && !file_exists(c->b, c->ready))
+  if (c->p->victim && !file_exists(c->vb, c->ready))
     return cell_fail(c, "the victim was gone before the probe finished");
   return 0;
 }
@@ -644,9 +683,9 @@ static void stop_victim(struct cell *c)
 
   if (c->handle == NULL)
     return;
-  if (sbx_backend_stop(c->b, SBX_BCTX_PLATFORM, c->handle, STOP_GRACE_MS, &err) < 0)
+  if (sbx_backend_stop(c->vb, c->vctx, c->handle, STOP_GRACE_MS, &err) < 0)
     snprintf(c->cleanup, sizeof c->cleanup, "stop failed: %s: %s", err.code, err.message);
-  else if (file_exists(c->b, c->ready))
+  else if (file_exists(c->vb, c->ready))
     snprintf(c->cleanup, sizeof c->cleanup, "the victim's ready file is still there: its cleanup did not run");
   else
     snprintf(c->cleanup, sizeof c->cleanup, "ok");
@@ -673,6 +712,9 @@ static cJSON *cell_json(struct cell *c)
   /* The victim's comm: what its processes carry, so that they can be found (and only they). */
   if (c->p->victim)
     cJSON_AddStringToObject(cell, "marker", c->marker);
+  if (c->vb != NULL && c->vb != c->b)
+    cJSON_AddStringToObject(cell, "victimIn", c->vctx == SBX_BCTX_USER ? "another sandbox's user code"
+                                                                        : "another sandbox's platform");
   cJSON_AddNumberToObject(cell, "ms", sbx_monotonic_ms() - c->start);
   if (c->doc != NULL)
     cJSON_AddItemToObject(cell, "output", steal_pointer(&c->doc));
@@ -684,10 +726,19 @@ static cJSON *cell_json(struct cell *c)
   return cell;
 }
 
-static cJSON *run_cell(struct sbx_backend *b, const struct sbx_probe_def *p, const struct tools *t)
+/* tenant: B, another sandbox of b's backend, for the probes whose victim is there. */
+static cJSON *run_cell(struct sbx_backend *b, struct sbx_backend *tenant, const struct sbx_probe_def *p,
+                       const struct tools *t)
 {
-  _cleanup_(cell_free) struct cell c = { .b = b, .p = p, .t = t, .start = sbx_monotonic_ms(),
-                                         .canary = "SPLITBOX-CANARY-", .marker = "sbxm", .cleanup = "no victim" };
+  _cleanup_(cell_free) struct cell c = { .b = b, .vb = b, .vctx = SBX_BCTX_PLATFORM, .p = p, .t = t,
+                                         .start = sbx_monotonic_ms(), .canary = "SPLITBOX-CANARY-", .marker = "sbxm",
+                                         .cleanup = "no victim" };
+
+  if (p->place != SBX_VICTIM_PLATFORM)
+    {
+      c.vb = tenant;
+      c.vctx = p->place == SBX_VICTIM_TENANT_USER ? SBX_BCTX_USER : SBX_BCTX_PLATFORM;
+    }
 
   /* Each step stops the cell at its first error; the victim is stopped whatever happened. */
   if (make_secrets(&c) == 0 && give_sandbox_env(&c) == 0 && start_victim(&c) == 0 && run_probe(&c) == 0)
@@ -821,6 +872,40 @@ static cJSON *skipped_cell(const char *backend, const struct sbx_probe_def *p, b
   return cell;
 }
 
+enum tenant_state
+{
+  TENANT_UNTRIED,
+  TENANT_OPEN,
+  TENANT_ONE,    /* the backend has one sandbox: N/A */
+  TENANT_FAILED, /* it has more, but the second did not open: ERROR */
+};
+
+/* Tenant B, made once per backend at its first cross-tenant cell, with the
+ * tools in its shared dir too. */
+static enum tenant_state open_tenant(struct sbx_backend *b, const struct tools *t, cJSON *bj,
+                                     struct sbx_backend **tenant, enum tenant_state *state, char *why, size_t len)
+{
+  struct sbx_error err = { 0 };
+  int r;
+
+  if (*state != TENANT_UNTRIED)
+    return *state;
+  r = sbx_backend_open_peer(b, tenant, &err);
+  /* A second instance has a work directory of its own: named, so that a check can look at its own only. */
+  if (*tenant != NULL && sbx_backend_workdir(*tenant) != NULL
+      && strcmp(sbx_backend_workdir(*tenant), sbx_backend_workdir(b)) != 0)
+    cJSON_AddStringToObject(bj, "secondSandboxWorkdir", sbx_backend_workdir(*tenant));
+  if (r == 0 && stage(*tenant, t, &err) < 0)
+    r = -1;
+  if (r == 1)
+    snprintf(why, len, "the backend has one sandbox (an http spec without \"sandbox\".\"create\", or a command "
+                       "spec without \"secondSandbox\"): no other tenant to reach");
+  else if (r < 0)
+    snprintf(why, len, "the second sandbox: %s: %s", err.code, err.message);
+  *state = r == 0 ? TENANT_OPEN : r == 1 ? TENANT_ONE : TENANT_FAILED;
+  return *state;
+}
+
 /* Every probe against one backend; cells are appended to cells. A backend
  * that fails is in its cells; -1 only without memory for them. */
 static int audit_backend(const char *name, const struct sbx_probe_def *const *probes, size_t n_probes,
@@ -828,10 +913,12 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
                          size_t *done, size_t total,
                          struct sbx_error *err)
 {
-  struct sbx_backend *b = NULL;
+  struct sbx_backend *b = NULL, *tenant = NULL;
   struct sbx_error berr = { 0 };
   const char *why = NULL;
   bool unavailable = false;
+  enum tenant_state tenant_state = TENANT_UNTRIED;
+  char tenant_why[1024] = "";
   /* Sized for a prefix and an error's code and message, or a backend's reason. */
   char reason[1024] = "";
   int r = 0;
@@ -859,8 +946,18 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
     cJSON_AddStringToObject(bj, "workdir", sbx_backend_workdir(b));
   for (size_t i = 0; i < n_probes; i++)
     {
-      cJSON *cell = why != NULL ? skipped_cell(b != NULL ? sbx_backend_info(b)->name : name, probes[i], unavailable, why)
-                                : run_cell(b, probes[i], t);
+      const char *cell_why = why;
+      bool cell_unavailable = unavailable;
+      cJSON *cell;
+      if (cell_why == NULL && probes[i]->place != SBX_VICTIM_PLATFORM
+          && open_tenant(b, t, bj, &tenant, &tenant_state, tenant_why, sizeof tenant_why) != TENANT_OPEN)
+        {
+          cell_why = tenant_why;
+          cell_unavailable = tenant_state == TENANT_ONE;
+        }
+      cell = cell_why != NULL ? skipped_cell(b != NULL ? sbx_backend_info(b)->name : name, probes[i], cell_unavailable,
+                                             cell_why)
+                              : run_cell(b, tenant, probes[i], t);
       if (cell == NULL)
         {
           r = sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "audit %s", name);
@@ -868,6 +965,19 @@ static int audit_backend(const char *name, const struct sbx_probe_def *const *pr
         }
       progress(o, done, total, cell);
       cJSON_AddItemToArray(cells, cell);
+    }
+  /* Tenant B first: its sandbox is deleted on b's server, which b's close stops. */
+  if (tenant_state != TENANT_UNTRIED)
+    {
+      struct sbx_error cerr = { 0 };
+      char note[sizeof cerr.code + sizeof cerr.message + 32];
+      if (sbx_backend_close_peer(steal_pointer(&tenant), &cerr) < 0)
+        snprintf(note, sizeof note, "not deleted: %s: %s", cerr.code, cerr.message);
+      else
+        snprintf(note, sizeof note, "%s", tenant_state == TENANT_OPEN ? "made and deleted"
+                                          : tenant_state == TENANT_ONE ? "none: the backend has one sandbox"
+                                                                       : tenant_why);
+      cJSON_AddStringToObject(bj, "secondSandbox", note);
     }
   sbx_backend_close(b);
   return r;

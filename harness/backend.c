@@ -563,6 +563,25 @@ static void track(struct sbx_backend *b, bool add)
   pthread_mutex_unlock(&open_lock);
 }
 
+/* The shared and private paths, once the sandbox is there. */
+static int expand_paths(struct sbx_backend *b, struct sbx_error *err)
+{
+  const cJSON *shared = cJSON_GetObjectItemCaseSensitive(b->spec, "shared");
+
+  b->shared_user = sbx_backend_expand_field(b, shared, "user", err);
+  b->shared_platform = sbx_backend_expand_field(b, shared, "platform", err);
+  b->private_path = sbx_backend_expand_field(b, b->spec, "private", err);
+  if (b->shared_user == NULL || b->shared_platform == NULL || b->private_path == NULL)
+    {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
+                           "%s: needs \"shared\" with \"user\" and \"platform\" paths, and \"private\"%s%s", b->info.name,
+                           prev_message[0] ? ": " : "", prev_message);
+    }
+  return 0;
+}
+
 int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
 {
   const cJSON *shared = cJSON_GetObjectItemCaseSensitive(b->spec, "shared");
@@ -623,17 +642,64 @@ int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err)
   track(b, true);
   if (sbx_backend_run_steps(b, "setup", err) < 0 || b->ops->open(b, err) < 0)
     return -1;
-  b->shared_user = sbx_backend_expand_field(b, shared, "user", err);
-  b->shared_platform = sbx_backend_expand_field(b, shared, "platform", err);
-  b->private_path = sbx_backend_expand_field(b, b->spec, "private", err);
-  if (b->shared_user == NULL || b->shared_platform == NULL || b->private_path == NULL)
+  return expand_paths(b, err);
+}
+
+/* Tenant B of an http spec: b's variables (its workdir, socket, port, which
+ * the spec's endpoint is made of), and a sandbox of its own from the adapter. */
+static int open_http_peer(struct sbx_backend *b, struct sbx_backend *peer, struct sbx_error *err)
+{
+  int r;
+
+  snprintf(peer->workdir, sizeof peer->workdir, "%s", b->workdir);
+  snprintf(peer->socket, sizeof peer->socket, "%s", b->socket);
+  snprintf(peer->port, sizeof peer->port, "%s", b->port);
+  snprintf(peer->shared_host, sizeof peer->shared_host, "%s", b->shared_host);
+  sbx_vars_set(&peer->vars, "workdir", peer->workdir);
+  sbx_vars_set(&peer->vars, "socket", peer->socket);
+  sbx_vars_set(&peer->vars, "port", peer->port);
+  sbx_vars_set(&peer->vars, "shared_host", peer->shared_host);
+  peer->opened = true;
+  peer->peer = true;
+  track(peer, true);
+  if ((r = peer->ops->open_peer(peer, err)) != 0)
+    return r;
+  return expand_paths(peer, err);
+}
+
+int sbx_backend_close_peer(struct sbx_backend *peer, struct sbx_error *err)
+{
+  int r = 0;
+
+  if (peer == NULL)
+    return 0;
+  if (peer->peer && peer->ops->delete_sandbox != NULL)
+    r = peer->ops->delete_sandbox(peer, err);
+  sbx_backend_close(peer);
+  return r;
+}
+
+int sbx_backend_open_peer(struct sbx_backend *b, struct sbx_backend **out, struct sbx_error *err)
+{
+  const char *second = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b->spec, "secondSandbox"));
+  struct sbx_backend *peer = NULL;
+  int r;
+
+  *out = NULL;
+  if (second != NULL && strcmp(second, "instance") != 0)
+    return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: \"secondSandbox\" may only be \"instance\"", b->info.name);
+  if (second == NULL && b->ops->open_peer == NULL)
+    return 1;
+  if (sbx_backend_load(b->info.path, &peer, err) < 0)
+    return sbx_error_prefix(err, "the second sandbox");
+  /* A spec that says a second instance of itself is a second sandbox (of another tenant): opened again. */
+  r = second != NULL ? sbx_backend_open(peer, err) : open_http_peer(b, peer, err);
+  if (r != 0)
     {
-      char prev_message[sizeof err->message];
-      snprintf(prev_message, sizeof prev_message, "%s", err->message);
-      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION,
-                           "%s: needs \"shared\" with \"user\" and \"platform\" paths, and \"private\"%s%s", b->info.name,
-                           prev_message[0] ? ": " : "", prev_message);
+      sbx_backend_close(peer);
+      return r < 0 ? sbx_error_prefix(err, "the second sandbox") : 1;
     }
+  *out = peer;
   return 0;
 }
 
@@ -647,8 +713,10 @@ void sbx_backend_close(struct sbx_backend *b)
     {
       track(b, false);
       b->ops->close(b);
-      sbx_backend_run_steps(b, "teardown", &err);
-      if (b->workdir[0] != '\0')
+      /* A peer's server, setup and workdir are the backend's it was made beside. */
+      if (!b->peer)
+        sbx_backend_run_steps(b, "teardown", &err);
+      if (b->workdir[0] != '\0' && !b->peer)
         {
           char *argv[] = { (char *)"/bin/rm", (char *)"-rf", "--one-file-system", b->workdir, NULL };
           char *envp[] = { NULL };

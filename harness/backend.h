@@ -59,6 +59,15 @@ const char *sbx_backends_dir(void);
 
 /* Runs setup (e.g. starts a daemon) in a fresh work directory. */
 int sbx_backend_open(struct sbx_backend *b, struct sbx_error *err);
+/* Tenant B, for the cross-tenant rows: a second sandbox of the backend b
+ * (open), as another customer's would be. An http spec with
+ * "sandbox"."create" makes another sandbox on b's server; a spec with
+ * "secondSandbox": "instance" is opened a second time. 0 with *peer open
+ * (close it before b: its sandbox is deleted then); 1 when the backend has
+ * one sandbox (*peer NULL); -1 when the second sandbox could not be made. */
+int sbx_backend_open_peer(struct sbx_backend *b, struct sbx_backend **peer, struct sbx_error *err);
+/* Closes tenant B; an http peer's sandbox is deleted first, and -1 says the server refused. */
+int sbx_backend_close_peer(struct sbx_backend *peer, struct sbx_error *err);
 /* Stops every process started, runs teardown, removes the work directory. Also frees b. */
 void sbx_backend_close(struct sbx_backend *b);
 

@@ -24,6 +24,7 @@ struct http_impl
   pid_t server;
   char sandbox[64];
   char session[64]; /* "sessionId": "fixed": one per open */
+  bool deleted;     /* the sandbox is gone already (http_delete) */
   char *shared_path;   /* from the create answer's sharedPath */
   char *platform_path; /* and platformPath */
   char **sandbox_env;
@@ -183,6 +184,26 @@ static void delete_sandbox(struct sbx_backend *b)
     cJSON_Delete(doc);
 }
 
+/* The spec's delete, with its answer checked: a second sandbox must not outlive its cells. */
+static int http_delete(struct sbx_backend *b, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  const cJSON *del = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "sandbox"), "delete");
+  _cleanup_json_ cJSON *doc = NULL;
+  long status;
+
+  if (h == NULL || h->client == NULL)
+    return sbx_error_set(err, ENOTCONN, SBX_E_INTERNAL, "%s: not open", b->info.name);
+  if (del == NULL)
+    return sbx_error_set(err, ENOTSUP, SBX_E_NOT_SUPPORTED, "%s: the spec has no \"sandbox\".\"delete\"", b->info.name);
+  if (spec_call(b, del, &status, &doc, err) < 0)
+    return -1;
+  if (status < 200 || status > 299)
+    return api_error(b, "delete the sandbox", status, doc, err);
+  h->deleted = true;
+  return 0;
+}
+
 /* "server": {"env": {"NAME": "template"}}: added to the minimal env the server gets. */
 static int server_env(struct sbx_backend *b, const cJSON *env, char ***out, struct sbx_error *err)
 {
@@ -281,12 +302,38 @@ static int wait_ready(struct sbx_backend *b, const char *endpoint, struct sbx_er
                        tail[0] ? "; the server's log ends: " : "", tail);
 }
 
+/* A client of the spec's endpoint, once it answers; then the sandbox. */
+static int connect_and_create(struct sbx_backend *b, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  _cleanup_free_ char *endpoint = NULL, *token = NULL;
+  struct sbx_client_options o = { .request_timeout_ms = 120000 };
+
+  endpoint = sbx_backend_expand_field(b, b->spec, "endpoint", err);
+  token = sbx_backend_expand_field(b, b->spec, "token", err);
+  if (endpoint == NULL)
+    {
+      char prev_message[sizeof err->message];
+      snprintf(prev_message, sizeof prev_message, "%s", err->message);
+      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: needs \"endpoint\" (a socket path or URL)%s%s",
+                           b->info.name, prev_message[0] ? ": " : "", prev_message);
+    }
+  o.token = token;
+  free(b->api_endpoint);
+  b->api_endpoint = strdup(endpoint);
+  if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
+    return -1;
+  if (wait_ready(b, endpoint, err) < 0)
+    return -1;
+  if (session_mode(b) == SESSION_FIXED && random_id(h->session, sizeof h->session, "session-") < 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "getrandom");
+  return create_sandbox(b, err);
+}
+
 static int http_open(struct sbx_backend *b, struct sbx_error *err)
 {
   const cJSON *server = cJSON_GetObjectItemCaseSensitive(b->spec, "server");
   struct http_impl *h = calloc(1, sizeof *h);
-  _cleanup_free_ char *endpoint = NULL, *token = NULL;
-  struct sbx_client_options o = { .request_timeout_ms = 120000 };
 
   if ((b->impl = h) == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
@@ -316,25 +363,26 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
       if (sbx_run_background(argv, envp, h->log, &h->server, err) < 0)
         return -1;
     }
-  endpoint = sbx_backend_expand_field(b, b->spec, "endpoint", err);
-  token = sbx_backend_expand_field(b, b->spec, "token", err);
-  if (endpoint == NULL)
-    {
-      char prev_message[sizeof err->message];
-      snprintf(prev_message, sizeof prev_message, "%s", err->message);
-      return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: needs \"endpoint\" (a socket path or URL)%s%s",
-                           b->info.name, prev_message[0] ? ": " : "", prev_message);
-    }
-  o.token = token;
-  free(b->api_endpoint);
-  b->api_endpoint = strdup(endpoint);
-  if ((h->client = sbx_open(endpoint, NULL, &o, err)) == NULL)
-    return -1;
-  if (wait_ready(b, endpoint, err) < 0)
-    return -1;
-  if (session_mode(b) == SESSION_FIXED && random_id(h->session, sizeof h->session, "session-") < 0)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "getrandom");
-  return create_sandbox(b, err);
+  return connect_and_create(b, err);
+}
+
+/* Tenant B: another sandbox on the server b started (the caller copied b's
+ * variables), through a client of its own. The server stays b's. */
+static int http_open_peer(struct sbx_backend *peer, struct sbx_error *err)
+{
+  const cJSON *create = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(peer->spec, "sandbox"), "create");
+  struct http_impl *h;
+
+  if (create == NULL)
+    return 1;
+  if ((peer->impl = h = calloc(1, sizeof *h)) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+  h->shared_path = strdup("");
+  h->platform_path = strdup("");
+  sbx_vars_set(&peer->vars, "sharedPath", h->shared_path);
+  sbx_vars_set(&peer->vars, "platformPath", h->platform_path);
+  sbx_vars_set(&peer->vars, "sandbox", "");
+  return connect_and_create(peer, err);
 }
 
 static void http_close(struct sbx_backend *b)
@@ -345,7 +393,8 @@ static void http_close(struct sbx_backend *b)
     return;
   if (h->client != NULL)
     {
-      delete_sandbox(b);
+      if (!h->deleted)
+        delete_sandbox(b);
       sbx_close(h->client);
     }
   /* The daemon's SIGTERM ends everything it started. */
@@ -643,4 +692,6 @@ const struct sbx_backend_ops sbx_http_backend_ops = {
   .read = http_read,
   .request = http_request,
   .set_sandbox_env = http_set_sandbox_env,
+  .open_peer = http_open_peer,
+  .delete_sandbox = http_delete,
 };

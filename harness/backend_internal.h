@@ -23,6 +23,11 @@ struct sbx_backend_ops
                  const struct cJSON *body, long *status, struct cJSON **doc, struct sbx_error *err);
   /* The secrets of today's SDK: env of the whole sandbox (setEnvVars). */
   int (*set_sandbox_env)(struct sbx_backend *b, const char *const *env, struct sbx_error *err);
+  /* Optional: tenant B, a second sandbox beside an open one (the peer has its
+   * variables, workdir included); 1 when the spec makes only one. */
+  int (*open_peer)(struct sbx_backend *peer, struct sbx_error *err);
+  /* Optional: deletes the sandbox now, its answer checked (close deletes it too, unchecked). */
+  int (*delete_sandbox)(struct sbx_backend *b, struct sbx_error *err);
 };
 
 struct sbx_backend
@@ -31,6 +36,7 @@ struct sbx_backend
   struct cJSON *spec;
   const struct sbx_backend_ops *ops;
   bool opened;
+  bool peer; /* tenant B of another open backend: its server and workdir are that one's */
   char workdir[256];
   char shared_host[PATH_MAX];
   char socket[128];

@@ -282,6 +282,15 @@ static const struct
   { "Resource limits (processes)",
     { { M_LIMITS, 0, "a cgroup (or RLIMIT_NPROC of user code's own uid) bounds its processes (default 1024)" } },
     "no cgroup to write and no RLIMIT_NPROC to set: user code's processes are unbounded" },
+  { "Cross-tenant: another sandbox's platform",
+    { { M_PIDNS | M_NETNS | M_IPCNS, 0, "every sandbox's platform commands run in PID, network and IPC namespaces of "
+                                        "their own: another sandbox's user code shares none of them" } },
+    "no namespaces: every sandbox's platform processes are listed, their cmdline readable and their loopback "
+    "listeners shared with every sandbox's user code" },
+  { "Cross-tenant: another sandbox's user code",
+    { { M_PIDNS | M_NETNS | M_IPCNS, 0, "every sandbox's user code has PID, network and IPC namespaces of its own" } },
+    "no namespaces: every sandbox's user code is listed, its cmdline readable and its loopback listeners shared "
+    "with every other sandbox's user code" },
 };
 
 static bool has(const struct facts *f, const struct alternative *a)

@@ -48,6 +48,19 @@ done
 for r in "Read /proc/*/environ" "Process listing (ps)" "Debugger attach"; do
   check "seed-literal, the design's own sketch, leaks: $r" test "$(row seed-literal "$r")" = LEAKED
 done
+# Across tenants (a second sandbox of the same backend): none's second instance is plain host processes,
+# its leak real (the control); splitbox's second sandbox on the same daemon must be out of reach; a backend
+# with one sandbox is N/A, saying so, never BLOCKED.
+tenant_rows=("Cross-tenant: another sandbox's platform" "Cross-tenant: another sandbox's user code")
+for r in "${tenant_rows[@]}"; do
+  check "none (the control) leaks: $r" test "$(row none "$r")" = LEAKED
+  check "splitbox blocks: $r" test "$(row splitbox "$r")" = BLOCKED
+  check "bubblewrap-hardened, one sandbox, is N/A: $r" test "$(row bubblewrap-hardened "$r")" = N/A
+done
+check "... N/A because it has one sandbox" grep -q 'bubblewrap-hardened *cross-tenant-user *unsupported .*the backend has one sandbox' "$out/progress"
+check "splitbox's second sandbox was made and deleted" \
+  perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>); my ($b) = grep { $_->{name} eq "splitbox" } @{$d->{backends}};
+    exit(($b->{secondSandbox} // "") eq "made and deleted" ? 0 : 1)' <"$out/report.json"
 # Each cell's victim and how it was stopped, read by field name (a cell's fields are one per line; how many
 # lie between "backend" and "victimCleanup" depends on the cell).
 victims() { awk -F'"' -v b="$1" '$2 == "backend" { cur = $4 } cur == b && ($2 == "marker" || $2 == "victimCleanup") {
@@ -155,6 +168,19 @@ check "... saying why" grep -q 'never runs the command' "$out/nocmd.log"
 check "a platform of another uid: the tools are staged, no ERROR (exit $rc)" \
   bash -c "[ $rc -eq 0 ] && grep -q ', 0 errors in' '$out/otheruid.log'"
 
+# The reference in userns mode, with and without subordinate ids: tenant B out of reach too, in the same
+# run as the control's leak.
+"$cli" audit --backend splitbox-userns --backend splitbox-userns-subids --probe cross-tenant-platform \
+  --probe cross-tenant-user --no-latency --out "$out/tenants" --quiet 2>"$out/tenants.log"; rc=$?
+check "cross-tenant in userns mode: exit 0 (was $rc)" test $rc -eq 0
+"$cli" report rows "$out/tenants/report.json" >"$out/tenants/rows"
+for r in "${tenant_rows[@]}"; do
+  check "tenants: the control leaks: $r" grep -qF "none	$r	LEAKED" "$out/tenants/rows"
+  for b in splitbox-userns splitbox-userns-subids; do
+    check "$b blocks: $r" grep -qF "$b	$r	BLOCKED" "$out/tenants/rows"
+  done
+done
+
 # Nothing is left behind: no victim, no work directory.
 # Only this test's victims: other audits may run on this host. Their markers are in the reports.
 markers=$(cat "$out"/report.json "$out"/*/report.json 2>/dev/null | grep -o '"marker":[[:space:]]*"sbxm[0-9a-f]*"' |
@@ -164,7 +190,7 @@ left=""
 for m in $markers; do pgrep -f "splitbox-victim --marker $m" >/dev/null && left="$left $m"; done
 check "no victim process of this test is left:$left" test -z "$left"
 # Only this test's work directories (the reports name them): other audits may run on this host.
-ours=$(cat "$out"/report.json "$out"/*/report.json 2>/dev/null | grep -o '"workdir":[[:space:]]*"[^"]*"' |
+ours=$(cat "$out"/report.json "$out"/*/report.json 2>/dev/null | grep -oE '"(workdir|secondSandboxWorkdir)":[[:space:]]*"[^"]*"' |
   sed 's/.*"\([^"]*\)"$/\1/' | sort -u)
 check "the reports name their work directories" test -n "$ours"
 left=""

@@ -45,6 +45,9 @@ for r in "Read env vars" "Read /proc/*/environ" "Process listing (ps)" "Debugger
          "Control plane (executor API)" "Symlinks in the shared dir" "Integrity of the platform's files"; do
   check "as 65534: --verify measures $r blocked" row_is "$out/nobody.verify" "$r" enforced BLOCKED
 done
+for r in "Cross-tenant: another sandbox's platform" "Cross-tenant: another sandbox's user code"; do
+  check "as 65534: --verify measures $r blocked" row_is "$out/nobody.verify" "$r" enforced BLOCKED
+done
 # userns mode gives both contexts the executor's one host uid (until newuidmap maps user code apart).
 check "as 65534: ownership in the shared dir is claimed lost, and measured leaking" \
   row_is "$out/nobody.verify" "Ownership in the shared dir" lost LEAKED
@@ -83,6 +86,9 @@ for r in "Read /proc/*/environ" "Process listing (ps)" "Network services (loopba
 done
 check "without namespaces: --verify confirms the lost row leaks: Symlinks in the shared dir" \
   row_is "$out/nons.verify" "Symlinks in the shared dir" lost LEAKED
+for r in "Cross-tenant: another sandbox's platform" "Cross-tenant: another sandbox's user code"; do
+  check "without namespaces: --verify confirms the lost row leaks: $r" row_is "$out/nons.verify" "$r" lost LEAKED
+done
 for r in "Read env vars" "Debugger attach" "Memory reading" "Filesystem access" "Signals to platform processes" \
          "Ownership in the shared dir" "Integrity of the platform's files"; do
   check "without namespaces: --verify confirms the claimed row holds: $r" row_is "$out/nons.verify" "$r" enforced BLOCKED
