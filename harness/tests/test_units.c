@@ -381,6 +381,29 @@ Test(policy, lists_every_row_that_is_not_blocked, .timeout = 30)
   cJSON_Delete(v);
 }
 
+/* A backend with one sandbox has no cross-tenant row to hold under "*"; named outright, the row counts. */
+Test(policy, star_leaves_out_cross_tenant_rows_of_one_sandbox, .timeout = 30)
+{
+  static const char row[] = "Cross-tenant: another sandbox's platform";
+  cJSON *v = NULL;
+  char *text;
+
+  cr_assert_eq(violations("{\"backends\":[\"seed-literal\"],\"rows\":[\"Cross-tenant: another sandbox's platform\"]}",
+                          &v),
+               0);
+  text = cJSON_PrintUnformatted(v);
+  /* The control: the golden report has this cell N/A, and a policy naming it fails. */
+  cr_expect(strstr(text, row) != NULL && strstr(text, "\"outcome\":\"N/A\"") != NULL, "%s", text);
+  free(text);
+  cJSON_Delete(v);
+  cr_assert_eq(violations("{\"backends\":[\"seed-literal\"],\"rows\":\"*\"}", &v), 0);
+  text = cJSON_PrintUnformatted(v);
+  cr_expect(cJSON_GetArraySize(v) > 0, "seed-literal leaks elsewhere: %s", text);
+  cr_expect(strstr(text, "Cross-tenant") == NULL, "%s", text);
+  free(text);
+  cJSON_Delete(v);
+}
+
 Test(policy, refuses_unknown_rows_and_reports_missing_backends, .timeout = 30)
 {
   cJSON *v = NULL;
