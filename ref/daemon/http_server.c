@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "request.h"
 #include "executor.h"
 #include "http_server.h"
 #include "job_loop.h"
@@ -97,7 +98,8 @@ struct request
   char *buf;
   size_t len, cap;
   bool too_large;
-  char *method, *url;
+  size_t body_max; /* the route's: sbx_request_body_max */
+  char *method, *url; /* url with its query, as the handler reads it */
   enum req_state state;
   struct sbx_api_response resp;
   struct sbx_api_job *job; /* the connection's reference */
@@ -202,7 +204,8 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
     }
   if (out->body == NULL)
     return MHD_NO;
-  resp = MHD_create_response_from_buffer(strlen(out->body), out->body, MHD_RESPMEM_MUST_FREE);
+  resp = MHD_create_response_from_buffer(out->content_type != NULL ? out->body_len : strlen(out->body), out->body,
+                                         MHD_RESPMEM_MUST_FREE);
   if (resp == NULL)
     {
       free(out->body);
@@ -210,7 +213,7 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
       return MHD_NO;
     }
   out->body = NULL;
-  MHD_add_response_header(resp, "Content-Type", "application/json");
+  MHD_add_response_header(resp, "Content-Type", out->content_type != NULL ? out->content_type : "application/json");
   if (r->close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   ret = MHD_queue_response(mc, out->status, resp);
@@ -601,7 +604,11 @@ static void run_handler(struct sbx_http_server *s, struct request *r)
   else
     {
       if (r->too_large)
-        sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+        {
+          char msg[80];
+          snprintf(msg, sizeof msg, "the body is larger than this route's %zu MiB", r->body_max >> 20);
+          sbx_api_error(&r->resp, SBX_E_TOO_LARGE_PAYLOAD, msg);
+        }
       else
         l->handler(l->arg, r->method, r->url, r->buf != NULL ? r->buf : "", r->len, &r->resp);
       pthread_mutex_lock(&s->llock);
@@ -706,6 +713,79 @@ static void *worker_main(void *arg)
 
 /* ---- requests ---- */
 
+struct query
+{
+  char *buf;
+  size_t len, cap;
+  unsigned args;
+  bool failed;
+};
+
+static void query_add(struct query *q, const char *s, size_t n, bool escape)
+{
+  static const char hex[] = "0123456789ABCDEF";
+
+  for (size_t i = 0; i < n && !q->failed; i++)
+    {
+      unsigned char c = (unsigned char)s[i];
+      bool plain = !escape || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                   || c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
+      if (q->len + 4 > q->cap)
+        {
+          size_t cap = (q->len + 4) * 2;
+          char *grown = realloc(q->buf, cap);
+          if (grown == NULL)
+            {
+              q->failed = true;
+              return;
+            }
+          q->buf = grown;
+          q->cap = cap;
+        }
+      if (plain)
+        q->buf[q->len++] = (char)c;
+      else
+        {
+          q->buf[q->len++] = '%';
+          q->buf[q->len++] = hex[c >> 4];
+          q->buf[q->len++] = hex[c & 15];
+        }
+      q->buf[q->len] = '\0';
+    }
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                 const char *value, size_t value_size)
+{
+  struct query *q = cls;
+
+  (void)kind;
+  query_add(q, q->args++ == 0 ? "?" : "&", 1, false);
+  query_add(q, key, key_size, true);
+  query_add(q, "=", 1, false);
+  query_add(q, value != NULL ? value : "", value != NULL ? value_size : 0, true);
+  return MHD_YES;
+}
+
+/* libmicrohttpd hands the path without its query, and the query's values
+ * decoded: they are encoded again, lengths kept (a %00 stays one, for the
+ * parser to refuse), so that the parser sees one string as a test or the
+ * fuzzer gives it. */
+static char *url_with_query(struct MHD_Connection *mc, const char *url)
+{
+  struct query q = { 0 };
+
+  query_add(&q, url, strlen(url), false);
+  if (!q.failed && q.buf != NULL)
+    MHD_get_connection_values_n(mc, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+  if (q.failed || q.buf == NULL)
+    {
+      free(q.buf);
+      return NULL;
+    }
+  return q.buf;
+}
+
 static bool is_ping(const char *method, const char *url)
 {
   return strcmp(method, "GET") == 0 && strcmp(url, "/api/ping") == 0;
@@ -755,8 +835,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
               return send_response(mc, r);
             }
         }
-      if ((r->method = strdup(method)) == NULL || (r->url = strdup(url)) == NULL)
+      if ((r->method = strdup(method)) == NULL || (r->url = url_with_query(mc, url)) == NULL)
         return MHD_NO;
+      r->body_max = sbx_request_body_max(method, r->url);
       /* A buffer of the announced size: no regrowth and copy of a large
        * body. Up to a bound, since nothing has arrived yet to back the
        * claim; a wrong announcement only costs regrowth. Over the cap, the
@@ -765,7 +846,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         char *end;
         unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
-        if (cl != NULL && *end == '\0' && n > SBX_API_BODY_MAX)
+        if (cl != NULL && *end == '\0' && n > r->body_max)
           r->too_large = true;
         else if (cl != NULL && *end == '\0' && n > 0 && n <= BODY_PREALLOC_MAX && (r->buf = malloc(n + 1)) != NULL)
           r->cap = n + 1;
@@ -779,7 +860,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
   if (*upload_size > 0)
     {
       /* Past the cap, keep reading but keep nothing: the answer is 413. */
-      if (!r->too_large && r->len + *upload_size > SBX_API_BODY_MAX)
+      if (!r->too_large && r->len + *upload_size > r->body_max)
         {
           r->too_large = true;
           free(r->buf);
