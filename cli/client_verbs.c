@@ -329,7 +329,7 @@ static int do_read(struct sbx_client *c, const struct verb_args *a, enum sbx_whe
 
   if (a->n_rest != 1)
     return usage_error(a, "%s", "give one path");
-  if (sbx_read_file(c, w, a->rest[0], &data, &len, &err) < 0)
+  if (sbx_client_get_file(c, w, a->rest[0], &data, &len, &err) < 0)
     return report(a, &err);
   if (a->json)
     {
@@ -398,7 +398,7 @@ static int do_write(struct sbx_client *c, const struct verb_args *a, enum sbx_wh
     return usage_error(a, "%s", "cannot read standard input (at most 64 MiB)");
   if (a->content != NULL)
     len = strlen(a->content);
-  if (sbx_write_file(c, w, a->rest[0], a->content != NULL ? a->content : from_stdin, len, &err) < 0)
+  if (sbx_client_put_file(c, w, a->rest[0], a->content != NULL ? a->content : from_stdin, len, &err) < 0)
     return report(a, &err);
   if (a->json)
     {

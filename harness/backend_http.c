@@ -3,6 +3,7 @@
  * .../platform, or, for a server with no contexts at all (the SDK's own
  * container server), the same unprefixed /api routes for both. */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -617,12 +618,82 @@ static char *file_body(struct sbx_backend *b, const char *rel, cJSON **body, str
   return strdup(path);
 }
 
+/* "files": {"raw": true}: the daemon's raw-bytes route, PUT/GET {prefix}/files?path=P,
+ * for files past what base64 in a JSON body carries. */
+static bool files_raw(struct sbx_backend *b)
+{
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->spec, "files"), "raw"));
+}
+
+static char *raw_route(struct sbx_backend *b, const char *rel, struct sbx_error *err)
+{
+  cJSON *body = NULL;
+  _cleanup_free_ char *path = file_body(b, rel, &body, err), *tail = NULL;
+  char *escaped;
+
+  cJSON_Delete(body);
+  if (path == NULL)
+    return NULL;
+  if ((escaped = curl_easy_escape(NULL, path, 0)) == NULL || asprintf(&tail, "files?path=%s", escaped) < 0)
+    {
+      curl_free(escaped);
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+      return NULL;
+    }
+  curl_free(escaped);
+  return prefixed(b, "files", tail, err);
+}
+
+static int raw_answer(struct sbx_backend *b, const char *what, long status, const char *answer, struct sbx_error *err)
+{
+  _cleanup_json_ cJSON *doc = cJSON_Parse(answer);
+
+  return api_error(b, what, status, doc, err);
+}
+
+static int http_write_raw(struct sbx_backend *b, const char *rel, const void *data, size_t len,
+                          struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  _cleanup_free_ char *route = raw_route(b, rel, err), *answer = NULL;
+  size_t alen = 0;
+  long status;
+
+  if (route == NULL)
+    return -1;
+  if (sbx_request_bytes(h->client, "PUT", route, "application/octet-stream", len > 0 ? data : "", len, &status,
+                        &answer, &alen, err) < 0)
+    return sbx_error_prefix(err, "%s", b->info.name);
+  return status >= 200 && status <= 299 ? 0 : raw_answer(b, "write", status, answer, err);
+}
+
+static int http_read_raw(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err)
+{
+  struct http_impl *h = b->impl;
+  _cleanup_free_ char *route = raw_route(b, rel, err), *answer = NULL;
+  long status;
+
+  if (route == NULL)
+    return -1;
+  if (sbx_request_bytes(h->client, "GET", route, "application/octet-stream", NULL, 0, &status, &answer, len, err) < 0)
+    return sbx_error_prefix(err, "%s", b->info.name);
+  if (status < 200 || status > 299)
+    return raw_answer(b, "read", status, answer, err);
+  *data = steal_pointer(&answer);
+  return 0;
+}
+
 static int http_write(struct sbx_backend *b, const char *rel, const void *data, size_t len, struct sbx_error *err)
 {
-  _cleanup_free_ char *route = prefixed(b, "files", "write", err), *encoded = sbx_base64_encode(data, len);
+  _cleanup_free_ char *route = NULL, *encoded = NULL;
   _cleanup_json_ cJSON *body = NULL, *doc = NULL;
   _cleanup_free_ char *path = NULL;
   long status;
+
+  if (files_raw(b))
+    return http_write_raw(b, rel, data, len, err);
+  route = prefixed(b, "files", "write", err);
+  encoded = sbx_base64_encode(data, len);
 
   if (route == NULL || encoded == NULL || (path = file_body(b, rel, &body, err)) == NULL)
     return route == NULL || path == NULL ? -1 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "write");
@@ -634,11 +705,15 @@ static int http_write(struct sbx_backend *b, const char *rel, const void *data, 
 
 static int http_read(struct sbx_backend *b, const char *rel, char **data, size_t *len, struct sbx_error *err)
 {
-  _cleanup_free_ char *route = prefixed(b, "files", "read", err);
+  _cleanup_free_ char *route = NULL;
   _cleanup_json_ cJSON *body = NULL, *doc = NULL;
   _cleanup_free_ char *path = NULL;
   const cJSON *content, *enc;
   long status;
+
+  if (files_raw(b))
+    return http_read_raw(b, rel, data, len, err);
+  route = prefixed(b, "files", "read", err);
 
   if (route == NULL || (path = file_body(b, rel, &body, err)) == NULL)
     return -1;

@@ -16,7 +16,12 @@ void sbx_user_context_destroy(struct sbx_sandbox *sb);
 int sbx_user_spawn(struct sbx_sandbox *sb, uint64_t id, const char *cwd, const char *command, char *const *envp,
                    const int fds[3], int status_fd, struct sbx_error *err);
 int sbx_user_kill(struct sbx_sandbox *sb, uint64_t id, int sig);
-int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode, struct sbx_error *err);
+/* As user code would, with its credentials: path beneath dir_fd (a dir this
+ * opened before), or in the sandbox's root when dir_fd is -1. */
+int sbx_user_open(struct sbx_sandbox *sb, int dir_fd, const char *path, int flags, mode_t mode,
+                  struct sbx_error *err);
+/* Renames the entry from of dir_fd to to, or unlinks it when to is NULL. */
+int sbx_user_rename(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to, struct sbx_error *err);
 
 /* platform_context.c */
 int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
@@ -48,5 +53,7 @@ void sbx_platform_spare_stop(struct sbx_sandbox *sb);
 void sbx_fallback_prepare(struct sbx_sandbox *sb);
 int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char *cwd, const char *command,
                        char *const *envp, const int fds[3], int status_fd, pid_t *pid, struct sbx_error *err);
-int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode,
+int sbx_fallback_open_as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, int flags, mode_t mode,
                               struct sbx_error *err);
+int sbx_fallback_rename_as_user(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to,
+                                struct sbx_error *err);

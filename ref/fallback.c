@@ -175,8 +175,11 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
   return 0;
 }
 
-int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode,
-                              struct sbx_error *err)
+/* A file operation with the user's credentials, as user code itself would do
+ * it, in a child of its own: to is NULL for open (path beneath dir_fd, or
+ * from the cwd when it is -1), "" for unlink, a name for rename. */
+static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const char *to, int flags, mode_t mode,
+                   struct sbx_error *err)
 {
   int pair[2];
   _cleanup_close_ int mine = -1;
@@ -199,13 +202,14 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flag
     {
       struct sbx_error cerr = { 0 };
       struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
-                              .resolve = RESOLVE_NO_MAGICLINKS };
-      int opened = -1;
+                              .resolve = RESOLVE_NO_MAGICLINKS | (dir_fd >= 0 ? RESOLVE_BENEATH : 0) };
+      int opened = -1, dir = dir_fd >= 0 ? dir_fd : AT_FDCWD;
 
-      /* Open with the user's credentials, as user code itself would. */
       if (drop_to_user(sb, &cerr) < 0)
         reply.errno_ = cerr.errno_ != 0 ? abs(cerr.errno_) : EPERM; /* negative: sbx_error_child */
-      else if ((opened = sbx_openat2(AT_FDCWD, path, &how)) < 0)
+      else if (to == NULL && (opened = sbx_openat2(dir, path, &how)) < 0)
+        reply.errno_ = errno;
+      else if (to != NULL && (to[0] != '\0' ? renameat(dir, path, dir, to) : unlinkat(dir, path, 0)) != 0)
         reply.errno_ = errno;
       sbx_send_fds(pair[1], &reply, sizeof reply, opened >= 0 ? &opened : NULL, opened >= 0 ? 1 : 0);
       _exit(0);
@@ -213,12 +217,26 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, const char *path, int flag
   close(pair[1]);
   n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
   sbx_reap(child);
-  if (n != (ssize_t)sizeof reply || reply.errno_ != 0 || fd < 0)
+  if (n != (ssize_t)sizeof reply || reply.errno_ != 0 || (to == NULL && fd < 0))
     {
       int e = n != (ssize_t)sizeof reply ? EPROTO : reply.errno_ > 0 ? reply.errno_ : EPROTO;
       if (fd >= 0)
         close(fd);
       return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
     }
-  return fd;
+  if (fd >= 0 && to != NULL)
+    close(fd);
+  return to == NULL ? fd : 0;
+}
+
+int sbx_fallback_open_as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, int flags, mode_t mode,
+                              struct sbx_error *err)
+{
+  return as_user(sb, dir_fd, path, NULL, flags, mode, err);
+}
+
+int sbx_fallback_rename_as_user(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to,
+                                struct sbx_error *err)
+{
+  return as_user(sb, dir_fd, from, to != NULL ? to : "", 0, 0, err);
 }

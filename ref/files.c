@@ -11,11 +11,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -123,8 +127,8 @@ static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *
       return open_beneath(sb->shared_fd, rel, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
     case SBX_SCOPE_USER:
       if (sb->isolation == SBX_ISO_FALLBACK)
-        return sbx_fallback_open_as_user(sb, path, flags, mode, err);
-      return sbx_user_open(sb, path, flags, mode, err);
+        return sbx_fallback_open_as_user(sb, -1, path, flags, mode, err);
+      return sbx_user_open(sb, -1, path, flags, mode, err);
     case SBX_SCOPE_PLATFORM:
       return platform_open(sb, path, flags, mode, err);
     default:
@@ -132,54 +136,223 @@ static int scope_open(struct sbx_sandbox *sb, enum sbx_scope scope, const char *
     }
 }
 
-/* Creates path, or opens it if it exists. *created tells which. */
-static int open_for_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, bool *created,
-                          struct sbx_error *err)
+/* name, an entry of dir_fd (which scope_open opened), with the scope's credentials. */
+static int scope_open_at(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name, int flags,
+                         mode_t mode, struct sbx_error *err)
 {
-  struct sbx_error first = { 0 };
-  /* O_NONBLOCK: a FIFO planted by user code must not block the executor. */
-  int fd = scope_open(sb, scope, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0644, &first);
+  if (scope != SBX_SCOPE_USER)
+    return open_beneath(dir_fd, name, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, err);
+  if (sb->isolation == SBX_ISO_FALLBACK)
+    return sbx_fallback_open_as_user(sb, dir_fd, name, flags, mode, err);
+  return sbx_user_open(sb, dir_fd, name, flags, mode, err);
+}
 
-  *created = fd >= 0;
-  if (fd >= 0 || first.errno_ != EEXIST)
+/* Renames from to to in dir_fd (to NULL: unlinks from), with the scope's credentials. */
+static int scope_rename_at(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *from,
+                           const char *to, struct sbx_error *err)
+{
+  if (scope == SBX_SCOPE_USER)
+    return sb->isolation == SBX_ISO_FALLBACK ? sbx_fallback_rename_as_user(sb, dir_fd, from, to, err)
+                                             : sbx_user_rename(sb, dir_fd, from, to, err);
+  if ((to != NULL ? renameat(dir_fd, from, dir_fd, to) : unlinkat(dir_fd, from, 0)) != 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", from);
+  return 0;
+}
+
+/* Writes to one file are serialized (in this process): the key is the
+ * directory's inode and the name, which every spelling of a path shares. */
+struct path_lock
+{
+  dev_t dev;
+  ino_t ino;
+  char *name;
+  struct path_lock *next;
+};
+
+static pthread_mutex_t locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t locks_cond = PTHREAD_COND_INITIALIZER;
+static struct path_lock *locks;
+
+static bool path_busy(dev_t dev, ino_t ino, const char *name)
+{
+  for (struct path_lock *l = locks; l != NULL; l = l->next)
+    if (l->dev == dev && l->ino == ino && strcmp(l->name, name) == 0)
+      return true;
+  return false;
+}
+
+static struct path_lock *path_lock(dev_t dev, ino_t ino, const char *name)
+{
+  struct path_lock *l = calloc(1, sizeof *l);
+
+  if (l == NULL || (l->name = strdup(name)) == NULL)
     {
-      if (fd < 0)
-        *err = first;
-      return fd;
+      free(l);
+      return NULL;
     }
-  return scope_open(sb, scope, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0, err);
+  l->dev = dev;
+  l->ino = ino;
+  pthread_mutex_lock(&locks_mutex);
+  while (path_busy(dev, ino, name))
+    pthread_cond_wait(&locks_cond, &locks_mutex);
+  l->next = locks;
+  locks = l;
+  pthread_mutex_unlock(&locks_mutex);
+  return l;
+}
+
+static void path_unlock(struct path_lock *l)
+{
+  pthread_mutex_lock(&locks_mutex);
+  for (struct path_lock **p = &locks; *p != NULL; p = &(*p)->next)
+    if (*p == l)
+      {
+        *p = l->next;
+        break;
+      }
+  pthread_cond_broadcast(&locks_cond);
+  pthread_mutex_unlock(&locks_mutex);
+  free(l->name);
+  free(l);
+}
+
+/* The temporary file beside name: hidden, and never a name the API writes
+ * itself, so that one a killed writer left behind is never taken as a file. */
+static void temp_name(char *buf, size_t size, const char *name)
+{
+  uint64_t r = 0;
+
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+    r = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)buf;
+  snprintf(buf, size, ".%.200s.sbx-%016llx", name, (unsigned long long)r);
+}
+
+/* "a/b/c" is "a/b" and "c"; "c" is "." and "c"; "/c" is "/" and "c". */
+static char *split_parent(const char *path, const char **name)
+{
+  const char *slash = strrchr(path, '/');
+
+  *name = slash != NULL ? slash + 1 : path;
+  if (slash == NULL)
+    return strdup(".");
+  if (slash == path)
+    return strdup("/");
+  return strndup(path, (size_t)(slash - path));
+}
+
+/* The target, if it exists, must be a regular file the scope could write. */
+static int check_target(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
+                        const char *path, struct stat *old, bool *exists, struct sbx_error *err)
+{
+  struct sbx_error local = { 0 };
+  /* O_NONBLOCK: a FIFO planted by user code must not block the executor. */
+  _cleanup_close_ int fd = scope_open_at(sb, scope, dir_fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0, &local);
+
+  *exists = fd >= 0;
+  if (fd < 0)
+    {
+      if (local.errno_ == ENOENT)
+        return 0;
+      *err = local;
+      return -1;
+    }
+  if (fstat(fd, old) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "stat %s", path);
+  if (!S_ISREG(old->st_mode))
+    return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "%s is not a regular file", path);
+  /* A second link may be one that user code made to a file it cannot write. */
+  if (old->st_nlink > 1)
+    return sbx_error_set(err, EPERM, SBX_E_PERMISSION, "%s has several hard links", path);
+  return 0;
+}
+
+/* The new content goes to a temporary file beside the target, which is then
+ * renamed over it: a reader sees the old file or the new one, never a mix,
+ * and a writer killed midway leaves the old file (and a hidden temporary one). */
+static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
+                        const char *path, const void *data, size_t len, struct sbx_error *err)
+{
+  _cleanup_close_ int fd = -1;
+  char tmp[256];
+  struct stat old;
+  bool exists = false;
+  int r = -1;
+
+  if (check_target(sb, scope, dir_fd, name, path, &old, &exists, err) < 0)
+    return -1;
+  temp_name(tmp, sizeof tmp, name);
+  fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                     exists ? old.st_mode & 0777 : 0644, err);
+  if (fd < 0)
+    return -1;
+  if (geteuid() == 0 && scope != SBX_SCOPE_USER)
+    {
+      /* What root creates in the shared dir on the user's behalf, the user
+       * owns; a file replaced keeps its owner. Only that. */
+      bool in_shared = sb->shared_fd >= 0 && (scope == SBX_SCOPE_SHARED || under(path, sb->shared_path));
+      if (exists ? fchown(fd, old.st_uid, old.st_gid) != 0
+                 : in_shared && sb->isolation != SBX_ISO_USERNS
+                     && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
+        {
+          sbx_error_errno(err, errno, SBX_E_INTERNAL, "chown %s", path);
+          goto out;
+        }
+    }
+  /* The umask may have narrowed the old mode; where we cannot widen it back, the umask's is kept. */
+  if (exists && fchmod(fd, old.st_mode & 0777) != 0 && errno != EPERM)
+    {
+      sbx_error_errno(err, errno, SBX_E_INTERNAL, "chmod %s", path);
+      goto out;
+    }
+  if (sbx_write_all(fd, data, len) != 0)
+    {
+      sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
+      goto out;
+    }
+  r = scope_rename_at(sb, scope, dir_fd, tmp, name, err);
+out:
+  if (r < 0)
+    {
+      struct sbx_error ignored = { 0 };
+      scope_rename_at(sb, scope, dir_fd, tmp, NULL, &ignored);
+    }
+  return r;
 }
 
 int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,
                    struct sbx_error *err)
 {
-  _cleanup_close_ int fd = -1;
+  _cleanup_free_ char *parent = NULL;
+  _cleanup_close_ int dir_fd = -1;
+  const char *name;
+  struct path_lock *lock;
   struct stat st;
-  bool created = false;
+  int r;
 
   if (len > SBX_FILE_MAX)
     return sbx_error_set(err, EFBIG, SBX_E_TOO_LARGE, "content is larger than %u bytes", SBX_FILE_MAX);
-  fd = open_for_write(sb, scope, path, &created, err);
-  if (fd < 0)
+  if (check_path(path, err) < 0)
     return sbx_error_prefix(err, "write file");
-  if (fstat(fd, &st) != 0)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: stat %s", path);
-  if (!S_ISREG(st.st_mode))
-    return sbx_error_set(err, EINVAL, SBX_E_NOT_REGULAR, "write file: %s is not a regular file", path);
-  /* A second link may be one that user code made to a file it cannot write. */
-  if (st.st_nlink > 1)
-    return sbx_error_set(err, EPERM, SBX_E_PERMISSION, "write file: %s has several hard links", path);
-  /* Truncate before anything else: old contents must never become readable. */
-  if (ftruncate(fd, 0) != 0)
-    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
-  /* What root creates in the shared dir on the user's behalf, the user owns. Only that. */
-  if (created && geteuid() == 0 && sb->isolation != SBX_ISO_USERNS && sb->shared_fd >= 0
-      && (scope == SBX_SCOPE_SHARED || under(path, sb->shared_path))
-      && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
-    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: chown %s", path);
-  if (sbx_write_all(fd, data, len) != 0)
-    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "write file: %s", path);
-  return 0;
+  if ((parent = split_parent(path, &name)) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "write file");
+  if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    {
+      /* Not a file's name: the same answer as opening it (a directory, or out of the root). */
+      _cleanup_close_ int fd = scope_open(sb, scope, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0, err);
+      if (fd >= 0)
+        sbx_error_set(err, EISDIR, SBX_E_IS_DIRECTORY, "%s is a directory", path);
+      return sbx_error_prefix(err, "write file");
+    }
+  dir_fd = scope_open(sb, scope, parent, O_PATH | O_DIRECTORY, 0, err);
+  if (dir_fd < 0)
+    return sbx_error_prefix(err, "write file");
+  if (fstat(dir_fd, &st) != 0)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write file: stat %s", parent);
+  if ((lock = path_lock(st.st_dev, st.st_ino, name)) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "write file");
+  r = write_atomic(sb, scope, dir_fd, name, path, data, len, err);
+  path_unlock(lock);
+  return r < 0 ? sbx_error_prefix(err, "write file") : 0;
 }
 
 int sbx_file_read(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, char **data, size_t *len,

@@ -117,7 +117,7 @@ static void spawn(const struct sbx_init_msg *msg, int *fds)
   free(p.payload);
 }
 
-static void open_request(struct sbx_init_msg *msg, int reply_fd)
+static void open_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
 {
   struct sbx_init_reply reply = { 0 };
   struct open_how how = { 0 };
@@ -127,14 +127,31 @@ static void open_request(struct sbx_init_msg *msg, int reply_fd)
   how.flags = (uint64_t)(msg->flags & OPEN_FLAGS_ALLOWED) | O_CLOEXEC;
   how.mode = (how.flags & O_CREAT) ? (msg->mode & 07777) : 0;
   /* The init's root is the sandbox's root, and it opens with the user's own
-   * credentials: the answer is exactly what user code could open itself. */
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  fd = sbx_openat2(root_fd, msg->path, &how);
+   * credentials: the answer is exactly what user code could open itself. A
+   * dir the executor passes back was opened here before, the same way. */
+  how.resolve = (dir_fd >= 0 ? RESOLVE_BENEATH : RESOLVE_IN_ROOT) | RESOLVE_NO_MAGICLINKS;
+  fd = sbx_openat2(dir_fd >= 0 ? dir_fd : root_fd, msg->path, &how);
   if (fd < 0)
     reply.errno_ = errno;
   sbx_send_fds(reply_fd, &reply, sizeof reply, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
   if (fd >= 0)
     close(fd);
+}
+
+/* Both names are entries of dir, without a '/': nothing to resolve beyond it. */
+static void rename_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
+{
+  struct sbx_init_reply reply = { 0 };
+  const char *from = msg->path, *to;
+  size_t flen = strnlen(msg->path, sizeof msg->path);
+
+  msg->path[sizeof msg->path - 1] = '\0';
+  to = flen + 1 < sizeof msg->path ? msg->path + flen + 1 : "";
+  if (from[0] == '\0' || strchr(from, '/') != NULL || strchr(to, '/') != NULL)
+    reply.errno_ = EINVAL;
+  else if ((to[0] != '\0' ? renameat(dir_fd, from, dir_fd, to) : unlinkat(dir_fd, from, 0)) != 0)
+    reply.errno_ = errno;
+  sbx_send_fds(reply_fd, &reply, sizeof reply, NULL, 0);
 }
 
 /* A spare platform init waits here, in its fresh namespaces, for its one
@@ -266,8 +283,10 @@ int main(int argc, char **argv)
             spawn(&msg, fds);
           else if (msg.op == SBX_OP_KILL)
             sbx_cmd_signal(msg.id, msg.sig);
-          else if (msg.op == SBX_OP_OPEN && nfds == 1)
-            open_request(&msg, fds[0]);
+          else if (msg.op == SBX_OP_OPEN && (nfds == 1 || nfds == 2))
+            open_request(&msg, fds[0], nfds == 2 ? fds[1] : -1);
+          else if (msg.op == SBX_OP_RENAME && nfds == 2)
+            rename_request(&msg, fds[0], fds[1]);
         }
       close_all(fds, nfds);
     }

@@ -35,7 +35,9 @@ enum sbx_init_op
 {
   SBX_OP_SPAWN = 1, /* fds: payload memfd, stdin, stdout, stderr, status pipe */
   SBX_OP_KILL,      /* signal the process tree of request id */
-  SBX_OP_OPEN,      /* fds: reply socket; opens path as the user, replies errno + fd */
+  SBX_OP_OPEN,      /* fds: reply socket[, dir]; opens path as the user (beneath dir if given), replies errno + fd */
+  SBX_OP_RENAME,    /* fds: reply socket, dir; path "FROM\0TO", two names in dir: renames FROM to TO as the
+                       user (TO empty: unlinks FROM), replies errno */
 };
 
 struct sbx_init_msg

@@ -311,48 +311,72 @@ int sbx_user_kill(struct sbx_sandbox *sb, uint64_t id, int sig)
   return sbx_send_fds(sb->user_ctl_fd, &msg, sizeof msg, NULL, 0);
 }
 
-int sbx_user_open(struct sbx_sandbox *sb, const char *path, int flags, mode_t mode, struct sbx_error *err)
+/* One request to the init, answered on a socket of its own: errno, and an fd if want_fd. */
+static int user_request(struct sbx_sandbox *sb, struct sbx_init_msg *msg, int dir_fd, bool want_fd,
+                        struct sbx_error *err)
 {
-  struct sbx_init_msg msg;
   struct sbx_init_reply reply;
   int pair[2];
   _cleanup_close_ int mine = -1;
-  int fd = -1, sent;
+  int fd = -1, sent, send[2];
   size_t nfds = 0;
   struct pollfd pfd;
   ssize_t n;
 
-  if (strlen(path) >= sizeof msg.path)
-    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "path is too long");
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socketpair");
   mine = pair[0];
+  send[0] = pair[1];
+  send[1] = dir_fd;
+  sent = sbx_send_fds(sb->user_ctl_fd, msg, sizeof *msg, send, dir_fd >= 0 ? 2 : 1);
+  close(pair[1]);
+  if (sent < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "user context: send a file request");
+  pfd.fd = mine;
+  pfd.events = POLLIN;
+  if (poll(&pfd, 1, INIT_REPLY_TIMEOUT_MS) != 1)
+    return sbx_error_set(err, ETIMEDOUT, SBX_E_SANDBOX, "user context: no answer to a file request");
+  n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
+  if (n != (ssize_t)sizeof reply || (fd >= 0) != (want_fd && reply.errno_ == 0))
+    {
+      if (fd >= 0)
+        close(fd);
+      return sbx_error_set(err, EPROTO, SBX_E_SANDBOX, "user context: bad answer to a file request");
+    }
+  if (reply.errno_ != 0)
+    {
+      int e = reply.errno_ > 0 ? reply.errno_ : EPROTO;
+      return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", msg->path);
+    }
+  return want_fd ? fd : 0;
+}
+
+int sbx_user_open(struct sbx_sandbox *sb, int dir_fd, const char *path, int flags, mode_t mode,
+                  struct sbx_error *err)
+{
+  struct sbx_init_msg msg;
+
+  if (strlen(path) >= sizeof msg.path)
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "path is too long");
   memset(&msg, 0, sizeof msg);
   msg.op = SBX_OP_OPEN;
   msg.flags = (uint32_t)flags;
   msg.mode = mode;
   snprintf(msg.path, sizeof msg.path, "%s", path);
-  sent = sbx_send_fds(sb->user_ctl_fd, &msg, sizeof msg, &pair[1], 1);
-  close(pair[1]);
-  if (sent < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "user context: send open request");
-  pfd.fd = mine;
-  pfd.events = POLLIN;
-  if (poll(&pfd, 1, INIT_REPLY_TIMEOUT_MS) != 1)
-    return sbx_error_set(err, ETIMEDOUT, SBX_E_SANDBOX, "user context: no answer to an open request");
-  n = sbx_recv_fds(mine, &reply, sizeof reply, &fd, 1, &nfds);
-  if (n != (ssize_t)sizeof reply)
-    {
-      if (fd >= 0)
-        close(fd);
-      return sbx_error_set(err, EPROTO, SBX_E_SANDBOX, "user context: bad answer to an open request");
-    }
-  if (reply.errno_ != 0 || fd < 0)
-    {
-      int e = reply.errno_ > 0 ? reply.errno_ : EPROTO;
-      if (fd >= 0)
-        close(fd);
-      return sbx_error_errno(err, e, sbx_error_code_for_errno(e), "%s", path);
-    }
-  return fd;
+  return user_request(sb, &msg, dir_fd, true, err);
+}
+
+int sbx_user_rename(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to, struct sbx_error *err)
+{
+  struct sbx_init_msg msg;
+  size_t flen = strlen(from), tlen = to != NULL ? strlen(to) : 0;
+
+  if (flen + tlen + 2 > sizeof msg.path)
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "name is too long");
+  memset(&msg, 0, sizeof msg);
+  msg.op = SBX_OP_RENAME;
+  memcpy(msg.path, from, flen);
+  if (tlen > 0)
+    memcpy(msg.path + flen + 1, to, tlen);
+  return user_request(sb, &msg, dir_fd, false, err);
 }

@@ -87,8 +87,9 @@ static void give_handle(struct sbx_client *c, CURL *h)
 }
 
 /* Safe to send twice: reads, and what the API makes idempotent (PUT finds a
- * sandbox that exists, DELETE ends what may be gone already). Never exec,
- * process/start, write, or an operation call: they could run twice. */
+ * sandbox that exists or writes the same bytes again, DELETE ends what may be
+ * gone already). Never exec, process/start, a JSON write, or an operation
+ * call: they could run twice. */
 static bool idempotent(const char *method, const char *path)
 {
   static const char *const read_posts[] = { "/read", "/exists", "/list-files" };
@@ -111,7 +112,7 @@ static bool connection_lost(CURLcode rc)
 }
 
 static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const char *url, const char *body,
-                        struct curl_slist *headers, bool fresh, long *status, struct body *b)
+                        size_t len, struct curl_slist *headers, bool fresh, long *status, struct body *b)
 {
   CURLcode rc;
 
@@ -130,7 +131,7 @@ static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const
   if (body != NULL)
     {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
@@ -139,10 +140,11 @@ static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const
   return rc;
 }
 
-int sbx_request(struct sbx_client *c, const char *method, const char *path, const char *body, long *status,
-                char **response, struct sbx_error *err)
+int sbx_request_bytes(struct sbx_client *c, const char *method, const char *path, const char *content_type,
+                      const char *body, size_t len, long *status, char **response, size_t *response_len,
+                      struct sbx_error *err)
 {
-  _cleanup_free_ char *url = NULL;
+  _cleanup_free_ char *url = NULL, *type = NULL;
   struct curl_slist *headers = NULL;
   struct body b = { 0 };
   CURL *h;
@@ -150,18 +152,19 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
 
   *status = 0;
   *response = NULL;
-  if (asprintf(&url, "%s%s", c->base_url, path) < 0 || (h = take_handle(c)) == NULL)
+  if (asprintf(&url, "%s%s", c->base_url, path) < 0 || asprintf(&type, "Content-Type: %s", content_type) < 0
+      || (h = take_handle(c)) == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
-  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, type);
   if (c->auth_header != NULL)
     headers = curl_slist_append(headers, c->auth_header);
-  rc = perform(c, h, method, url, body, headers, false, status, &b);
+  rc = perform(c, h, method, url, body, len, headers, false, status, &b);
   /* Once, on a fresh connection, and only what may run twice. */
   if (connection_lost(rc) && b.buf.len == 0 && idempotent(method, path))
     {
       free(b.buf.data);
       memset(&b, 0, sizeof b);
-      rc = perform(c, h, method, url, body, headers, true, status, &b);
+      rc = perform(c, h, method, url, body, len, headers, true, status, &b);
     }
   curl_slist_free_all(headers);
   give_handle(c, h);
@@ -192,7 +195,30 @@ int sbx_request(struct sbx_client *c, const char *method, const char *path, cons
         }
     }
   *response = b.buf.data != NULL ? b.buf.data : strdup("");
+  *response_len = b.buf.data != NULL ? b.buf.len : 0;
   return *response != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "request");
+}
+
+int sbx_request(struct sbx_client *c, const char *method, const char *path, const char *body, long *status,
+                char **response, struct sbx_error *err)
+{
+  size_t len;
+
+  return sbx_request_bytes(c, method, path, "application/json", body, body != NULL ? strlen(body) : 0, status,
+                           response, &len, err);
+}
+
+/* An error answer's code and message, or a protocol error when it has none. */
+static int error_from(const char *method, const char *path, long status, const char *response, struct sbx_error *err)
+{
+  _cleanup_json_ cJSON *d = cJSON_Parse(response);
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(d, "code");
+  const cJSON *msg = cJSON_GetObjectItemCaseSensitive(d, "message");
+
+  if (!cJSON_IsString(code))
+    return sbx_error_set(err, EPROTO, SBX_E_PROTOCOL, "%s %s: HTTP %ld with a body that is not an API error: %.80s",
+                         method, path, status, response);
+  return sbx_error_set(err, EIO, code->valuestring, "%s", cJSON_IsString(msg) ? msg->valuestring : "the daemon gave no message");
 }
 
 /* The API's answer as JSON; an error status becomes err (code and message
@@ -654,6 +680,68 @@ static char *file_route(struct sbx_client *c, enum sbx_where w, const char *op, 
       return NULL;
     }
   return route(c, w, op, err);
+}
+
+/* .../files?path=P, P %-encoded. */
+static char *raw_route(struct sbx_client *c, enum sbx_where w, const char *path, struct sbx_error *err)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  _cleanup_free_ char *tail = malloc(sizeof "files?path=" + 3 * strlen(path));
+  char *p;
+
+  if (tail == NULL)
+    {
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+      return NULL;
+    }
+  p = stpcpy(tail, "files?path=");
+  for (const unsigned char *s = (const unsigned char *)path; *s != '\0'; s++)
+    if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("-_.~/", *s) != NULL)
+      *p++ = (char)*s;
+    else
+      {
+        *p++ = '%';
+        *p++ = hex[*s >> 4];
+        *p++ = hex[*s & 15];
+      }
+  *p = '\0';
+  return file_route(c, w, tail, err);
+}
+
+int sbx_client_put_file(struct sbx_client *c, enum sbx_where where, const char *path, const void *data, size_t len,
+                        struct sbx_error *err)
+{
+  _cleanup_free_ char *url = raw_route(c, where, path, err), *response = NULL;
+  size_t rlen = 0;
+  long status;
+
+  if (url == NULL)
+    return -1;
+  if (sbx_request_bytes(c, "PUT", url, "application/octet-stream", data != NULL ? data : "", len, &status, &response, &rlen,
+               err) < 0)
+    return -1;
+  return status >= 200 && status <= 299 ? 0 : error_from("PUT", url, status, response, err);
+}
+
+int sbx_client_get_file(struct sbx_client *c, enum sbx_where where, const char *path, char **data, size_t *len,
+                        struct sbx_error *err)
+{
+  _cleanup_free_ char *url = raw_route(c, where, path, err), *response = NULL;
+  long status;
+
+  *data = NULL;
+  *len = 0;
+  if (url == NULL)
+    return -1;
+  if (sbx_request_bytes(c, "GET", url, "application/octet-stream", NULL, 0, &status, &response, len, err) < 0)
+    return -1;
+  if (status < 200 || status > 299)
+    {
+      *len = 0;
+      return error_from("GET", url, status, response, err);
+    }
+  *data = steal_pointer(&response);
+  return 0;
 }
 
 int sbx_write_file(struct sbx_client *c, enum sbx_where where, const char *path, const void *data, size_t len,

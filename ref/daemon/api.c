@@ -625,6 +625,27 @@ static int h_read(struct call *c)
   return 0;
 }
 
+/* Raw bytes: the body is the content, up to the file cap. */
+static int h_file_put(struct call *c)
+{
+  return h_write(c);
+}
+
+static int h_file_get(struct call *c)
+{
+  char *data = NULL;
+  size_t len = 0;
+  struct sbx_error err = { 0 };
+
+  if (sbx_file_read(c->sb, c->q->scope, c->q->path, &data, &len, &err) < 0)
+    return fail(c, &err);
+  c->out->status = 200;
+  c->out->body = data;
+  c->out->body_len = len;
+  c->out->content_type = "application/octet-stream";
+  return 0;
+}
+
 static int h_exists(struct call *c)
 {
   bool exists = false;
@@ -742,6 +763,8 @@ static int (*const handlers[])(struct call *c) = {
   [SBX_R_READ] = h_read,
   [SBX_R_EXISTS] = h_exists,
   [SBX_R_LIST] = h_list,
+  [SBX_R_FILE_PUT] = h_file_put,
+  [SBX_R_FILE_GET] = h_file_get,
   [SBX_R_OPERATION_REGISTER] = h_operation_register,
   [SBX_R_OPERATION_DELETE] = h_operation_delete,
   [SBX_R_OPERATION_CALL] = h_operation_call,

@@ -9,12 +9,13 @@
 
 #include "registry.h"
 
-#define SBX_API_BODY_MAX (8u * 1024 * 1024)
 
 struct sbx_api_response
 {
   unsigned status;
-  char *body;     /* JSON, malloc'd */
+  char *body;     /* JSON, malloc'd; or bytes, with content_type */
+  size_t body_len; /* with content_type */
+  const char *content_type; /* NULL for JSON */
   struct sbx_api_job *job; /* execute and execute/stream: the command in flight, instead of body */
 };
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "request.h"
 #include "executor.h"
 #include "http_server.h"
 #include "job_loop.h"
@@ -97,7 +98,8 @@ struct request
   char *buf;
   size_t len, cap;
   bool too_large;
-  char *method, *url;
+  size_t body_max; /* the route's: sbx_request_body_max */
+  char *method, *url; /* url with its query, as the handler reads it */
   enum req_state state;
   struct sbx_api_response resp;
   struct sbx_api_job *job; /* the connection's reference */
@@ -202,7 +204,8 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
     }
   if (out->body == NULL)
     return MHD_NO;
-  resp = MHD_create_response_from_buffer(strlen(out->body), out->body, MHD_RESPMEM_MUST_FREE);
+  resp = MHD_create_response_from_buffer(out->content_type != NULL ? out->body_len : strlen(out->body), out->body,
+                                         MHD_RESPMEM_MUST_FREE);
   if (resp == NULL)
     {
       free(out->body);
@@ -210,7 +213,7 @@ static enum MHD_Result send_response(struct MHD_Connection *mc, struct request *
       return MHD_NO;
     }
   out->body = NULL;
-  MHD_add_response_header(resp, "Content-Type", "application/json");
+  MHD_add_response_header(resp, "Content-Type", out->content_type != NULL ? out->content_type : "application/json");
   if (r->close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   ret = MHD_queue_response(mc, out->status, resp);
@@ -240,7 +243,7 @@ bool sbx_http_authorized(const char *token, const char *authorization, struct sb
   return false;
 }
 
-bool sbx_http_announced_too_large(const char *content_length, size_t *prealloc)
+bool sbx_http_announced_too_large(const char *content_length, size_t body_max, size_t *prealloc)
 {
   char *end;
   unsigned long long n;
@@ -252,7 +255,7 @@ bool sbx_http_announced_too_large(const char *content_length, size_t *prealloc)
   n = strtoull(content_length, &end, 10);
   if (*end != '\0' || end == content_length)
     return false; /* not a length: the body's real size decides */
-  if (n > SBX_API_BODY_MAX || errno == ERANGE)
+  if (n > body_max || errno == ERANGE)
     return true;
   /* Up to a bound, since nothing has arrived yet to back the claim; a wrong
    * announcement only costs regrowth. */
@@ -265,7 +268,11 @@ void sbx_http_answer(sbx_http_handler handler, void *arg, const char *method, co
                      size_t len, bool too_large, struct sbx_api_response *out)
 {
   if (too_large)
-    sbx_api_error(out, SBX_E_TOO_LARGE_PAYLOAD, "the body is larger than 8 MiB");
+    {
+      char msg[80];
+      snprintf(msg, sizeof msg, "the body is larger than this route's %zu MiB", sbx_request_body_max(method, url) >> 20);
+      sbx_api_error(out, SBX_E_TOO_LARGE_PAYLOAD, msg);
+    }
   else
     handler(arg, method, url, body != NULL ? body : "", len, out);
 }
@@ -738,6 +745,79 @@ static void *worker_main(void *arg)
 
 /* ---- requests ---- */
 
+struct query
+{
+  char *buf;
+  size_t len, cap;
+  unsigned args;
+  bool failed;
+};
+
+static void query_add(struct query *q, const char *s, size_t n, bool escape)
+{
+  static const char hex[] = "0123456789ABCDEF";
+
+  for (size_t i = 0; i < n && !q->failed; i++)
+    {
+      unsigned char c = (unsigned char)s[i];
+      bool plain = !escape || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                   || c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
+      if (q->len + 4 > q->cap)
+        {
+          size_t cap = (q->len + 4) * 2;
+          char *grown = realloc(q->buf, cap);
+          if (grown == NULL)
+            {
+              q->failed = true;
+              return;
+            }
+          q->buf = grown;
+          q->cap = cap;
+        }
+      if (plain)
+        q->buf[q->len++] = (char)c;
+      else
+        {
+          q->buf[q->len++] = '%';
+          q->buf[q->len++] = hex[c >> 4];
+          q->buf[q->len++] = hex[c & 15];
+        }
+      q->buf[q->len] = '\0';
+    }
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                 const char *value, size_t value_size)
+{
+  struct query *q = cls;
+
+  (void)kind;
+  query_add(q, q->args++ == 0 ? "?" : "&", 1, false);
+  query_add(q, key, key_size, true);
+  query_add(q, "=", 1, false);
+  query_add(q, value != NULL ? value : "", value != NULL ? value_size : 0, true);
+  return MHD_YES;
+}
+
+/* libmicrohttpd hands the path without its query, and the query's values
+ * decoded: they are encoded again, lengths kept (a %00 stays one, for the
+ * parser to refuse), so that the parser sees one string as a test or the
+ * fuzzer gives it. */
+static char *url_with_query(struct MHD_Connection *mc, const char *url)
+{
+  struct query q = { 0 };
+
+  query_add(&q, url, strlen(url), false);
+  if (!q.failed && q.buf != NULL)
+    MHD_get_connection_values_n(mc, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+  if (q.failed || q.buf == NULL)
+    {
+      free(q.buf);
+      return NULL;
+    }
+  return q.buf;
+}
+
 static bool is_ping(const char *method, const char *url)
 {
   return strcmp(method, "GET") == 0 && strcmp(url, "/api/ping") == 0;
@@ -787,14 +867,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
               return send_response(mc, r);
             }
         }
-      if ((r->method = strdup(method)) == NULL || (r->url = strdup(url)) == NULL)
+      if ((r->method = strdup(method)) == NULL || (r->url = url_with_query(mc, url)) == NULL)
         return MHD_NO;
+      r->body_max = sbx_request_body_max(method, r->url);
       /* A buffer of the announced size: no regrowth and copy of a large
        * body. Over the cap, the answer is 413 and nothing is kept. */
       {
         size_t n = 0;
         r->too_large = sbx_http_announced_too_large(
-            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &n);
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), r->body_max, &n);
         /* Answered now, from the first call: libmicrohttpd sends "100
          * Continue" only when the handler has queued no response by then, so
          * a client that waits for it sends none of the body. The connection
@@ -818,7 +899,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
   if (*upload_size > 0)
     {
       /* Past the cap, keep reading but keep nothing: the answer is 413. */
-      if (!r->too_large && r->len + *upload_size > SBX_API_BODY_MAX)
+      if (!r->too_large && r->len + *upload_size > r->body_max)
         {
           r->too_large = true;
           free(r->buf);

@@ -13,8 +13,9 @@ typedef void (*sbx_http_handler)(void *arg, const char *method, const char *path
 /* On a listener with a token (TCP; NULL elsewhere): false, with the 401 in out, without the right
  * "Authorization: Bearer" header. */
 bool sbx_http_authorized(const char *token, const char *authorization, struct sbx_api_response *out);
-/* Whether a Content-Length header announces more than SBX_API_BODY_MAX; *prealloc: what to set aside. */
-bool sbx_http_announced_too_large(const char *content_length, size_t *prealloc);
+/* Whether a Content-Length header announces more than body_max (the route's: sbx_request_body_max);
+ * *prealloc: what to set aside. */
+bool sbx_http_announced_too_large(const char *content_length, size_t body_max, size_t *prealloc);
 /* The answer once the body is in: 413 if it was announced or sent past the cap, else the handler's. */
 void sbx_http_answer(sbx_http_handler handler, void *arg, const char *method, const char *url, const char *body,
                      size_t len, bool too_large, struct sbx_api_response *out);

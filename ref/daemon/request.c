@@ -244,6 +244,57 @@ static int parse_write(struct sbx_request *req, struct sbx_error *err)
   return 0;
 }
 
+static int hex_value(char c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "path=P" in the query, percent-decoded.
+ * A NUL byte would cut the path short without a word: refused, as in JSON. */
+static int query_path(struct sbx_request *req, const char *query, struct sbx_error *err)
+{
+  const char *p = query, *value = NULL;
+  size_t vlen = 0, n = 0;
+
+  while (p != NULL && *p != '\0')
+    {
+      const char *amp = strchr(p, '&'), *end = amp != NULL ? amp : p + strlen(p);
+      if (strncmp(p, "path=", 5) == 0)
+        {
+          if (value != NULL)
+            return invalid(err, "the query names \"path\" twice");
+          value = p + 5;
+          vlen = (size_t)(end - value);
+        }
+      p = amp != NULL ? amp + 1 : NULL;
+    }
+  if (value == NULL)
+    return invalid(err, "\"path\" is required, in the query: ?path=...");
+  if ((req->query_path = malloc(vlen + 1)) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "path");
+  for (size_t i = 0; i < vlen; i++)
+    {
+      char c = value[i];
+      if (c == '%')
+        {
+          int hi = i + 2 < vlen ? hex_value(value[i + 1]) : -1;
+          int lo = i + 2 < vlen ? hex_value(value[i + 2]) : -1;
+          if (hi < 0 || lo < 0)
+            return invalid(err, "\"path\" in the query has a bad %%-escape");
+          c = (char)(hi * 16 + lo);
+          i += 2;
+        }
+      if (c == '\0')
+        return invalid(err, "\"path\" contains a NUL byte");
+      req->query_path[n++] = c;
+    }
+  req->query_path[n] = '\0';
+  if (n == 0)
+    return invalid(err, "\"path\" must not be empty");
+  req->path = req->query_path;
+  return 0;
+}
+
 static int parse_read(struct sbx_request *req, struct sbx_error *err)
 {
   return parse_path(req, err) < 0 ? -1 : parse_encoding(req, err);
@@ -337,38 +388,43 @@ static const struct route
   enum sbx_route_kind kind;
   bool sandbox;
   int (*parse)(struct sbx_request *req, struct sbx_error *err);
+  bool raw; /* the body is bytes, not JSON; the path is in the query */
 } routes[] = {
-  { "GET", "/api/ping", SBX_R_PING, false, NULL },
-  { "GET", "/api/capabilities", SBX_R_CAPABILITIES, false, NULL },
-  { "GET", "/api/sandboxes", SBX_R_SANDBOX_LIST, false, NULL },
-  { "PUT", "/api/sandboxes/:id", SBX_R_SANDBOX_PUT, false, parse_sandbox_put },
-  { "DELETE", "/api/sandboxes/:id", SBX_R_SANDBOX_DELETE, false, NULL },
-  { "POST", "/api/sandboxes/:id/:ctx/execute", SBX_R_EXECUTE, true, parse_exec },
-  { "POST", "/api/sandboxes/:id/:ctx/execute/stream", SBX_R_EXECUTE_STREAM, true, parse_exec },
-  { "POST", "/api/sandboxes/:id/:ctx/process/start", SBX_R_PROCESS_START, true, parse_exec },
-  { "GET", "/api/sandboxes/:id/:ctx/process/list", SBX_R_PROCESS_LIST, true, NULL },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", SBX_R_PROCESS_LOGS, true, NULL },
-  { "GET", "/api/sandboxes/:id/:ctx/process/:pid", SBX_R_PROCESS_GET, true, NULL },
-  { "DELETE", "/api/sandboxes/:id/:ctx/process/:pid", SBX_R_PROCESS_KILL, true, parse_kill },
-  { "POST", "/api/sandboxes/:id/:scope/write", SBX_R_WRITE, true, parse_write },
-  { "POST", "/api/sandboxes/:id/:scope/read", SBX_R_READ, true, parse_read },
-  { "POST", "/api/sandboxes/:id/shared/exists", SBX_R_EXISTS, true, parse_path },
-  { "POST", "/api/sandboxes/:id/shared/list-files", SBX_R_LIST, true, parse_path },
-  { "POST", "/api/sandboxes/:id/operations/:op", SBX_R_OPERATION_REGISTER, true, parse_register },
-  { "DELETE", "/api/sandboxes/:id/operations/:op", SBX_R_OPERATION_DELETE, true, NULL },
-  { "POST", "/api/sandboxes/:id/operations/:op/call", SBX_R_OPERATION_CALL, true, parse_call },
-  { "POST", "/api/execute", SBX_R_EXECUTE, true, parse_exec },
-  { "POST", "/api/execute/stream", SBX_R_EXECUTE_STREAM, true, parse_exec },
-  { "POST", "/api/process/start", SBX_R_PROCESS_START, true, parse_exec },
-  { "GET", "/api/process/list", SBX_R_PROCESS_LIST, true, NULL },
-  { "GET", "/api/process/:pid/logs", SBX_R_PROCESS_LOGS, true, NULL },
-  { "GET", "/api/process/:pid", SBX_R_PROCESS_GET, true, NULL },
-  { "DELETE", "/api/process/:pid", SBX_R_PROCESS_KILL, true, parse_kill },
-  { "POST", "/api/write", SBX_R_WRITE, true, parse_write },
-  { "POST", "/api/read", SBX_R_READ, true, parse_read },
-  { "POST", "/api/exists", SBX_R_EXISTS, true, parse_path },
-  { "POST", "/api/list-files", SBX_R_LIST, true, parse_path },
-  { "POST", "/api/operations/:op/call", SBX_R_OPERATION_CALL, true, parse_call },
+  { "GET", "/api/ping", SBX_R_PING, false, NULL, false },
+  { "GET", "/api/capabilities", SBX_R_CAPABILITIES, false, NULL, false },
+  { "GET", "/api/sandboxes", SBX_R_SANDBOX_LIST, false, NULL, false },
+  { "PUT", "/api/sandboxes/:id", SBX_R_SANDBOX_PUT, false, parse_sandbox_put, false },
+  { "DELETE", "/api/sandboxes/:id", SBX_R_SANDBOX_DELETE, false, NULL, false },
+  { "POST", "/api/sandboxes/:id/:ctx/execute", SBX_R_EXECUTE, true, parse_exec, false },
+  { "POST", "/api/sandboxes/:id/:ctx/execute/stream", SBX_R_EXECUTE_STREAM, true, parse_exec, false },
+  { "POST", "/api/sandboxes/:id/:ctx/process/start", SBX_R_PROCESS_START, true, parse_exec, false },
+  { "GET", "/api/sandboxes/:id/:ctx/process/list", SBX_R_PROCESS_LIST, true, NULL, false },
+  { "GET", "/api/sandboxes/:id/:ctx/process/:pid/logs", SBX_R_PROCESS_LOGS, true, NULL, false },
+  { "GET", "/api/sandboxes/:id/:ctx/process/:pid", SBX_R_PROCESS_GET, true, NULL, false },
+  { "DELETE", "/api/sandboxes/:id/:ctx/process/:pid", SBX_R_PROCESS_KILL, true, parse_kill, false },
+  { "POST", "/api/sandboxes/:id/:scope/write", SBX_R_WRITE, true, parse_write, false },
+  { "POST", "/api/sandboxes/:id/:scope/read", SBX_R_READ, true, parse_read, false },
+  { "PUT", "/api/sandboxes/:id/:scope/files", SBX_R_FILE_PUT, true, NULL, true },
+  { "GET", "/api/sandboxes/:id/:scope/files", SBX_R_FILE_GET, true, NULL, true },
+  { "POST", "/api/sandboxes/:id/shared/exists", SBX_R_EXISTS, true, parse_path, false },
+  { "POST", "/api/sandboxes/:id/shared/list-files", SBX_R_LIST, true, parse_path, false },
+  { "POST", "/api/sandboxes/:id/operations/:op", SBX_R_OPERATION_REGISTER, true, parse_register, false },
+  { "DELETE", "/api/sandboxes/:id/operations/:op", SBX_R_OPERATION_DELETE, true, NULL, false },
+  { "POST", "/api/sandboxes/:id/operations/:op/call", SBX_R_OPERATION_CALL, true, parse_call, false },
+  { "POST", "/api/execute", SBX_R_EXECUTE, true, parse_exec, false },
+  { "POST", "/api/execute/stream", SBX_R_EXECUTE_STREAM, true, parse_exec, false },
+  { "POST", "/api/process/start", SBX_R_PROCESS_START, true, parse_exec, false },
+  { "GET", "/api/process/list", SBX_R_PROCESS_LIST, true, NULL, false },
+  { "GET", "/api/process/:pid/logs", SBX_R_PROCESS_LOGS, true, NULL, false },
+  { "GET", "/api/process/:pid", SBX_R_PROCESS_GET, true, NULL, false },
+  { "DELETE", "/api/process/:pid", SBX_R_PROCESS_KILL, true, parse_kill, false },
+  { "POST", "/api/write", SBX_R_WRITE, true, parse_write, false },
+  { "POST", "/api/read", SBX_R_READ, true, parse_read, false },
+  { "PUT", "/api/files", SBX_R_FILE_PUT, true, NULL, true },
+  { "GET", "/api/files", SBX_R_FILE_GET, true, NULL, true },
+  { "POST", "/api/exists", SBX_R_EXISTS, true, parse_path, false },
+  { "POST", "/api/list-files", SBX_R_LIST, true, parse_path, false },
+  { "POST", "/api/operations/:op/call", SBX_R_OPERATION_CALL, true, parse_call, false },
 };
 
 /* Empty segments are kept ("/api/sandboxes//user/execute" has an empty id,
@@ -526,12 +582,15 @@ int sbx_request_parse(const char *method, const char *path, const char *body, si
 {
   _cleanup_free_ char *copy = strdup(path);
   const char *seg[MAX_SEGMENTS];
+  char *query = NULL;
   bool path_known = false;
   int n;
 
   memset(req, 0, sizeof *req);
   if (copy == NULL)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "route");
+  if ((query = strchr(copy, '?')) != NULL)
+    *query++ = '\0';
   if ((n = split(copy, seg)) < 0)
     return sbx_error_set(err, ENOENT, SBX_E_NOT_FOUND, "no such route");
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
@@ -551,6 +610,14 @@ int sbx_request_parse(const char *method, const char *path, const char *body, si
         return invalid(err, "process id must be 1-64 of letters, digits, '-' and '_' (as process/start gave it)");
       if (strstr(rt->pattern, ":op") != NULL && (req->bad_param || !sbx_operation_name_valid(req->operation)))
         return invalid(err, "operation name must be 1-%d of letters, digits, '.', '-' and '_'", SBX_OP_NAME_MAX);
+      if (rt->raw)
+        {
+          if ((req->body = cJSON_CreateObject()) == NULL)
+            return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "body");
+          req->content = body;
+          req->content_len = len;
+          return query_path(req, query, err);
+        }
       if (parse_body(req, body, len, err) < 0)
         return -1;
       return rt->parse != NULL ? rt->parse(req, err) : 0;
@@ -567,5 +634,20 @@ void sbx_request_clear(struct sbx_request *req)
   sbx_strvfreep(&req->legacy_env);
   free(req->decoded);
   free(req->params);
+  free(req->query_path);
   memset(req, 0, sizeof *req);
+}
+
+size_t sbx_request_body_max(const char *method, const char *path)
+{
+  struct sbx_request req = { 0 };
+  struct sbx_error err = { 0 };
+  size_t max = SBX_REQUEST_BODY_MAX;
+
+  /* The route alone decides: the body is not read yet. */
+  if (strcmp(method, "PUT") == 0 && sbx_request_parse(method, path, "", 0, &req, &err) == 0
+      && req.kind == SBX_R_FILE_PUT)
+    max = SBX_REQUEST_RAW_MAX;
+  sbx_request_clear(&req);
+  return max;
 }

@@ -28,6 +28,8 @@ enum sbx_route_kind
   SBX_R_READ,
   SBX_R_EXISTS,
   SBX_R_LIST,
+  SBX_R_FILE_PUT, /* raw bytes: PUT .../files?path=P, the body is the content */
+  SBX_R_FILE_GET, /* raw bytes: GET .../files?path=P */
   SBX_R_OPERATION_REGISTER,
   SBX_R_OPERATION_DELETE,
   SBX_R_OPERATION_CALL,
@@ -49,8 +51,9 @@ struct sbx_request
   struct sbx_exec_request exec; /* points into body and env */
   char **env;
 
-  /* write, read, exists, list-files */
+  /* write, read, exists, list-files, files */
   const char *path;
+  char *query_path; /* files: the path, decoded from the query */
   const char *content; /* write: the bytes to write (decoded when base64) */
   size_t content_len;
   char *decoded;
@@ -74,5 +77,10 @@ struct sbx_request
 int sbx_request_parse(const char *method, const char *path, const char *body, size_t len, struct sbx_request *req,
                       struct sbx_error *err);
 void sbx_request_clear(struct sbx_request *req);
+/* The body cap of a route, from its method and path alone (before any body
+ * is read): SBX_REQUEST_RAW_MAX for the raw file upload, else SBX_REQUEST_BODY_MAX. */
+#define SBX_REQUEST_BODY_MAX (8u * 1024 * 1024)
+#define SBX_REQUEST_RAW_MAX SBX_FILE_MAX
+size_t sbx_request_body_max(const char *method, const char *path);
 bool sbx_operation_name_valid(const char *name);
 bool sbx_sandbox_id_valid(const char *id); /* 1-64 of letters, digits, '-' and '_' */

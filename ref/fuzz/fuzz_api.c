@@ -761,7 +761,7 @@ static void answer(const struct input *in, struct sbx_api_response *out)
   memset(out, 0, sizeof *out);
   if (!sbx_http_authorized(tcp ? TOKEN : NULL, in->auth, out))
     return;
-  too_large = sbx_http_announced_too_large(in->length, &prealloc);
+  too_large = sbx_http_announced_too_large(in->length, sbx_request_body_max(in->method, in->path), &prealloc);
   if (ops)
     {
       struct sbx_sandbox *sb = sbx_registry_get(fz.reg, "fz");

@@ -103,6 +103,14 @@ int sbx_read_file(struct sbx_client *c, enum sbx_where where, const char *path, 
 #define sbx_user_read_file(c, p, d, l, e) sbx_read_file((c), SBX_USER_CONTEXT, (p), (d), (l), (e))
 #define sbx_shared_read_file(c, p, d, l, e) sbx_read_file((c), SBX_SHARED_FILES, (p), (d), (l), (e))
 
+/* The same as raw bytes (PUT/GET .../files?path=): no base64, up to the
+ * daemon's file cap (64 MiB) where the JSON calls above stop near 6 MiB (the
+ * 8 MiB body cap). *data is NUL-terminated; *len excludes the NUL. */
+int sbx_client_put_file(struct sbx_client *c, enum sbx_where where, const char *path, const void *data, size_t len,
+                        struct sbx_error *err);
+int sbx_client_get_file(struct sbx_client *c, enum sbx_where where, const char *path, char **data, size_t *len,
+                        struct sbx_error *err);
+
 struct sbx_file_entry
 {
   char *name;
@@ -127,3 +135,8 @@ int sbx_call_operation(struct sbx_client *c, const char *name, const char *param
  * malloc'd) are the daemon's answer, whatever its status. */
 int sbx_request(struct sbx_client *c, const char *method, const char *path, const char *body, long *status,
                 char **response, struct sbx_error *err);
+/* The same with a body of len bytes (NULL: none) of content_type, and an
+ * answer of any bytes: *response is NUL-terminated, *response_len excludes the NUL. */
+int sbx_request_bytes(struct sbx_client *c, const char *method, const char *path, const char *content_type,
+                      const char *body, size_t len, long *status, char **response, size_t *response_len,
+                      struct sbx_error *err);

@@ -199,6 +199,38 @@ Test(client, files_round_trip_bytes_and_map_errors, .timeout = 60)
   cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
 }
 
+/* Past what base64 in JSON carries (the control: the JSON write refuses it), as raw bytes. */
+Test(client, raw_files_past_the_json_cap_and_typed_errors, .timeout = 60)
+{
+  const size_t size = 12u * 1024 * 1024;
+  char *big = malloc(size);
+  struct sbx_error err = { 0 };
+  char *data = NULL;
+  size_t len = 0;
+
+  cr_assert_not_null(big);
+  for (size_t i = 0; i < size; i++)
+    big[i] = (char)(i * 7 + i / 4096);
+  cr_assert_eq(sbx_shared_write_file(client, "big", big, size, &err), -1, "the JSON write takes 12 MiB?");
+  cr_expect_str_eq(err.code, "PAYLOAD_TOO_LARGE");
+  cr_assert_eq(sbx_client_put_file(client, SBX_SHARED_FILES, "big", big, size, &err), 0, "%s", err.message);
+  cr_assert_eq(sbx_client_get_file(client, SBX_SHARED_FILES, "big", &data, &len, &err), 0, "%s", err.message);
+  cr_assert_eq(len, size);
+  cr_expect(memcmp(data, big, size) == 0, "the bytes come back as written");
+  free(data);
+  /* A name that needs escaping in a query, in the user's view. */
+  cr_assert_eq(sbx_client_put_file(client, SBX_USER_CONTEXT, "/tmp/a b%&c=+", "v\0w", 3, &err), 0, "%s", err.message);
+  cr_assert_eq(sbx_user_read_file(client, "/tmp/a b%&c=+", &data, &len, &err), 0, "%s", err.message);
+  cr_expect(len == 3 && memcmp(data, "v\0w", 3) == 0, "the JSON read sees the raw write");
+  free(data);
+  cr_expect_eq(sbx_client_put_file(client, SBX_SHARED_FILES, "../../etc/passwd", "x", 1, &err), -1);
+  cr_expect_str_eq(err.code, "PATH_OUTSIDE_ROOT");
+  cr_expect_eq(sbx_client_get_file(client, SBX_SHARED_FILES, "nope", &data, &len, &err), -1);
+  cr_expect_str_eq(err.code, "FILE_NOT_FOUND");
+  cr_expect(data == NULL && len == 0);
+  free(big);
+}
+
 Test(client, operations_register_and_call, .timeout = 60)
 {
   struct sbx_error err = { 0 };
