@@ -26,9 +26,10 @@ static const char bench_usage[] =
   "callPlatformOperation.\n"
   "Defaults: every available backend, every operation, --runs 100 --warmup 10\n"
   "--concurrency 1,16,64.\n"
-  "--format html prints one self-contained page: the table and a latency chart (inline SVG).\n"
+  "--format html prints one self-contained page: the tables and a latency chart (inline SVG).\n"
   "\n"
-  "Exit status: 0 when every figure was measured, 1 when an operation failed, 2 on bad usage.\n";
+  "Exit status: 0 when every figure was measured, 1 when an operation failed (at any\n"
+  "concurrency), 2 on bad usage.\n";
 
 /* "1,16,64": up to MAX_LEVELS levels, each 1 to 256, none twice. */
 static int levels_of(const char *arg, int *levels, size_t *n)
