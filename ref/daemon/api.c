@@ -625,7 +625,7 @@ static int h_process_kill(struct call *c)
     }
   if (sbx_process_end_fd(c->sb, c->q->ctx, c->q->process_id, &fd, &err) < 0 || fd < 0)
     {
-      /* Ended already (or forgotten just now: ended too). */
+      /* Ended already, forgotten, or nothing to wait on: the answer says the status as it is. */
       kill_answer(c->out, c->sb, c->q->ctx, c->q->process_id);
       return 0;
     }
