@@ -1,4 +1,4 @@
-/* splitbox bench [--backend X]... [--op OP]... [--runs N] [--warmup N] [--concurrency C] [--json | --format F] */
+/* splitbox bench [--backend X]... [--op OP]... [--runs N] [--warmup N] [--concurrency C[,C]...] [--json | --format F] */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,20 +10,57 @@
 #include "cli.h"
 
 #define MAX_ARGS 64
+#define MAX_LEVELS 8
 
 static const char bench_usage[] =
-  "Usage: splitbox bench [--backend NAME|PATH]... [--op OP]... [--runs N] [--warmup N] [--concurrency C]\n"
-  "                      [--json | --format table|json|html]\n"
+  "Usage: splitbox bench [--backend NAME|PATH]... [--op OP]... [--runs N] [--warmup N]\n"
+  "                      [--concurrency C[,C]...] [--json | --format table|json|html]\n"
   "\n"
   "Latency of backend operations through the backend interface the audit uses: min, p50, p95,\n"
-  "p99, max, throughput at the given concurrency, and each p50 as a ratio to the floor measured\n"
-  "in the same run (posix_spawn of /bin/sh -c true and wait, with no executor). Operations:\n"
-  "user.exec, platform.exec (of `true`), user.exec-1MiB, platform.exec-1MiB, startProcess+kill,\n"
-  "shared.writeFile-4KiB/-1MiB, shared.readFile-4KiB/-1MiB, callPlatformOperation.\n"
-  "Defaults: every available backend, every operation, --runs 100 --warmup 10 --concurrency 1.\n"
-  "--format html prints one self-contained page: the table and a latency chart (inline SVG).\n"
+  "p99, max, and each p50 as a ratio to the floor measured in the same run (posix_spawn of\n"
+  "/bin/sh -c true and wait, with no executor); then throughput (ops/s) at each concurrency of\n"
+  "--concurrency: that many client threads running the operation back to back, at least\n"
+  "--runs operations and two per thread. The latency figures are at the first concurrency given.\n"
+  "Operations: user.exec, platform.exec (of `true`), user.exec-1MiB, platform.exec-1MiB,\n"
+  "startProcess+kill, shared.writeFile-4KiB/-1MiB, shared.readFile-4KiB/-1MiB,\n"
+  "callPlatformOperation.\n"
+  "Defaults: every available backend, every operation, --runs 100 --warmup 10\n"
+  "--concurrency 1,16,64.\n"
+  "--format html prints one self-contained page: the tables and a latency chart (inline SVG).\n"
   "\n"
-  "Exit status: 0 when every figure was measured, 1 when an operation failed, 2 on bad usage.\n";
+  "Exit status: 0 when every figure was measured, 1 when an operation failed (at any\n"
+  "concurrency), 2 on bad usage.\n";
+
+/* "1,16,64": up to MAX_LEVELS levels, each 1 to 256, none twice. */
+static int levels_of(const char *arg, int *levels, size_t *n)
+{
+  const char *p = arg;
+
+  *n = 0;
+  for (;;)
+    {
+      char *end;
+      long v;
+      if (*p < '0' || *p > '9')
+        break;
+      v = strtol(p, &end, 10);
+      if (v < 1 || v > 256 || *n == MAX_LEVELS || (*end != ',' && *end != '\0'))
+        break;
+      for (size_t i = 0; i < *n; i++)
+        if (levels[i] == v)
+          goto bad;
+      levels[(*n)++] = (int)v;
+      if (*end == '\0')
+        return 0;
+      p = end + 1;
+    }
+bad:
+  fprintf(stderr,
+          "splitbox bench: --concurrency takes up to %d different whole numbers from 1 to 256, comma-separated: "
+          "\"%s\"\n",
+          MAX_LEVELS, arg);
+  return -1;
+}
 
 static int positive(const char *arg, const char *what, int *out)
 {
@@ -49,8 +86,9 @@ int sbx_cli_bench(int argc, char **argv)
     { "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
   };
   const char *backends[MAX_ARGS + 1] = { 0 }, *ops[MAX_ARGS + 1] = { 0 };
+  int levels[MAX_LEVELS] = { 1, 16, 64 };
   size_t nb = 0, no = 0;
-  struct sbx_bench_options o = { .runs = 100, .warmup = 10, .concurrency = 1 };
+  struct sbx_bench_options o = { .runs = 100, .warmup = 10, .concurrency = 1, .levels = levels, .n_levels = 3 };
   struct sbx_error err = { 0 };
   bool json = false, html = false, failed = false;
   cJSON *report = NULL, *b, *op;
@@ -79,8 +117,9 @@ int sbx_cli_bench(int argc, char **argv)
           return 2;
         break;
       case 'c':
-        if (positive(optarg, "--concurrency", &o.concurrency) < 0 || o.concurrency == 0 || o.concurrency > 256)
+        if (levels_of(optarg, levels, &o.n_levels) < 0)
           return 2;
+        o.concurrency = levels[0];
         break;
       case 'j': json = true; break;
       case 'f':
@@ -109,6 +148,18 @@ int sbx_cli_bench(int argc, char **argv)
     cJSON_ArrayForEach(op, cJSON_GetObjectItem(b, "ops"))
       {
         const char *error = cJSON_GetStringValue(cJSON_GetObjectItem(op, "error"));
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItem(op, "throughput"))
+          if (cJSON_GetStringValue(cJSON_GetObjectItem(t, "error")) != NULL)
+            {
+              failed = true;
+              fprintf(stderr, "splitbox bench: %s %s at concurrency %.0f: %.0f run(s) failed: %s\n",
+                      cJSON_GetStringValue(cJSON_GetObjectItem(b, "backend")),
+                      cJSON_GetStringValue(cJSON_GetObjectItem(op, "op")),
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(t, "concurrency")),
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(t, "failed")),
+                      cJSON_GetStringValue(cJSON_GetObjectItem(t, "error")));
+            }
         if (error == NULL)
           continue;
         failed = true;

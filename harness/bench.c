@@ -205,59 +205,139 @@ static void add_error(cJSON *out, const struct sbx_error *err)
   cJSON_AddStringToObject(out, "error", text);
 }
 
+/* One round: conc threads, each running its share of at least runs operations back to back. */
+struct round
+{
+  double *samples; /* the successful ones' times, n of them */
+  size_t n;
+  int failed;
+  double wall_ms;
+  struct sbx_error err;
+};
+
+static int run_round(struct op_ctx *c, int conc, int runs, struct round *out)
+{
+  int per = (runs + conc - 1) / conc;
+  _cleanup_free_ struct worker *w = calloc((size_t)conc, sizeof *w);
+  _cleanup_free_ pthread_t *t = calloc((size_t)conc, sizeof *t);
+  double *all = calloc((size_t)per * (size_t)conc + 1, sizeof(double));
+  double start;
+
+  memset(out, 0, sizeof *out);
+  if (w == NULL || t == NULL || all == NULL)
+    {
+      free(all);
+      return sbx_error_errno(&out->err, ENOMEM, SBX_E_INTERNAL, "bench");
+    }
+  start = sbx_monotonic_ms();
+  for (int i = 0; i < conc; i++)
+    {
+      w[i] = (struct worker){ .c = c, .count = per, .samples = all + (size_t)i * (size_t)per };
+      if (pthread_create(&t[i], NULL, work, &w[i]) != 0)
+        {
+          w[i].count = 0;
+          w[i].failed = -1; /* not started: not joined */
+        }
+    }
+  for (int i = 0; i < conc; i++)
+    {
+      if (w[i].failed < 0)
+        {
+          out->failed += per;
+          sbx_error_set(&out->err, EAGAIN, SBX_E_INTERNAL, "could not start thread %d of %d", i + 1, conc);
+          continue;
+        }
+      pthread_join(t[i], NULL);
+      out->failed += w[i].failed;
+      if (w[i].failed > 0)
+        out->err = w[i].err;
+      /* Compact each worker's samples behind the previous ones. */
+      memmove(all + out->n, w[i].samples, (size_t)(w[i].count - w[i].failed) * sizeof(double));
+      out->n += (size_t)(w[i].count - w[i].failed);
+    }
+  out->wall_ms = sbx_monotonic_ms() - start;
+  out->samples = all;
+  return 0;
+}
+
+static double ops_per_sec(const struct round *r)
+{
+  return r->wall_ms > 0 ? (double)r->n * 1000.0 / r->wall_ms : 0;
+}
+
+static cJSON *throughput_json(int conc, const struct round *r)
+{
+  cJSON *o = cJSON_CreateObject();
+
+  cJSON_AddNumberToObject(o, "concurrency", conc);
+  cJSON_AddNumberToObject(o, "n", (double)r->n);
+  cJSON_AddNumberToObject(o, "opsPerSec", ops_per_sec(r));
+  if (r->failed > 0)
+    {
+      cJSON_AddNumberToObject(o, "failed", r->failed);
+      add_error(o, &r->err);
+    }
+  return o;
+}
+
 static cJSON *measure(struct op_ctx *c, const struct sbx_bench_options *o, double floor_p50)
 {
-  cJSON *out = cJSON_CreateObject();
-  int conc = o->concurrency > 0 ? o->concurrency : 1, per = (o->runs + conc - 1) / conc;
-  _cleanup_free_ struct worker *w = calloc((size_t)conc, sizeof *w);
-  _cleanup_free_ double *all = calloc((size_t)(per * conc) + 1, sizeof(double));
-  pthread_t *t = calloc((size_t)conc, sizeof *t);
+  cJSON *out = cJSON_CreateObject(), *tp;
+  int conc = o->concurrency > 0 ? o->concurrency : 1;
   struct sbx_error err = { 0 };
-  size_t n = 0;
-  int failed = 0;
-  double start;
+  struct round r;
 
   cJSON_AddStringToObject(out, "op", c->op);
   for (int i = 0; i < o->warmup; i++)
     if (run_op(c, &err) < 0)
       {
         add_error(out, &err);
-        free(t);
         return out;
       }
-  start = sbx_monotonic_ms();
-  for (int i = 0; w != NULL && all != NULL && t != NULL && i < conc; i++)
+  if (run_round(c, conc, o->runs, &r) < 0)
     {
-      w[i] = (struct worker){ .c = c, .count = per, .samples = all + (size_t)i * (size_t)per };
-      if (pthread_create(&t[i], NULL, work, &w[i]) != 0)
-        w[i].count = 0;
-    }
-  for (int i = 0; w != NULL && t != NULL && i < conc; i++)
-    {
-      pthread_join(t[i], NULL);
-      failed += w[i].failed;
-      if (w[i].failed > 0)
-        err = w[i].err;
-      /* Compact each worker's samples behind the previous ones. */
-      memmove(all + n, w[i].samples, (size_t)(w[i].count - w[i].failed) * sizeof(double));
-      n += (size_t)(w[i].count - w[i].failed);
+      add_error(out, &r.err);
+      return out;
     }
   {
-    double wall = sbx_monotonic_ms() - start;
-    struct sbx_stats s = sbx_stats_of(all, n);
+    struct sbx_stats s = sbx_stats_of(r.samples, r.n);
     cJSON_AddItemToObject(out, "stats", stats_json(&s));
     cJSON_AddNumberToObject(out, "ratioP50", sbx_ratio(s.p50, floor_p50));
-    cJSON_AddNumberToObject(out, "throughputPerSec", wall > 0 ? (double)n * 1000.0 / wall : 0);
+    cJSON_AddNumberToObject(out, "throughputPerSec", ops_per_sec(&r));
     cJSON_AddNumberToObject(out, "concurrency", conc);
     if (claimed_ms(c->op) > 0)
       cJSON_AddNumberToObject(out, "claimedMs", claimed_ms(c->op));
-    if (failed > 0)
+    if (r.failed > 0)
       {
-        cJSON_AddNumberToObject(out, "failed", failed);
-        add_error(out, &err);
+        cJSON_AddNumberToObject(out, "failed", r.failed);
+        add_error(out, &r.err);
       }
   }
-  free(t);
+  free(r.samples);
+  if (o->n_levels == 0)
+    return out;
+  /* Throughput at each level: the latency round's own at its level; a round of at least two operations
+   * per thread at the others, so that every thread overlaps the rest. */
+  tp = cJSON_AddArrayToObject(out, "throughput");
+  for (size_t i = 0; i < o->n_levels; i++)
+    {
+      int level = o->levels[i], runs = o->runs > 2 * level ? o->runs : 2 * level;
+      struct round lr;
+      if (level == conc)
+        {
+          struct round same = r;
+          same.samples = NULL;
+          cJSON_AddItemToArray(tp, throughput_json(level, &same));
+          continue;
+        }
+      if (run_round(c, level, runs, &lr) < 0)
+        {
+          lr.failed = runs;
+          lr.n = 0;
+        }
+      free(lr.samples);
+      cJSON_AddItemToArray(tp, throughput_json(level, &lr));
+    }
   return out;
 }
 
@@ -380,6 +460,13 @@ int sbx_bench_run(const struct sbx_bench_options *o, cJSON **report, struct sbx_
   cJSON_AddItemToObject(f, "stats", stats_json(&floor));
   cJSON_AddNumberToObject(doc, "runs", runs);
   cJSON_AddNumberToObject(doc, "warmup", o->warmup);
+  cJSON_AddNumberToObject(doc, "concurrency", o->concurrency > 0 ? o->concurrency : 1);
+  if (o->n_levels > 0)
+    {
+      cJSON *levels = cJSON_AddArrayToObject(doc, "throughputConcurrency");
+      for (size_t i = 0; i < o->n_levels; i++)
+        cJSON_AddItemToArray(levels, cJSON_CreateNumber(o->levels[i]));
+    }
   backends = cJSON_AddArrayToObject(doc, "backends");
   for (const char *const *p = names; *p != NULL; p++)
     {
@@ -389,6 +476,51 @@ int sbx_bench_run(const struct sbx_bench_options *o, cJSON **report, struct sbx_
     }
   *report = doc;
   return 0;
+}
+
+/* The throughput table: ops/s per backend and operation at each level ("error" where runs failed). */
+static void print_throughput(const cJSON *report, FILE *out)
+{
+  const cJSON *levels = cJSON_GetObjectItem(report, "throughputConcurrency"), *level, *b, *op;
+
+  if (cJSON_GetArraySize(levels) == 0)
+    return;
+  fputs("\nthroughput (ops/s, operations back to back from N client threads)\n\n", out);
+  fprintf(out, "%-20s %-22s", "backend", "op");
+  cJSON_ArrayForEach(level, levels)
+    {
+      char head[24];
+      snprintf(head, sizeof head, "N=%.0f", cJSON_GetNumberValue(level));
+      fprintf(out, " %10s", head);
+    }
+  fputc('\n', out);
+  cJSON_ArrayForEach(b, cJSON_GetObjectItem(report, "backends"))
+    {
+      if (!cJSON_IsTrue(cJSON_GetObjectItem(b, "available")))
+        continue;
+      cJSON_ArrayForEach(op, cJSON_GetObjectItem(b, "ops"))
+        {
+          const cJSON *tp = cJSON_GetObjectItem(op, "throughput");
+          if (tp == NULL)
+            continue;
+          fprintf(out, "%-20s %-22s", cJSON_GetStringValue(cJSON_GetObjectItem(b, "backend")),
+                  cJSON_GetStringValue(cJSON_GetObjectItem(op, "op")));
+          cJSON_ArrayForEach(level, levels)
+            {
+              const cJSON *cell = NULL, *t;
+              cJSON_ArrayForEach(t, tp)
+                if (cJSON_GetNumberValue(cJSON_GetObjectItem(t, "concurrency")) == cJSON_GetNumberValue(level))
+                  cell = t;
+              if (cell == NULL)
+                fprintf(out, " %10s", "-");
+              else if (cJSON_GetObjectItem(cell, "error") != NULL)
+                fprintf(out, " %10s", "error");
+              else
+                fprintf(out, " %10.1f", cJSON_GetNumberValue(cJSON_GetObjectItem(cell, "opsPerSec")));
+            }
+          fputc('\n', out);
+        }
+    }
 }
 
 void sbx_bench_print(const cJSON *report, FILE *out)
@@ -431,7 +563,9 @@ void sbx_bench_print(const cJSON *report, FILE *out)
                   error ? error : "");
         }
     }
-  fputs("\nTimes in milliseconds per operation; \"x floor\": p50 over the floor's p50; ops/s: throughput at the\n"
-        "concurrency given; \"claimed\": the figure the design document promises for that operation.\n",
-        out);
+  fprintf(out,
+          "\nTimes in milliseconds per operation, at concurrency %.0f; \"x floor\": p50 over the floor's p50; ops/s:\n"
+          "throughput at that concurrency; \"claimed\": the figure the design document promises for that operation.\n",
+          cJSON_GetObjectItem(report, "concurrency") != NULL ? cJSON_GetNumberValue(cJSON_GetObjectItem(report, "concurrency")) : 1);
+  print_throughput(report, out);
 }

@@ -26,7 +26,11 @@ struct sbx_bench_options
 {
   const char *const *backends; /* names or spec paths; NULL: every available backend */
   const char *const *ops;      /* NULL: every operation */
-  int runs, warmup, concurrency;
+  int runs, warmup, concurrency; /* the latency figures: runs operations from concurrency threads */
+  /* Throughput (ops/s) at each of these levels too (0: none): each level a round of its own, of
+   * max(runs, 2 x level) operations, but for the latency round's level, whose figure it is. */
+  const int *levels;
+  size_t n_levels;
   bool quiet;
 };
 
@@ -35,7 +39,8 @@ extern const char *const sbx_bench_ops[];
 extern const size_t sbx_bench_op_count;
 
 /* {"floor": {...}, "backends": [{"name", "available", "reason"?, "ops": [{"op", "stats" {...},
- *  "ratioP50", "throughput", "claimedMs"?, "error"?}]}]} */
+ *  "ratioP50", "throughputPerSec", "concurrency", "claimedMs"?, "error"?,
+ *  "throughput"?: [{"concurrency", "n", "opsPerSec", "failed"?, "error"?}]}]}]} */
 int sbx_bench_run(const struct sbx_bench_options *o, struct cJSON **report, struct sbx_error *err);
 /* The table a person reads. */
 void sbx_bench_print(const struct cJSON *report, FILE *out);

@@ -273,6 +273,52 @@ static void latency_table(const cJSON *bench, FILE *out)
   fputs("</table>\n", out);
 }
 
+/* ops/s per backend and operation at each concurrency of the run; nothing when it measured none. */
+static void throughput_table(const cJSON *bench, FILE *out)
+{
+  const cJSON *levels = cJSON_GetObjectItemCaseSensitive(bench, "throughputConcurrency"), *level, *b, *op;
+
+  if (cJSON_GetArraySize(levels) == 0)
+    return;
+  fputs("<h2>Throughput</h2>\n<p>Operations per second, from N client threads running the operation back to "
+        "back.</p>\n<table id=\"throughput\"><tr><th>backend</th><th>operation</th>",
+        out);
+  cJSON_ArrayForEach(level, levels)
+    fprintf(out, "<th>N=%.0f</th>", cJSON_GetNumberValue(level));
+  fputs("</tr>\n", out);
+  cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(bench, "backends"))
+    cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(b, "ops"))
+      {
+        const cJSON *tp = cJSON_GetObjectItemCaseSensitive(op, "throughput");
+        if (tp == NULL)
+          continue;
+        fputs("<tr><td>", out);
+        esc(out, str(b, "backend"));
+        fputs("</td><td>", out);
+        esc(out, str(op, "op"));
+        fputs("</td>", out);
+        cJSON_ArrayForEach(level, levels)
+          {
+            const cJSON *cell = NULL, *t;
+            cJSON_ArrayForEach(t, tp)
+              if (num(t, "concurrency") == cJSON_GetNumberValue(level))
+                cell = t;
+            if (cell == NULL)
+              fputs("<td>&#8212;</td>", out);
+            else if (str(cell, "error")[0])
+              {
+                fputs("<td><b>failed runs:</b> ", out);
+                esc(out, str(cell, "error"));
+                fputs("</td>", out);
+              }
+            else
+              fprintf(out, "<td>%.1f</td>", num(cell, "opsPerSec"));
+          }
+        fputs("</tr>\n", out);
+      }
+  fputs("</table>\n", out);
+}
+
 int sbx_report_html(const cJSON *doc, FILE *out, struct sbx_error *err)
 {
   const cJSON *row, *b, *lat = cJSON_GetObjectItemCaseSensitive(doc, "latency");
@@ -399,6 +445,7 @@ int sbx_bench_html(const cJSON *bench, FILE *out, struct sbx_error *err)
           (int)num(bench, "runs"), (int)num(bench, "warmup"));
   sbx_report_html_latency_chart(bench, out);
   latency_table(bench, out);
+  throughput_table(bench, out);
   fputs("</body></html>\n", out);
   return ferror(out) ? sbx_error_errno(err, EIO, SBX_E_INTERNAL, "write the report") : 0;
 }

@@ -229,6 +229,9 @@ int sbx_process_get(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id
 int sbx_process_logs(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, char **out, size_t *out_len,
                      char **errout, size_t *errout_len, struct sbx_error *err);
 int sbx_process_kill(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, int sig, struct sbx_error *err);
+/* An fd (*fd, the caller's to close) that becomes readable or hangs up when the process may have
+ * ended, to wait on with poll() rather than asking again and again; *fd = -1 when it has ended already. */
+int sbx_process_end_fd(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, int *fd, struct sbx_error *err);
 /* Host pid of a platform process's namespace init (tests and the harness need it); 0 if unknown. */
 pid_t sbx_process_host_pid(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id);
 void sbx_process_info_clear(struct sbx_process_info *info);

@@ -367,6 +367,27 @@ int sbx_process_kill(struct sbx_sandbox *sb, enum sbx_context ctx, const char *i
   return 0;
 }
 
+int sbx_process_end_fd(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id, int *fd, struct sbx_error *err)
+{
+  struct sbx_proc *p;
+  int r = 0;
+
+  *fd = -1;
+  pthread_mutex_lock(&sb->lock);
+  p = find(sb, ctx, id);
+  if (p == NULL)
+    r = not_found(err, ctx, id);
+  else
+    {
+      refresh(sb, p);
+      /* A copy of the status pipe: its EXITED record (or EOF) is the end. */
+      if (!p->l.exited && p->l.status_fd >= 0 && (*fd = fcntl(p->l.status_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        r = sbx_error_errno(err, errno, SBX_E_INTERNAL, "wait for process");
+    }
+  pthread_mutex_unlock(&sb->lock);
+  return r;
+}
+
 pid_t sbx_process_host_pid(struct sbx_sandbox *sb, enum sbx_context ctx, const char *id)
 {
   struct sbx_proc *p;

@@ -216,6 +216,8 @@ static int h_delete_sandbox(struct call *c)
 
 /* ---- execute ---- */
 
+static void kill_answer(struct sbx_api_response *out, struct sbx_sandbox *sb, enum sbx_context ctx, const char *id);
+
 /* An execute or execute/stream in flight: the command runs while the server
  * watches its fds from one event loop (no thread of its own); the server
  * calls finish when it is over. Two references: the runner's (released by
@@ -237,6 +239,14 @@ struct sbx_api_job
   bool ended, overflow, waiting;
   void (*wake)(void *arg), (*park)(void *arg);
   void *wake_arg;
+  /* A process DELETE with waitMs: the answer waits, in the same loop, for the
+   * process's end (its status pipe) or the deadline; no thread, no polling. */
+  bool kill_wait;
+  int end_fd;
+  double wait_until;
+  bool wait_cancelled; /* atomic: set from the server's threads */
+  enum sbx_context ctx;
+  char process_id[65];
 };
 
 /* The most a stream may hold unsent for a client that does not read. */
@@ -343,6 +353,13 @@ static int h_execute_stream(struct call *c)
 
 void sbx_api_job_pollfds(const struct sbx_api_job *j, struct pollfd *pfd, double *wake_ms)
 {
+  if (j->kill_wait)
+    {
+      pfd[0] = (struct pollfd){ .fd = j->end_fd, .events = POLLIN };
+      pfd[1].fd = pfd[2].fd = -1;
+      *wake_ms = j->end_fd < 0 || __atomic_load_n(&j->wait_cancelled, __ATOMIC_RELAXED) ? 0 : j->wait_until;
+      return;
+    }
   if (j->ej == NULL)
     {
       pfd[0].fd = pfd[1].fd = pfd[2].fd = -1;
@@ -354,6 +371,9 @@ void sbx_api_job_pollfds(const struct sbx_api_job *j, struct pollfd *pfd, double
 
 bool sbx_api_job_advance(struct sbx_api_job *j, const struct pollfd *pfd)
 {
+  if (j->kill_wait)
+    return j->end_fd < 0 || pfd[0].revents != 0 || __atomic_load_n(&j->wait_cancelled, __ATOMIC_RELAXED)
+           || sbx_now_ms() >= j->wait_until;
   return j->ej == NULL || sbx_exec_job_advance(j->ej, pfd);
 }
 
@@ -361,6 +381,8 @@ bool sbx_api_job_advance(struct sbx_api_job *j, const struct pollfd *pfd)
  * worker that ends the job. */
 void sbx_api_job_cancel(struct sbx_api_job *j)
 {
+  if (j->kill_wait)
+    __atomic_store_n(&j->wait_cancelled, true, __ATOMIC_RELAXED);
   pthread_mutex_lock(&j->lock);
   if (j->ej != NULL)
     sbx_exec_job_cancel(j->ej);
@@ -386,6 +408,8 @@ static void job_release(struct sbx_api_job *j)
   pthread_mutex_unlock(&j->lock);
   if (left > 0)
     return;
+  if (j->kill_wait && j->end_fd >= 0)
+    close(j->end_fd);
   sbx_exec_result_clear(&j->res);
   sbx_registry_put(j->r, j->sb);
   free(j->buf);
@@ -405,6 +429,12 @@ void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
   struct sbx_exec_job *ej;
   int r = j->begin_rc;
 
+  if (j->kill_wait)
+    {
+      kill_answer(out, j->sb, j->ctx, j->process_id);
+      job_release(j);
+      return;
+    }
   pthread_mutex_lock(&j->lock);
   ej = j->ej;
   j->ej = NULL;
@@ -570,16 +600,63 @@ static int h_process_logs(struct call *c)
   return 0;
 }
 
+/* With waitMs, the answer says the process's state after the wait (a
+ * process forgotten meanwhile has ended: the answer has no "process" then). */
+static void kill_answer(struct sbx_api_response *out, struct sbx_sandbox *sb, enum sbx_context ctx, const char *id)
+{
+  _cleanup_json_ cJSON *doc = success_doc();
+  struct sbx_process_info info;
+  struct sbx_error err = { 0 };
+
+  cJSON_AddStringToObject(doc, "processId", id);
+  if (sb != NULL && sbx_process_get(sb, ctx, id, &info, &err) == 0)
+    {
+      cJSON_AddItemToObject(doc, "process", process_json(&info));
+      sbx_process_info_clear(&info);
+    }
+  respond(out, 200, doc);
+}
+
 static int h_process_kill(struct call *c)
 {
   struct sbx_error err = { 0 };
   _cleanup_json_ cJSON *doc = NULL;
+  struct sbx_api_job *j;
+  int fd = -1;
 
   if (sbx_process_kill(c->sb, c->q->ctx, c->q->process_id, c->q->signo, &err) < 0)
     return fail(c, &err);
-  doc = success_doc();
-  cJSON_AddStringToObject(doc, "processId", c->q->process_id);
-  respond(c->out, 200, doc);
+  if (c->q->wait_ms == 0)
+    {
+      doc = success_doc();
+      cJSON_AddStringToObject(doc, "processId", c->q->process_id);
+      respond(c->out, 200, doc);
+      return 0;
+    }
+  if (sbx_process_end_fd(c->sb, c->q->ctx, c->q->process_id, &fd, &err) < 0 || fd < 0)
+    {
+      /* Ended already, forgotten, or nothing to wait on: the answer says the status as it is. */
+      kill_answer(c->out, c->sb, c->q->ctx, c->q->process_id);
+      return 0;
+    }
+  if ((j = calloc(1, sizeof *j)) == NULL)
+    {
+      close(fd);
+      sbx_error_errno(&err, ENOMEM, SBX_E_INTERNAL, "wait for process");
+      return fail(c, &err);
+    }
+  pthread_mutex_init(&j->lock, NULL);
+  j->refs = 2;
+  j->r = c->r;
+  sbx_registry_ref(c->r, c->sb);
+  j->sb = c->sb;
+  j->kill_wait = true;
+  j->end_fd = fd;
+  j->wait_until = sbx_now_ms() + c->q->wait_ms;
+  j->ctx = c->q->ctx;
+  snprintf(j->process_id, sizeof j->process_id, "%s", c->q->process_id);
+  c->out->status = 200;
+  c->out->job = j;
   return 0;
 }
 

@@ -308,8 +308,17 @@ static int parse_kill(struct sbx_request *req, struct sbx_error *err)
     int sig;
   } names[] = { { "SIGTERM", SIGTERM }, { "SIGKILL", SIGKILL }, { "SIGINT", SIGINT }, { "SIGHUP", SIGHUP } };
   const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req->body, "signal");
+  const cJSON *wait = cJSON_GetObjectItemCaseSensitive(req->body, "waitMs");
 
   req->signo = SIGTERM;
+  req->wait_ms = 0;
+  if (wait != NULL && !cJSON_IsNull(wait))
+    {
+      if (!cJSON_IsNumber(wait) || !(wait->valuedouble >= 0 && wait->valuedouble <= SBX_KILL_WAIT_MAX_MS)
+          || wait->valuedouble != (double)(int)wait->valuedouble)
+        return invalid(err, "\"waitMs\" must be a whole number of milliseconds from 0 to %d", SBX_KILL_WAIT_MAX_MS);
+      req->wait_ms = (int)wait->valuedouble;
+    }
   if (sig == NULL || cJSON_IsNull(sig))
     return 0;
   if (cJSON_IsString(sig))

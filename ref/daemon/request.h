@@ -61,6 +61,7 @@ struct sbx_request
 
   /* process DELETE */
   int signo;
+  int wait_ms; /* waitMs: answer once the process has ended, or after this long */
 
   /* PUT /api/sandboxes/{id} */
   struct sbx_options sandbox; /* requireIsolation, userNetwork, legacy, envVars, limits */
@@ -71,6 +72,9 @@ struct sbx_request
   long long timeout_ms;
   char *params; /* call: the params as JSON text */
 };
+
+/* The longest a process DELETE may wait for the process to end. */
+#define SBX_KILL_WAIT_MAX_MS 60000
 
 /* 0, or -1 with NOT_FOUND, METHOD_NOT_ALLOWED or VALIDATION_FAILED in err.
  * Clear req either way. */

@@ -50,6 +50,35 @@ req DELETE "/api/sandboxes/a/user/process/$sid" '{}' >/dev/null
 ended() { r=$(req GET "/api/sandboxes/a/user/process/$sid"); ! has "$r" '"status":"running"'; }
 until_ok 10 ended
 check "SIGTERM (the default) ends an exec'd command" has "$r" '"status":"killed"'
+gone() { ! pgrep -f "$1" >/dev/null; }
+# DELETE with waitMs: the answer waits for the end (no client polling) and says the status then.
+# Control first: a command that ignores SIGTERM is still running when the wait is over, and says so.
+r=$(req POST /api/sandboxes/a/user/process/start '{"command":"trap \"\" TERM; exec sleep 66.'$u'"}')
+tid=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+check "control: a command that ignores SIGTERM runs" until_ok 10 pgrep -f "sleep 66.$u"
+t0=$(date +%s%N); r=$(req DELETE "/api/sandboxes/a/user/process/$tid" '{"waitMs":400}'); t1=$(date +%s%N)
+check "control: DELETE waitMs answers 200 with the process" has "$r" "200 {\"success\":true,\"processId\":\"$tid\",\"process\":{"
+check "control: ... still running after the wait" has "$r" '"status":"running"'
+check "control: ... after waiting out waitMs (400 ms, was $(((t1 - t0) / 1000000)))" test $(((t1 - t0) / 1000000)) -ge 390
+check "control: ... and it does run" pgrep -f "sleep 66.$u"
+r=$(req POST /api/sandboxes/a/user/process/start '{"command":"exec sleep 78.'$u'"}')
+wid=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+check "a second command runs before its DELETE" until_ok 10 pgrep -f "sleep 78.$u"
+t0=$(date +%s%N); r=$(req DELETE "/api/sandboxes/a/user/process/$wid" '{"waitMs":20000}'); t1=$(date +%s%N)
+check "DELETE waitMs: the answer says it was killed" has "$r" '"status":"killed"'
+check "... as soon as it ended, not at the deadline (was $(((t1 - t0) / 1000000)) ms of 20000)" test $(((t1 - t0) / 1000000)) -lt 10000
+check "... and it is gone from the host when the answer comes" gone "sleep 78.$u"
+r=$(req DELETE "/api/sandboxes/a/user/process/$tid" '{"signal":"SIGKILL","waitMs":5000}')
+check "SIGKILL with waitMs: the one that ignored SIGTERM is killed" has "$r" '"status":"killed"'
+check "... and gone from the host" gone "sleep 66.$u"
+r=$(req POST /api/sandboxes/a/platform/process/start '{"command":"exec sleep 79.'$u'"}')
+wid=$(grep -o '"processId":"[^"]*"' <<<"$r" | cut -d'"' -f4)
+check "a platform command runs before its DELETE" until_ok 10 pgrep -f "sleep 79.$u"
+r=$(req DELETE "/api/sandboxes/a/platform/process/$wid" '{"waitMs":20000}')
+check "platform DELETE waitMs: killed when the answer comes" has "$r" '"status":"killed"'
+check "... and gone from the host" gone "sleep 79.$u"
+r=$(req DELETE "/api/sandboxes/a/platform/process/$wid" '{"waitMs":1000}')
+check "DELETE waitMs of an ended process answers at once, with its status" has "$r" '"status":"killed"'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id"); check "process/{id}" has "$r" '"status":"running"'
 r=$(req GET "/api/sandboxes/a/platform/process/$pid_id/logs"); check "process/{id}/logs" has "$r" '"stdout":""'
 r=$(req GET /api/sandboxes/a/user/process/list)
@@ -161,6 +190,11 @@ DELETE|/api/sandboxes/missing||404|SANDBOX_NOT_FOUND
 GET|/api/sandboxes/a/user/process/proc-999||404|PROCESS_NOT_FOUND
 DELETE|/api/sandboxes/a/user/process/proc-999|{}|404|PROCESS_NOT_FOUND
 DELETE|/api/sandboxes/a/user/process/proc-999|{"signal":"SIGNOPE"}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/a/user/process/proc-999|{"waitMs":-1}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/a/user/process/proc-999|{"waitMs":60001}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/a/user/process/proc-999|{"waitMs":1.5}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/a/user/process/proc-999|{"waitMs":"10"}|400|VALIDATION_FAILED
+DELETE|/api/sandboxes/a/user/process/proc-999|{"waitMs":100}|404|PROCESS_NOT_FOUND
 POST|/api/sandboxes/a/shared/read|{"path":"../../etc/shadow"}|400|PATH_OUTSIDE_ROOT
 POST|/api/sandboxes/a/shared/read|{"path":"/etc/shadow"}|400|PATH_OUTSIDE_ROOT
 POST|/api/sandboxes/a/shared/read|{"path":"nope"}|404|FILE_NOT_FOUND
