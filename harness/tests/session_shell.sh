@@ -61,9 +61,13 @@ while IFS=$'\t' read -r backend row outcome _; do
   [ "$backend" = session-shell ] || continue
   want=LEAKED
   [ "$row" = "Read env vars" ] && want=BLOCKED
+  # One sandbox per server (its spec has no sandbox.create): no second tenant to reach.
+  case $row in Cross-tenant*) want=N/A ;; esac
   check "control: none leaks \"$row\"" grep -qF "none	$row	LEAKED" "$out/rows"
   check "session-shell: \"$row\" is $want (was $outcome)" test "$outcome" = "$want"
 done <"$out/rows"
+check "... the cross-tenant rows are N/A because the server has one sandbox" \
+  grep -qE '"secondSandbox":[[:space:]]*"none: the backend has one sandbox"' "$out/audit/report.json"
 
 # conform, twice: failures and skips for what the server lacks, never a crash; no server left behind.
 running() { pgrep -f "^$server --port" | wc -l; }

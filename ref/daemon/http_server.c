@@ -876,11 +876,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         size_t n = 0;
         r->too_large = sbx_http_announced_too_large(
             MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), r->body_max, &n);
-        /* Answered now, from the first call: libmicrohttpd sends "100
-         * Continue" only when the handler has queued no response by then, so
-         * a client that waits for it sends none of the body. The connection
-         * closes after the answer: the body is not read. */
-        if (r->too_large)
+        /* To a client that waits for "100 Continue": answered now, from the
+         * first call (libmicrohttpd sends it only when the handler has queued
+         * no response by then), so it sends none of the body, and the
+         * connection closes. Any other client is sending the body already: it
+         * is read and dropped, then answered, since a close with unread data
+         * resets the connection and the client would never see the 413. */
+        const char *expect = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        if (r->too_large && expect != NULL && strcasestr(expect, "100-continue") != NULL)
           {
             sbx_http_answer(NULL, NULL, r->method, r->url, NULL, 0, true, &r->resp);
             r->state = R_READY;
