@@ -153,7 +153,10 @@ static void hold_ipc(struct victim *v)
   if (v->shm_id < 0 || (mem = shmat(v->shm_id, NULL, 0)) == (void *)-1)
     die("SysV shm");
   strcpy(mem, v->canary);
-  shmdt(mem);
+  /* Removed at once, and kept attached: the segment stays findable and
+   * attachable (Linux allows shmat of a removed segment) until we die, and
+   * goes with us even after a SIGKILL, which the cleanup never sees. */
+  shmctl(v->shm_id, IPC_RMID, NULL);
   snprintf(v->shm_name, sizeof v->shm_name, "/splitbox-%s", v->marker);
   fd = shm_open(v->shm_name, O_CREAT | O_RDWR | O_EXCL, 0600);
   if (fd < 0 && v->user_code)
@@ -278,8 +281,6 @@ static void cleanup(struct victim *v)
     unlink(v->shared_secret);
   if (v->api_bound)
     unlink(v->api_socket);
-  if (v->shm_id >= 0)
-    shmctl(v->shm_id, IPC_RMID, NULL);
   if (v->shm_name[0] != '\0')
     shm_unlink(v->shm_name);
   if (v->key >= 0)

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -398,6 +401,35 @@ Test(victim, removes_every_trace_on_sigterm, .timeout = 30)
   left = bare_stop(&b);
   cr_expect(left[0] == '\0', "left behind after SIGTERM: %s", left);
   free(left);
+  bare_cleanup(&b);
+}
+
+/* A SIGKILL leaves no cleanup to run: the SysV segment, the one trace that
+ * would outlive the run in the host's IPC namespace, must go with the victim. */
+Test(victim, its_sysv_segment_goes_with_a_sigkill, .timeout = 30)
+{
+  struct bare b;
+  struct shmid_ds ds;
+  char *mem;
+
+  cr_assert(bare_init(&b));
+  cr_assert(bare_start_victim(&b, true), "the victim did not get ready");
+  /* Alive: the segment is there, attachable, and holds the canary (what ipc-sysv reads). */
+  cr_assert(b.shm_id >= 0 && shmctl(b.shm_id, IPC_STAT, &ds) == 0, "no segment while the victim lives");
+  mem = shmat(b.shm_id, NULL, SHM_RDONLY);
+  cr_assert(mem != (void *)-1, "the live segment cannot be attached");
+  cr_expect(strncmp(mem, b.canary, strlen(b.canary)) == 0, "the segment does not hold the canary");
+  shmdt(mem);
+  kill(b.victim, SIGKILL);
+  waitpid(b.victim, NULL, 0);
+  b.victim = 0;
+  cr_expect(shmctl(b.shm_id, IPC_STAT, &ds) != 0, "the segment outlived its SIGKILLed victim");
+  /* What a SIGKILL does leave, removed here: the test leaves nothing either. */
+  if (b.posix_shm[0])
+    shm_unlink(b.posix_shm);
+  if (b.key > 0)
+    syscall(SYS_keyctl, 21 /* KEYCTL_INVALIDATE */, b.key);
+  free(bare_stop(&b));
   bare_cleanup(&b);
 }
 
