@@ -331,18 +331,31 @@ static int connect_and_create(struct sbx_backend *b, struct sbx_error *err)
   return create_sandbox(b, err);
 }
 
-static int http_open(struct sbx_backend *b, struct sbx_error *err)
+/* b's state, with its paths and sandbox empty until the server names them. */
+static struct http_impl *impl_new(struct sbx_backend *b, struct sbx_error *err)
 {
-  const cJSON *server = cJSON_GetObjectItemCaseSensitive(b->spec, "server");
   struct http_impl *h = calloc(1, sizeof *h);
 
   if ((b->impl = h) == NULL)
-    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+    {
+      sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+      return NULL;
+    }
   h->shared_path = strdup("");
   h->platform_path = strdup("");
   sbx_vars_set(&b->vars, "sharedPath", h->shared_path);
   sbx_vars_set(&b->vars, "platformPath", h->platform_path);
   sbx_vars_set(&b->vars, "sandbox", "");
+  return h;
+}
+
+static int http_open(struct sbx_backend *b, struct sbx_error *err)
+{
+  const cJSON *server = cJSON_GetObjectItemCaseSensitive(b->spec, "server");
+  struct http_impl *h = impl_new(b, err);
+
+  if (h == NULL)
+    return -1;
   if (server != NULL)
     {
       _cleanup_free_ const char **tmpl = sbx_backend_string_array(cJSON_GetObjectItemCaseSensitive(server, "argv"));
@@ -372,17 +385,11 @@ static int http_open(struct sbx_backend *b, struct sbx_error *err)
 static int http_open_peer(struct sbx_backend *peer, struct sbx_error *err)
 {
   const cJSON *create = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(peer->spec, "sandbox"), "create");
-  struct http_impl *h;
 
   if (create == NULL)
     return 1;
-  if ((peer->impl = h = calloc(1, sizeof *h)) == NULL)
-    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
-  h->shared_path = strdup("");
-  h->platform_path = strdup("");
-  sbx_vars_set(&peer->vars, "sharedPath", h->shared_path);
-  sbx_vars_set(&peer->vars, "platformPath", h->platform_path);
-  sbx_vars_set(&peer->vars, "sandbox", "");
+  if (impl_new(peer, err) == NULL)
+    return -1;
   return connect_and_create(peer, err);
 }
 
