@@ -87,9 +87,11 @@ static int spawn_command(const struct sbx_supervise_spec *spec, bool new_session
     r = posix_spawn_file_actions_adddup2(&fa, spec->stdout_fd, 1);
   if (r == 0)
     r = posix_spawn_file_actions_adddup2(&fa, spec->stderr_fd, 2);
-  /* Only 0-2 survive the exec. */
-  if (r == 0)
-    r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  /* Only 0-2 survive the exec. Marked here, in the supervisor (which never
+   * execs itself), rather than by a closefrom file action: musl, which the
+   * init may be linked with, has none. */
+  if (r == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    r = errno;
   if (r == 0 && spec->cwd != NULL)
     r = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd);
   if (r == 0)
