@@ -30,6 +30,12 @@ void sbx_platform_context_destroy(struct sbx_sandbox *sb);
  * platform user namespace must be joined) will say it on the status pipe. */
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
                        const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err);
+/* An exec run to its end, as PID 1 of fresh namespaces (no init: it takes
+ * SIGKILL only). *host_pid is the command's, the executor's child, to reap;
+ * 0 when a launcher (where a platform user namespace must be joined) says it
+ * on the status pipe. The pipe then closes at the command's exec. */
+int sbx_platform_exec_direct(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
+                             const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err);
 /* A platform init in fresh namespaces that waits, holding nothing secret, for
  * one command on the job socket it returns in *job_fd. */
 int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd);

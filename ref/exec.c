@@ -217,7 +217,7 @@ int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, s
     }
   {
     int fds[3] = { devnull, o[1], e[1] };
-    int r = sbx_launch_start(sb, req, fds, &j->l, err);
+    int r = sbx_launch_start(sb, req, fds, true, &j->l, err);
     close(devnull);
     close(o[1]);
     close(e[1]);

@@ -110,6 +110,10 @@ struct sbx_exec_request
   const char *const *env; /* NAME=VALUE, NULL-terminated */
   const char *cwd;        /* a path in the context's view; NULL for the default */
   long long timeout_ms;   /* 0: none; negative is a validation error */
+  /* Platform: run the command under splitbox-init, not as PID 1 of its
+   * namespace (which ignores a signal it has no handler for, even from
+   * itself: `kill $$`). Costs an exec more. User commands always have one. */
+  bool init;
   /* Optional: called with each chunk of output as it arrives (stream 1 or 2),
    * in the calling thread. The result still holds the captured output. */
   void (*on_output)(void *arg, int stream, const char *data, size_t len);

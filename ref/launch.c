@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "contexts.h"
@@ -71,7 +73,45 @@ static const char *platform_run_dir(const struct sbx_sandbox *sb, enum sbx_conte
   return sb->isolation == SBX_ISO_FALLBACK ? sb->platform_run_dir : SBX_PLATFORM_RUN_PATH;
 }
 
-int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3],
+/* A command run as PID 1 (sbx_platform_exec_direct): its status pipe says
+ * the launcher's pid for its init (when a launcher made it) and FAILED
+ * should it fail before its exec, then closes: at its exec, or its death.
+ * Then its end is watched on a pidfd, and read by waitpid. */
+static int await_direct_exec(struct sbx_launch *l)
+{
+  struct sbx_status_rec rec;
+  int pidfd;
+
+  while (sbx_status_read(l->status_fd, &rec) == 1)
+    if (rec.kind == SBX_ST_GPID && l->trust_gpid && l->host_pid == 0 && rec.value > 0)
+      l->host_pid = rec.value;
+    else if (rec.kind == SBX_ST_FAILED)
+      {
+        l->fail_errno = rec.errno_;
+        l->fail_value = rec.value;
+        memcpy(l->fail_msg, rec.msg, sizeof l->fail_msg);
+      }
+  close(l->status_fd);
+  l->status_fd = -1;
+  l->direct = false;
+  if (l->fail_msg[0] != '\0')
+    return 0; /* the failure is said below */
+  if (l->host_pid <= 0)
+    {
+      /* The launcher died before it said a pid: nothing runs. */
+      l->exited = true;
+      l->wait_status = -1;
+      return 0;
+    }
+  if ((pidfd = (int)syscall(SYS_pidfd_open, l->host_pid, 0)) < 0)
+    return -1;
+  l->status_fd = pidfd;
+  l->direct = true;
+  l->pid = 1;
+  return 0;
+}
+
+int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req, const int fds[3], bool run_to_end,
                      struct sbx_launch *l, struct sbx_error *err)
 {
   _cleanup_strv_ char **envp = NULL;
@@ -101,6 +141,12 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
     r = sbx_fallback_spawn(sb, req->context, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
   else if (req->context == SBX_CTX_USER)
     r = sbx_user_spawn(sb, l->id, req->cwd, req->command, envp, fds, status[1], err);
+  else if (run_to_end && !req->init)
+    {
+      r = sbx_platform_exec_direct(sb, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
+      l->trust_gpid = r == 0 && l->host_pid == 0;
+      l->direct = r == 0;
+    }
   else
     {
       r = sbx_platform_spawn(sb, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
@@ -113,6 +159,12 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
     {
       close(l->status_fd);
       l->status_fd = -1;
+      return -1;
+    }
+  if (l->direct && await_direct_exec(l) < 0)
+    {
+      sbx_error_errno(err, errno, SBX_E_INTERNAL, "pidfd_open");
+      sbx_launch_finish(sb, l, 0);
       return -1;
     }
   /* Wait for STARTED (or the reason it failed): after this, the command runs.
@@ -150,11 +202,25 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
 
   if (l->status_fd < 0)
     return 0;
-  if (!blocking)
+  if (!blocking || l->direct)
     {
       struct pollfd pfd = { .fd = l->status_fd, .events = POLLIN };
-      if (poll(&pfd, 1, 0) != 1)
+      while ((r = poll(&pfd, 1, blocking ? -1 : 0)) < 0 && errno == EINTR)
+        ;
+      if (r != 1)
         return 0;
+    }
+  if (l->direct)
+    {
+      int status;
+      if (waitpid(l->host_pid, &status, WNOHANG) != l->host_pid)
+        return 0;
+      l->reaped = true;
+      l->exited = true;
+      l->wait_status = status;
+      close(l->status_fd);
+      l->status_fd = -1;
+      return 1;
     }
   r = sbx_status_read(l->status_fd, &rec);
   if (r <= 0)
@@ -211,6 +277,8 @@ void sbx_launch_signal(struct sbx_sandbox *sb, struct sbx_launch *l, int sig)
   /* Killing a PID namespace's init kills everything in it at once. */
   if (sig == SIGKILL && sb->isolation != SBX_ISO_FALLBACK)
     kill(l->host_pid, SIGKILL);
+  else if (l->direct)
+    kill(-l->host_pid, sig); /* its session's group; a PID 1 without a handler ignores it */
   else
     sigqueue(l->host_pid, SIGUSR1, v);
 }

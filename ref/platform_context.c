@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,9 +196,77 @@ struct platform_child_args
   const int *fds;
   int status_fd;
   int job_fd;         /* >= 0: a spare, which waits for its command on this socket */
+  /* Set: the command itself is PID 1, exec'd from here (an exec run to its
+   * end); unset: splitbox-init is, and supervises it. */
+  const char *command, *cwd;
+  char *const *envp;
   bool shares_memory; /* a vfork-style child: the executor's memory is ours until the exec */
   volatile bool failed; /* set before a shared-memory child exits: the executor reads it */
 };
+
+/* The command as PID 1 of its namespaces: no init to exec first (an exec
+ * costs most of a bare command here, docs/PERFORMANCE.md). Its end ends the
+ * namespace, and the kernel kills whatever it left; the executor is its
+ * parent and reaps it. Only for an exec run to its end, killed by SIGKILL
+ * alone: a PID 1 ignores any other signal it has no handler for, so started
+ * processes, which take signals, keep their init. Syscalls only (see
+ * platform_init_vfork). */
+static void exec_command_as_init(struct platform_child_args *a, struct sbx_error *err)
+{
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)a->command, NULL };
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigset_t none;
+  int parked[3];
+
+  /* Parked above 2 first, so that no dup2 clobbers a source. */
+  for (int i = 0; i < 3; i++)
+    if ((parked[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+      {
+        sbx_error_child(err, errno, SBX_E_SANDBOX, "stdio");
+        return;
+      }
+  for (int i = 0; i < 3; i++)
+    if (dup2(parked[i], i) < 0)
+      {
+        sbx_error_child(err, errno, SBX_E_SANDBOX, "stdio");
+        return;
+      }
+  /* Its own session: a process group the executor may signal whole. The
+   * executor going away kills it as the init's lifeline did (SIGKILL: the
+   * only signal a PID 1 cannot ignore). */
+  if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    {
+      sbx_error_child(err, errno, SBX_E_SANDBOX, "setsid");
+      return;
+    }
+  {
+    struct pollfd pfd = { .fd = a->sb->lifeline[0], .events = POLLIN };
+    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+      {
+        sbx_error_set(err, ESRCH, SBX_E_SANDBOX, "the executor exited during setup");
+        return;
+      }
+  }
+  if (chdir(a->cwd) != 0)
+    {
+      sbx_error_child(err, errno, errno == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", a->cwd);
+      return;
+    }
+  /* Only 0-2 survive the exec; the status pipe stays until then, for a failure. */
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    {
+      sbx_error_child(err, errno, SBX_E_SANDBOX, "close_range");
+      return;
+    }
+  /* Default dispositions and no blocked signal: not the executor's. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &dfl, NULL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execve(argv[0], argv, a->envp);
+  sbx_error_child(err, errno, SBX_E_INTERNAL, "start %s", argv[0]);
+}
 
 /* PID 1 of the command's namespaces: prepares the per-command mounts, then
  * becomes splitbox-init, so that no copy of the executor's memory (and of its
@@ -212,7 +283,8 @@ static void platform_init(struct platform_child_args *a)
     for (int i = 0; i < 3; i++)
       keep[n_keep++] = a->fds[i];
   keep[n_keep++] = a->status_fd;
-  keep[n_keep++] = a->payload_fd;
+  if (a->payload_fd >= 0)
+    keep[n_keep++] = a->payload_fd;
   keep[n_keep++] = a->sb->init_bin_fd;
   keep[n_keep++] = a->sb->lifeline[0];
   /* Non-dumpable until the exec: a forked init holds a copy of the executor's
@@ -236,7 +308,9 @@ static void platform_init(struct platform_child_args *a)
     }
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
     goto fail;
-  if (spare)
+  if (a->command != NULL)
+    exec_command_as_init(a, &err);
+  else if (spare)
     sbx_exec_spare_supervisor(a->sb->init_bin_fd, a->job_fd, a->sb->lifeline[0], &err);
   else
     {
@@ -461,6 +535,32 @@ static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3
       return -1;
     }
   return pid;
+}
+
+int sbx_platform_exec_direct(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
+                             const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err)
+{
+  struct platform_child_args a = { .sb = sb, .payload_fd = -1, .fds = fds, .status_fd = status_fd, .job_fd = -1,
+                                   .command = command, .cwd = cwd != NULL ? cwd : SBX_PLATFORM_HOME, .envp = envp };
+  pid_t child;
+
+  *host_pid = 0;
+  if (sb->platform_userns_fd < 0)
+    {
+      *host_pid = platform_clone_init(&a, host_pid, err);
+      if (*host_pid > 0)
+        return 0;
+      return a.failed ? 0 : -1; /* a FAILED record says why */
+    }
+  /* A platform user namespace must be joined first: a launcher, which says
+   * the command's pid on the status pipe (see sbx_platform_spawn). */
+  child = fork();
+  if (child < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
+  if (child == 0)
+    platform_launcher(&a);
+  sbx_reap(child);
+  return 0;
 }
 
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,

@@ -190,7 +190,7 @@ int sbx_process_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req
     }
   {
     int fds[3] = { devnull, out_fd, err_fd };
-    r = sbx_launch_start(sb, req, fds, &p.l, err);
+    r = sbx_launch_start(sb, req, fds, false, &p.l, err);
   }
   if (r < 0)
     goto fail;

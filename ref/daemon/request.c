@@ -141,7 +141,8 @@ static int parse_exec(struct sbx_request *req, struct sbx_error *err)
   req->exec.context = req->ctx;
   if (field_string(req, "command", true, &req->exec.command, err) < 0
       || field_string(req, "cwd", false, &req->exec.cwd, err) < 0
-      || field_timeout(req, &req->exec.timeout_ms, err) < 0 || field_env(req, "env", &req->env, err) < 0)
+      || field_timeout(req, &req->exec.timeout_ms, err) < 0 || field_env(req, "env", &req->env, err) < 0
+      || field_bool(req, "init", &req->exec.init, err) < 0)
     return -1;
   if (req->exec.command[0] == '\0')
     return invalid(err, "\"command\" must not be empty");

@@ -130,11 +130,18 @@ r=$(req POST /api/list-files '{"path":"/tmp"}'); check "compatibility /api/list-
 r=$(req POST /api/operations/none/call '{}'); check "compatibility /api/operations/{name}/call" has "$r" '404 {"success":false,"code":"OPERATION_NOT_FOUND"'
 r=$(req POST /api/sandboxes/default/platform/execute '{"command":"test -e /tmp/c || echo separate"}')
 check "the default sandbox has a platform context of its own too" has "$r" '"stdout":"separate\n"'
-# Platform commands run in prepared namespaces (a spare): each used once only.
+# A platform exec is PID 1 of fresh namespaces; with "init": true it runs under
+# splitbox-init, in prepared namespaces (a spare): each used once only.
 for i in 1 2 3; do
-  r=$(req POST /api/sandboxes/a/platform/execute '{"command":"test -e /tmp/mark || echo fresh; touch /tmp/mark; ps -eo args | grep -c \"^[s]plitbox-init\""}')
-  check "platform exec $i: a fresh /tmp and PID namespace" has "$r" '"stdout":"fresh\n1\n"'
+  r=$(req POST /api/sandboxes/a/platform/execute '{"command":"test -e /tmp/mark || echo fresh; touch /tmp/mark; echo $$"}')
+  check "platform exec $i: a fresh /tmp and PID namespace, the shell its PID 1" has "$r" '"stdout":"fresh\n1\n"'
+  r=$(req POST /api/sandboxes/a/platform/execute '{"init":true,"command":"test -e /tmp/mark || echo fresh; touch /tmp/mark; ps -eo args | grep -c \"^[s]plitbox-init\""}')
+  check "platform exec $i with \"init\": a fresh /tmp and PID namespace, under splitbox-init" has "$r" '"stdout":"fresh\n1\n"'
 done
+r=$(req POST /api/sandboxes/a/platform/execute '{"init":"yes","command":"true"}')
+check "\"init\" must be a boolean" has "$r" '"code":"VALIDATION_FAILED"'
+check "... and says so" has "$r" '\"init\" must be a boolean'
+
 
 # Cross-sandbox: b's user sees nothing of a.
 req POST /api/sandboxes/a/user/process/start '{"command":"sleep 123.'$u'"}' >/dev/null

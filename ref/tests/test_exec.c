@@ -29,12 +29,55 @@ static void streams_and_exit_codes(struct world *w)
       EXPECT(w, res.isolation == sbx_sandbox_isolation(w->sb), "isolation on the result");
       sbx_exec_result_clear(&res);
 
+      /* A platform exec's shell is PID 1 of its namespace, which ignores a
+       * signal it has no handler for; under an init it is not. */
       req.command = "kill -TERM $$";
+      req.init = both[i] == SBX_CTX_PLATFORM;
       r = scenario_exec_full(w, &req, &res, &err);
       EXPECT(w, r == 0 && res.term_signal == SIGTERM && res.exit_code == 128 + SIGTERM, "signal %d exit %d",
              res.term_signal, res.exit_code);
       sbx_exec_result_clear(&res);
     }
+}
+
+/* A platform exec runs its command as PID 1 of fresh namespaces (no init:
+ * an exec is most of a command's cost): it is alone there, a signal it sends
+ * itself is ignored as PID 1 ignores it, what it leaves is killed with it,
+ * and "init": true puts splitbox-init above it. Not in fallback mode: no
+ * PID namespace there. */
+static void platform_exec_is_pid_1(struct world *w)
+{
+  struct sbx_exec_request req = { .context = SBX_CTX_PLATFORM };
+  struct sbx_exec_result res;
+  struct sbx_error err;
+  char token[40], cmd[300], needle[64];
+  int r;
+
+  scenario_random_token(token, sizeof token, "");
+  snprintf(needle, sizeof needle, "sleep 50.%.6u", (unsigned)strtoul(token + 26, NULL, 16) % 1000000);
+  snprintf(cmd, sizeof cmd, "%s & echo $$; ls /proc | grep -c '^[0-9]'; kill -TERM $$; echo survived", needle);
+  req.command = cmd;
+  r = scenario_exec_full(w, &req, &res, &err);
+  /* Four processes: the shell, the sleep, ls and grep. */
+  EXPECT(w, r == 0 && res.exit_code == 0 && res.stdout_buf && strcmp(res.stdout_buf, "1\n4\nsurvived\n") == 0,
+         "as PID 1: exit %d, stdout \"%s\" stderr \"%s\" (want 1, 4 processes, survived)", res.exit_code,
+         res.stdout_buf, res.stderr_buf);
+  EXPECT(w, scenario_host_processes(needle) == 0, "`%s` outlived the exec", needle);
+  sbx_exec_result_clear(&res);
+
+  req.init = true;
+  req.command = "echo $$; kill -TERM $$; echo survived";
+  r = scenario_exec_full(w, &req, &res, &err);
+  EXPECT(w, r == 0 && res.term_signal == SIGTERM && res.stdout_buf && strcmp(res.stdout_buf, "1\n") != 0,
+         "under an init: signal %d, stdout \"%s\"", res.term_signal, res.stdout_buf);
+  sbx_exec_result_clear(&res);
+
+  req.init = false;
+  req.command = "true";
+  req.cwd = "/nonexistent-dir";
+  EXPECT(w, scenario_exec_full(w, &req, &res, &err) < 0 && strcmp(err.code, SBX_E_FILE_NOT_FOUND) == 0,
+         "missing cwd: %s %s", err.code, err.message);
+  sbx_exec_result_clear(&res);
 }
 
 static void env_is_per_call(struct world *w)
@@ -356,6 +399,8 @@ MODES(output_is_capped, output_is_capped, &small_cap)
 MODES(bad_input_is_refused, bad_input_is_refused, NULL)
 MODES(past_arg_max_is_refused, past_arg_max_is_refused, NULL)
 MODES(legacy_mode_warns, warnings_name_the_mode, &legacy)
+SCENARIO_TEST(exec_root, platform_exec_is_pid_1, MODE_ROOT, platform_exec_is_pid_1, NULL)
+SCENARIO_TEST(exec_userns, platform_exec_is_pid_1, MODE_USERNS, platform_exec_is_pid_1, NULL)
 
 static void nothing(struct world *w)
 {
