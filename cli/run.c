@@ -42,6 +42,9 @@ static const char run_usage[] =
   "                             secret out of the process list\n"
   "  -C, --cwd DIR              working directory, a path inside the context\n"
   "  -t, --timeout-ms N         kill COMMAND's whole process tree after N ms (0: none)\n"
+  "      --init                 platform: run COMMAND under splitbox-init, not as its\n"
+  "                             PID namespace's PID 1 (which ignores signals it has no\n"
+  "                             handler for, even `kill $$`); one exec more\n"
   "      --shared DIR           host directory to share (default: a fresh one)\n"
   "      --shared-path PATH     where the shared directory appears (default /app)\n"
   "      --user-network MODE    isolated (default, only lo) or host\n"
@@ -146,6 +149,7 @@ enum
   OPT_USER_UID,
   OPT_OUTPUT_CAP,
   OPT_JSON,
+  OPT_INIT,
 };
 
 static const struct option long_opts[] = {
@@ -168,6 +172,7 @@ static const struct option long_opts[] = {
   { "user-uid", required_argument, NULL, OPT_USER_UID },
   { "output-cap", required_argument, NULL, OPT_OUTPUT_CAP },
   { "json", no_argument, NULL, OPT_JSON },
+  { "init", no_argument, NULL, OPT_INIT },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -265,6 +270,9 @@ static int parse_option(struct run_args *a, int c, const char *arg)
       return 0;
     case OPT_JSON:
       a->json = true;
+      return 0;
+    case OPT_INIT:
+      a->req.init = true;
       return 0;
     default:
       return usage_error("%s", "unknown option");

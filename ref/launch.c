@@ -74,9 +74,9 @@ static const char *platform_run_dir(const struct sbx_sandbox *sb, enum sbx_conte
 }
 
 /* A command run as PID 1 (sbx_platform_exec_direct): its status pipe says
- * the launcher's pid for its init (when a launcher made it) and FAILED
- * should it fail before its exec, then closes: at its exec, or its death.
- * Then its end is watched on a pidfd, and read by waitpid. */
+ * its pid (when a launcher made it) and FAILED should it fail before its
+ * exec, then closes: at its exec, or its death. Then its end is watched on a
+ * pidfd, and read by waitpid. */
 static int await_direct_exec(struct sbx_launch *l)
 {
   struct sbx_status_rec rec;
@@ -212,8 +212,11 @@ int sbx_launch_poll_status(struct sbx_launch *l, bool blocking)
     }
   if (l->direct)
     {
-      int status;
-      if (waitpid(l->host_pid, &status, WNOHANG) != l->host_pid)
+      int status = -1;
+      pid_t w = waitpid(l->host_pid, &status, WNOHANG);
+      /* 0: not yet (the pidfd said otherwise; look again). ECHILD: reaped
+       * elsewhere, its status unknown. */
+      if (w == 0 || (w < 0 && errno != ECHILD))
         return 0;
       l->reaped = true;
       l->exited = true;

@@ -30,6 +30,12 @@ out=$("$bin" run --context user -- 'id -u; echo to-stderr >&2' 2>"$work/err"); r
 check "user context runs as uid 1000" test "$out" = 1000 -a $rc -eq 0
 check "stderr passes through" grep -qx to-stderr "$work/err"
 "$bin" run --context platform -- 'exit 7'; check "the command's exit code is ours" test $? -eq 7
+# A platform exec's shell is PID 1 of its namespace: its own SIGTERM is ignored; --init puts an init above it.
+out=$("$bin" run --context platform -- 'echo $$; kill -TERM $$; echo survived'); rc=$?
+check "a platform exec is PID 1 and survives kill \$\$" test "$rc:$out" = "0:1
+survived"
+out=$("$bin" run --context platform --init -- 'echo $$; kill -TERM $$; echo survived'); rc=$?
+check "with --init it is not PID 1, and dies of its SIGTERM (143)" test "$rc" -eq 143 -a "$out" != 1
 
 start=$(date +%s%N)
 "$bin" run --context user --timeout-ms 300 -- "sleep 30.$token & sleep 30.$token" 2>"$work/err"; rc=$?
