@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -158,11 +159,10 @@ static void rename_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
  * command: the payload and the command's fds on the job socket. Returns the
  * payload fd with the others in fds (stdin, stdout, stderr, status), or -1
  * when the executor went away first. */
-static int wait_for_job(int job_fd, int lifeline_fd, int fds[4])
+static int wait_for_job(int job_fd, int lifeline_fd, int fds[4], uint32_t *job)
 {
   struct pollfd pfds[2] = { { .fd = job_fd, .events = POLLIN }, { .fd = lifeline_fd, .events = POLLIN } };
   int got[5];
-  uint32_t job;
   size_t nfds = 0;
   ssize_t n;
 
@@ -171,8 +171,8 @@ static int wait_for_job(int job_fd, int lifeline_fd, int fds[4])
       return -1;
   if (pfds[1].revents != 0 || !(pfds[0].revents & POLLIN))
     return -1;
-  n = sbx_recv_fds(job_fd, &job, sizeof job, got, 5, &nfds);
-  if (n != (ssize_t)sizeof job || nfds != 5)
+  n = sbx_recv_fds(job_fd, job, sizeof *job, got, 5, &nfds);
+  if (n != (ssize_t)sizeof *job || nfds != 5)
     {
       close_all(got, nfds);
       return -1;
@@ -182,12 +182,58 @@ static int wait_for_job(int job_fd, int lifeline_fd, int fds[4])
   return got[0];
 }
 
+/* A spare's job to be its command, as PID 1 of its namespaces: this process
+ * execs /bin/sh itself, as the executor's vfork-style child does where it can
+ * (sbx_platform_exec_direct). fds: stdin, stdout, stderr, status, lifeline. */
+static int become_command(const struct parsed *p, const int *fds)
+{
+  char *argv[] = { (char *)"/bin/sh", (char *)"-c", p->command, NULL };
+  const char *cwd = p->cwd[0] != '\0' ? p->cwd : "/";
+  struct pollfd lifeline = { .fd = fds[4], .events = POLLIN };
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  struct sbx_error err = { 0 };
+  sigset_t none;
+  int parked[3];
+
+  for (int i = 0; i < 3; i++)
+    if ((parked[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+      goto fail;
+  for (int i = 0; i < 3; i++)
+    if (dup2(parked[i], i) < 0)
+      goto fail;
+  /* A session of its own, and SIGKILL (the one signal PID 1 cannot ignore)
+   * when the executor goes, as the lifeline did for the supervisor. */
+  if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    goto fail;
+  if (poll(&lifeline, 1, 0) == 1 && (lifeline.revents & POLLHUP))
+    return 1;
+  if (chdir(cwd) != 0)
+    {
+      sbx_error_errno(&err, errno, errno == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", cwd);
+      sbx_status_fail(fds[3], &err);
+      return 1;
+    }
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    goto fail;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &dfl, NULL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execve(argv[0], argv, (char *const *)p->envp);
+fail:
+  sbx_error_errno(&err, errno, SBX_E_INTERNAL, "start %s", argv[0]);
+  sbx_status_fail(fds[3], &err);
+  return 1;
+}
+
 /* splitbox-init supervise [--ns-init [--job]]: the supervisor of one platform
  * or fallback command, exec'd so that it holds nothing of the executor. */
 static int supervise_main(bool ns_init, bool job)
 {
   static struct parsed p;
   int fds[SBX_SUPERVISE_FDS - 1], payload_fd = SBX_SUPERVISE_FIRST_FD;
+  uint32_t kind = SBX_JOB_SUPERVISE;
 
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     return 1;
@@ -195,7 +241,7 @@ static int supervise_main(bool ns_init, bool job)
     {
       /* fds: stdin, stdout, stderr, status, then the lifeline */
       fds[4] = SBX_SUPERVISE_FIRST_FD + 1;
-      payload_fd = wait_for_job(SBX_SUPERVISE_FIRST_FD, fds[4], fds);
+      payload_fd = wait_for_job(SBX_SUPERVISE_FIRST_FD, fds[4], fds, &kind);
       if (payload_fd < 0)
         return 0; /* the executor is gone: so is this namespace, with us */
       close(SBX_SUPERVISE_FIRST_FD);
@@ -213,6 +259,8 @@ static int supervise_main(bool ns_init, bool job)
   close(payload_fd);
   for (int i = 0; i < SBX_SUPERVISE_FDS - 1; i++)
     fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+  if (job && kind == SBX_JOB_EXEC_AS_PID1)
+    return become_command(&p, fds);
   return supervise(&p, fds, fds[4], ns_init, "/");
 }
 

@@ -517,9 +517,8 @@ int sbx_platform_make_spare(struct sbx_sandbox *sb, pid_t *pid, int *job_fd)
 }
 
 /* Hands the command to a spare: its pid, or -1 when there is none, or it died. */
-static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3], int status_fd)
+static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3], int status_fd, uint32_t job)
 {
-  const uint32_t job = 1;
   pid_t pid;
   int job_fd, sent[5] = { payload, fds[0], fds[1], fds[2], status_fd };
   bool ok;
@@ -552,8 +551,18 @@ int sbx_platform_exec_direct(struct sbx_sandbox *sb, const char *cwd, const char
         return 0;
       return a.failed ? 0 : -1; /* a FAILED record says why */
     }
-  /* A platform user namespace must be joined first: a launcher, which says
-   * the command's pid on the status pipe (see sbx_platform_spawn). */
+  /* A platform user namespace must be joined first, which takes a fork: a
+   * spare init, made so beforehand, becomes the command (it is PID 1
+   * already, and its exec was paid off the command's path); else a
+   * launcher, which says the command's pid on the status pipe. */
+  {
+    _cleanup_close_ int payload = sbx_payload_create(a.cwd, command, envp, err);
+    if (payload < 0)
+      return -1;
+    if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd, SBX_JOB_EXEC_AS_PID1)) > 0)
+      return 0;
+    *host_pid = 0;
+  }
   child = fork();
   if (child < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
@@ -573,7 +582,7 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
   if (payload < 0)
     return -1;
   /* The pid is known here: no record on the pipe needs to be believed. */
-  if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd)) > 0)
+  if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd, SBX_JOB_SUPERVISE)) > 0)
     return 0;
   /* A platform user namespace must be joined first, and setns(CLONE_NEWUSER)
    * refuses a process that shares its memory: there, fork. */

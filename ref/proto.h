@@ -67,3 +67,10 @@ struct sbx_init_reply
 #define SBX_SUPERVISE_FIRST_FD 3
 #define SBX_SUPERVISE_FDS 6
 #define SBX_SPAWN_FDS 5
+
+/* What a spare platform init does with the job it is sent: supervise the
+ * command (a started process, an exec with "init"), or become it, as PID 1
+ * (an exec, where a platform user namespace keeps the executor from making
+ * one itself without a fork on the command's path). */
+#define SBX_JOB_SUPERVISE 1u
+#define SBX_JOB_EXEC_AS_PID1 2u
