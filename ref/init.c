@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,6 +23,7 @@
 #include "error.h"
 #include "fdpass.h"
 #include "io.h"
+#include "pid1.h"
 #include "proto.h"
 #include "resolve.h"
 #include "status.h"
@@ -182,47 +182,15 @@ static int wait_for_job(int job_fd, int lifeline_fd, int fds[4], uint32_t *job)
   return got[0];
 }
 
-/* A spare's job to be its command, as PID 1 of its namespaces: this process
- * execs /bin/sh itself, as the executor's vfork-style child does where it can
- * (sbx_platform_exec_direct). fds: stdin, stdout, stderr, status, lifeline. */
+/* A spare's job to be its command, as PID 1 of its namespaces, as the
+ * executor's vfork-style child makes it where it can. fds: stdin, stdout,
+ * stderr, status, lifeline. */
 static int become_command(const struct parsed *p, const int *fds)
 {
-  char *argv[] = { (char *)"/bin/sh", (char *)"-c", p->command, NULL };
-  const char *cwd = p->cwd[0] != '\0' ? p->cwd : "/";
-  struct pollfd lifeline = { .fd = fds[4], .events = POLLIN };
-  struct sigaction dfl = { .sa_handler = SIG_DFL };
   struct sbx_error err = { 0 };
-  sigset_t none;
-  int parked[3];
 
-  for (int i = 0; i < 3; i++)
-    if ((parked[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
-      goto fail;
-  for (int i = 0; i < 3; i++)
-    if (dup2(parked[i], i) < 0)
-      goto fail;
-  /* A session of its own, and SIGKILL (the one signal PID 1 cannot ignore)
-   * when the executor goes, as the lifeline did for the supervisor. */
-  if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-    goto fail;
-  if (poll(&lifeline, 1, 0) == 1 && (lifeline.revents & POLLHUP))
-    return 1;
-  if (chdir(cwd) != 0)
-    {
-      sbx_error_errno(&err, errno, errno == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", cwd);
-      sbx_status_fail(fds[3], &err);
-      return 1;
-    }
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    goto fail;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction(sig, &dfl, NULL);
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  execve(argv[0], argv, (char *const *)p->envp);
-fail:
-  sbx_error_errno(&err, errno, SBX_E_INTERNAL, "start %s", argv[0]);
+  sbx_exec_as_pid1(p->command, p->cwd[0] != '\0' ? p->cwd : "/", (char *const *)p->envp, fds, fds[4], &err);
+  sbx_error_prefix(&err, "start platform command");
   sbx_status_fail(fds[3], &err);
   return 1;
 }

@@ -5,9 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <linux/close_range.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +25,7 @@
 #include "keyring.h"
 #include "mounts.h"
 #include "payload.h"
+#include "pid1.h"
 #include "privileges.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -204,70 +202,6 @@ struct platform_child_args
   volatile bool failed; /* set before a shared-memory child exits: the executor reads it */
 };
 
-/* The command as PID 1 of its namespaces: no init to exec first (an exec
- * costs most of a bare command here, docs/PERFORMANCE.md). Its end ends the
- * namespace, and the kernel kills whatever it left; the executor is its
- * parent and reaps it. Only for an exec run to its end, killed by SIGKILL
- * alone: a PID 1 ignores any other signal it has no handler for, so started
- * processes, which take signals, keep their init. Syscalls only (see
- * platform_init_vfork). */
-static void exec_command_as_init(struct platform_child_args *a, struct sbx_error *err)
-{
-  char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)a->command, NULL };
-  struct sigaction dfl = { .sa_handler = SIG_DFL };
-  sigset_t none;
-  int parked[3];
-
-  /* Parked above 2 first, so that no dup2 clobbers a source. */
-  for (int i = 0; i < 3; i++)
-    if ((parked[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
-      {
-        sbx_error_child(err, errno, SBX_E_SANDBOX, "stdio");
-        return;
-      }
-  for (int i = 0; i < 3; i++)
-    if (dup2(parked[i], i) < 0)
-      {
-        sbx_error_child(err, errno, SBX_E_SANDBOX, "stdio");
-        return;
-      }
-  /* Its own session: a process group the executor may signal whole. The
-   * executor going away kills it as the init's lifeline did (SIGKILL: the
-   * only signal a PID 1 cannot ignore). */
-  if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-    {
-      sbx_error_child(err, errno, SBX_E_SANDBOX, "setsid");
-      return;
-    }
-  {
-    struct pollfd pfd = { .fd = a->sb->lifeline[0], .events = POLLIN };
-    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
-      {
-        sbx_error_set(err, ESRCH, SBX_E_SANDBOX, "the executor exited during setup");
-        return;
-      }
-  }
-  if (chdir(a->cwd) != 0)
-    {
-      sbx_error_child(err, errno, errno == ENOENT ? SBX_E_FILE_NOT_FOUND : SBX_E_VALIDATION, "cwd %s", a->cwd);
-      return;
-    }
-  /* Only 0-2 survive the exec; the status pipe stays until then, for a failure. */
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    {
-      sbx_error_child(err, errno, SBX_E_SANDBOX, "close_range");
-      return;
-    }
-  /* Default dispositions and no blocked signal: not the executor's. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction(sig, &dfl, NULL);
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  execve(argv[0], argv, a->envp);
-  sbx_error_child(err, errno, SBX_E_INTERNAL, "start %s", argv[0]);
-}
-
 /* PID 1 of the command's namespaces: prepares the per-command mounts, then
  * becomes splitbox-init, so that no copy of the executor's memory (and of its
  * environment) is left where platform code could read it. */
@@ -309,7 +243,7 @@ static void platform_init(struct platform_child_args *a)
   if (a->sb->platform_network == SBX_NET_ISOLATED && sbx_loopback_up(&err) < 0)
     goto fail;
   if (a->command != NULL)
-    exec_command_as_init(a, &err);
+    sbx_exec_as_pid1(a->command, a->cwd, a->envp, a->fds, a->sb->lifeline[0], &err);
   else if (spare)
     sbx_exec_spare_supervisor(a->sb->init_bin_fd, a->job_fd, a->sb->lifeline[0], &err);
   else
