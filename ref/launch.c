@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "contexts.h"
@@ -93,7 +92,6 @@ static int await_direct_exec(struct sbx_launch *l)
       }
   close(l->status_fd);
   l->status_fd = -1;
-  l->direct = false;
   if (l->fail_msg[0] != '\0')
     return 0; /* the failure is said below */
   if (l->host_pid <= 0)
@@ -116,6 +114,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
 {
   _cleanup_strv_ char **envp = NULL;
   int status[2];
+  bool as_pid1 = false;
   int r;
 
   memset(l, 0, sizeof *l);
@@ -145,7 +144,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
     {
       r = sbx_platform_exec_direct(sb, req->cwd, req->command, envp, fds, status[1], &l->host_pid, err);
       l->trust_gpid = r == 0 && l->host_pid == 0;
-      l->direct = r == 0;
+      as_pid1 = r == 0;
     }
   else
     {
@@ -161,7 +160,7 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
       l->status_fd = -1;
       return -1;
     }
-  if (l->direct && await_direct_exec(l) < 0)
+  if (as_pid1 && await_direct_exec(l) < 0)
     {
       sbx_error_errno(err, errno, SBX_E_INTERNAL, "pidfd_open");
       sbx_launch_finish(sb, l, 0);

@@ -470,40 +470,50 @@ static pid_t spawn_on_spare(struct sbx_sandbox *sb, int payload, const int fds[3
   return pid;
 }
 
+/* The command's init (or, with a->command, the command itself) in fresh
+ * namespaces: a vfork-style clone, or where a platform user namespace must be
+ * joined (setns(CLONE_NEWUSER) refuses a process that shares its memory) a
+ * forked launcher, which says the pid on the status pipe (*host_pid stays 0). */
+static int start_in_new_namespaces(struct platform_child_args *a, pid_t *host_pid, struct sbx_error *err)
+{
+  pid_t child;
+
+  *host_pid = 0;
+  if (a->sb->platform_userns_fd < 0)
+    {
+      *host_pid = platform_clone_init(a, host_pid, err);
+      if (*host_pid > 0)
+        return 0;
+      return a->failed ? 0 : -1; /* a FAILED record says why */
+    }
+  child = fork();
+  if (child < 0)
+    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
+  if (child == 0)
+    platform_launcher(a);
+  /* The launcher exits as soon as the init exists; the init is our child. */
+  sbx_reap(child);
+  return 0;
+}
+
 int sbx_platform_exec_direct(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
                              const int fds[3], int status_fd, pid_t *host_pid, struct sbx_error *err)
 {
   struct platform_child_args a = { .sb = sb, .payload_fd = -1, .fds = fds, .status_fd = status_fd, .job_fd = -1,
                                    .command = command, .cwd = cwd != NULL ? cwd : SBX_PLATFORM_HOME, .envp = envp };
-  pid_t child;
 
-  *host_pid = 0;
-  if (sb->platform_userns_fd < 0)
+  /* Where a platform user namespace makes a fork necessary, a spare init,
+   * made so beforehand, becomes the command: it is PID 1 already, and its
+   * exec was paid off the command's path. */
+  if (sb->platform_userns_fd >= 0)
     {
-      *host_pid = platform_clone_init(&a, host_pid, err);
-      if (*host_pid > 0)
+      _cleanup_close_ int payload = sbx_payload_create(a.cwd, command, envp, err);
+      if (payload < 0)
+        return -1;
+      if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd, SBX_JOB_EXEC_AS_PID1)) > 0)
         return 0;
-      return a.failed ? 0 : -1; /* a FAILED record says why */
     }
-  /* A platform user namespace must be joined first, which takes a fork: a
-   * spare init, made so beforehand, becomes the command (it is PID 1
-   * already, and its exec was paid off the command's path); else a
-   * launcher, which says the command's pid on the status pipe. */
-  {
-    _cleanup_close_ int payload = sbx_payload_create(a.cwd, command, envp, err);
-    if (payload < 0)
-      return -1;
-    if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd, SBX_JOB_EXEC_AS_PID1)) > 0)
-      return 0;
-    *host_pid = 0;
-  }
-  child = fork();
-  if (child < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
-  if (child == 0)
-    platform_launcher(&a);
-  sbx_reap(child);
-  return 0;
+  return start_in_new_namespaces(&a, host_pid, err);
 }
 
 int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *command, char *const *envp,
@@ -511,29 +521,11 @@ int sbx_platform_spawn(struct sbx_sandbox *sb, const char *cwd, const char *comm
 {
   _cleanup_close_ int payload = sbx_payload_create(cwd != NULL ? cwd : SBX_PLATFORM_HOME, command, envp, err);
   struct platform_child_args a = { .sb = sb, .payload_fd = payload, .fds = fds, .status_fd = status_fd, .job_fd = -1 };
-  pid_t child;
 
   if (payload < 0)
     return -1;
   /* The pid is known here: no record on the pipe needs to be believed. */
   if ((*host_pid = spawn_on_spare(sb, payload, fds, status_fd, SBX_JOB_SUPERVISE)) > 0)
     return 0;
-  /* A platform user namespace must be joined first, and setns(CLONE_NEWUSER)
-   * refuses a process that shares its memory: there, fork. */
-  *host_pid = 0;
-  if (sb->platform_userns_fd < 0)
-    {
-      *host_pid = platform_clone_init(&a, host_pid, err);
-      if (*host_pid > 0)
-        return 0;
-      return a.failed ? 0 : -1; /* a FAILED record says why */
-    }
-  child = fork();
-  if (child < 0)
-    return sbx_error_errno(err, errno, SBX_E_SANDBOX, "start platform command: fork");
-  if (child == 0)
-    platform_launcher(&a);
-  /* The launcher exits as soon as the init exists; the init is our child. */
-  sbx_reap(child);
-  return 0;
+  return start_in_new_namespaces(&a, host_pid, err);
 }
