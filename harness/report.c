@@ -148,7 +148,8 @@ static void latency_section(const cJSON *doc, FILE *out)
   if (lat == NULL)
     return;
   fprintf(out, "\n## Latency\n\nA short run (`splitbox bench`, %d runs per operation; `scripts/bench` for the full "
-               "table). The floor, measured in the same run, is posix_spawn of `/bin/sh -c true` and wait: p50 %.3f ms.\n\n",
+               "table). The floor is posix_spawn of `/bin/sh -c true` and wait: p50 %.3f ms at the start of the run; each ratio "
+               "is to floor spawns alternated with that operation's runs.\n\n",
           (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lat, "runs")),
           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(floor, "p50Ms")));
   fputs("| backend | operation | p50 ms | p95 ms | × floor | claimed by design |\n|---|---|---|---|---|---|\n", out);

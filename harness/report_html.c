@@ -440,8 +440,8 @@ int sbx_bench_html(const cJSON *bench, FILE *out, struct sbx_error *err)
   if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(bench, "backends")))
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "not a bench report (no backends)");
   page_start(out, "splitbox bench");
-  fprintf(out, "<h1>splitbox bench</h1>\n<p>%d runs per operation after %d warm-up runs. Each figure is also a "
-               "ratio to the floor, measured in the same run.</p>\n",
+  fprintf(out, "<h1>splitbox bench</h1>\n<p>%d runs per operation after %d warm-up runs. Each p50 is also a "
+               "ratio to the floor: spawns alternated with that operation's runs.</p>\n",
           (int)num(bench, "runs"), (int)num(bench, "warmup"));
   sbx_report_html_latency_chart(bench, out);
   latency_table(bench, out);

@@ -43,6 +43,16 @@ static void close_all(int *fds, size_t n)
       close(fds[i]);
 }
 
+/* Most payloads fit here. musl's malloc maps a fresh page for each one and
+ * unmaps it after, a TLB shoot-down per command on the init's hot path. */
+static char payload_buf[64 * 1024];
+
+static void release_payload(char *buf)
+{
+  if (buf != payload_buf)
+    free(buf);
+}
+
 /* Payload: cwd NUL command NUL env... NUL */
 static char *read_payload(int fd, size_t *len)
 {
@@ -51,12 +61,12 @@ static char *read_payload(int fd, size_t *len)
 
   if (fstat(fd, &st) != 0 || st.st_size <= 0 || (size_t)st.st_size > MAX_PAYLOAD)
     return NULL;
-  buf = malloc((size_t)st.st_size + 1);
+  buf = (size_t)st.st_size < sizeof payload_buf ? payload_buf : malloc((size_t)st.st_size + 1);
   if (buf == NULL)
     return NULL;
   if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
     {
-      free(buf);
+      release_payload(buf);
       return NULL;
     }
   buf[st.st_size] = '\0';
@@ -82,7 +92,7 @@ static int parse_payload(int fd, struct parsed *p)
   p->command = p->cwd + strlen(p->cwd) + 1;
   if (p->command >= end)
     {
-      free(p->payload);
+      release_payload(p->payload);
       return -1;
     }
   for (char *e = p->command + strlen(p->command) + 1; e < end && n_env < MAX_ENV; e += strlen(e) + 1)
@@ -115,7 +125,7 @@ static void spawn(const struct sbx_init_msg *msg, int *fds)
       return;
     }
   sbx_cmd_start(msg->id, p.cwd, p.command, p.envp, fds + 1);
-  free(p.payload);
+  release_payload(p.payload);
 }
 
 static void open_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)

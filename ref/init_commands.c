@@ -10,7 +10,6 @@
  * leftover when no command that could have started it still runs: one that
  * started before it did. Until then it is left alone (a running command's
  * daemon), and the next command to end looks again. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -96,18 +95,18 @@ void sbx_cmd_start(uint64_t id, const char *cwd, const char *command, char *cons
  * leader exited shows as a zombie and runs on). */
 static void signal_session(pid_t sid, int sig)
 {
-  DIR *d = opendir("/proc");
-  struct dirent *de;
+  struct sbx_proc_pids it;
+  pid_t pid;
 
-  while (d != NULL && (de = readdir(d)) != NULL)
+  if (!sbx_proc_pids_open(&it))
+    return;
+  while ((pid = sbx_proc_pids_next(&it)) > 0)
     {
       struct sbx_proc_stat st;
-      pid_t pid = (pid_t)atoi(de->d_name);
       if (pid > 1 && sbx_proc_stat_read(pid, &st) && st.session == sid)
         kill(pid, sig);
     }
-  if (d != NULL)
-    closedir(d);
+  sbx_proc_pids_close(&it);
 }
 
 void sbx_cmd_signal(uint64_t id, int sig)
@@ -139,8 +138,9 @@ static void sweep(void)
 {
   static size_t alive[MAX_COMMANDS], members[MAX_COMMANDS];
   unsigned long long oldest_running = ~0ULL;
-  DIR *d = opendir("/proc");
-  struct dirent *de;
+  struct sbx_proc_pids it;
+  bool listed = sbx_proc_pids_open(&it);
+  pid_t pid;
   double now = sbx_now_ms();
 
   memset(alive, 0, n_endings * sizeof alive[0]);
@@ -148,11 +148,10 @@ static void sweep(void)
   for (size_t i = 0; i < n_commands; i++)
     if (commands[i].start < oldest_running)
       oldest_running = commands[i].start;
-  while (d != NULL && (de = readdir(d)) != NULL)
+  while (listed && (pid = sbx_proc_pids_next(&it)) > 0)
     {
       struct sbx_proc_stat st;
       struct ending *e;
-      pid_t pid = (pid_t)atoi(de->d_name);
       bool stray;
 
       /* A running command is never a leftover, whatever its ids say. */
@@ -176,8 +175,8 @@ static void sweep(void)
           if (endings[i].start <= st.start)
             alive[i]++;
     }
-  if (d != NULL)
-    closedir(d);
+  if (listed)
+    sbx_proc_pids_close(&it);
   for (size_t i = 0; i < n_endings; i++)
     endings[i].session_empty |= members[i] == 0;
   for (size_t i = n_endings; i-- > 0;)

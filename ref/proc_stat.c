@@ -1,11 +1,12 @@
 /* /proc: a process's stat line (the fields the supervisors need), and the
  * calling process's descendants. */
-#include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "proc_stat.h"
@@ -32,6 +33,53 @@ bool sbx_proc_stat_read(pid_t pid, struct sbx_proc_stat *st)
                 == 4;
 }
 
+struct dirent64_rec
+{
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+bool sbx_proc_pids_open(struct sbx_proc_pids *it)
+{
+  it->pos = it->len = 0;
+  it->fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return it->fd >= 0;
+}
+
+pid_t sbx_proc_pids_next(struct sbx_proc_pids *it)
+{
+  for (;;)
+    {
+      long n;
+      while (it->pos < it->len)
+        {
+          const struct dirent64_rec *de = (const struct dirent64_rec *)(it->buf + it->pos);
+          char *end;
+          long pid;
+          it->pos += de->reclen;
+          pid = strtol(de->name, &end, 10);
+          if (*end == '\0' && pid > 0)
+            return (pid_t)pid;
+        }
+      /* getdents64 through syscall(): glibc before 2.30 has no wrapper. */
+      n = it->fd < 0 ? -1 : syscall(SYS_getdents64, it->fd, it->buf, sizeof it->buf);
+      if (n <= 0)
+        return 0;
+      it->pos = 0;
+      it->len = (size_t)n;
+    }
+}
+
+void sbx_proc_pids_close(struct sbx_proc_pids *it)
+{
+  if (it->fd >= 0)
+    close(it->fd);
+  it->fd = -1;
+}
+
 #define MAX_SCAN 65536
 
 struct pp
@@ -52,22 +100,20 @@ int sbx_signal_descendants(int sig)
   size_t n = 0;
   pid_t self = getpid();
   int count = 0;
-  DIR *d = opendir("/proc");
-  struct dirent *de;
+  struct sbx_proc_pids it;
+  pid_t pid;
 
-  if (d == NULL)
+  if (!sbx_proc_pids_open(&it))
     return -1;
-  while ((de = readdir(d)) != NULL && n < MAX_SCAN)
+  while ((pid = sbx_proc_pids_next(&it)) > 0 && n < MAX_SCAN)
     {
-      char *end;
-      long pid = strtol(de->d_name, &end, 10);
-      if (*end != '\0' || pid <= 0 || pid == self)
+      if (pid == self)
         continue;
-      table[n].pid = (pid_t)pid;
-      table[n].ppid = read_ppid((pid_t)pid);
+      table[n].pid = pid;
+      table[n].ppid = read_ppid(pid);
       n++;
     }
-  closedir(d);
+  sbx_proc_pids_close(&it);
   for (size_t i = 0; i < n; i++)
     {
       /* Walk up the parent chain; a subreaper's orphans have it as parent. */

@@ -211,6 +211,11 @@ Test(bench, the_report_has_every_figure, .timeout = 60)
       cr_expect_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(op, "stats"), "n")), 6,
                    "%s: 5 runs over 2 workers rounds up to 6", name);
       cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "ratioP50")) > 0, "%s: a ratio to the floor", name);
+      cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "floorP50Ms")) > 0, "%s: its own floor, alternated with it", name);
+      cr_expect_float_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "ratioP50")),
+                         cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(op, "stats"), "p50Ms"))
+                           / cJSON_GetNumberValue(cJSON_GetObjectItem(op, "floorP50Ms")),
+                         1e-9, "%s: the ratio is to that floor", name);
       cr_expect(cJSON_GetNumberValue(cJSON_GetObjectItem(op, "throughputPerSec")) > 0);
     }
   cr_expect_eq(n_ops, 3);

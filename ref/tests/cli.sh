@@ -77,6 +77,12 @@ for ctx in user platform; do
   check "the executor's environment does not reach the $ctx context" test -z "$(grep -a "leak-$token" <<<"$out")"
 done
 
+# More variables than the spawn payload gathers per write (64), each in its place.
+many=(); for i in $(seq 150); do many+=(--env "V$i=value$i"); done
+for ctx in user platform; do
+  out=$("$bin" run --context $ctx --init "${many[@]}" -- 'env | grep -c "^V[0-9]*=value"; echo $V1 $V64 $V65 $V150')
+  check "150 variables reach a $ctx command whole" test "$out" = "150"$'\n'"value1 value64 value65 value150"
+done
 out=$(PASSED_IN=from-env-$token "$bin" run --context platform --env PASSED_IN -- 'echo $PASSED_IN')
 check "--env NAME passes the named variable, and only it" test "$out" = "from-env-$token"
 "$bin" run --context user --env NOT_SET_ANYWHERE_$token -- true 2>/dev/null
