@@ -28,8 +28,10 @@ static const char verbs_usage[] =
   "Usage: splitbox VERB [--socket PATH | --url URL [--token-file FILE]] [--sandbox ID]\n"
   "                     [--context user|platform|shared] [--json] ...\n"
   "\n"
-  "  exec  [--env NAME=VALUE]... [--cwd DIR] [--timeout MS] -- COMMAND...\n"
-  "                          run COMMAND (joined by spaces, run by /bin/sh -c) and wait\n"
+  "  exec  [--env NAME=VALUE]... [--cwd DIR] [--timeout MS] [--init] -- COMMAND...\n"
+  "                          run COMMAND (joined by spaces, run by /bin/sh -c) and wait.\n"
+  "                          --init (platform): under splitbox-init, not as PID 1 of its\n"
+  "                          namespace (which ignores signals it has no handler for)\n"
   "  start [--env NAME=VALUE]... [--cwd DIR] -- COMMAND...   start a background process\n"
   "  ps                      list the context's processes\n"
   "  kill  ID [--signal N]   kill a process's tree (default SIGTERM)\n"
@@ -60,7 +62,7 @@ struct verb_args
   const char *env[MAX_ENV + 1];
   size_t n_env;
   long long timeout_ms;
-  bool json;
+  bool json, init;
   char **rest;
   int n_rest;
 };
@@ -87,7 +89,7 @@ static int parse(int argc, char **argv, struct verb_args *a)
     { "cwd", required_argument, NULL, 'C' },     { "timeout", required_argument, NULL, 't' },
     { "content", required_argument, NULL, 'x' }, { "params", required_argument, NULL, 'p' },
     { "signal", required_argument, NULL, 'S' },  { "json", no_argument, NULL, 'j' },
-    { "body", required_argument, NULL, 'B' },
+    { "body", required_argument, NULL, 'B' },    { "init", no_argument, NULL, 'I' },
     { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
   };
   bool command_follows = strcmp(argv[0], "exec") == 0 || strcmp(argv[0], "start") == 0;
@@ -110,6 +112,7 @@ static int parse(int argc, char **argv, struct verb_args *a)
       case 'B': a->body = optarg; break;
       case 'S': a->signal = optarg; break;
       case 'j': a->json = true; break;
+      case 'I': a->init = true; break;
       case 'e':
         if (a->n_env == MAX_ENV || strchr(optarg, '=') == NULL)
           return usage_error(a, "--env takes NAME=VALUE (at most 256): \"%s\"", optarg);
@@ -222,6 +225,9 @@ static int do_exec(struct sbx_client *c, const struct verb_args *a, enum sbx_whe
     return usage_error(a, "%s", "commands run in the user or the platform context");
   if (command == NULL)
     return EXIT_EXEC_FAILED;
+  /* User commands and started processes always run under an init. */
+  if (a->init && (background || w != SBX_PLATFORM_CONTEXT))
+    return usage_error(a, "%s", "--init is for exec in the platform context: the others always have an init");
   if (background)
     {
       r = w == SBX_PLATFORM_CONTEXT ? sbx_platform_start_process(c, command, &o, &p, &err)
@@ -235,8 +241,10 @@ static int do_exec(struct sbx_client *c, const struct verb_args *a, enum sbx_whe
       sbx_process_free(&p);
       return 0;
     }
-  r = w == SBX_PLATFORM_CONTEXT ? sbx_platform_exec(c, command, &o, &res, &err)
-                                : sbx_user_exec(c, command, &o, &res, &err);
+  if (w == SBX_PLATFORM_CONTEXT)
+    r = a->init ? sbx_platform_exec_under_init(c, command, &o, &res, &err) : sbx_platform_exec(c, command, &o, &res, &err);
+  else
+    r = sbx_user_exec(c, command, &o, &res, &err);
   if (r < 0 && res.stdout_buf == NULL && res.stderr_buf == NULL)
     return report(a, &err);
   if (a->json)

@@ -400,11 +400,13 @@ static double number(const cJSON *doc, const char *name, double fallback, double
 }
 #define INT_NUMBER(doc, name, fallback) ((int)number((doc), (name), (fallback), -2147483648.0, 2147483647.0))
 
-static cJSON *exec_body(const char *command, const struct sbx_exec_options *opts, struct sbx_error *err)
+static cJSON *exec_body(const char *command, const struct sbx_exec_options *opts, bool init, struct sbx_error *err)
 {
   cJSON *body = cJSON_CreateObject();
 
   if (body == NULL || cJSON_AddStringToObject(body, "command", command) == NULL)
+    goto oom;
+  if (init && cJSON_AddTrueToObject(body, "init") == NULL)
     goto oom;
   if (opts != NULL && opts->cwd != NULL && cJSON_AddStringToObject(body, "cwd", opts->cwd) == NULL)
     goto oom;
@@ -482,14 +484,14 @@ static void result_from(const cJSON *doc, struct sbx_result *res)
 /* ---- exec ---- */
 
 static int exec_in(struct sbx_client *c, enum sbx_where w, const char *command, const struct sbx_exec_options *opts,
-                   struct sbx_result *res, struct sbx_error *err)
+                   bool init, struct sbx_result *res, struct sbx_error *err)
 {
   _cleanup_free_ char *path = NULL;
   _cleanup_json_ cJSON *body = NULL, *doc = NULL;
   int r;
 
   memset(res, 0, sizeof *res);
-  if ((path = route(c, w, "execute", err)) == NULL || (body = exec_body(command, opts, err)) == NULL)
+  if ((path = route(c, w, "execute", err)) == NULL || (body = exec_body(command, opts, init, err)) == NULL)
     return -1;
   r = call_json(c, "POST", path, body, &doc, true, err);
   /* A timeout's answer still carries the result. */
@@ -501,13 +503,19 @@ static int exec_in(struct sbx_client *c, enum sbx_where w, const char *command, 
 int sbx_platform_exec(struct sbx_client *c, const char *command, const struct sbx_exec_options *opts,
                       struct sbx_result *res, struct sbx_error *err)
 {
-  return exec_in(c, SBX_PLATFORM_CONTEXT, command, opts, res, err);
+  return exec_in(c, SBX_PLATFORM_CONTEXT, command, opts, false, res, err);
+}
+
+int sbx_platform_exec_under_init(struct sbx_client *c, const char *command, const struct sbx_exec_options *opts,
+                                 struct sbx_result *res, struct sbx_error *err)
+{
+  return exec_in(c, SBX_PLATFORM_CONTEXT, command, opts, true, res, err);
 }
 
 int sbx_user_exec(struct sbx_client *c, const char *command, const struct sbx_exec_options *opts,
                   struct sbx_result *res, struct sbx_error *err)
 {
-  return exec_in(c, SBX_USER_CONTEXT, command, opts, res, err);
+  return exec_in(c, SBX_USER_CONTEXT, command, opts, false, res, err);
 }
 
 void sbx_result_free(struct sbx_result *res)
@@ -544,7 +552,7 @@ static int start_in(struct sbx_client *c, enum sbx_where w, const char *command,
   _cleanup_json_ cJSON *body = NULL, *doc = NULL;
 
   memset(out, 0, sizeof *out);
-  if ((path = route(c, w, "process/start", err)) == NULL || (body = exec_body(command, opts, err)) == NULL
+  if ((path = route(c, w, "process/start", err)) == NULL || (body = exec_body(command, opts, false, err)) == NULL
       || call_json(c, "POST", path, body, &doc, false, err) < 0)
     return -1;
   process_from(doc, out);

@@ -63,6 +63,13 @@ int sbx_platform_exec(struct sbx_client *c, const char *command, const struct sb
                       struct sbx_result *res, struct sbx_error *err);
 int sbx_user_exec(struct sbx_client *c, const char *command, const struct sbx_exec_options *opts,
                   struct sbx_result *res, struct sbx_error *err);
+/* sbx_platform_exec with the command under splitbox-init (the API's "init":
+ * true) rather than as its PID namespace's PID 1, which ignores every signal
+ * it has no handler for, even `kill $$` from the script itself. One exec more.
+ * (A function, not an option: sbx_exec_options is the caller's, and its size
+ * is part of the ABI.) */
+int sbx_platform_exec_under_init(struct sbx_client *c, const char *command, const struct sbx_exec_options *opts,
+                                 struct sbx_result *res, struct sbx_error *err);
 void sbx_result_free(struct sbx_result *res);
 
 struct sbx_process

@@ -111,6 +111,23 @@ Test(client, exec_in_both_contexts_with_env_cwd_and_exit_code, .timeout = 60)
   sbx_result_free(&res);
 }
 
+Test(client, a_platform_exec_is_pid_1_unless_under_init, .timeout = 60)
+{
+  struct sbx_result res;
+  struct sbx_error err = { 0 };
+
+  cr_assert_eq(sbx_platform_exec(client, "echo $$", NULL, &res, &err), 0, "%s", err.message);
+  cr_expect_str_eq(res.stdout_buf, "1\n", "the command is its PID namespace's PID 1");
+  sbx_result_free(&res);
+  cr_assert_eq(sbx_platform_exec_under_init(client, "echo $$; kill $$; echo survived", NULL, &res, &err), 0, "%s",
+               err.message);
+  cr_expect(strcmp(res.stdout_buf, "1\n") != 0 && res.stdout_buf[0] != '\0', "under init it is not PID 1: %s",
+            res.stdout_buf);
+  cr_expect(strstr(res.stdout_buf, "survived") == NULL, "and dies of its own SIGTERM: %s", res.stdout_buf);
+  cr_expect(!res.success);
+  sbx_result_free(&res);
+}
+
 Test(client, timeout_is_command_timeout_with_the_result, .timeout = 60)
 {
   struct sbx_exec_options o = { .timeout_ms = 200 };
