@@ -111,8 +111,27 @@ static bool connection_lost(CURLcode rc)
   return rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR;
 }
 
+/* libcurl sends a request again by itself, on a new connection, when a
+ * reused one dies before any answer (seen with 7.88: an exec ran twice). For
+ * what must not run twice the second sending is refused here, just before it
+ * would go out: the request fails instead. */
+struct sendings
+{
+  bool only_once;
+  int count;
+};
+
+static int before_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+  struct sendings *s = clientp;
+
+  (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+  return s->only_once && s->count++ > 0 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const char *url, const char *body,
-                        size_t len, struct curl_slist *headers, bool fresh, long *status, struct body *b)
+                        size_t len, struct curl_slist *headers, bool fresh, struct sendings *sent, long *status,
+                        struct body *b)
 {
   CURLcode rc;
 
@@ -135,6 +154,8 @@ static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const
     }
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_sending);
+  curl_easy_setopt(h, CURLOPT_PREREQDATA, sent);
   rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
   return rc;
@@ -147,6 +168,7 @@ int sbx_request_bytes(struct sbx_client *c, const char *method, const char *path
   _cleanup_free_ char *url = NULL, *type = NULL;
   struct curl_slist *headers = NULL;
   struct body b = { 0 };
+  struct sendings sent = { .only_once = !idempotent(method, path) };
   CURL *h;
   CURLcode rc;
 
@@ -158,13 +180,13 @@ int sbx_request_bytes(struct sbx_client *c, const char *method, const char *path
   headers = curl_slist_append(headers, type);
   if (c->auth_header != NULL)
     headers = curl_slist_append(headers, c->auth_header);
-  rc = perform(c, h, method, url, body, len, headers, false, status, &b);
+  rc = perform(c, h, method, url, body, len, headers, false, &sent, status, &b);
   /* Once, on a fresh connection, and only what may run twice. */
   if (connection_lost(rc) && b.buf.len == 0 && idempotent(method, path))
     {
       free(b.buf.data);
       memset(&b, 0, sizeof b);
-      rc = perform(c, h, method, url, body, len, headers, true, status, &b);
+      rc = perform(c, h, method, url, body, len, headers, true, &sent, status, &b);
     }
   curl_slist_free_all(headers);
   give_handle(c, h);
@@ -175,6 +197,10 @@ int sbx_request_bytes(struct sbx_client *c, const char *method, const char *path
         return sbx_error_set(err, EFBIG, SBX_E_PROTOCOL, "%s %s: the answer is larger than %u bytes", method, path,
                              RESPONSE_MAX);
       const char *where = c->socket_path != NULL ? c->socket_path : c->base_url;
+      if (rc == CURLE_ABORTED_BY_CALLBACK && sent.count > 1)
+        return sbx_error_set(err, ECONNRESET, SBX_E_UNAVAILABLE,
+                             "%s: the connection closed before any answer; %s %s may have run, and is not sent again",
+                             where, method, path);
       switch (rc)
         {
         case CURLE_COULDNT_CONNECT:

@@ -332,6 +332,7 @@ static struct
   int listen_fd;
   pthread_mutex_t lock;
   int reset_next; /* resets this many connections before answering */
+  bool keep_alive; /* answers to GETs keep the connection open for the next request */
   int requests;   /* requests read, the sentinels not counted */
   char last[128]; /* "METHOD PATH" of the last one */
 } rs = { .listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -370,14 +371,17 @@ static void *reset_server(void *arg)
 {
   static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 33\r\n"
                            "Connection: close\r\n\r\n{\"success\":true,\"processes\":[]}\n\n";
+  static const char ok_kept[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 33\r\n"
+                                "\r\n{\"success\":true,\"processes\":[]}\n\n";
   int fd;
 
   (void)arg;
   while ((fd = accept4(rs.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
     {
       char line[128];
-      bool sentinel, reset;
+      bool sentinel, reset, keep;
 
+    next_request:
       if (!read_request(fd, line, sizeof line))
         {
           close(fd);
@@ -385,7 +389,8 @@ static void *reset_server(void *arg)
         }
       sentinel = strstr(line, " /sentinel ") != NULL;
       pthread_mutex_lock(&rs.lock);
-      reset = !sentinel && rs.reset_next > 0;
+      reset = !sentinel && rs.reset_next > 0 && (!rs.keep_alive || strncmp(line, "POST ", 5) == 0);
+      keep = !sentinel && !reset && rs.keep_alive && strncmp(line, "GET ", 4) == 0;
       if (reset)
         rs.reset_next--;
       if (!sentinel)
@@ -399,6 +404,12 @@ static void *reset_server(void *arg)
           /* SO_LINGER 0: close sends a RST, what a crashed or restarted peer gives. */
           struct linger l = { .l_onoff = 1, .l_linger = 0 };
           setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+      else if (keep)
+        {
+          if (write(fd, ok_kept, sizeof ok_kept - 1) != (ssize_t)(sizeof ok_kept - 1))
+            cr_log_warn("reset server: short write");
+          goto next_request;
         }
       else if (write(fd, ok, sizeof ok - 1) != (ssize_t)(sizeof ok - 1))
         cr_log_warn("reset server: short write");
@@ -471,6 +482,19 @@ Test(client_retry, idempotent_requests_are_retried_once_and_exec_never, .timeout
   cr_expect_eq(sbx_list_processes(c, SBX_USER_CONTEXT, &list, &n, &err), -1);
   cr_expect_str_eq(err.code, SBX_E_UNAVAILABLE);
   cr_expect_eq(requests_seen(path), 2, "one retry, no more");
+
+  /* On a reused connection libcurl itself sends again what died unanswered.
+   * Control: the GET that leaves the connection open is answered; then the
+   * exec on that connection is reset, and must reach the server once. */
+  rs.keep_alive = true;
+  cr_expect_eq(sbx_list_processes(c, SBX_USER_CONTEXT, &list, &n, &err), 0, "%s: %s", err.code, err.message);
+  sbx_processes_free(list, n);
+  rs.reset_next = 1;
+  memset(&err, 0, sizeof err);
+  cr_expect_eq(sbx_user_exec(c, "echo once", NULL, &res, &err), -1, "an exec on a reused connection that was reset fails");
+  cr_expect_str_eq(err.code, SBX_E_UNAVAILABLE, "%s: %s", err.code, err.message);
+  cr_expect_eq(requests_seen(path), 2, "the GET, and the exec once: libcurl did not send it again");
+  rs.keep_alive = false;
 
   sbx_close(c);
   shutdown(rs.listen_fd, SHUT_RDWR);
