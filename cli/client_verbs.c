@@ -130,6 +130,8 @@ static int parse(int argc, char **argv, struct verb_args *a)
       case 'h': fputs(verbs_usage, stdout); exit(0);
       default: return usage_error(a, "%s", "bad option");
       }
+  if (a->init && strcmp(a->verb, "exec") != 0 && strcmp(a->verb, "start") != 0)
+    return usage_error(a, "%s", "--init is for exec in the platform context");
   a->rest = argv + optind;
   a->n_rest = argc - optind;
   return 0;

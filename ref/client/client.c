@@ -154,8 +154,12 @@ static CURLcode perform(struct sbx_client *c, CURL *h, const char *method, const
     }
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_sending);
-  curl_easy_setopt(h, CURLOPT_PREREQDATA, sent);
+  /* A libcurl older than 7.80 has no such hook: then what must not run twice
+   * goes on a fresh connection, which libcurl never sends again. */
+  if ((curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, before_sending) != CURLE_OK
+       || curl_easy_setopt(h, CURLOPT_PREREQDATA, sent) != CURLE_OK)
+      && sent->only_once)
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
   rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
   return rc;

@@ -18,7 +18,10 @@ out=$(sb exec --context platform --env SECRET=s3 --cwd /platform -- 'echo $SECRE
 check "exec --context platform, --env, --cwd" test "$out" = $'s3\n/platform'
 out=$(sb exec --context platform -- 'echo $$'); check "a platform exec is PID 1 (was $out)" test "$out" = 1
 out=$(sb exec --context platform --init -- 'echo $$'); check "... and not with --init (was $out)" test -n "$out" -a "$out" != 1
-sb exec --init -- true 2>/dev/null; rc=$?; check "--init in the user context is refused (125)" test $rc -eq 125
+err=$(sb exec --init -- true 2>&1); rc=$?
+check "--init in the user context is refused (125), and says why" test $rc -eq 125 -a -n "$(grep -F -e '--init is for exec in the platform context' <<<"$err")"
+err=$(sb ps --init 2>&1); rc=$?
+check "--init with another verb is a usage error (2)" test $rc -eq 2 -a -n "$(grep -F -e '--init is for exec' <<<"$err")"
 sb exec --timeout 200 -- sleep 5 2>/dev/null; rc=$?; check "exec on a timeout exits 124" test $rc -eq 124
 sb exec --sandbox nope -- true 2>/dev/null; rc=$?; check "exec when splitbox fails exits 125" test $rc -eq 125
 out=$(sb exec --json -- 'printf x; exit 2'); rc=$?
