@@ -31,8 +31,9 @@ static const char caps_usage[] =
   "show that --verify catches a claim that does not hold.\n"
   "\n"
   "Exit status: 1 when --verify found a claim the audit contradicts (a row claimed enforced that\n"
-  "leaked or could not be run, or one claimed lost that was blocked); else 0 when full isolation\n"
-  "is available, 3 when only fallback is; 2 on errors.\n";
+  "leaked or could not be run, or one claimed lost that was blocked); else 0 when the namespaces\n"
+  "are available (namespaces or userns mode: the verdict names any guarantee lost even so), 3\n"
+  "when only fallback is; 2 on errors.\n";
 
 static const char *str(const cJSON *o, const char *name)
 {
@@ -90,8 +91,23 @@ static void print_human(const cJSON *r)
     if (strcmp(item->string, "bwrapSetuid") != 0)
       printf("  %-9s %s\n", item->string, cJSON_IsString(item) ? item->valuestring : "not installed");
   printf("  bwrap setuid: %s\n", flag(t, "bwrapSetuid") ? "yes" : "no");
-  printf("\nVerdict: splitbox runs in %s mode here%s\n", str(v, "mode"),
-         flag(v, "fullIsolation") ? " (full isolation)" : " (process-level isolation only)");
+  {
+    /* "Full isolation" only when no row is lost: userns mode without
+     * subordinate ids has the namespaces, and still loses ownership. */
+    int lost = 0, rows = 0;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "rows"))
+      {
+        rows++;
+        lost += !flag(item, "enforced");
+      }
+    if (!flag(v, "fullIsolation"))
+      printf("\nVerdict: splitbox runs in %s mode here (process-level isolation only)\n", str(v, "mode"));
+    else if (lost > 0)
+      printf("\nVerdict: splitbox runs in %s mode here (namespaces, but %d of %d guarantees LOST, below)\n",
+             str(v, "mode"), lost, rows);
+    else
+      printf("\nVerdict: splitbox runs in %s mode here (full isolation)\n", str(v, "mode"));
+  }
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "rows"))
     printf("  %-46s %s: %s\n", str(item, "row"), flag(item, "enforced") ? "enforced" : "LOST", str(item, "because"));
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(v, "toGetFullIsolation"))

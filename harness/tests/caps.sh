@@ -30,6 +30,9 @@ check "as root: CAP_SYS_ADMIN is reported" grep -q '"CAP_SYS_ADMIN":true' "$out/
 check "as root: every row's claim says why" \
   jq -e '(.verdict.rows | length) > 10 and ([.verdict.rows[] | select((.because // "") == "")] | length == 0)' "$out/root.json"
 
+"$cli" caps >"$out/root.txt"
+check "as root: the verdict says full isolation (no row lost)" grep -q '^Verdict: splitbox runs in namespaces mode here (full isolation)$' "$out/root.txt"
+
 # Unprivileged, no capabilities.
 "${as_nobody[@]}" "$cli" caps --json >"$out/nobody.json"; rc=$?
 check "as 65534: exit 0 (was $rc)" test $rc -eq 0
@@ -54,6 +57,9 @@ check "as 65534: ownership in the shared dir is claimed lost, and measured leaki
 check "as 65534 (no subordinate ids): the shared dir's ownership is claimed lost" \
   grep -q '"sharedDirOwnership":{"separateUids":false,"how":"usercodeandtheplatformareonehostuid' "$out/nobody.min"
 check "as root: the shared dir's ownership is claimed" grep -q '"sharedDirOwnership":{"separateUids":true' "$out/root.min"
+"${as_nobody[@]}" "$cli" caps >"$out/nobody.txt"
+check "as 65534 (no subordinate ids): the verdict does not say full isolation, and counts the row lost" \
+  grep -Eq '^Verdict: splitbox runs in userns mode here \(namespaces, but 1 of [0-9]+ guarantees LOST, below\)$' "$out/nobody.txt"
 # splitbox-test (scripts/bootstrap) has subordinate ids: userns mode maps user code to them.
 if getent passwd splitbox-test >/dev/null; then
   setpriv --reuid=splitbox-test --regid=splitbox-test --clear-groups --inh-caps=-all "$cli" caps --json >"$out/subids.json"
