@@ -130,7 +130,8 @@ static int parse(int argc, char **argv, struct verb_args *a)
       case 'h': fputs(verbs_usage, stdout); exit(0);
       default: return usage_error(a, "%s", "bad option");
       }
-  if (a->init && strcmp(a->verb, "exec") != 0 && strcmp(a->verb, "start") != 0)
+  /* User commands and started processes always run under an init. */
+  if (a->init && strcmp(a->verb, "exec") != 0)
     return usage_error(a, "%s", "--init is for exec in the platform context");
   a->rest = argv + optind;
   a->n_rest = argc - optind;
@@ -227,9 +228,8 @@ static int do_exec(struct sbx_client *c, const struct verb_args *a, enum sbx_whe
     return usage_error(a, "%s", "commands run in the user or the platform context");
   if (command == NULL)
     return EXIT_EXEC_FAILED;
-  /* User commands and started processes always run under an init. */
-  if (a->init && (background || w != SBX_PLATFORM_CONTEXT))
-    return usage_error(a, "%s", "--init is for exec in the platform context: the others always have an init");
+  if (a->init && w != SBX_PLATFORM_CONTEXT)
+    return usage_error(a, "%s", "--init is for exec in the platform context: user commands always have an init");
   if (background)
     {
       r = w == SBX_PLATFORM_CONTEXT ? sbx_platform_start_process(c, command, &o, &p, &err)

@@ -139,7 +139,6 @@ static void sweep(void)
   static size_t alive[MAX_COMMANDS], members[MAX_COMMANDS];
   unsigned long long oldest_running = ~0ULL;
   struct sbx_proc_pids it;
-  bool listed = sbx_proc_pids_open(&it);
   pid_t pid;
   double now = sbx_now_ms();
 
@@ -148,7 +147,9 @@ static void sweep(void)
   for (size_t i = 0; i < n_commands; i++)
     if (commands[i].start < oldest_running)
       oldest_running = commands[i].start;
-  while (listed && (pid = sbx_proc_pids_next(&it)) > 0)
+  /* /proc unreadable: no pid, and every ending is reported as if its session were empty. */
+  sbx_proc_pids_open(&it);
+  while ((pid = sbx_proc_pids_next(&it)) > 0)
     {
       struct sbx_proc_stat st;
       struct ending *e;
@@ -175,8 +176,7 @@ static void sweep(void)
           if (endings[i].start <= st.start)
             alive[i]++;
     }
-  if (listed)
-    sbx_proc_pids_close(&it);
+  sbx_proc_pids_close(&it);
   for (size_t i = 0; i < n_endings; i++)
     endings[i].session_empty |= members[i] == 0;
   for (size_t i = n_endings; i-- > 0;)

@@ -3,11 +3,11 @@
  * Format: cwd NUL command NUL env-entry NUL ... */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -16,64 +16,28 @@
 #include "payload.h"
 #include "proto.h"
 
-/* Pieces are gathered for one writev each 64 of them: a command of a few
- * variables takes one syscall, not one per string. */
-struct batch
-{
-  struct iovec iov[64];
-  size_t n, bytes;
-};
-
-static int flush(int fd, struct batch *b)
-{
-  ssize_t done = b->n > 0 ? writev(fd, b->iov, (int)b->n) : 0;
-
-  if (done < 0 && errno != EINTR)
-    return -1;
-  if (done < 0)
-    done = 0;
-  /* A short write (EINTR, a full memory cgroup): the rest, piece by piece. */
-  for (size_t i = 0; (size_t)done < b->bytes && i < b->n; i++)
-    {
-      size_t len = b->iov[i].iov_len;
-      if ((size_t)done >= len)
-        {
-          done -= (ssize_t)len;
-          continue;
-        }
-      if (sbx_write_all(fd, (const char *)b->iov[i].iov_base + done, len - (size_t)done) < 0)
-        return -1;
-      done = 0;
-    }
-  b->n = b->bytes = 0;
-  return 0;
-}
-
-static int add(int fd, struct batch *b, const char *str)
-{
-  if (b->n == sizeof b->iov / sizeof b->iov[0] && flush(fd, b) < 0)
-    return -1;
-  b->iov[b->n].iov_base = (void *)str;
-  b->iov[b->n].iov_len = strlen(str) + 1;
-  b->bytes += b->iov[b->n].iov_len;
-  b->n++;
-  return 0;
-}
-
+/* Composed whole, then written at once: a command of a few variables takes
+ * one write, not one per string. */
 int sbx_payload_create(const char *cwd, const char *command, char *const *envp, struct sbx_error *err)
 {
   _cleanup_close_ int fd = memfd_create("splitbox-spawn", MFD_CLOEXEC);
-  struct batch b = { .n = 0 };
-  int r;
+  _cleanup_free_ char *buf = NULL;
+  const char *head[2] = { cwd != NULL ? cwd : "", command };
+  size_t len = 0, at = 0;
 
   if (fd < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "memfd_create");
-  r = add(fd, &b, cwd != NULL ? cwd : "");
-  if (r == 0)
-    r = add(fd, &b, command);
-  for (char *const *e = envp; r == 0 && *e != NULL; e++)
-    r = add(fd, &b, *e);
-  if (r < 0 || flush(fd, &b) < 0)
+  for (size_t i = 0; i < 2; i++)
+    len += strlen(head[i]) + 1;
+  for (char *const *e = envp; *e != NULL; e++)
+    len += strlen(*e) + 1;
+  if ((buf = malloc(len)) == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "spawn payload");
+  for (size_t i = 0; i < 2; i++)
+    at = (size_t)(stpcpy(buf + at, head[i]) - buf) + 1;
+  for (char *const *e = envp; *e != NULL; e++)
+    at = (size_t)(stpcpy(buf + at, *e) - buf) + 1;
+  if (sbx_write_all(fd, buf, len) < 0)
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "write spawn payload");
   return sbx_steal_fd(&fd);
 }

@@ -20,6 +20,7 @@ struct sbx_proc_pids
   size_t pos, len;
   char buf[4096] __attribute__((aligned(8)));
 };
+/* false when /proc cannot be opened; next and close are safe to call even so. */
 bool sbx_proc_pids_open(struct sbx_proc_pids *it);
 /* The next pid, or 0 at the end (or when /proc cannot be read further). */
 pid_t sbx_proc_pids_next(struct sbx_proc_pids *it);
