@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,10 @@ int sbx_write_all(int fd, const void *buf, size_t len);
 struct command_impl
 {
   char **sandbox_env; /* setEnvVars of today's SDK */
+  /* Threads of one harness (the bench's rounds) start and stop at once. */
+  pthread_mutex_t lock;
   pid_t started[MAX_STARTED];
-  size_t n_started;
+  size_t n_started, n_logs;
 };
 
 static int cmd_open(struct sbx_backend *b, struct sbx_error *err)
@@ -35,8 +38,13 @@ static int cmd_open(struct sbx_backend *b, struct sbx_error *err)
   if (b->shared_host[0] == '\0')
     return sbx_error_set(err, EINVAL, SBX_E_VALIDATION, "%s: a command backend needs \"shared\": {\"host\": ...}",
                          b->info.name);
-  b->impl = calloc(1, sizeof(struct command_impl));
-  return b->impl != NULL ? 0 : sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+  struct command_impl *c = calloc(1, sizeof *c);
+
+  if (c == NULL)
+    return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "backend");
+  pthread_mutex_init(&c->lock, NULL);
+  b->impl = c;
+  return 0;
 }
 
 static void cmd_close(struct sbx_backend *b)
@@ -48,6 +56,7 @@ static void cmd_close(struct sbx_backend *b)
   for (size_t i = 0; i < c->n_started; i++)
     sbx_run_stop(c->started[i], 500);
   sbx_strvfreep(&c->sandbox_env);
+  pthread_mutex_destroy(&c->lock);
   free(c);
   b->impl = NULL;
 }
@@ -155,14 +164,28 @@ static int cmd_start(struct sbx_backend *b, enum sbx_bctx ctx, const struct sbx_
   struct command_impl *c = b->impl;
   _cleanup_strv_ char **argv = NULL, **envp = NULL;
   char log[sizeof b->workdir + sizeof "/started-.log" + 20]; /* 20: the digits of any size_t */
+  bool full;
   pid_t pid;
 
-  if (c->n_started == MAX_STARTED)
+  pthread_mutex_lock(&c->lock);
+  full = c->n_started == MAX_STARTED;
+  /* A log of its own: numbered by starts, not by what runs now. */
+  snprintf(log, sizeof log, "%s/started-%zu.log", b->workdir, c->n_logs++);
+  pthread_mutex_unlock(&c->lock);
+  if (full)
     return sbx_error_set(err, EAGAIN, SBX_E_INTERNAL, "%s: too many background processes", b->info.name);
-  snprintf(log, sizeof log, "%s/started-%zu.log", b->workdir, c->n_started);
   if (build(b, ctx, req, &argv, &envp, err) < 0 || sbx_run_background(argv, envp, log, &pid, err) < 0)
     return -1;
-  c->started[c->n_started++] = pid;
+  pthread_mutex_lock(&c->lock);
+  full = c->n_started == MAX_STARTED;
+  if (!full)
+    c->started[c->n_started++] = pid;
+  pthread_mutex_unlock(&c->lock);
+  if (full)
+    {
+      sbx_run_stop(pid, 0);
+      return sbx_error_set(err, EAGAIN, SBX_E_INTERNAL, "%s: too many background processes", b->info.name);
+    }
   if (asprintf(handle, "%d", (int)pid) < 0)
     return sbx_error_errno(err, ENOMEM, SBX_E_INTERNAL, "handle");
   return 0;
@@ -172,14 +195,21 @@ static int cmd_stop(struct sbx_backend *b, enum sbx_bctx ctx, const char *handle
 {
   struct command_impl *c = b->impl;
   pid_t pid = (pid_t)atoi(handle);
+  bool found = false;
 
-  for (size_t i = 0; i < c->n_started; i++)
+  pthread_mutex_lock(&c->lock);
+  for (size_t i = 0; i < c->n_started && !found; i++)
     if (c->started[i] == pid)
       {
-        sbx_run_stop(pid, grace_ms);
         c->started[i] = c->started[--c->n_started];
-        return 0;
+        found = true;
       }
+  pthread_mutex_unlock(&c->lock);
+  if (found)
+    {
+      sbx_run_stop(pid, grace_ms);
+      return 0;
+    }
   return sbx_error_set(err, ESRCH, SBX_E_PROCESS_NOT_FOUND, "%s: no background process %s", b->info.name, handle);
 }
 
