@@ -175,6 +175,16 @@ bool sbx_exec_job_advance(struct sbx_exec_job *j, const struct pollfd *pfd)
   return j->over;
 }
 
+/* The most output an end encodes on the job loop's thread: a larger one goes
+ * to a worker, so that the loop does not stall other commands. */
+#define QUICK_END_OUTPUT_MAX (64u * 1024)
+
+bool sbx_exec_job_end_is_quick(const struct sbx_exec_job *j)
+{
+  return j->l.exited && (j->l.host_pid <= 0 || j->l.reaped)
+         && j->s[0].len + j->s[1].len <= QUICK_END_OUTPUT_MAX;
+}
+
 void sbx_exec_job_cancel(struct sbx_exec_job *j)
 {
   if (j->cancelled || j->l.exited)

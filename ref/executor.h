@@ -221,6 +221,9 @@ int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, s
 void sbx_exec_job_pollfds(const struct sbx_exec_job *job, struct pollfd *pfd, double *wake_ms);
 bool sbx_exec_job_advance(struct sbx_exec_job *job, const struct pollfd *pfd);
 void sbx_exec_job_cancel(struct sbx_exec_job *job);
+/* Whether end would return at once: the command has exited and nothing is
+ * left to reap, and its output is small enough to encode in passing. */
+bool sbx_exec_job_end_is_quick(const struct sbx_exec_job *job);
 int sbx_exec_end(struct sbx_exec_job *job, struct sbx_exec_result *res, struct sbx_error *err);
 
 /* Processes */

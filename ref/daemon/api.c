@@ -399,7 +399,7 @@ void sbx_api_job_set_wake(struct sbx_api_job *j, void (*park)(void *arg), void (
   pthread_mutex_unlock(&j->lock);
 }
 
-static void job_release(struct sbx_api_job *j)
+static void job_release_maybe_blocking(struct sbx_api_job *j, bool may_block)
 {
   int left;
 
@@ -411,10 +411,18 @@ static void job_release(struct sbx_api_job *j)
   if (j->kill_wait && j->end_fd >= 0)
     close(j->end_fd);
   sbx_exec_result_clear(&j->res);
-  sbx_registry_put(j->r, j->sb);
+  if (may_block)
+    sbx_registry_put(j->r, j->sb);
+  else
+    sbx_registry_put_nonblocking(j->r, j->sb);
   free(j->buf);
   pthread_mutex_destroy(&j->lock);
   free(j);
+}
+
+static void job_release(struct sbx_api_job *j)
+{
+  job_release_maybe_blocking(j, true);
 }
 
 void sbx_api_job_release(struct sbx_api_job *j)
@@ -468,6 +476,23 @@ void sbx_api_job_finish(struct sbx_api_job *j, struct sbx_api_response *out)
       respond(out, r < 0 ? status_for(j->err.code) : 200, doc);
     }
   job_release(j);
+}
+
+bool sbx_api_job_finish_nonblocking(struct sbx_api_job *j, struct sbx_api_response *out)
+{
+  bool quick;
+
+  if (j->stream || j->kill_wait)
+    return false;
+  pthread_mutex_lock(&j->lock);
+  quick = j->ej == NULL || sbx_exec_job_end_is_quick(j->ej);
+  pthread_mutex_unlock(&j->lock);
+  if (!quick)
+    return false;
+  /* The runner's reference goes in finish; the connection's is the last. */
+  sbx_api_job_finish(j, out);
+  job_release_maybe_blocking(j, false);
+  return true;
 }
 
 ssize_t sbx_api_job_read(struct sbx_api_job *j, char *buf, size_t max, bool *end)

@@ -31,6 +31,10 @@ void sbx_api_job_pollfds(const struct sbx_api_job *job, struct pollfd *pfd, doub
 bool sbx_api_job_advance(struct sbx_api_job *job, const struct pollfd *pfd);
 void sbx_api_job_cancel(struct sbx_api_job *job);
 void sbx_api_job_finish(struct sbx_api_job *job, struct sbx_api_response *out);
+/* finish and release at once, from a thread that must not block (the job
+ * loop): false, and nothing done, when either could wait (a stream, a wait
+ * for a kill, a command not yet reaped, a large output). */
+bool sbx_api_job_finish_nonblocking(struct sbx_api_job *job, struct sbx_api_response *out);
 void sbx_api_job_release(struct sbx_api_job *job);
 bool sbx_api_job_is_stream(const struct sbx_api_job *job);
 void sbx_api_job_set_wake(struct sbx_api_job *job, void (*park)(void *arg), void (*wake)(void *arg), void *arg);

@@ -607,11 +607,25 @@ static void queue_tick(void *arg)
   append_and_unlock(s, t);
 }
 
-/* From the job loop: sbx_api_job_finish reaps, which is a worker's job. */
+/* The connection's answer is ready: libmicrohttpd sends it. */
+static void answer_job(struct request *r)
+{
+  r->job = NULL;
+  r->state = R_READY;
+  MHD_resume_connection(r->mc);
+}
+
+/* From the job loop: answered here when nothing is left to wait for (a
+ * hand-off to a worker is a thread wake-up more on every command's path);
+ * otherwise sbx_api_job_finish reaps, which is a worker's job. */
 static void exec_over(void *arg)
 {
   struct request *r = arg;
-  enqueue(r->s, r, r->job);
+
+  if (sbx_api_job_finish_nonblocking(r->job, &r->resp))
+    answer_job(r);
+  else
+    enqueue(r->s, r, r->job);
 }
 
 struct stream_over_arg
@@ -724,9 +738,7 @@ static void *worker_main(void *arg)
         {
           sbx_api_job_finish(r->job, &r->resp);
           sbx_api_job_release(r->job);
-          r->job = NULL;
-          r->state = R_READY;
-          MHD_resume_connection(r->mc);
+          answer_job(r);
         }
       else
         {

@@ -359,7 +359,17 @@ void sbx_registry_ref(struct sbx_registry *r, struct sbx_sandbox *sb)
   pthread_mutex_unlock(&r->lock);
 }
 
-void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
+/* Under the lock: entry i, deleted and unreferenced, out of the table. */
+static struct entry *take_deleted(struct sbx_registry *r, size_t i)
+{
+  struct entry *e = r->entries[i];
+
+  r->entries[i] = r->entries[r->n + r->n_deleted - 1];
+  r->n_deleted--;
+  return e;
+}
+
+static void put(struct sbx_registry *r, struct sbx_sandbox *sb, bool may_block)
 {
   struct entry *done = NULL;
 
@@ -367,15 +377,25 @@ void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
     return;
   pthread_mutex_lock(&r->lock);
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
-    if (r->entries[i]->sb == sb && --r->entries[i]->refs == 0 && r->entries[i]->deleted)
+    if (r->entries[i]->sb == sb)
       {
-        done = r->entries[i];
-        r->entries[i] = r->entries[r->n + r->n_deleted - 1];
-        r->n_deleted--;
+        /* Left in the table at refs 0, when it may not block: the sweep ends it. */
+        if (--r->entries[i]->refs == 0 && r->entries[i]->deleted && may_block)
+          done = take_deleted(r, i);
         break;
       }
   pthread_mutex_unlock(&r->lock);
   entry_free(r, done);
+}
+
+void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb)
+{
+  put(r, sb, true);
+}
+
+void sbx_registry_put_nonblocking(struct sbx_registry *r, struct sbx_sandbox *sb)
+{
+  put(r, sb, false);
 }
 
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err)
@@ -416,6 +436,18 @@ void sbx_registry_sweep(struct sbx_registry *r)
   struct sbx_sandbox **held = NULL;
   size_t n = 0;
 
+  for (;;)
+    {
+      struct entry *done = NULL;
+      pthread_mutex_lock(&r->lock);
+      for (size_t i = r->n; i < r->n + r->n_deleted && done == NULL; i++)
+        if (r->entries[i]->refs == 0)
+          done = take_deleted(r, i);
+      pthread_mutex_unlock(&r->lock);
+      if (done == NULL)
+        break;
+      entry_free(r, done);
+    }
   pthread_mutex_lock(&r->lock);
   if (r->n > 0 && (held = calloc(r->n, sizeof *held)) != NULL)
     for (size_t i = 0; i < r->n; i++)

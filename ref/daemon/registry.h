@@ -40,11 +40,16 @@ struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id);
 /* The live sandboxes' ids, a NULL-terminated vector to free whole; NULL without memory. */
 char **sbx_registry_ids(struct sbx_registry *r);
 void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb);
+/* The same, for a thread that must not block (the job loop): a deleted
+ * sandbox's teardown, were this its last reference, is left to the next
+ * sweep. */
+void sbx_registry_put_nonblocking(struct sbx_registry *r, struct sbx_sandbox *sb);
 /* One more reference to a sandbox already held. */
 void sbx_registry_ref(struct sbx_registry *r, struct sbx_sandbox *sb);
 /* Kills the processes of every sandbox: in-flight requests then end quickly. */
 void sbx_registry_shutdown(struct sbx_registry *r);
-/* Reaps and tidies every sandbox's started processes (sbx_process_sweep). */
+/* Reaps and tidies every sandbox's started processes (sbx_process_sweep), and
+ * tears down the deleted sandboxes that sbx_registry_put_nonblocking left. */
 void sbx_registry_sweep(struct sbx_registry *r);
 int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error *err);
 const struct sbx_registry_options *sbx_registry_options(const struct sbx_registry *r);

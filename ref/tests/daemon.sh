@@ -115,6 +115,20 @@ check "... and the write did not complete" test -z "$(grep -o '"stdout":"filled'
 r=$(req POST /api/sandboxes/bounded/shared/write '{"path":"x","content":"still"}'); check "the executor writes the bounded dir" has "$r" '"size":5'
 r=$(req POST /api/sandboxes/bounded/platform/execute '{"command":"cat /app/x"}'); check "the platform sees it" has "$r" '"stdout":"still"'
 r=$(req DELETE /api/sandboxes/bounded); check "DELETE a bounded sandbox" has "$r" '200 {"success":true'
+# A sandbox deleted while an execute runs: the execute is answered (its command killed), and the sandbox,
+# whose last reference that answer held, is torn down after it (its run directory goes), not left behind.
+runs() { find "$state/run" -mindepth 1 -maxdepth 1 | wc -l; }
+n0=$(runs)
+req PUT /api/sandboxes/doomed '{}' >/dev/null
+check "control: a sandbox has a run directory" test "$(runs)" -eq $((n0 + 1))
+req POST /api/sandboxes/doomed/user/execute '{"command":"exec sleep 301.'$u'"}' > "$work/doomed.out" &
+exec_client=$!
+check "its execute runs before the DELETE" until_ok 10 pgrep -f "sleep 301.$u"
+r=$(req DELETE /api/sandboxes/doomed); check "DELETE a sandbox with an execute in flight" has "$r" '200 {"success":true'
+wait "$exec_client"
+check "the execute is answered, its command killed" has "$(cat "$work/doomed.out")" '"exitCode":137'
+gone() { [ "$(runs)" -eq "$n0" ]; }
+check "the sandbox is torn down after its last answer" until_ok 10 gone
 r=$(req PUT /api/sandboxes/bad '{"limits":{"sharedMax":-2}}'); check "limits.sharedMax -2 is refused" has "$r" '400 {'
 r=$(req POST /api/sandboxes/a/shared/list-files '{"path":"."}'); check "shared list-files" has "$r" '{"name":"hello.txt","type":"file","size":2}'
 r=$(req POST /api/sandboxes/a/shared/write '{"path":"bin","content":"AAEC/w==","encoding":"base64"}')
