@@ -73,8 +73,8 @@ static int stream_read(struct stream *s, const struct sbx_exec_request *req, int
 
 static void fill_exit(struct sbx_exec_result *res, const struct sbx_launch *l)
 {
-  if (!l->exited)
-    res->exit_code = -1; /* its supervisor never answered: nothing is known */
+  if (!l->exited || l->pid == 0)
+    res->exit_code = -1; /* never started, or its supervisor never answered: nothing is known */
   else if (l->wait_status == -1)
     {
       res->exit_code = 128 + SIGKILL;
@@ -283,6 +283,9 @@ int sbx_exec_end(struct sbx_exec_job *j, struct sbx_exec_result *res, struct sbx
       memcpy(rec.msg, l->fail_msg, sizeof rec.msg);
       r = sbx_status_record_error(&rec, err);
     }
+  else if (l->pid == 0)
+    r = sbx_error_set(err, EIO, SBX_E_SANDBOX, "the %s context did not start the command",
+                      sbx_context_name(l->context));
   free(j);
   return r;
 }

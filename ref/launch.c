@@ -166,6 +166,11 @@ int sbx_launch_start(struct sbx_sandbox *sb, const struct sbx_exec_request *req,
       sbx_launch_finish(sb, l, 0);
       return -1;
     }
+  /* A user exec is not waited for: its STARTED, or why it failed, reaches the
+   * job loop with its exit (sbx_exec_job_advance), and it is ended by its id,
+   * not its pid. The launching thread goes on at once. */
+  if (run_to_end && req->context == SBX_CTX_USER && sb->isolation != SBX_ISO_FALLBACK)
+    return 0;
   /* Wait for STARTED (or the reason it failed): after this, the command runs.
    * The fork path's launcher says the init's pid when it can: wait for that too. */
   while ((l->pid == 0 || (l->trust_gpid && l->host_pid == 0)) && !l->exited && l->fail_msg[0] == '\0')

@@ -115,6 +115,11 @@ check "... and the write did not complete" test -z "$(grep -o '"stdout":"filled'
 r=$(req POST /api/sandboxes/bounded/shared/write '{"path":"x","content":"still"}'); check "the executor writes the bounded dir" has "$r" '"size":5'
 r=$(req POST /api/sandboxes/bounded/platform/execute '{"command":"cat /app/x"}'); check "the platform sees it" has "$r" '"stdout":"still"'
 r=$(req DELETE /api/sandboxes/bounded); check "DELETE a bounded sandbox" has "$r" '200 {"success":true'
+# A user command that could not start: no exit status is made up for it (its launch is not waited for; the
+# reason comes with its end).
+r=$(req POST /api/sandboxes/a/user/execute '{"command":"true","cwd":"/nonexistent"}')
+check "a user command that could not start has exitCode -1 and says why" has "$r" '"exitCode":-1,'
+check "... FILE_NOT_FOUND, 404" has "$r" '"code":"FILE_NOT_FOUND","message":"cwd /nonexistent: No such file or directory","httpStatus":404}'
 # A sandbox deleted while an execute runs: the execute is answered (its command killed), and the sandbox,
 # whose last reference that answer held, is torn down after it (its run directory goes), not left behind.
 runs() { find "$state/run" -mindepth 1 -maxdepth 1 | wc -l; }
