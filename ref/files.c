@@ -63,7 +63,8 @@ static int shared_relative(const struct sbx_sandbox *sb, const char *path, const
 static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve,
                         struct sbx_error *err)
 {
-  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+  bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = creates ? mode : 0,
                           .resolve = resolve };
   int fd = sbx_openat2(dirfd, path, &how);
 
@@ -266,23 +267,46 @@ static int check_target(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
   return 0;
 }
 
+/* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there. */
+static int name_unnamed(int fd, int dir_fd, const char *tmp, const char *path, struct sbx_error *err)
+{
+  char proc[64];
+
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) != 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
+  return 0;
+}
+
 /* The new content goes to a temporary file beside the target, which is then
  * renamed over it: a reader sees the old file or the new one, never a mix,
- * and a writer killed midway leaves the old file (and a hidden temporary one). */
+ * and a writer killed midway leaves the old file. The executor's own writes
+ * (shared and platform) fill an unnamed file (O_TMPFILE), named only just
+ * before the rename, so that a daemon killed midway leaves nothing else; a
+ * user write, made by the user context's init, and a filesystem without
+ * O_TMPFILE, fill a hidden named one, which such a kill leaves behind. */
 static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
                         const char *path, const void *data, size_t len, struct sbx_error *err)
 {
   _cleanup_close_ int fd = -1;
   char tmp[256];
   struct stat old;
-  bool exists = false;
+  bool exists = false, named = true;
+  mode_t mode;
   int r = -1;
 
   if (check_target(sb, scope, dir_fd, name, path, &old, &exists, err) < 0)
     return -1;
   temp_name(tmp, sizeof tmp, name);
-  fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-                     exists ? old.st_mode & 0777 : 0644, err);
+  mode = exists ? old.st_mode & 0777 : 0644;
+  if (scope != SBX_SCOPE_USER)
+    {
+      struct sbx_error ignored = { 0 };
+      fd = open_beneath(dir_fd, ".", O_WRONLY | O_TMPFILE, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, &ignored);
+      named = fd < 0;
+    }
+  if (fd < 0)
+    fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, err);
   if (fd < 0)
     return -1;
   if (geteuid() == 0 && scope != SBX_SCOPE_USER)
@@ -309,9 +333,12 @@ static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
       sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
       goto out;
     }
+  if (!named && name_unnamed(fd, dir_fd, tmp, path, err) < 0)
+    goto out;
+  named = true;
   r = scope_rename_at(sb, scope, dir_fd, tmp, name, err);
 out:
-  if (r < 0)
+  if (r < 0 && named)
     {
       struct sbx_error ignored = { 0 };
       scope_rename_at(sb, scope, dir_fd, tmp, NULL, &ignored);

@@ -91,8 +91,9 @@ wait $writers # not a bare wait: the daemon is a child too
 check "the 6 writers' 72 writes all succeeded" test -z "$(cat "$work"/w[A-F])"
 check "every one of 45 reads meanwhile was whole ($(grep -c torn <<<"$fixed") torn)" test "$(grep -c ok <<<"$fixed")" = 45
 
-# A daemon killed mid-write leaves the old file: killed once the temporary
-# file exists (the write has begun) and before the rename.
+# A daemon killed mid-write leaves the old file, and nothing else: killed once
+# the write has begun (the daemon holds the new content's file, unnamed, open in
+# the shared dir: O_TMPFILE) and before the rename.
 printf old > "$work/old"
 put shared k "$work/old" >/dev/null
 shared=$(dirname "$(find "$state" -name k -type f | head -1)")
@@ -100,10 +101,14 @@ check "the shared dir is found on the host" test -f "$shared/k"
 head -c "$cap" /dev/urandom > "$work/cap"
 put shared k "$work/cap" >/dev/null &
 putpid=$!
-mid() { compgen -G "$shared/.k.sbx-*" >/dev/null; }
-check "the write's temporary file appears" until_ok 30 mid
+named() { compgen -G "$shared/.k.sbx-*" >/dev/null; }
+unnamed() { find "/proc/$daemon/fd" -lname "$shared/#* (deleted)" 2>/dev/null | grep -q .; }
+begun() { named || unnamed; }
+check "the write has begun" until_ok 30 begun
+check "... its file is unnamed" unnamed
+check "... and has no name meanwhile" test -z "$(compgen -G "$shared/.k.sbx-*")"
 kill -KILL "$daemon"; wait "$daemon" 2>/dev/null; daemon=
 wait "$putpid" 2>/dev/null
 check "after SIGKILL the file holds the old content" cmp -s "$work/old" "$shared/k"
-check "... the temporary file is hidden, and not the file" mid
+check "... and nothing is left beside it" test "$(ls -A "$shared" | grep -c '^\.k\.')" = 0
 finish
