@@ -285,15 +285,48 @@ static int name_unnamed(int fd, int dir_fd, const char *tmp, const char *path, s
  * before the rename, so that a daemon killed midway leaves nothing else; a
  * user write, made by the user context's init, and a filesystem without
  * O_TMPFILE, fill a hidden named one, which such a kill leaves behind. */
+/* The new content into fd, with the owner and mode the target keeps. */
+static int fill(struct sbx_sandbox *sb, enum sbx_scope scope, int fd, const char *path, bool exists,
+                const struct stat *old, const void *data, size_t len, struct sbx_error *err)
+{
+  if (geteuid() == 0 && scope != SBX_SCOPE_USER)
+    {
+      /* What root creates in the shared dir on the user's behalf, the user
+       * owns; a file replaced keeps its owner. Only that. */
+      bool in_shared = sb->shared_fd >= 0 && (scope == SBX_SCOPE_SHARED || under(path, sb->shared_path));
+      if (exists ? fchown(fd, old->st_uid, old->st_gid) != 0
+                 : in_shared && sb->isolation != SBX_ISO_USERNS
+                     && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
+        return sbx_error_errno(err, errno, SBX_E_INTERNAL, "chown %s", path);
+    }
+  /* The umask may have narrowed the old mode; where we cannot widen it back, the umask's is kept. */
+  if (exists && fchmod(fd, old->st_mode & 0777) != 0 && errno != EPERM)
+    return sbx_error_errno(err, errno, SBX_E_INTERNAL, "chmod %s", path);
+  if (sbx_write_all(fd, data, len) != 0)
+    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
+  return 0;
+}
+
+/* tmp renamed over name; removed should that fail. */
+static int replace(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *tmp, const char *name,
+                   struct sbx_error *err)
+{
+  struct sbx_error ignored = { 0 };
+
+  if (scope_rename_at(sb, scope, dir_fd, tmp, name, err) == 0)
+    return 0;
+  scope_rename_at(sb, scope, dir_fd, tmp, NULL, &ignored);
+  return -1;
+}
+
 static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
                         const char *path, const void *data, size_t len, struct sbx_error *err)
 {
   _cleanup_close_ int fd = -1;
   char tmp[256];
   struct stat old;
-  bool exists = false, named = true;
+  bool exists = false;
   mode_t mode;
-  int r = -1;
 
   if (check_target(sb, scope, dir_fd, name, path, &old, &exists, err) < 0)
     return -1;
@@ -302,48 +335,27 @@ static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
   if (scope != SBX_SCOPE_USER)
     {
       struct sbx_error ignored = { 0 };
-      fd = open_beneath(dir_fd, ".", O_WRONLY | O_TMPFILE, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, &ignored);
-      named = fd < 0;
-    }
-  if (fd < 0)
-    fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, err);
-  if (fd < 0)
-    return -1;
-  if (geteuid() == 0 && scope != SBX_SCOPE_USER)
-    {
-      /* What root creates in the shared dir on the user's behalf, the user
-       * owns; a file replaced keeps its owner. Only that. */
-      bool in_shared = sb->shared_fd >= 0 && (scope == SBX_SCOPE_SHARED || under(path, sb->shared_path));
-      if (exists ? fchown(fd, old.st_uid, old.st_gid) != 0
-                 : in_shared && sb->isolation != SBX_ISO_USERNS
-                     && fchown(fd, sb->user_host_uid, sb->user_host_gid) != 0)
+      _cleanup_close_ int unnamed =
+          open_beneath(dir_fd, ".", O_WRONLY | O_TMPFILE, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, &ignored);
+      if (unnamed >= 0)
         {
-          sbx_error_errno(err, errno, SBX_E_INTERNAL, "chown %s", path);
-          goto out;
+          if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
+            return -1;
+          if (name_unnamed(unnamed, dir_fd, tmp, path, &ignored) == 0)
+            return replace(sb, scope, dir_fd, tmp, name, err);
+          /* Not linkable here (no /proc, or the link refused): the named way. */
         }
     }
-  /* The umask may have narrowed the old mode; where we cannot widen it back, the umask's is kept. */
-  if (exists && fchmod(fd, old.st_mode & 0777) != 0 && errno != EPERM)
-    {
-      sbx_error_errno(err, errno, SBX_E_INTERNAL, "chmod %s", path);
-      goto out;
-    }
-  if (sbx_write_all(fd, data, len) != 0)
-    {
-      sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
-      goto out;
-    }
-  if (!named && name_unnamed(fd, dir_fd, tmp, path, err) < 0)
-    goto out;
-  named = true;
-  r = scope_rename_at(sb, scope, dir_fd, tmp, name, err);
-out:
-  if (r < 0 && named)
+  fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, err);
+  if (fd < 0)
+    return -1;
+  if (fill(sb, scope, fd, path, exists, &old, data, len, err) < 0)
     {
       struct sbx_error ignored = { 0 };
       scope_rename_at(sb, scope, dir_fd, tmp, NULL, &ignored);
+      return -1;
     }
-  return r;
+  return replace(sb, scope, dir_fd, tmp, name, err);
 }
 
 int sbx_file_write(struct sbx_sandbox *sb, enum sbx_scope scope, const char *path, const void *data, size_t len,

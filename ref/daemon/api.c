@@ -334,7 +334,7 @@ static int start_job(struct call *c, bool stream)
       c->q->exec.on_output = on_output;
       c->q->exec.on_output_arg = j;
     }
-  /* The launch waits for the command to have started, not for its end. */
+  /* The launch does not wait for the command's end (nor, for a user command, for its start). */
   j->begin_rc = sbx_exec_begin(c->sb, &c->q->exec, &j->res, &j->ej, &j->err);
   c->out->status = 200;
   c->out->job = j;

@@ -1255,11 +1255,13 @@ void sbx_http_server_stop(struct sbx_http_server *s)
   pthread_mutex_unlock(&s->qlock);
   for (int i = 0; i < s->n_workers; i++)
     pthread_join(s->workers[i], NULL);
+  /* The loop first: stopping libmicrohttpd frees the requests of jobs still
+   * stuck past the drain, which the loop would otherwise answer. */
+  sbx_job_loop_free(s->loop);
+  s->loop = NULL;
   if (s->mhd != NULL)
     MHD_stop_daemon(s->mhd);
   s->mhd = NULL;
-  sbx_job_loop_free(s->loop);
-  s->loop = NULL;
 }
 
 void sbx_http_server_free(struct sbx_http_server *s)

@@ -41,6 +41,16 @@ struct sbx_registry
   size_t n, n_deleted, cap;
   unsigned long long incarnation;
   int jobs; /* background jobs (streams) that still use the registry */
+  /* References given back from threads that must not wait for lock (held
+   * through a sandbox's creation): the next sweep puts them. */
+  pthread_mutex_t pending_lock;
+  struct pending_put *pending;
+};
+
+struct pending_put
+{
+  struct sbx_sandbox *sb;
+  struct pending_put *next;
 };
 
 /* path made absolute without resolving it: the socket may not exist yet. */
@@ -78,6 +88,7 @@ struct sbx_registry *sbx_registry_new(const struct sbx_registry_options *opts, s
   r->opts.init_path = r->init_path;
   pthread_mutex_init(&r->lock, NULL);
   pthread_cond_init(&r->idle, NULL);
+  pthread_mutex_init(&r->pending_lock, NULL);
   snprintf(path, sizeof path, "%s/sandboxes", opts->state_dir);
   if (r->state_dir == NULL || r->init_path == NULL || (mkdir(opts->state_dir, 0711) != 0 && errno != EEXIST)
       || (mkdir(path, 0711) != 0 && errno != EEXIST)
@@ -195,9 +206,17 @@ void sbx_registry_free(struct sbx_registry *r)
   /* A job is stuck: leaking the registry and its sandboxes beats freeing them under it. */
   if (stuck)
     return;
+  /* Every entry goes below, referenced or not: what is pending only frees. */
+  while (r->pending != NULL)
+    {
+      struct pending_put *next = r->pending->next;
+      free(r->pending);
+      r->pending = next;
+    }
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
     entry_free(r, r->entries[i]);
   free(r->entries);
+  pthread_mutex_destroy(&r->pending_lock);
   pthread_cond_destroy(&r->idle);
   pthread_mutex_destroy(&r->lock);
   free(r->state_dir);
@@ -369,13 +388,34 @@ static struct entry *take_deleted(struct sbx_registry *r, size_t i)
   return e;
 }
 
+/* For the next sweep: false without memory. */
+static bool defer_put(struct sbx_registry *r, struct sbx_sandbox *sb)
+{
+  struct pending_put *p = malloc(sizeof *p);
+
+  if (p == NULL)
+    return false;
+  pthread_mutex_lock(&r->pending_lock);
+  *p = (struct pending_put){ .sb = sb, .next = r->pending };
+  r->pending = p;
+  pthread_mutex_unlock(&r->pending_lock);
+  return true;
+}
+
 static void put(struct sbx_registry *r, struct sbx_sandbox *sb, bool may_block)
 {
   struct entry *done = NULL;
 
   if (sb == NULL)
     return;
-  pthread_mutex_lock(&r->lock);
+  if (may_block)
+    pthread_mutex_lock(&r->lock);
+  else if (pthread_mutex_trylock(&r->lock) != 0)
+    {
+      if (defer_put(r, sb))
+        return;
+      pthread_mutex_lock(&r->lock); /* no memory to defer it: wait, rather than lose the reference */
+    }
   for (size_t i = 0; i < r->n + r->n_deleted; i++)
     if (r->entries[i]->sb == sb)
       {
@@ -434,8 +474,20 @@ int sbx_registry_delete(struct sbx_registry *r, const char *id, struct sbx_error
 void sbx_registry_sweep(struct sbx_registry *r)
 {
   struct sbx_sandbox **held = NULL;
+  struct pending_put *pending;
   size_t n = 0;
 
+  pthread_mutex_lock(&r->pending_lock);
+  pending = r->pending;
+  r->pending = NULL;
+  pthread_mutex_unlock(&r->pending_lock);
+  while (pending != NULL)
+    {
+      struct pending_put *next = pending->next;
+      put(r, pending->sb, true);
+      free(pending);
+      pending = next;
+    }
   for (;;)
     {
       struct entry *done = NULL;

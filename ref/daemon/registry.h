@@ -40,7 +40,8 @@ struct sbx_sandbox *sbx_registry_get(struct sbx_registry *r, const char *id);
 /* The live sandboxes' ids, a NULL-terminated vector to free whole; NULL without memory. */
 char **sbx_registry_ids(struct sbx_registry *r);
 void sbx_registry_put(struct sbx_registry *r, struct sbx_sandbox *sb);
-/* The same, for a thread that must not block (the job loop): a deleted
+/* The same, for a thread that must not block (the job loop): it does not wait
+ * for the registry's lock (held through a sandbox's creation), and a deleted
  * sandbox's teardown, were this its last reference, is left to the next
  * sweep. */
 void sbx_registry_put_nonblocking(struct sbx_registry *r, struct sbx_sandbox *sb);
