@@ -114,26 +114,22 @@ struct sbx_exec_job
   struct sbx_exec_request req; /* timeout and output callback; the rest is not used after the launch */
   double start, deadline, drain_until;
   long long oom_before;
-  bool started; /* its STARTED read (a user command's arrives in the loop) */
   bool timed_out, cancelled, over;
 };
 
-/* The command's time counts from its start: a launch that took long does not
- * eat it. Before the start, the deadline set at the launch stands. */
-static void note_start(struct sbx_exec_job *j)
-{
-  if (j->started || j->l.pid == 0)
-    return;
-  j->started = true;
-  if (j->req.timeout_ms > 0)
-    j->deadline = sbx_now_ms() + (double)j->req.timeout_ms;
-}
-
-/* Reads the status records already there, without blocking. */
+/* Reads the status records already there, without blocking. The command's
+ * time counts from its start: a STARTED read here (a user command's comes to
+ * the loop) sets the deadline again, so that a slow launch does not eat it. */
 static void take_status(struct sbx_exec_job *j)
 {
-  while (!j->l.exited && j->l.status_fd >= 0 && sbx_launch_poll_status(&j->l, false) > 0)
-    note_start(j);
+  while (!j->l.exited && j->l.status_fd >= 0)
+    {
+      pid_t before = j->l.pid;
+      if (sbx_launch_poll_status(&j->l, false) <= 0)
+        break;
+      if (before == 0 && j->l.pid != 0 && j->req.timeout_ms > 0)
+        j->deadline = sbx_now_ms() + (double)j->req.timeout_ms;
+    }
 }
 
 /* The deadlines of a job: its timeout, then the drain after an exit or a kill. */
@@ -147,7 +143,7 @@ static void step_clock(struct sbx_exec_job *j)
        * exit already waiting on the status pipe: that exit is the result,
        * not a timeout (the deadline is checked after the status is read). */
       take_status(j);
-      /* A STARTED read just now moved the deadline (note_start). */
+      /* A STARTED read just now moved the deadline. */
       if (!j->l.exited && now >= j->deadline)
         {
           j->timed_out = true;
@@ -256,9 +252,8 @@ int sbx_exec_begin(struct sbx_sandbox *sb, const struct sbx_exec_request *req, s
   j->s[0].fd = o[0];
   j->s[1].fd = e[0];
   j->s[0].cap = j->s[1].cap = sb->output_cap;
-  /* From the launch, and again from the start when STARTED comes later (note_start). */
+  /* From the launch, and again from the start when STARTED comes later (take_status). */
   j->deadline = req->timeout_ms > 0 ? sbx_now_ms() + (double)req->timeout_ms : -1;
-  j->started = j->l.pid != 0;
   *out = j;
   return 0;
 }

@@ -268,23 +268,14 @@ static int check_target(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
 }
 
 /* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there. */
-static int name_unnamed(int fd, int dir_fd, const char *tmp, const char *path, struct sbx_error *err)
+static bool name_unnamed(int fd, int dir_fd, const char *tmp)
 {
   char proc[64];
 
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  if (linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) != 0)
-    return sbx_error_errno(err, errno, sbx_error_code_for_errno(errno), "%s", path);
-  return 0;
+  return linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) == 0;
 }
 
-/* The new content goes to a temporary file beside the target, which is then
- * renamed over it: a reader sees the old file or the new one, never a mix,
- * and a writer killed midway leaves the old file. The executor's own writes
- * (shared and platform) fill an unnamed file (O_TMPFILE), named only just
- * before the rename, so that a daemon killed midway leaves nothing else; a
- * user write, made by the user context's init, and a filesystem without
- * O_TMPFILE, fill a hidden named one, which such a kill leaves behind. */
 /* The new content into fd, with the owner and mode the target keeps. */
 static int fill(struct sbx_sandbox *sb, enum sbx_scope scope, int fd, const char *path, bool exists,
                 const struct stat *old, const void *data, size_t len, struct sbx_error *err)
@@ -319,6 +310,13 @@ static int replace(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, con
   return -1;
 }
 
+/* The new content goes to a temporary file beside the target, which is then
+ * renamed over it: a reader sees the old file or the new one, never a mix,
+ * and a writer killed midway leaves the old file. The executor's own writes
+ * (shared and platform) fill an unnamed file (O_TMPFILE), named only just
+ * before the rename, so that a daemon killed midway leaves nothing else; a
+ * user write, made by the user context's init, and a filesystem without
+ * O_TMPFILE, fill a hidden named one, which such a kill leaves behind. */
 static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
                         const char *path, const void *data, size_t len, struct sbx_error *err)
 {
@@ -341,7 +339,7 @@ static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
         {
           if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
             return -1;
-          if (name_unnamed(unnamed, dir_fd, tmp, path, &ignored) == 0)
+          if (name_unnamed(unnamed, dir_fd, tmp))
             return replace(sb, scope, dir_fd, tmp, name, err);
           /* Not linkable here (no /proc, or the link refused): the named way. */
         }
