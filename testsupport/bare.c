@@ -210,20 +210,34 @@ static void serve_control_plane(int listener, const char *canary)
 bool bare_start_control_plane(struct bare *b)
 {
   struct sockaddr_un u = { .sun_family = AF_UNIX };
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), marked[2] = { -1, -1 };
+  char byte = 0;
+  bool ready;
 
   snprintf(u.sun_path, sizeof u.sun_path, "%s/api.sock", b->dir);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&u, sizeof u) != 0 || listen(fd, 16) != 0)
-    return false;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&u, sizeof u) != 0 || listen(fd, 16) != 0 || pipe2(marked, O_CLOEXEC) != 0)
+    {
+      if (fd >= 0)
+        close(fd);
+      return false;
+    }
   b->server = fork();
   if (b->server == 0)
     {
       /* Marked like a victim: probes only ever talk to marked processes they can see. */
+      close(marked[0]);
       prctl(PR_SET_NAME, b->marker, 0, 0, 0);
+      (void)!write(marked[1], "m", 1);
+      close(marked[1]);
       serve_control_plane(fd, b->canary);
     }
   close(fd);
-  return b->server > 0;
+  close(marked[1]);
+  /* Not ready until it carries the marker: a probe that ran before would see an
+   * unmarked holder of the socket, and rightly leave it alone (a failed control). */
+  ready = b->server > 0 && read(marked[0], &byte, 1) == 1;
+  close(marked[0]);
+  return ready;
 }
 
 void bare_platform_command(struct bare *b)
