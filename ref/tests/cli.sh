@@ -91,11 +91,13 @@ check "--env NAME of an unset variable is a usage error" test $? -eq 2
 # Two runs at once: a platform command holding a secret, user code looking for it.
 "$bin" run --context platform --env "SECRET=canary-$token" -- "sleep 60; : marker-$token" &
 holder=$!
-check "the platform run holds its secret on the host" until_ok 10 pgrep -f "marker-$token"
+# The command's shell, not the CLI, whose argv holds the same text.
+platform_shell() { pgrep -fx "/bin/sh -c sleep 60; : marker-$token"; }
+check "the platform run holds its secret on the host" until_ok 10 platform_shell
 out=$("$bin" run --context user --env "MINE=own-$token" -- 'ps -eo args; cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr "\0" "\n"'); rc=$?
 check "the user run ran, listed itself and read its own env" \
   test $rc -eq 0 -a -n "$(grep -a 'ps -eo args' <<<"$out")" -a -n "$(grep -a "MINE=own-$token" <<<"$out")"
-check "the platform run was still there while the user run looked" pgrep -f "marker-$token"
+check "the platform run was still there while the user run looked" platform_shell
 check "a concurrent platform run is invisible to a user run" test -z "$(grep -a -e "canary-$token" -e "marker-$token" <<<"$out")"
 kill -KILL $holder
 wait $holder 2>/dev/null

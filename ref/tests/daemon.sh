@@ -128,7 +128,8 @@ req PUT /api/sandboxes/doomed '{}' >/dev/null
 check "control: a sandbox has a run directory" test "$(runs)" -eq $((n0 + 1))
 req POST /api/sandboxes/doomed/user/execute '{"command":"exec sleep 301.'$u'"}' > "$work/doomed.out" &
 exec_client=$!
-check "its execute runs before the DELETE" until_ok 10 pgrep -f "sleep 301.$u"
+# -x: the whole command line, or the client (curl, with the body in its argv) would match before the daemon saw it.
+check "its execute runs before the DELETE" until_ok 10 pgrep -fx "sleep 301.$u"
 r=$(req DELETE /api/sandboxes/doomed); check "DELETE a sandbox with an execute in flight" has "$r" '200 {"success":true'
 wait "$exec_client"
 check "the execute is answered, its command killed" has "$(cat "$work/doomed.out")" '"exitCode":137'
@@ -345,7 +346,7 @@ req PUT /api/sandboxes/d '{}' >/dev/null
 start=$(date +%s%N)
 req POST /api/sandboxes/d/user/execute '{"command":"sleep 20.'$u'"}' >"$work/long" &
 long=$!
-check "the exec is in flight before the DELETE" until_ok 10 pgrep -f "sleep 20.$u"
+check "the exec is in flight before the DELETE" until_ok 10 pgrep -fx "sleep 20.$u"
 r=$(req DELETE /api/sandboxes/d); check "DELETE a sandbox with an exec in flight" has "$r" '200 '
 wait $long
 check "the exec in flight ended with the sandbox ($(( ($(date +%s%N) - start) / 1000000 )) ms)" \

@@ -39,7 +39,7 @@ check "after the other daemon is gone its state dir serves again (control)" \
 stall() { # BODY: the exec's result after the daemon was stopped 3 s in its middle
   req POST /api/sandboxes/keep/user/execute "$1" >"$work/stall.out" &
   local c=$!
-  for _ in $(seq 100); do pgrep -f "sleep 0.3$u" >/dev/null && break; sleep 0.02; done
+  for _ in $(seq 100); do pgrep -fx "sleep 0.3$u" >/dev/null && break; sleep 0.02; done
   kill -STOP "$daemon"; sleep 3; kill -CONT "$daemon"
   wait $c; cat "$work/stall.out"
 }
@@ -156,8 +156,8 @@ r=$(req GET /api/sandboxes/keep/user/process/list); check "... the list keeps th
 # ---- 3: a client that goes away: its command's tree is killed ----
 req POST /api/sandboxes/keep/platform/execute '{"command":"sleep 300.'$u'9"}' >/dev/null &
 c=$!
-for _ in $(seq 100); do pgrep -f "sleep 300.${u}9" >/dev/null && break; sleep 0.05; done
-check "control: the command runs" pgrep -f "sleep 300.${u}9"
+# -x: the command itself, not its client (curl holds the body in its argv).
+check "control: the command runs" until_ok 5 pgrep -fx "sleep 300.${u}9"
 kill $(pgrep -P $c curl) 2>/dev/null; kill $c 2>/dev/null; wait $c 2>/dev/null
 for _ in $(seq 100); do pgrep -f "sleep 300.${u}9" >/dev/null || break; sleep 0.05; done
 check "its client gone, the command is killed" test -z "$(pgrep -f "sleep 300.${u}9")"
