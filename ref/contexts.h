@@ -22,6 +22,8 @@ int sbx_user_open(struct sbx_sandbox *sb, int dir_fd, const char *path, int flag
                   struct sbx_error *err);
 /* Renames the entry from of dir_fd to to, or unlinks it when to is NULL. */
 int sbx_user_rename(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to, struct sbx_error *err);
+/* Gives fd, an unnamed file (O_TMPFILE) sbx_user_open made, the name name in dir_fd. */
+int sbx_user_link(struct sbx_sandbox *sb, int dir_fd, int fd, const char *name, struct sbx_error *err);
 
 /* platform_context.c */
 int sbx_platform_context_create(struct sbx_sandbox *sb, struct sbx_error *err);
@@ -63,3 +65,5 @@ int sbx_fallback_open_as_user(struct sbx_sandbox *sb, int dir_fd, const char *pa
                               struct sbx_error *err);
 int sbx_fallback_rename_as_user(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to,
                                 struct sbx_error *err);
+/* Gives fd, an unnamed file (O_TMPFILE), the name name in dir_fd, as the user. */
+int sbx_fallback_link_as_user(struct sbx_sandbox *sb, int dir_fd, int fd, const char *name, struct sbx_error *err);

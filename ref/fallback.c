@@ -177,9 +177,10 @@ int sbx_fallback_spawn(struct sbx_sandbox *sb, enum sbx_context ctx, const char 
 
 /* A file operation with the user's credentials, as user code itself would do
  * it, in a child of its own: to is NULL for open (path beneath dir_fd, or
- * from the cwd when it is -1), "" for unlink, a name for rename. */
-static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const char *to, int flags, mode_t mode,
-                   struct sbx_error *err)
+ * from the cwd when it is -1), "" for unlink, a name for rename; with
+ * file_fd >= 0, names that unnamed file path in dir_fd (to is "" then). */
+static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const char *to, int file_fd, int flags,
+                   mode_t mode, struct sbx_error *err)
 {
   int pair[2];
   _cleanup_close_ int mine = -1;
@@ -201,12 +202,21 @@ static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const c
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
-      struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = (flags & O_CREAT) ? mode : 0,
+      bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+      struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = creates ? mode : 0,
                               .resolve = RESOLVE_NO_MAGICLINKS | (dir_fd >= 0 ? RESOLVE_BENEATH : 0) };
       int opened = -1, dir = dir_fd >= 0 ? dir_fd : AT_FDCWD;
+      char proc[64];
 
+      snprintf(proc, sizeof proc, "/proc/self/fd/%d", file_fd);
       if (drop_to_user(sb, &cerr) < 0)
         reply.errno_ = cerr.errno_ != 0 ? abs(cerr.errno_) : EPERM; /* negative: sbx_error_child */
+      else if (file_fd >= 0)
+        {
+          /* Our own fds stay ours to follow, non-dumpable as the uid change left us. */
+          if (linkat(AT_FDCWD, proc, dir, path, AT_SYMLINK_FOLLOW) != 0)
+            reply.errno_ = errno;
+        }
       else if (to == NULL && (opened = sbx_openat2(dir, path, &how)) < 0)
         reply.errno_ = errno;
       else if (to != NULL && (to[0] != '\0' ? renameat(dir, path, dir, to) : unlinkat(dir, path, 0)) != 0)
@@ -232,11 +242,18 @@ static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const c
 int sbx_fallback_open_as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, int flags, mode_t mode,
                               struct sbx_error *err)
 {
-  return as_user(sb, dir_fd, path, NULL, flags, mode, err);
+  return as_user(sb, dir_fd, path, NULL, -1, flags, mode, err);
 }
 
 int sbx_fallback_rename_as_user(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to,
                                 struct sbx_error *err)
 {
-  return as_user(sb, dir_fd, from, to != NULL ? to : "", 0, 0, err);
+  return as_user(sb, dir_fd, from, to != NULL ? to : "", -1, 0, 0, err);
+}
+
+int sbx_fallback_link_as_user(struct sbx_sandbox *sb, int dir_fd, int fd, const char *name, struct sbx_error *err)
+{
+  if (dir_fd < 0 || fd < 0 || name[0] == '\0' || strchr(name, '/') != NULL)
+    return sbx_error_set(err, EINVAL, SBX_E_INTERNAL, "link: no directory, file or name");
+  return as_user(sb, dir_fd, name, "", fd, 0, 0, err);
 }

@@ -267,11 +267,18 @@ static int check_target(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
   return 0;
 }
 
-/* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there. */
-static bool name_unnamed(int fd, int dir_fd, const char *tmp)
+/* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there, with
+ * the scope's credentials: through /proc/self/fd, as AT_EMPTY_PATH wants a
+ * capability. */
+static bool name_unnamed(struct sbx_sandbox *sb, enum sbx_scope scope, int fd, int dir_fd, const char *tmp)
 {
+  struct sbx_error ignored = { 0 };
   char proc[64];
 
+  if (scope == SBX_SCOPE_USER)
+    return (sb->isolation == SBX_ISO_FALLBACK ? sbx_fallback_link_as_user(sb, dir_fd, fd, tmp, &ignored)
+                                              : sbx_user_link(sb, dir_fd, fd, tmp, &ignored))
+           == 0;
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   return linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) == 0;
 }
@@ -312,11 +319,11 @@ static int replace(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, con
 
 /* The new content goes to a temporary file beside the target, which is then
  * renamed over it: a reader sees the old file or the new one, never a mix,
- * and a writer killed midway leaves the old file. The executor's own writes
- * (shared and platform) fill an unnamed file (O_TMPFILE), named only just
- * before the rename, so that a daemon killed midway leaves nothing else; a
- * user write, made by the user context's init, and a filesystem without
- * O_TMPFILE, fill a hidden named one, which such a kill leaves behind. */
+ * and a writer killed midway leaves the old file. The new content fills an
+ * unnamed file (O_TMPFILE, opened and named with the scope's credentials),
+ * named only just before the rename, so that a daemon killed midway leaves
+ * nothing else; a filesystem without O_TMPFILE, or with no /proc to name it
+ * through, gets a hidden named one, which such a kill leaves behind. */
 static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
                         const char *path, const void *data, size_t len, struct sbx_error *err)
 {
@@ -330,20 +337,18 @@ static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
     return -1;
   temp_name(tmp, sizeof tmp, name);
   mode = exists ? old.st_mode & 0777 : 0644;
-  if (scope != SBX_SCOPE_USER)
-    {
-      struct sbx_error ignored = { 0 };
-      _cleanup_close_ int unnamed =
-          open_beneath(dir_fd, ".", O_WRONLY | O_TMPFILE, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, &ignored);
-      if (unnamed >= 0)
-        {
-          if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
-            return -1;
-          if (name_unnamed(unnamed, dir_fd, tmp))
-            return replace(sb, scope, dir_fd, tmp, name, err);
-          /* Not linkable here (no /proc, or the link refused): the named way. */
-        }
-    }
+  {
+    struct sbx_error ignored = { 0 };
+    _cleanup_close_ int unnamed = scope_open_at(sb, scope, dir_fd, ".", O_WRONLY | O_TMPFILE, mode, &ignored);
+    if (unnamed >= 0)
+      {
+        if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
+          return -1;
+        if (name_unnamed(sb, scope, unnamed, dir_fd, tmp))
+          return replace(sb, scope, dir_fd, tmp, name, err);
+        /* Not linkable here (no /proc, or the link refused): the named way. */
+      }
+  }
   fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, err);
   if (fd < 0)
     return -1;

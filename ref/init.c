@@ -32,7 +32,8 @@
 #define MAX_PAYLOAD (4u * 1024 * 1024)
 #define MAX_ENV 4096
 #define OPEN_FLAGS_ALLOWED \
-  (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY | O_PATH)
+  (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_DIRECTORY | O_PATH \
+   | O_TMPFILE)
 
 static int root_fd = -1;
 
@@ -136,7 +137,8 @@ static void open_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
 
   msg->path[sizeof msg->path - 1] = '\0';
   how.flags = (uint64_t)(msg->flags & OPEN_FLAGS_ALLOWED) | O_CLOEXEC;
-  how.mode = (how.flags & O_CREAT) ? (msg->mode & 07777) : 0;
+  /* O_TMPFILE creates too (openat2 takes a mode with it, and would make the file 0000 without one). */
+  how.mode = (how.flags & O_CREAT) || (how.flags & O_TMPFILE) == O_TMPFILE ? (msg->mode & 07777) : 0;
   /* The init's root is the sandbox's root, and it opens with the user's own
    * credentials: the answer is exactly what user code could open itself. A
    * dir the executor passes back was opened here before, the same way. */
@@ -161,6 +163,29 @@ static void rename_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
   if (from[0] == '\0' || strchr(from, '/') != NULL || strchr(to, '/') != NULL)
     reply.errno_ = EINVAL;
   else if ((to[0] != '\0' ? renameat(dir_fd, from, dir_fd, to) : unlinkat(dir_fd, from, 0)) != 0)
+    reply.errno_ = errno;
+  sbx_send_fds(reply_fd, &reply, sizeof reply, NULL, 0);
+}
+
+/* Names an unnamed file, through our own /proc (linkat's AT_EMPTY_PATH wants
+ * a capability). Only a file with no name yet: a named one linked again here
+ * would be a second name that user code could keep. */
+static void link_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd, int file_fd)
+{
+  struct sbx_init_reply reply = { 0 };
+  char proc[64];
+  struct stat st;
+
+  msg->path[sizeof msg->path - 1] = '\0';
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", file_fd);
+  if (msg->path[0] == '\0' || strchr(msg->path, '/') != NULL || strcmp(msg->path, ".") == 0
+      || strcmp(msg->path, "..") == 0)
+    reply.errno_ = EINVAL;
+  else if (fstat(file_fd, &st) != 0)
+    reply.errno_ = errno;
+  else if (!S_ISREG(st.st_mode) || st.st_nlink != 0)
+    reply.errno_ = EINVAL;
+  else if (linkat(AT_FDCWD, proc, dir_fd, msg->path, AT_SYMLINK_FOLLOW) != 0)
     reply.errno_ = errno;
   sbx_send_fds(reply_fd, &reply, sizeof reply, NULL, 0);
 }
@@ -313,6 +338,8 @@ int main(int argc, char **argv)
             open_request(&msg, fds[0], nfds == 2 ? fds[1] : -1);
           else if (msg.op == SBX_OP_RENAME && nfds == 2)
             rename_request(&msg, fds[0], fds[1]);
+          else if (msg.op == SBX_OP_LINK && nfds == 3)
+            link_request(&msg, fds[0], fds[1], fds[2]);
         }
       close_all(fds, nfds);
     }

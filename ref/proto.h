@@ -38,6 +38,8 @@ enum sbx_init_op
   SBX_OP_OPEN,      /* fds: reply socket[, dir]; opens path as the user (beneath dir if given), replies errno + fd */
   SBX_OP_RENAME,    /* fds: reply socket, dir; path "FROM\0TO", two names in dir: renames FROM to TO as the
                        user (TO empty: unlinks FROM), replies errno */
+  SBX_OP_LINK,      /* fds: reply socket, dir, file; path NAME: gives the unnamed file (O_TMPFILE, opened by
+                       OPEN) the name NAME in dir, as the user; replies errno */
 };
 
 struct sbx_init_msg

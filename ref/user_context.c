@@ -312,14 +312,14 @@ int sbx_user_kill(struct sbx_sandbox *sb, uint64_t id, int sig)
 }
 
 /* One request to the init, answered on a socket of its own: errno, and an fd if want_fd. */
-static int user_request(struct sbx_sandbox *sb, struct sbx_init_msg *msg, int dir_fd, bool want_fd,
+static int user_request(struct sbx_sandbox *sb, struct sbx_init_msg *msg, int dir_fd, int file_fd, bool want_fd,
                         struct sbx_error *err)
 {
   struct sbx_init_reply reply;
   int pair[2];
   _cleanup_close_ int mine = -1;
-  int fd = -1, sent, send[2];
-  size_t nfds = 0;
+  int fd = -1, sent, send[3];
+  size_t nfds = 0, nsend = 1;
   struct pollfd pfd;
   ssize_t n;
 
@@ -327,8 +327,11 @@ static int user_request(struct sbx_sandbox *sb, struct sbx_init_msg *msg, int di
     return sbx_error_errno(err, errno, SBX_E_INTERNAL, "socketpair");
   mine = pair[0];
   send[0] = pair[1];
-  send[1] = dir_fd;
-  sent = sbx_send_fds(sb->user_ctl_fd, msg, sizeof *msg, send, dir_fd >= 0 ? 2 : 1);
+  if (dir_fd >= 0)
+    send[nsend++] = dir_fd;
+  if (dir_fd >= 0 && file_fd >= 0)
+    send[nsend++] = file_fd;
+  sent = sbx_send_fds(sb->user_ctl_fd, msg, sizeof *msg, send, nsend);
   close(pair[1]);
   if (sent < 0)
     return sbx_error_errno(err, errno, SBX_E_SANDBOX, "user context: send a file request");
@@ -363,7 +366,7 @@ int sbx_user_open(struct sbx_sandbox *sb, int dir_fd, const char *path, int flag
   msg.flags = (uint32_t)flags;
   msg.mode = mode;
   snprintf(msg.path, sizeof msg.path, "%s", path);
-  return user_request(sb, &msg, dir_fd, true, err);
+  return user_request(sb, &msg, dir_fd, -1, true, err);
 }
 
 int sbx_user_rename(struct sbx_sandbox *sb, int dir_fd, const char *from, const char *to, struct sbx_error *err)
@@ -378,5 +381,19 @@ int sbx_user_rename(struct sbx_sandbox *sb, int dir_fd, const char *from, const 
   memcpy(msg.path, from, flen);
   if (tlen > 0)
     memcpy(msg.path + flen + 1, to, tlen);
-  return user_request(sb, &msg, dir_fd, false, err);
+  return user_request(sb, &msg, dir_fd, -1, false, err);
+}
+
+int sbx_user_link(struct sbx_sandbox *sb, int dir_fd, int fd, const char *name, struct sbx_error *err)
+{
+  struct sbx_init_msg msg;
+
+  if (strlen(name) >= sizeof msg.path)
+    return sbx_error_set(err, ENAMETOOLONG, SBX_E_VALIDATION, "name is too long");
+  if (dir_fd < 0 || fd < 0)
+    return sbx_error_set(err, EBADF, SBX_E_INTERNAL, "link: no directory or file");
+  memset(&msg, 0, sizeof msg);
+  msg.op = SBX_OP_LINK;
+  snprintf(msg.path, sizeof msg.path, "%s", name);
+  return user_request(sb, &msg, dir_fd, fd, false, err);
 }

@@ -1,9 +1,14 @@
 /* File operations: per-context views, the shared directory, and escapes. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "scenario.h"
@@ -175,6 +180,73 @@ static void platform_scope_stays_in_its_areas(struct world *w)
          "write through a hard link: %s", err.code);
 }
 
+/* Entries of the shared dir on the host whose name starts with prefix. */
+static int entries_starting(struct world *w, const char *prefix)
+{
+  DIR *d = opendir(sbx_sandbox_shared_host_dir(w->sb));
+  struct dirent *de;
+  int n = 0;
+
+  while (d != NULL && (de = readdir(d)) != NULL)
+    n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+  if (d != NULL)
+    closedir(d);
+  return n;
+}
+
+/* Every scope writes (makes, then replaces) a file and leaves nothing beside
+ * it: a user write's unnamed file is opened and named by the user context
+ * (splitbox-init, or in fallback a child as the user). */
+static void writes_leave_nothing_beside(struct world *w)
+{
+  char user_path[600], platform_path[600];
+
+  snprintf(user_path, sizeof user_path, "%s/w-user", sbx_sandbox_shared_path(w->sb, SBX_CTX_USER));
+  /* The platform names the shared dir by the path sb->shared_path, in every mode. */
+  snprintf(platform_path, sizeof platform_path, "/app/w-platform");
+  for (int i = 0; i < 2; i++)
+    {
+      const char *data = i == 0 ? "first" : "again";
+      round_trip(w, SBX_SCOPE_USER, user_path, data, 5);
+      round_trip(w, SBX_SCOPE_SHARED, "w-shared", data, 5);
+      round_trip(w, SBX_SCOPE_PLATFORM, platform_path, data, 5);
+    }
+  EXPECT(w, entries_starting(w, "w-") == 3, "the three files are there (%d)", entries_starting(w, "w-"));
+  EXPECT(w, entries_starting(w, ".w-") == 0, "%d temporary files left beside them", entries_starting(w, ".w-"));
+}
+
+/* Where an unnamed file cannot be named (no /proc to link it through), a write
+ * still succeeds, the named way. Root only: a mount namespace whose /proc is
+ * an empty tmpfs, in a child (the test's worker has threads). */
+static void writes_without_proc_take_the_named_way(struct world *w)
+{
+  pid_t child = fork();
+  int status = 0;
+
+  if (child == 0)
+    {
+      struct sbx_error err = { 0 };
+      char *back = NULL;
+      size_t len = 0;
+      if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+          || mount("none", "/proc", "tmpfs", 0, NULL) != 0)
+        _exit(2);
+      if (access("/proc/self/fd", F_OK) == 0)
+        _exit(3); /* the control: the unnamed way must be closed here */
+      if (sbx_file_write(w->sb, SBX_SCOPE_SHARED, "noproc", "named way", 9, &err) != 0)
+        _exit(4);
+      if (sbx_file_read(w->sb, SBX_SCOPE_SHARED, "noproc", &back, &len, &err) != 0 || len != 9
+          || memcmp(back, "named way", 9) != 0)
+        _exit(5);
+      _exit(0);
+    }
+  EXPECT(w, child > 0 && waitpid(child, &status, 0) == child, "fork");
+  EXPECT(w, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+         "without /proc: exit %d (2 no namespace, 3 /proc still there, 4 the write failed, 5 read back wrong)",
+         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  EXPECT(w, entries_starting(w, ".noproc") == 0, "%d temporary files left", entries_starting(w, ".noproc"));
+}
+
 #define MODES(name, fn)                                                                                       \
   SCENARIO_TEST(files_root, name, MODE_ROOT, fn, NULL)                                                        \
   SCENARIO_TEST(files_userns, name, MODE_USERNS, fn, NULL)
@@ -185,3 +257,7 @@ MODES(context_files, context_files)
 MODES(platform_scope_stays_in_its_areas, platform_scope_stays_in_its_areas)
 SCENARIO_TEST(files_fallback, shared_files_from_both_sides, MODE_FALLBACK_ROOT, shared_files, NULL)
 SCENARIO_TEST(files_fallback, shared_escapes_are_refused, MODE_FALLBACK_ROOT, shared_escapes_are_refused, NULL)
+MODES(writes_leave_nothing_beside, writes_leave_nothing_beside)
+SCENARIO_TEST(files_fallback, writes_leave_nothing_beside, MODE_FALLBACK_ROOT, writes_leave_nothing_beside, NULL)
+SCENARIO_TEST(files_root, writes_without_proc_take_the_named_way, MODE_ROOT, writes_without_proc_take_the_named_way,
+              NULL)
