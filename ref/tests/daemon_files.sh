@@ -111,12 +111,19 @@ for run in user shared user-fallback; do
   r=$(put $scope "$path" "$work/old"); check "$run: a first write" has "$r" '200 {"success":true'
   check "... its file is in the shared dir on the host" cmp -s "$work/old" "$shared/$n"
   dev=$(stat -c %d "$shared")
-  tracees=$(for p in $daemon $(pgrep -P "$daemon"); do printf -- '-p %s ' "$p"; done)
+  pids="$daemon $(pgrep -P "$daemon" | tr '\n' ' ')" # the daemon and its children: the sandbox's init
   # shellcheck disable=SC2086
-  strace -f -qq -o /dev/null -e trace=linkat -e inject=linkat:delay_enter=20000000 $tracees 2>>"$work/strace.log" &
+  strace -f -qq -o /dev/null -e trace=linkat -e inject=linkat:delay_enter=20000000 $(printf -- '-p %s ' $pids) \
+    2>>"$work/strace.log" &
   tracer=$!
-  traced() { for t in /proc/"$daemon"/task/*; do grep -qx "TracerPid:	$tracer" "$t/status" || return 1; done; }
-  check "$run: strace holds the daemon's threads" until_ok 10 traced
+  traced() {
+    local p t
+    for p in $pids; do
+      [ -d "/proc/$p" ] || continue # a child that ended meanwhile
+      for t in /proc/"$p"/task/*; do grep -qx "TracerPid:	$tracer" "$t/status" || return 1; done
+    done
+  }
+  check "$run: strace holds the daemon, its children and their threads" until_ok 10 traced
   put $scope "$path" "$work/cap" >/dev/null &
   putpid=$!
   # A file of the shared dir's filesystem, held by the daemon, with no name (whatever path its fd shows).
