@@ -202,21 +202,14 @@ static int as_user(struct sbx_sandbox *sb, int dir_fd, const char *path, const c
   if (child == 0)
     {
       struct sbx_error cerr = { 0 };
-      bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
-      struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = creates ? mode : 0,
+      struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = sbx_open_creates(flags) ? mode : 0,
                               .resolve = RESOLVE_NO_MAGICLINKS | (dir_fd >= 0 ? RESOLVE_BENEATH : 0) };
       int opened = -1, dir = dir_fd >= 0 ? dir_fd : AT_FDCWD;
-      char proc[64];
 
-      snprintf(proc, sizeof proc, "/proc/self/fd/%d", file_fd);
       if (drop_to_user(sb, &cerr) < 0)
         reply.errno_ = cerr.errno_ != 0 ? abs(cerr.errno_) : EPERM; /* negative: sbx_error_child */
       else if (file_fd >= 0)
-        {
-          /* Our own fds stay ours to follow, non-dumpable as the uid change left us. */
-          if (linkat(AT_FDCWD, proc, dir, path, AT_SYMLINK_FOLLOW) != 0)
-            reply.errno_ = errno;
-        }
+        reply.errno_ = sbx_link_unnamed(file_fd, dir, path) != 0 ? errno : 0;
       else if (to == NULL && (opened = sbx_openat2(dir, path, &how)) < 0)
         reply.errno_ = errno;
       else if (to != NULL && (to[0] != '\0' ? renameat(dir, path, dir, to) : unlinkat(dir, path, 0)) != 0)

@@ -63,8 +63,7 @@ static int shared_relative(const struct sbx_sandbox *sb, const char *path, const
 static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve,
                         struct sbx_error *err)
 {
-  bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
-  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = creates ? mode : 0,
+  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = sbx_open_creates(flags) ? mode : 0,
                           .resolve = resolve };
   int fd = sbx_openat2(dirfd, path, &how);
 
@@ -267,20 +266,16 @@ static int check_target(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
   return 0;
 }
 
-/* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there, with
- * the scope's credentials: through /proc/self/fd, as AT_EMPTY_PATH wants a
- * capability. */
+/* Gives fd, an unnamed file of dir_fd (O_TMPFILE), the name tmp there, with the scope's credentials. */
 static bool name_unnamed(struct sbx_sandbox *sb, enum sbx_scope scope, int fd, int dir_fd, const char *tmp)
 {
   struct sbx_error ignored = { 0 };
-  char proc[64];
 
-  if (scope == SBX_SCOPE_USER)
-    return (sb->isolation == SBX_ISO_FALLBACK ? sbx_fallback_link_as_user(sb, dir_fd, fd, tmp, &ignored)
-                                              : sbx_user_link(sb, dir_fd, fd, tmp, &ignored))
-           == 0;
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  return linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) == 0;
+  if (scope != SBX_SCOPE_USER)
+    return sbx_link_unnamed(fd, dir_fd, tmp) == 0;
+  return (sb->isolation == SBX_ISO_FALLBACK ? sbx_fallback_link_as_user(sb, dir_fd, fd, tmp, &ignored)
+                                            : sbx_user_link(sb, dir_fd, fd, tmp, &ignored))
+         == 0;
 }
 
 /* The new content into fd, with the owner and mode the target keeps. */
@@ -327,7 +322,8 @@ static int replace(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, con
 static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd, const char *name,
                         const char *path, const void *data, size_t len, struct sbx_error *err)
 {
-  _cleanup_close_ int fd = -1;
+  _cleanup_close_ int fd = -1, unnamed = -1;
+  struct sbx_error ignored = { 0 };
   char tmp[256];
   struct stat old;
   bool exists = false;
@@ -337,24 +333,20 @@ static int write_atomic(struct sbx_sandbox *sb, enum sbx_scope scope, int dir_fd
     return -1;
   temp_name(tmp, sizeof tmp, name);
   mode = exists ? old.st_mode & 0777 : 0644;
-  {
-    struct sbx_error ignored = { 0 };
-    _cleanup_close_ int unnamed = scope_open_at(sb, scope, dir_fd, ".", O_WRONLY | O_TMPFILE, mode, &ignored);
-    if (unnamed >= 0)
-      {
-        if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
-          return -1;
-        if (name_unnamed(sb, scope, unnamed, dir_fd, tmp))
-          return replace(sb, scope, dir_fd, tmp, name, err);
-        /* Not linkable here (no /proc, or the link refused): the named way. */
-      }
-  }
+  unnamed = scope_open_at(sb, scope, dir_fd, ".", O_WRONLY | O_TMPFILE, mode, &ignored);
+  if (unnamed >= 0)
+    {
+      if (fill(sb, scope, unnamed, path, exists, &old, data, len, err) < 0)
+        return -1;
+      if (name_unnamed(sb, scope, unnamed, dir_fd, tmp))
+        return replace(sb, scope, dir_fd, tmp, name, err);
+      /* Not linkable here (no /proc, or the link refused): the named way. */
+    }
   fd = scope_open_at(sb, scope, dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, err);
   if (fd < 0)
     return -1;
   if (fill(sb, scope, fd, path, exists, &old, data, len, err) < 0)
     {
-      struct sbx_error ignored = { 0 };
       scope_rename_at(sb, scope, dir_fd, tmp, NULL, &ignored);
       return -1;
     }

@@ -137,8 +137,7 @@ static void open_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
 
   msg->path[sizeof msg->path - 1] = '\0';
   how.flags = (uint64_t)(msg->flags & OPEN_FLAGS_ALLOWED) | O_CLOEXEC;
-  /* O_TMPFILE creates too (openat2 takes a mode with it, and would make the file 0000 without one). */
-  how.mode = (how.flags & O_CREAT) || (how.flags & O_TMPFILE) == O_TMPFILE ? (msg->mode & 07777) : 0;
+  how.mode = sbx_open_creates((int)how.flags) ? (msg->mode & 07777) : 0;
   /* The init's root is the sandbox's root, and it opens with the user's own
    * credentials: the answer is exactly what user code could open itself. A
    * dir the executor passes back was opened here before, the same way. */
@@ -167,17 +166,14 @@ static void rename_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd)
   sbx_send_fds(reply_fd, &reply, sizeof reply, NULL, 0);
 }
 
-/* Names an unnamed file, through our own /proc (linkat's AT_EMPTY_PATH wants
- * a capability). Only a file with no name yet: a named one linked again here
- * would be a second name that user code could keep. */
+/* Names an unnamed file as the user. Only a file with no name yet: a named
+ * one linked again here would be a second name that user code could keep. */
 static void link_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd, int file_fd)
 {
   struct sbx_init_reply reply = { 0 };
-  char proc[64];
   struct stat st;
 
   msg->path[sizeof msg->path - 1] = '\0';
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", file_fd);
   if (msg->path[0] == '\0' || strchr(msg->path, '/') != NULL || strcmp(msg->path, ".") == 0
       || strcmp(msg->path, "..") == 0)
     reply.errno_ = EINVAL;
@@ -185,7 +181,7 @@ static void link_request(struct sbx_init_msg *msg, int reply_fd, int dir_fd, int
     reply.errno_ = errno;
   else if (!S_ISREG(st.st_mode) || st.st_nlink != 0)
     reply.errno_ = EINVAL;
-  else if (linkat(AT_FDCWD, proc, dir_fd, msg->path, AT_SYMLINK_FOLLOW) != 0)
+  else if (sbx_link_unnamed(file_fd, dir_fd, msg->path) != 0)
     reply.errno_ = errno;
   sbx_send_fds(reply_fd, &reply, sizeof reply, NULL, 0);
 }
